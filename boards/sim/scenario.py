@@ -1,0 +1,532 @@
+"""Scenario files for the simulated board: loading, validation, defaults.
+
+Runs unchanged under MicroPython and CPython (uses only ``json``, ``math``
+and, when available, ``os`` to list the scenarios directory in messages).
+
+A scenario is a JSON object; every key is optional::
+
+    {
+      "description": "free text",
+      "seed": 1,                       # int >= 0 (noise / randomness)
+      "board": "pico",                 # see BOARDS
+      "sensor": "xgzp6897d",           # see SENSORS
+      "plant": {"volume_ml": 60, ...}, # see PLANT_DEFAULTS / PLANT_RANGES
+      "events": [                      # sorted by t_ms
+        {"t_ms": 8000, "fault": "leak", "value": 1.5}
+      ]
+    }
+
+``load_scenario(ref, scenarios_dir)`` and ``validate_scenario(obj)`` return a
+fully defaulted copy: every top-level key present, every plant key present
+(as float), and every event has ``t_ms`` (int), ``fault`` (str) and
+``value``:
+
+* sensor_offset: offset in Pa (float), required.
+* leak: added leak in L/min at 10 kPa (float), required; 0 removes it.
+* power_cut: off time in ms (int, rounded), default 2000.
+* blockage, pump_fail, pump_stuck_on, vent_stuck_closed, sensor_stuck:
+  1.0 (set) by default; a value of 0 means "clear the fault", any other
+  number means "set". The value is normalised to 1.0 or 0.0.
+* sensor_disconnect, sensor_reconnect, firmware_hang: the number given
+  (float) or None; its meaning is up to the simulator.
+
+Any problem raises ``ScenarioError`` (a ValueError) whose message names the
+offending key path and the valid range or choices, e.g.
+``scenario.plant.volume_ml: 0 is out of range 1..50000 mL``; errors from
+``load_scenario`` are prefixed with the file path.
+
+Files are checked against the strict JSON grammar first (``parse_json``):
+MicroPython's ``json`` alone accepts trailing / doubled commas and missing
+commas, CPython's accepts NaN and Infinity; with the check both interpreters
+accept exactly the same files. Duplicate keys are rejected too.
+
+Also exported for docs and tools: ``FAULTS``, ``BOARDS``, ``SENSORS``,
+``PLANT_DEFAULTS``, ``PLANT_RANGES`` (name -> (lo, hi, unit)),
+``EVENT_VALUE_RANGES``, ``scenario_names(dir)``.
+"""
+
+import json
+import math
+
+try:
+    import os
+except ImportError:  # pragma: no cover - minimal ports
+    os = None
+
+
+class ScenarioError(ValueError):
+    pass
+
+
+TOP_KEYS = ("seed", "board", "sensor", "plant", "events", "description")
+BOARDS = ("pico", "pico2", "esp32_devkitc", "sim_multi")
+SENSORS = ("xgzp6897d", "mprls", "bmp280")
+FAULTS = (
+    "sensor_disconnect",
+    "sensor_reconnect",
+    "sensor_stuck",
+    "sensor_offset",
+    "leak",
+    "blockage",
+    "pump_fail",
+    "pump_stuck_on",
+    "vent_stuck_closed",
+    "firmware_hang",
+    "power_cut",
+)
+# faults whose value only says set (non-zero or absent) or clear (0)
+SET_CLEAR_FAULTS = ("blockage", "pump_fail", "pump_stuck_on", "vent_stuck_closed", "sensor_stuck")
+EVENT_KEYS = ("t_ms", "fault", "value")
+
+# A 60 mL body cup on a typical small 12 V diaphragm pump (domain.md:
+# "Typical hardware": free flow 1-3 L/min, maximum vacuum 60-85 kPa).
+PLANT_DEFAULTS = {
+    "volume_ml": 60.0,
+    "compliance_ml_per_kpa": 0.3,
+    "pump_free_flow_l_min": 2.0,
+    "pump_max_vacuum_kpa": 80.0,
+    "leak_l_min_at_10kpa": 0.05,
+    "vent_l_min_at_10kpa": 6.0,
+    "ambient_kpa": 101.325,
+    "sensor_noise_pa": 20.0,
+}
+PLANT_RANGES = {
+    "volume_ml": (1.0, 50000.0, "mL"),
+    "compliance_ml_per_kpa": (0.0, 1000.0, "mL/kPa"),
+    "pump_free_flow_l_min": (0.05, 100.0, "L/min"),
+    "pump_max_vacuum_kpa": (5.0, 101.0, "kPa"),
+    "leak_l_min_at_10kpa": (0.0, 50.0, "L/min at 10 kPa"),
+    "vent_l_min_at_10kpa": (0.05, 500.0, "L/min at 10 kPa"),
+    "ambient_kpa": (50.0, 110.0, "kPa"),
+    "sensor_noise_pa": (0.0, 5000.0, "Pa"),
+}
+# order used in messages and docs
+PLANT_KEYS = (
+    "volume_ml",
+    "compliance_ml_per_kpa",
+    "pump_free_flow_l_min",
+    "pump_max_vacuum_kpa",
+    "leak_l_min_at_10kpa",
+    "vent_l_min_at_10kpa",
+    "ambient_kpa",
+    "sensor_noise_pa",
+)
+# (lo, hi, unit) of event values that have a range
+EVENT_VALUE_RANGES = {
+    "sensor_offset": (-20000.0, 20000.0, "Pa"),
+    "leak": (0.0, 50.0, "L/min at 10 kPa"),
+    "power_cut": (0.0, 3600000.0, "ms"),
+}
+POWER_CUT_DEFAULT_MS = 2000
+DEFAULTS = {
+    "seed": 1,
+    "board": "pico",
+    "sensor": "xgzp6897d",
+    "description": "",
+}
+
+
+# ---------------------------------------------------------------- helpers
+def _fmt_num(x):
+    if isinstance(x, int):
+        return str(x)
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return "%g" % x
+
+
+def _describe(x):
+    """JSON-flavoured description of a value for error messages."""
+    if x is None:
+        return "null"
+    if x is True or x is False:
+        return "boolean " + ("true" if x else "false")
+    if isinstance(x, str):
+        if len(x) > 40:
+            x = x[:37] + "..."
+        return 'string "%s"' % x
+    if isinstance(x, (int, float)):
+        return "number " + _fmt_num(x) if _is_finite(x) else "number " + str(x)
+    if isinstance(x, list):
+        return "array"
+    if isinstance(x, dict):
+        return "object"
+    return str(type(x))
+
+
+def _is_finite(x):
+    if isinstance(x, int):
+        return True
+    return not (math.isnan(x) or math.isinf(x))
+
+
+def _is_bool(x):
+    return x is True or x is False
+
+
+def _number(path, x):
+    if _is_bool(x) or not isinstance(x, (int, float)):
+        raise ScenarioError("%s: expected a number, got %s" % (path, _describe(x)))
+    if not _is_finite(x):
+        raise ScenarioError("%s: %s is not a finite number" % (path, str(x)))
+    return x
+
+
+def _in_range(path, x, lo, hi, unit):
+    if x < lo or x > hi:
+        raise ScenarioError(
+            "%s: %s is out of range %s..%s %s" % (path, _fmt_num(x), _fmt_num(lo), _fmt_num(hi), unit)
+        )
+    return x
+
+
+def _integer(path, x, what):
+    if _is_bool(x) or not isinstance(x, int):
+        if isinstance(x, float) and not _is_bool(x):
+            raise ScenarioError("%s: expected an integer %s, got %s" % (path, what, _fmt_num(x) if _is_finite(x) else str(x)))
+        raise ScenarioError("%s: expected an integer %s, got %s" % (path, what, _describe(x)))
+    if x < 0:
+        raise ScenarioError("%s: %d is out of range: must be an integer >= 0 (%s)" % (path, x, what))
+    return x
+
+
+def _choice(path, x, choices, what):
+    if not isinstance(x, str):
+        raise ScenarioError(
+            "%s: expected a string, one of %s, got %s" % (path, ", ".join(choices), _describe(x))
+        )
+    if x not in choices:
+        raise ScenarioError("%s: unknown %s '%s' (valid: %s)" % (path, what, x, ", ".join(choices)))
+    return x
+
+
+def _check_keys(path, obj, valid):
+    for k in obj:
+        if k not in valid:
+            raise ScenarioError("%s: unknown key '%s' (valid: %s)" % (path, k, ", ".join(valid)))
+
+
+def _object(path, x):
+    if not isinstance(x, dict):
+        raise ScenarioError("%s: expected an object, got %s" % (path, _describe(x)))
+    return x
+
+
+# ------------------------------------------------------------- validation
+def _validate_plant(obj):
+    path = "scenario.plant"
+    _object(path, obj)
+    _check_keys(path, obj, PLANT_KEYS)
+    out = {}
+    for key in PLANT_KEYS:
+        if key in obj:
+            p = path + "." + key
+            lo, hi, unit = PLANT_RANGES[key]
+            out[key] = float(_in_range(p, _number(p, obj[key]), lo, hi, unit))
+        else:
+            out[key] = PLANT_DEFAULTS[key]
+    return out
+
+
+def _validate_event(i, ev):
+    path = "scenario.events[%d]" % i
+    _object(path, ev)
+    _check_keys(path, ev, EVENT_KEYS)
+    if "t_ms" not in ev:
+        raise ScenarioError("%s.t_ms: missing (required: time of the event in ms from start, integer >= 0)" % path)
+    if "fault" not in ev:
+        raise ScenarioError("%s.fault: missing (required, one of: %s)" % (path, ", ".join(FAULTS)))
+    t_ms = _integer(path + ".t_ms", ev["t_ms"], "time in ms")
+    fault = _choice(path + ".fault", ev["fault"], FAULTS, "fault")
+    vpath = path + ".value"
+    has_value = "value" in ev
+    if has_value:
+        value = _number(vpath, ev["value"])
+    else:
+        value = None
+    if fault in ("sensor_offset", "leak"):
+        lo, hi, unit = EVENT_VALUE_RANGES[fault]
+        if not has_value:
+            raise ScenarioError(
+                "%s: missing (required for fault '%s': %s..%s %s)" % (vpath, fault, _fmt_num(lo), _fmt_num(hi), unit)
+            )
+        value = float(_in_range(vpath, value, lo, hi, unit))
+    elif fault == "power_cut":
+        lo, hi, unit = EVENT_VALUE_RANGES[fault]
+        if has_value:
+            value = int(round(_in_range(vpath, value, lo, hi, unit)))
+        else:
+            value = POWER_CUT_DEFAULT_MS
+    elif fault in SET_CLEAR_FAULTS:
+        value = 0.0 if (has_value and value == 0) else 1.0
+    elif has_value:
+        value = float(value)
+    return {"t_ms": t_ms, "fault": fault, "value": value}
+
+
+def _validate_events(obj):
+    path = "scenario.events"
+    if not isinstance(obj, list):
+        raise ScenarioError("%s: expected an array of event objects, got %s" % (path, _describe(obj)))
+    out = []
+    prev = None
+    for i, ev in enumerate(obj):
+        e = _validate_event(i, ev)
+        if prev is not None and e["t_ms"] < prev:
+            raise ScenarioError(
+                "scenario.events[%d].t_ms: %d is earlier than events[%d].t_ms %d; events must be sorted by t_ms"
+                % (i, e["t_ms"], i - 1, prev)
+            )
+        prev = e["t_ms"]
+        out.append(e)
+    return out
+
+
+def validate_scenario(obj):
+    """Validate an already-parsed scenario; return a fully defaulted copy."""
+    if not isinstance(obj, dict):
+        raise ScenarioError("scenario: expected a JSON object at the top level, got %s" % _describe(obj))
+    _check_keys("scenario", obj, TOP_KEYS)
+    out = {}
+    out["seed"] = _integer("scenario.seed", obj.get("seed", DEFAULTS["seed"]), "seed")
+    out["board"] = _choice("scenario.board", obj.get("board", DEFAULTS["board"]), BOARDS, "board")
+    out["sensor"] = _choice("scenario.sensor", obj.get("sensor", DEFAULTS["sensor"]), SENSORS, "sensor")
+    out["plant"] = _validate_plant(obj.get("plant", {}))
+    out["events"] = _validate_events(obj.get("events", []))
+    desc = obj.get("description", DEFAULTS["description"])
+    if not isinstance(desc, str):
+        raise ScenarioError("scenario.description: expected a string, got %s" % _describe(desc))
+    out["description"] = desc
+    return out
+
+
+# ------------------------------------------------------------ JSON syntax
+# MicroPython's json module is lenient (it accepts '{"a": 1,}', '[1 2]' and
+# doubled commas) while CPython's is strict but accepts NaN and Infinity. So
+# that a scenario file means the same thing to the simulator (MicroPython)
+# and to host tools (CPython), the text is first checked against the strict
+# JSON grammar here; json.loads then only builds the values.
+_WS = " \t\n\r"
+_DIGITS = "0123456789"
+_HEX = "0123456789abcdefABCDEF"
+
+
+class _JsonSyntax:
+    def __init__(self, text):
+        self.s = text
+        self.i = 0
+        self.n = len(text)
+
+    def fail(self, what, plain=False):
+        line = self.s.count("\n", 0, self.i) + 1
+        col = self.i - (self.s.rfind("\n", 0, self.i) + 1) + 1
+        if plain:
+            raise ScenarioError("line %d, column %d: %s" % (line, col, what))
+        if self.i >= self.n:
+            got = "end of file"
+        elif ord(self.s[self.i]) < 0x20:
+            got = "control character 0x%02x" % ord(self.s[self.i])
+        else:
+            got = "'%s'" % self.s[self.i]
+        raise ScenarioError("line %d, column %d: expected %s, got %s" % (line, col, what, got))
+
+    def ws(self):
+        s = self.s
+        while self.i < self.n and s[self.i] in _WS:
+            self.i += 1
+
+    def peek(self):
+        return self.s[self.i] if self.i < self.n else ""
+
+    def document(self):
+        self.ws()
+        self.value(0)
+        self.ws()
+        if self.i < self.n:
+            self.fail("end of file")
+
+    def value(self, depth):
+        if depth > 20:
+            self.fail("less nesting (more than 20 levels)")
+        c = self.peek()
+        if c == "{":
+            self.obj(depth)
+        elif c == "[":
+            self.arr(depth)
+        elif c == '"':
+            self.string()
+        elif c == "-" or (c and c in _DIGITS):
+            self.number()
+        else:
+            for lit in ("true", "false", "null"):
+                if self.s.startswith(lit, self.i):
+                    self.i += len(lit)
+                    return
+            self.fail("a JSON value (object, array, string, number, true, false, null)")
+
+    def obj(self, depth):
+        self.i += 1
+        self.ws()
+        if self.peek() == "}":
+            self.i += 1
+            return
+        seen = []
+        while True:
+            self.ws()
+            if self.peek() != '"':
+                self.fail("a key in double quotes")
+            start = self.i
+            self.string()
+            key = self.s[start : self.i]
+            if key in seen:
+                self.i = start
+                self.fail("duplicate key %s in the same object" % key, True)
+            seen.append(key)
+            self.ws()
+            if self.peek() != ":":
+                self.fail("':'")
+            self.i += 1
+            self.ws()
+            self.value(depth + 1)
+            self.ws()
+            c = self.peek()
+            if c == ",":
+                self.i += 1
+            elif c == "}":
+                self.i += 1
+                return
+            else:
+                self.fail("',' or '}'")
+
+    def arr(self, depth):
+        self.i += 1
+        self.ws()
+        if self.peek() == "]":
+            self.i += 1
+            return
+        while True:
+            self.ws()
+            self.value(depth + 1)
+            self.ws()
+            c = self.peek()
+            if c == ",":
+                self.i += 1
+            elif c == "]":
+                self.i += 1
+                return
+            else:
+                self.fail("',' or ']'")
+
+    def string(self):
+        s = self.s
+        self.i += 1
+        while self.i < self.n:
+            c = s[self.i]
+            if c == '"':
+                self.i += 1
+                return
+            if c == "\\":
+                e = s[self.i + 1 : self.i + 2]
+                if e and e in '"\\/bfnrt':
+                    self.i += 2
+                elif e == "u" and len(s[self.i + 2 : self.i + 6]) == 4 and all(h in _HEX for h in s[self.i + 2 : self.i + 6]):
+                    self.i += 6
+                else:
+                    self.i += 1
+                    self.fail("a valid escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)")
+            elif ord(c) < 0x20:
+                self.fail("a character; control characters must be escaped inside strings (\\n, \\t)")
+            else:
+                self.i += 1
+        self.fail("closing '\"'")
+
+    def digits(self):
+        start = self.i
+        while self.i < self.n and self.s[self.i] in _DIGITS:
+            self.i += 1
+        if self.i == start:
+            self.fail("a digit")
+
+    def number(self):
+        if self.peek() == "-":
+            self.i += 1
+        if self.peek() == "0":
+            self.i += 1
+        else:
+            self.digits()
+        if self.peek() == ".":
+            self.i += 1
+            self.digits()
+        if self.peek() in ("e", "E") and self.peek():
+            self.i += 1
+            if self.peek() in ("+", "-") and self.peek():
+                self.i += 1
+            self.digits()
+
+
+def parse_json(text):
+    """Strict JSON parse (same result in MicroPython and CPython); raises
+    ScenarioError('line L, column C: expected ..., got ...')."""
+    _JsonSyntax(text).document()
+    return json.loads(text)
+
+
+# ---------------------------------------------------------------- loading
+def _default_dir():
+    f = globals().get("__file__") or ""
+    if "/" in f:
+        return f.rsplit("/", 1)[0] + "/scenarios"
+    return "scenarios"
+
+
+def scenario_names(scenarios_dir=None):
+    """Sorted names of the *.json scenarios in scenarios_dir ([] if unlistable)."""
+    if scenarios_dir is None:
+        scenarios_dir = _default_dir()
+    if os is None:
+        return []
+    try:
+        files = os.listdir(scenarios_dir)
+    except OSError:
+        return []
+    return sorted(f[:-5] for f in files if f.endswith(".json"))
+
+
+def scenario_path(ref, scenarios_dir=None):
+    """File path for a scenario name or path (see load_scenario)."""
+    if "/" in ref or ref.endswith(".json"):
+        return ref
+    if scenarios_dir is None:
+        scenarios_dir = _default_dir()
+    return scenarios_dir + "/" + ref + ".json"
+
+
+def load_scenario(ref, scenarios_dir=None):
+    """Load, validate and default a scenario.
+
+    ref: a name, looked up as scenarios_dir + "/" + name + ".json", or a path
+    (contains "/" or ends with ".json"). scenarios_dir defaults to the
+    ``scenarios`` directory next to this module.
+    """
+    if not isinstance(ref, str) or not ref:
+        raise ScenarioError("scenario: expected a scenario name or path, got %s" % _describe(ref))
+    path = scenario_path(ref, scenarios_dir)
+    by_name = path != ref
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        if not by_name:
+            raise ScenarioError("scenario file %s: not found or not readable" % path)
+        names = scenario_names(scenarios_dir)
+        raise ScenarioError(
+            "scenario '%s': file %s not found (available: %s)" % (ref, path, ", ".join(names) if names else "none")
+        )
+    try:
+        obj = parse_json(text)
+    except ValueError as e:  # ScenarioError from the checker, or json's own
+        raise ScenarioError("scenario file %s: not valid JSON: %s" % (path, e))
+    try:
+        return validate_scenario(obj)
+    except ScenarioError as e:
+        raise ScenarioError("%s: %s" % (path, e.args[0] if e.args else e))

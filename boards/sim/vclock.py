@@ -1,0 +1,49 @@
+# Virtual clock of the simulated board.
+#
+# Same methods as firmware/hwclock.HardwareClock, but time only moves when the
+# firmware waits (sleep_until_us) or a simulated bus transfer consumes time.
+# Each wait steps the physics of the world up to the new time, so firmware and
+# physics run in lockstep, deterministically, as fast as the host allows (or
+# paced to a chosen multiple of real time).
+#
+# Tick counters wrap exactly like a 32-bit MicroPython port (period 2**30),
+# and start a few seconds before the wrap so every simulated session crosses
+# it: wrap-safety is exercised by every test, not assumed.
+TICKS_PERIOD = 1 << 30
+_MASK = TICKS_PERIOD - 1
+_HALF = TICKS_PERIOD >> 1
+# Offsets put ticks_us through its wrap 3 s after start and ticks_ms 20 s after.
+_US_EPOCH = TICKS_PERIOD - 3_000_000
+_MS_EPOCH = TICKS_PERIOD - 20_000
+
+
+class VirtualClock:
+    def __init__(self, world):
+        self._world = world
+        self.now_us = 0  # unbounded virtual time since the simulation started
+
+    def ticks_us(self):
+        return (_US_EPOCH + self.now_us) & _MASK
+
+    def ticks_ms(self):
+        return (_MS_EPOCH + self.now_us // 1000) & _MASK
+
+    @staticmethod
+    def ticks_diff(a, b):
+        return ((a - b + _HALF) & _MASK) - _HALF
+
+    @staticmethod
+    def ticks_add(t, delta):
+        return (t + delta) & _MASK
+
+    def sleep_until_us(self, deadline_us):
+        delta = self.ticks_diff(deadline_us, self.ticks_us())
+        if delta < 0:
+            delta = 0
+        self._world.advance_to(self.now_us + delta)
+
+    def consume_us(self, us):
+        # Time spent inside a blocking call (e.g. an I2C timeout). Integer only:
+        # it may run under micropython.heap_lock(); physics catches up on the
+        # next sleep_until_us.
+        self.now_us += us

@@ -1,0 +1,249 @@
+# The simulated world: virtual clock, physics plant, emulated I2C targets,
+# PWM outputs, watchdog and the scenario's fault events, advanced in lockstep.
+#
+# The firmware only ever sees it through the emulated `machine` module and the
+# board's clock. Ground truth (what the physics really does, not what the
+# firmware believes) is written to an optional CSV for tests to judge by.
+import sys
+import time
+
+import machine
+from plant import Plant
+from vclock import VirtualClock
+
+_STEP_US = 1000  # physics step; the plant sub-steps internally if it must
+_BOOT_US = 250_000  # reset to main.py running, as on an RP2040 with MicroPython
+TRUTH_COLUMNS = (
+    "t_ms,true_vacuum_pa,line_vacuum_pa,pump_duty,valve_duty,"
+    "pump_flow_ml_min,vent_flow_ml_min,leak_flow_ml_min,faults,event"
+)
+
+
+class SimStop(BaseException):
+    """Raised when the simulation reaches its --until time."""
+
+
+class _Event:
+    def __init__(self, d):
+        self.t_us = d["t_ms"] * 1000
+        self.fault = d["fault"]
+        self.value = d.get("value")
+
+
+def _make_sensor(kind, board_def, seed, noise_pa):
+    if kind == "xgzp6897d":
+        from xgzp6897d_emu import Xgzp6897dEmu
+
+        return Xgzp6897dEmu(seed, k=board_def.SENSOR_K, noise_pa=noise_pa, address=board_def.SENSOR_ADDR)
+    raise ValueError("sensor '%s' is not emulated yet" % kind)
+
+
+class World:
+    def __init__(self, scenario, speed=None, truth_path=None, truth_interval_ms=10, until_ms=None, hold_for_input=False):
+        self.scenario = scenario
+        self.board_name = scenario["board"]
+        self.board_module = __import__(self.board_name)
+        self.clock = VirtualClock(self)
+        self.plant = Plant(scenario["plant"])
+        self.speed = speed  # None = as fast as possible
+        seed = scenario["seed"]
+        self.unique_id = bytes((0xE6, 0x60, 0x5C, 0x00, (seed >> 24) & 255, (seed >> 16) & 255, (seed >> 8) & 255, seed & 255))
+        b = self.board_module
+        self.sensor = _make_sensor(scenario["sensor"], b, seed, scenario["plant"]["sensor_noise_pa"])
+        self._buses = {b.I2C_ID: {self.sensor.address: self.sensor}}
+        self._pump_pin = b.PUMP_PIN
+        self._vent_pin = b.VENT_PIN
+        self._vent_no = b.VENT_NORMALLY_OPEN
+        self._pwms = {}
+        self._pins = {}
+        self._events = [_Event(e) for e in scenario["events"]]
+        self._next_event = 0
+        self.faults = {}  # active fault name -> value, for the truth log
+        self.hung = False
+        self.hold_for_input = hold_for_input
+        self.reset_cause = machine.PWRON_RESET
+        self.boot_count = 0
+        self._wdt_deadline = None
+        self._wdt_timeout_us = 0
+        self.phys_us = 0
+        self._until_us = None if until_ms is None else until_ms * 1000
+        self._pending_event_note = ""
+        self._truth = None
+        self._truth_every = truth_interval_ms * 1000
+        self._truth_next = 0
+        if truth_path:
+            self._truth = open(truth_path, "w")
+            self._truth.write(TRUTH_COLUMNS + "\n")
+        self._real_t0 = time.ticks_us()
+        self._pace_next = 0
+        self._power_off_until = 0
+
+    # ---- peripherals -----------------------------------------------------
+    def i2c_bus(self, bus_id):
+        return self._buses.get(bus_id, {})
+
+    def register_pwm(self, pwm):
+        self._pwms[pwm._pin] = pwm
+
+    def register_pin(self, pin):
+        self._pins[pin.id()] = pin
+
+    def wdt_start(self, timeout_ms):
+        # Like rp2: once started it cannot be stopped, only fed.
+        self._wdt_timeout_us = timeout_ms * 1000
+        self._wdt_deadline = self.clock.now_us + self._wdt_timeout_us
+
+    def wdt_feed(self):
+        if self._wdt_deadline is not None:
+            self._wdt_deadline = self.clock.now_us + self._wdt_timeout_us
+
+    # ---- actuators as the physics sees them -----------------------------
+    def pump_level(self):
+        p = self._pwms.get(self._pump_pin)
+        return 0 if p is None else p.level()
+
+    def vent_opening(self):
+        # A normally-open valve is open when its coil is unpowered.
+        p = self._pwms.get(self._vent_pin)
+        coil = 0 if p is None else p.level()
+        return 65535 - coil if self._vent_no else coil
+
+    # ---- time ------------------------------------------------------------
+    def advance_to(self, t_us):
+        if self.hold_for_input:
+            # Started by a host tool: time stands still until the host's first
+            # byte, so scenario event times count from when the host arrives.
+            import select
+
+            p = select.poll()
+            p.register(sys.stdin, select.POLLIN)
+            p.poll(-1)
+            self.hold_for_input = False
+            self._real_t0 = time.ticks_us()
+        plant = self.plant
+        while self.phys_us < t_us or self.hung:
+            if self._until_us is not None and self.phys_us >= self._until_us:
+                self.clock.now_us = self.phys_us
+                raise SimStop()
+            while self._next_event < len(self._events) and self._events[self._next_event].t_us <= self.phys_us:
+                ev = self._events[self._next_event]
+                self._next_event += 1
+                self._apply(ev)
+            end = self.phys_us + _STEP_US
+            if not self.hung and end > t_us:
+                end = t_us
+            pump = self.pump_level()
+            vent = self.vent_opening()
+            plant.step((end - self.phys_us) * 1e-6, pump / 65535.0, vent / 65535.0)
+            self.phys_us = end
+            self.sensor.advance(end, -plant.line_vacuum_pa)
+            if self._truth is not None and end >= self._truth_next:
+                self._truth_next = end + self._truth_every
+                self._write_truth(pump, vent)
+            if self._wdt_deadline is not None and end >= self._wdt_deadline:
+                self.clock.now_us = end
+                self._note("wdt_reset")
+                raise machine.SimReset(machine.WDT_RESET)
+            if self.speed is not None and end >= self._pace_next:
+                self._pace_next = end + 10_000
+                self._pace()
+        if self.clock.now_us < self.phys_us:
+            self.clock.now_us = self.phys_us
+
+    def _pace(self):
+        ahead = int(self.phys_us / self.speed) - time.ticks_diff(time.ticks_us(), self._real_t0)
+        if ahead > 0:
+            time.sleep_us(ahead)
+
+    def _note(self, text):
+        self._pending_event_note = text if not self._pending_event_note else self._pending_event_note + "|" + text
+
+    def _apply(self, ev):
+        f = ev.fault
+        v = ev.value
+        setting = v is None or v != 0
+        plant = self.plant
+        self._note(f)
+        if f == "sensor_disconnect":
+            self.sensor.connected = False
+        elif f == "sensor_reconnect":
+            self.sensor.connected = True
+            self.faults.pop("sensor_disconnect", None)
+            return
+        elif f == "sensor_stuck":
+            self.sensor.stuck = setting
+        elif f == "sensor_offset":
+            self.sensor.offset_pa = float(v)
+            setting = v != 0
+        elif f == "leak":
+            plant.extra_leak_l_min_at_10kpa = float(v)
+            setting = v != 0
+        elif f == "blockage":
+            plant.blocked = setting
+        elif f == "pump_fail":
+            plant.pump_failed = setting
+        elif f == "pump_stuck_on":
+            plant.pump_stuck_on = setting
+        elif f == "vent_stuck_closed":
+            plant.vent_stuck_closed = setting
+        elif f == "firmware_hang":
+            self.hung = True
+        elif f == "power_cut":
+            self._power_off_until = self.phys_us + (2000 if v is None else int(v)) * 1000
+            self.sensor.power_on_reset()  # the sensor shares the board's supply
+            self.clock.now_us = self.phys_us
+            raise machine.SimReset(machine.PWRON_RESET)
+        if setting:
+            self.faults[f] = v
+        else:
+            self.faults.pop(f, None)
+
+    def _write_truth(self, pump, vent):
+        p = self.plant
+        faults = "|".join(self.faults)
+        if p.pump_stuck_on:
+            pump = 65535
+        if p.vent_stuck_closed:
+            vent = 0
+        self._truth.write(
+            "%d,%d,%d,%d,%d,%d,%d,%d,%s,%s\n"
+            % (
+                self.phys_us // 1000,
+                int(p.vacuum_pa),
+                int(p.line_vacuum_pa),
+                pump,
+                vent,
+                int(p.pump_flow_l_min * 1000),
+                int(p.vent_flow_l_min * 1000),
+                int(p.leak_flow_l_min * 1000),
+                faults,
+                self._pending_event_note,
+            )
+        )
+        self._pending_event_note = ""
+
+    # ---- resets ----------------------------------------------------------
+    def mcu_reset(self, cause):
+        """Every peripheral returns to its reset state: outputs off, WDT
+        stopped. The physics keeps running through power-off and boot."""
+        for p in self._pwms.values():
+            p._alive = False
+        self._pwms = {}
+        self._pins = {}
+        self._wdt_deadline = None
+        self.hung = False
+        self.reset_cause = cause
+        self.boot_count += 1
+        self._note("boot")
+        off_until = max(self._power_off_until, self.phys_us) + _BOOT_US
+        self._power_off_until = 0
+        self.advance_to(off_until)
+
+    def close(self):
+        if self._truth is not None:
+            self._truth.close()
+            self._truth = None
+
+
+def log(msg):
+    sys.stderr.write("sim: %s\n" % msg)

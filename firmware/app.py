@@ -1,0 +1,256 @@
+# The device: builds everything from the board definition and runs the
+# fixed-rate loop. Each period: wait for the deadline, run the control tick
+# (sensor -> supervisor -> session -> controller -> outputs) under
+# micropython.heap_lock() so it provably allocates nothing, feed the watchdog
+# if the tick was healthy, then serve the serial link and telemetry with a
+# bounded amount of work.
+import sys
+
+import board
+import machine
+import micropython
+from micropython import const
+
+import safety
+import sensor as sensor_mod
+import session as ses
+import version
+from console import Console
+from controller import Controller
+from frame import crc16
+from outputs import Outputs
+from serial_link import SerialLink
+from textbuf import TextBuf
+
+_TEL_BUF = const(200)
+# First tuning, good for cups of tens of mL; docs/control.md.
+_KP = const(6000)  # duty per kPa
+_KI = const(3000)  # duty per kPa*s
+_KD = const(0)
+
+
+class Device:
+    def __init__(self, outputs):
+        self.out = outputs
+        self.board = board
+        self.clock = board.make_clock()
+        self.control_hz = board.CONTROL_HZ
+        self.period_us = 1_000_000 // self.control_hz
+        self.period_ms = self.period_us // 1000
+        self.uid = "".join("%02x" % b for b in machine.unique_id())
+        self.i2c = machine.I2C(board.I2C_ID, scl=machine.Pin(board.I2C_SCL), sda=machine.Pin(board.I2C_SDA), freq=board.I2C_FREQ, timeout=board.I2C_TIMEOUT_US)
+        self.sensor = sensor_mod.make_sensor(board.SENSOR, self.i2c, board.SENSOR_ADDR, board.SENSOR_K)
+        self.sup = safety.Supervisor(board.MAX_VACUUM_PA)
+        self.ctl = Controller(self.period_ms, _KP, _KI, _KD)
+        self.session = ses.Session(self.ctl, self.sup)
+        self.link = SerialLink()
+        self.console = Console(self, self.link)
+        self.vacuum_pa = 0
+        self.sensor_status = sensor_mod.BUS_ERROR
+        self.overruns = 0
+        self.ticks = 0
+        self.uptime_ms = 0  # since boot; an int of ms stays small for 12 days
+        self._last_ms = self.clock.ticks_ms()
+        self.max_late_us = 0
+        self.inject_exception = False
+        self.wdt = None
+        self.tel_hz = 10_000  # milli-Hz
+        self.tel_period_ticks = 0  # 0 = off
+        self._tel_count = 0
+        self._tel = TextBuf(_TEL_BUF)
+        self._alarms_reported = 0
+        self._ended_reported = 0
+        try:
+            self.sensor.begin()
+        except OSError:
+            pass  # reported as a sensor alarm by the supervisor on the first ticks
+
+    # ---- commands --------------------------------------------------------
+    def start_session(self, prog, values):
+        if self.wdt is None:
+            # Armed with the first session: from then on a hung loop resets
+            # the board into the safe state. (Idle outputs are already safe,
+            # and an unarmed watchdog leaves the REPL usable for deployment.)
+            self.wdt = machine.WDT(timeout=board.WDT_TIMEOUT_MS)
+        self.session.start(prog, values, self.vacuum_pa)
+
+    def clear_alarms(self):
+        self.sup.clear()
+        self.session.clear_fault()
+        self._alarms_reported = 0
+
+    def set_tel_rate(self, mhz):
+        self.tel_hz = mhz
+        self.tel_period_ticks = max(1, self.control_hz * 1000 // mhz)
+        self._tel_count = 0
+
+    def alarm_text(self):
+        a = self.sup.alarms
+        if not a:
+            return "none"
+        return ",".join(name for bit, name in safety.ALARM_NAMES if a & bit)
+
+    # ---- the control tick (heap-locked) ----------------------------------
+    def tick(self):
+        st = self.sensor.sample()
+        self.sensor_status = st
+        if st == sensor_mod.OK:
+            self.vacuum_pa = -self.sensor.gauge_pa
+        s = self.session
+        ctl = self.ctl
+        alarms = self.sup.check(st, self.vacuum_pa, ctl.setpoint_pa, s.state == ses.RUN)
+        if self.inject_exception:
+            self.inject_exception = False
+            raise RuntimeError("selftest")
+        if alarms:
+            # Cut the pump and open the vent in this very tick.
+            if s.state != ses.FAULT:
+                s.fault()
+            self.out.safe()
+            return
+        s.step(self.period_ms, self.vacuum_pa)
+        ctl.update(self.vacuum_pa)
+        pump = ctl.pump_u16
+        # The supervisor's trip level holds even if the controller is wrong.
+        if self.vacuum_pa >= self.sup.trip_pa:
+            pump = 0
+        self.out.set(pump, ctl.vent_u16)
+
+    # ---- between ticks ---------------------------------------------------
+    def background(self):
+        self.console.service()
+        a = self.sup.alarms
+        if a != self._alarms_reported:
+            self._alarms_reported = a
+            if a:
+                self.console.event("alarm %s vacuum_pa=%d" % (self.alarm_text(), self.vacuum_pa))
+        if self.session.ended != self._ended_reported:
+            self._ended_reported = self.session.ended
+            self.console.event("event session_end vacuum_pa=%d" % self.vacuum_pa)
+        if self.tel_period_ticks:
+            self._tel_count += 1
+            if self._tel_count >= self.tel_period_ticks:
+                self._tel_count = 0
+                self.telemetry()
+
+    def telemetry(self):
+        """Format and send one telemetry line without allocating."""
+        t = self._tel
+        t.clear()
+        c = self.console
+        if c.machine:
+            t.put(b"!")
+            t.put_int(c.event_seq)
+            t.put(b" ")
+            c.event_seq = (c.event_seq + 1) & 0xFFFF
+        t.put(b"tel t_ms=")
+        t.put_int(self.uptime_ms)
+        t.put(b" vacuum_pa=")
+        t.put_int(self.vacuum_pa)
+        t.put(b" setpoint_pa=")
+        t.put_int(self.ctl.setpoint_pa)
+        t.put(b" pump_duty=")
+        t.put_int(self.out.pump_u16)
+        t.put(b" valve_duty=")
+        t.put_int(self.out.vent_u16)
+        t.put(b" state=")
+        t.put(_STATE_BYTES[self.session.state])
+        t.put(b" alarms=")
+        a = self.sup.alarms
+        if not a:
+            t.put(b"none")
+        else:
+            first = True
+            for bit, name in _ALARM_BYTES:
+                if a & bit:
+                    if not first:
+                        t.put(b",")
+                    t.put(name)
+                    first = False
+        t.put(b" remaining_ms=")
+        t.put_int(self.session.remaining_ms())
+        if c.machine:
+            crc = crc16(t.buf, 0, t.n)
+            t.put(b"*")
+            t.put_hex4(crc)
+        t.put(b"\r\n")
+        t.write_to(self.link.tx)
+
+    # ---- the loop --------------------------------------------------------
+    def run(self):
+        clock = self.clock
+        period = self.period_us
+        self.out.safe()
+        self.console.event("boot vacuumfw %s protocol=%d board=%s reset=%s" % (version.FIRMWARE, version.PROTOCOL, board.NAME, _reset_name()))
+        deadline = clock.ticks_add(clock.ticks_us(), period)
+        lock = micropython.heap_lock
+        unlock = micropython.heap_unlock
+        while True:
+            clock.sleep_until_us(deadline)
+            late = clock.ticks_diff(clock.ticks_us(), deadline)
+            if late > self.max_late_us:
+                self.max_late_us = late
+            err = None
+            lock()
+            try:
+                self.tick()
+            except Exception as e:  # noqa: BLE001 - any error in control ends safe
+                err = e
+            finally:
+                unlock()
+            if err is not None:
+                self._control_exception(err)  # allocates: outside the lock
+            now = clock.ticks_ms()
+            self.uptime_ms += clock.ticks_diff(now, self._last_ms)
+            self._last_ms = now
+            self.ticks += 1
+            if err is None and self.wdt is not None:
+                self.wdt.feed()
+            self.background()
+            deadline = clock.ticks_add(deadline, period)
+            behind = clock.ticks_diff(clock.ticks_us(), deadline)
+            if behind > 0:
+                # Missed at least one deadline: count it and re-anchor instead
+                # of running a burst of catch-up ticks.
+                self.overruns += 1
+                deadline = clock.ticks_add(clock.ticks_us(), period)
+
+    def _control_exception(self, e):
+        self.out.safe()
+        self.sup.alarms |= safety.A_INTERNAL
+        if self.session.state != ses.FAULT:
+            self.session.fault()
+        sys.print_exception(e)
+
+
+_STATE_BYTES = tuple(n.encode() for n in ses.STATE_NAMES)
+_ALARM_BYTES = tuple((bit, name.encode()) for bit, name in safety.ALARM_NAMES)
+
+
+def _reset_name():
+    c = machine.reset_cause()
+    for name in ("PWRON_RESET", "HARD_RESET", "WDT_RESET", "DEEPSLEEP_RESET", "SOFT_RESET", "BROWNOUT_RESET"):
+        if getattr(machine, name, None) == c:
+            return name.lower()
+    return "unknown"
+
+
+def main():
+    out = None
+    try:
+        # Outputs first: from here on the firmware holds them safe (before,
+        # the hardware does: pump gate pull-down, normally-open vent).
+        out = Outputs(board, machine)
+        Device(out).run()
+    except KeyboardInterrupt:
+        if out is not None:
+            out.safe()
+        print("interrupted: pump off, vent open; firmware stopped (Ctrl-D restarts)")
+    except Exception as e:  # noqa: BLE001 - anything unforeseen ends safe
+        if out is not None:
+            out.safe()
+        print("fatal: %s; pump off, vent open" % type(e).__name__)
+        sys.print_exception(e)
+    finally:
+        if out is not None:
+            out.safe()

@@ -1,0 +1,277 @@
+# The command set of the serial protocol (docs/protocol.md). Each handler
+# validates everything before it changes anything: a bad line changes nothing.
+import programs
+import session as ses
+import units
+import version
+from cmderror import (
+    E_ARG,
+    E_RANGE,
+    E_READONLY,
+    E_STATE,
+    E_UNIT,
+    E_UNKNOWN,
+    CmdError,
+)
+
+
+def _unit_error(e):
+    return CmdError(E_UNIT, str(e))
+
+
+def _pressure(token):
+    try:
+        return units.parse_pressure_pa(token)
+    except ValueError as e:
+        raise _unit_error(e)
+
+
+def _duration(token):
+    try:
+        return units.parse_duration_ms(token)
+    except ValueError as e:
+        raise _unit_error(e)
+
+
+def _fmt_range(p):
+    if p.kind == programs.PA:
+        return "%dPa..%dPa" % (p.lo, p.hi)
+    return "%dms..%dms" % (p.lo, p.hi)
+
+
+def _check_range(name, value, lo, hi, unit):
+    if value < lo or value > hi:
+        raise CmdError(E_RANGE, "%s %d%s is out of range %d%s..%d%s" % (name, value, unit, lo, unit, hi, unit))
+
+
+def parse_program_args(prog, args, ceiling_pa):
+    """key=value tokens -> dict of validated integers (Pa, ms)."""
+    values = {}
+    for tok in args:
+        eq = tok.find("=")
+        if eq <= 0:
+            raise CmdError(E_ARG, "expected key=value, got '%s' (parameters of %s: %s)" % (tok, prog.name, " ".join(p.name for p in prog.params)))
+        key = tok[:eq]
+        p = prog.param(key)
+        if p is None:
+            raise CmdError(E_ARG, "%s has no parameter '%s' (valid: %s)" % (prog.name, key, " ".join(q.name for q in prog.params)))
+        if key in values:
+            raise CmdError(E_ARG, "parameter '%s' given twice" % key)
+        raw = tok[eq + 1 :]
+        v = _pressure(raw) if p.kind == programs.PA else _duration(raw)
+        hi = p.hi
+        if p.kind == programs.PA and hi > ceiling_pa:
+            hi = ceiling_pa
+        unit = "Pa" if p.kind == programs.PA else "ms"
+        _check_range(key, v, p.lo, hi, unit)
+        values[key] = v
+    for p in prog.params:
+        if p.name not in values:
+            if p.default is None:
+                raise CmdError(E_ARG, "%s needs %s=<%s> (%s)" % (prog.name, p.name, "pressure" if p.kind == programs.PA else "duration", p.help))
+            values[p.name] = p.default
+    return values
+
+
+def cmd_help(dev, args):
+    if args:
+        c = COMMANDS.get(args[0])
+        if c is None:
+            raise CmdError(E_UNKNOWN, "no command '%s'; type help" % args[0])
+        return "%s: %s" % (c[1], c[2])
+    return "commands: " + " ".join(sorted(COMMANDS)) + " (help <command> for details; pressures need a unit: Pa kPa hPa mbar mmHg inHg atm cmH2O)"
+
+
+def cmd_version(dev, args):
+    _no_args(args)
+    return "firmware=%s protocol=%d board=%s mcu=%s uid=%s" % (version.FIRMWARE, version.PROTOCOL, dev.board.NAME, dev.board.MCU, dev.uid)
+
+
+def cmd_status(dev, args):
+    _no_args(args)
+    s = dev.session
+    return "state=%s program=%s vacuum_pa=%d setpoint_pa=%d target_pa=%d pump_duty=%d valve_duty=%d alarms=%s remaining_ms=%d trip_pa=%d ceiling_pa=%d sensor_errors=%d overruns=%d" % (
+        ses.STATE_NAMES[s.state],
+        s.program.name if s.program and s.state != ses.IDLE else "none",
+        dev.vacuum_pa,
+        dev.ctl.setpoint_pa,
+        dev.ctl.target_pa,
+        dev.out.pump_u16,
+        dev.out.vent_u16,
+        dev.alarm_text(),
+        s.remaining_ms(),
+        dev.sup.trip_pa,
+        dev.sup.ceiling_pa,
+        dev.sensor.errors,
+        dev.overruns,
+    )
+
+
+def cmd_start(dev, args):
+    if not args:
+        raise CmdError(E_ARG, "usage: start <program> key=value ... (programs: %s)" % programs.names())
+    prog = programs.find(args[0])
+    if prog is None:
+        raise CmdError(E_UNKNOWN, "no program '%s' (programs: %s)" % (args[0], programs.names()))
+    if dev.sup.alarms:
+        raise CmdError(E_STATE, "alarm active (%s): fix the cause, then 'clear'" % dev.alarm_text())
+    if dev.session.state != ses.IDLE:
+        raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ses.STATE_NAMES[dev.session.state])
+    ceiling = prog.ceiling_pa if prog.ceiling_pa < dev.sup.ceiling_pa else dev.sup.ceiling_pa
+    values = parse_program_args(prog, args[1:], ceiling)
+    dev.start_session(prog, values)
+    return "started %s target_pa=%d ramp_ms=%d duration_ms=%d" % (prog.name, values["target"], values["ramp"], values["duration"])
+
+
+def cmd_stop(dev, args):
+    _no_args(args)
+    was = dev.session.state
+    dev.session.stop()
+    return "stopped" if was == ses.RUN else "idle"
+
+
+def cmd_clear(dev, args):
+    _no_args(args)
+    if not dev.sup.alarms:
+        return "no alarms"
+    cleared = dev.alarm_text()
+    dev.clear_alarms()
+    return "cleared %s" % cleared
+
+
+def cmd_tel(dev, args):
+    if not args or args[0] not in ("on", "off") or len(args) > 2 or (args[0] == "off" and len(args) > 1):
+        raise CmdError(E_ARG, "usage: tel on [RATEHz] | tel off")
+    if args[0] == "off":
+        dev.tel_period_ticks = 0
+        return "tel off"
+    hz = dev.tel_hz
+    if len(args) == 2:
+        try:
+            mhz = units.parse_millihz(args[1])
+        except ValueError as e:
+            raise _unit_error(e)
+        if mhz < 100 or mhz > dev.control_hz * 1000:
+            raise CmdError(E_RANGE, "rate %s is out of range 0.1Hz..%dHz" % (args[1], dev.control_hz))
+        hz = mhz
+    else:
+        hz = dev.tel_hz
+    dev.set_tel_rate(hz)
+    return "tel on %d.%03dHz" % (hz // 1000, hz % 1000)
+
+
+def cmd_mode(dev, args):
+    if len(args) != 1 or args[0] not in ("human", "machine"):
+        raise CmdError(E_ARG, "usage: mode human|machine")
+    return dev.console.set_mode(args[0])
+
+
+def cmd_echo(dev, args):
+    if len(args) != 1 or args[0] not in ("on", "off"):
+        raise CmdError(E_ARG, "usage: echo on|off")
+    dev.link.echo = args[0] == "on"
+    return "echo %s" % args[0]
+
+
+def cmd_programs(dev, args):
+    _no_args(args)
+    parts = []
+    for p in programs.PROGRAMS:
+        ps = ",".join("%s[%s]%s" % (q.name, _fmt_range(q), "" if q.default is not None else "!") for q in p.params)
+        parts.append("%s(%s)" % (p.name, ps))
+    return " ".join(parts)
+
+
+# get/set parameters: name -> (getter, setter or None, unit kind, help)
+def _get_gain(name):
+    return lambda dev: getattr(dev.ctl.pid, name)
+
+
+def _set_gain(name):
+    def setter(dev, token):
+        try:
+            v = units.parse_int(token)
+        except ValueError as e:
+            raise CmdError(E_ARG, str(e))
+        _check_range(name, v, 0, 100_000, "")
+        pid = dev.ctl.pid
+        g = [pid.kp, pid.ki, pid.kd]
+        g[("kp", "ki", "kd").index(name)] = v
+        pid.retune(g[0], g[1], g[2])
+        return v
+
+    return setter
+
+
+def _set_target(dev, token):
+    v = _pressure(token)
+    s = dev.session
+    if s.state != ses.RUN:
+        raise CmdError(E_STATE, "no session is running; use 'start <program> target=...'")
+    p = s.program.param("target")
+    hi = min(p.hi, s.program.ceiling_pa, dev.sup.ceiling_pa)
+    _check_range("target", v, p.lo, hi, "Pa")
+    s.set_target(v, dev.vacuum_pa)
+    return v
+
+
+PARAMS = {
+    "vacuum": (lambda dev: dev.vacuum_pa, None, "Pa", "measured vacuum depth"),
+    "setpoint": (lambda dev: dev.ctl.setpoint_pa, None, "Pa", "slewed setpoint the PID follows"),
+    "target": (lambda dev: dev.ctl.target_pa, _set_target, "Pa", "target of the running session"),
+    "ceiling": (lambda dev: dev.sup.ceiling_pa, None, "Pa", "device ceiling (compiled in and board)"),
+    "trip": (lambda dev: dev.sup.trip_pa, None, "Pa", "current trip level"),
+    "kp": (_get_gain("kp"), _set_gain("kp"), "duty/kPa", "proportional gain"),
+    "ki": (_get_gain("ki"), _set_gain("ki"), "duty/(kPa*s)", "integral gain"),
+    "kd": (_get_gain("kd"), _set_gain("kd"), "duty*ms/kPa", "derivative gain"),
+}
+
+
+def cmd_get(dev, args):
+    if len(args) != 1:
+        raise CmdError(E_ARG, "usage: get <param> (params: %s)" % " ".join(sorted(PARAMS)))
+    p = PARAMS.get(args[0])
+    if p is None:
+        raise CmdError(E_UNKNOWN, "no parameter '%s' (params: %s)" % (args[0], " ".join(sorted(PARAMS))))
+    return "%s=%d unit=%s" % (args[0], p[0](dev), p[2])
+
+
+def cmd_set(dev, args):
+    if len(args) != 2:
+        raise CmdError(E_ARG, "usage: set <param> <value>")
+    p = PARAMS.get(args[0])
+    if p is None:
+        raise CmdError(E_UNKNOWN, "no parameter '%s' (params: %s)" % (args[0], " ".join(sorted(PARAMS))))
+    if p[1] is None:
+        raise CmdError(E_READONLY, "%s is read-only" % args[0])
+    v = p[1](dev, args[1])
+    return "%s=%d unit=%s" % (args[0], v, p[2])
+
+
+def cmd_selftest(dev, args):
+    if args != ["exception"]:
+        raise CmdError(E_ARG, "usage: selftest exception (raises inside the control tick to prove the safe-state path)")
+    dev.inject_exception = True
+    return "exception scheduled in the next control tick"
+
+
+def _no_args(args):
+    if args:
+        raise CmdError(E_ARG, "takes no arguments, got '%s'" % " ".join(args))
+
+
+COMMANDS = {
+    "help": (cmd_help, "help [command]", "list commands or describe one"),
+    "version": (cmd_version, "version", "firmware, protocol and board"),
+    "status": (cmd_status, "status", "state, vacuum, outputs, alarms"),
+    "start": (cmd_start, "start <program> key=value ...", "start a session, e.g. start continuous target=30kPa ramp=5s duration=15min"),
+    "stop": (cmd_stop, "stop", "end the session and vent to ambient"),
+    "clear": (cmd_clear, "clear", "clear latched alarms once their cause is fixed"),
+    "tel": (cmd_tel, "tel on [RATEHz] | tel off", "periodic telemetry lines"),
+    "mode": (cmd_mode, "mode human|machine", "machine mode adds sequence numbers and CRC-16 (docs/protocol.md)"),
+    "echo": (cmd_echo, "echo on|off", "echo typed characters (human mode)"),
+    "programs": (cmd_programs, "programs", "programs with parameter ranges (! = required)"),
+    "get": (cmd_get, "get <param>", "read a parameter"),
+    "set": (cmd_set, "set <param> <value>", "change a parameter"),
+    "selftest": (cmd_selftest, "selftest exception", "prove the exception path ends in the safe state"),
+}

@@ -1,0 +1,92 @@
+# The serial console: turns input lines into commands and replies, in the
+# human mode (typable in any terminal) or the machine mode (sequence numbers
+# and CRC-16 on every line, docs/protocol.md). Runs between control ticks and
+# handles at most one line per tick.
+import sys
+
+import frame
+import serial_link as sl
+from cmderror import E_CHAR, E_FRAME, E_INTERNAL, E_LONG, E_UNKNOWN, CmdError
+from commands import COMMANDS
+
+_MAX_BYTES_PER_TICK = 64
+
+
+class Console:
+    def __init__(self, dev, link):
+        self._dev = dev
+        self._link = link
+        self.machine = False
+        self._last_seq = -1
+        self._last_reply = b""
+        self.event_seq = 0  # counter of unsolicited lines in machine mode
+
+    def set_mode(self, mode):
+        # The reply to this command goes out in the new mode.
+        self.machine = mode == "machine"
+        self._link.echo = not self.machine
+        self._last_seq = -1
+        return "mode " + mode
+
+    def service(self):
+        link = self._link
+        r = link.poll_line(_MAX_BYTES_PER_TICK)
+        if r == sl.NONE:
+            return
+        if r == sl.TOO_LONG:
+            self._send(None, "err %s line longer than %d bytes; nothing done" % (E_LONG, sl.LINE_MAX))
+            return
+        if r == sl.BAD_BYTES:
+            self._send(None, "err %s line contained bytes outside printable ASCII; nothing done" % E_CHAR)
+            return
+        raw = link.take()
+        seq = None
+        if self.machine:
+            try:
+                seq, a, b = frame.decode_request(raw)
+            except ValueError as e:
+                self._send(0, "err %s %s; nothing done" % (E_FRAME, e))
+                return
+            if seq == self._last_seq:
+                # A retry of a request whose reply was lost: answer again,
+                # never execute twice.
+                link.write(self._last_reply)
+                return
+            text = raw[a:b].decode()
+        else:
+            text = raw.decode()
+        reply = self.execute(text)
+        self._send(seq, reply)
+
+    def execute(self, text):
+        words = text.split()
+        if not words:
+            return "err %s empty command" % E_UNKNOWN
+        entry = COMMANDS.get(words[0])
+        if entry is None:
+            return "err %s no command '%s'; type help" % (E_UNKNOWN, words[0])
+        try:
+            return "ok " + entry[0](self._dev, words[1:])
+        except CmdError as e:
+            return "err %s %s" % (e.code, e.message)
+        except Exception as e:  # noqa: BLE001 - a command bug must not stop the device
+            sys.print_exception(e)
+            return "err %s %s in '%s'; nothing done" % (E_INTERNAL, type(e).__name__, words[0])
+
+    def _send(self, seq, text):
+        if self.machine:
+            data = frame.encode(frame.RESPONSE, 0 if seq is None else seq, text)
+            if seq:
+                self._last_seq = seq
+                self._last_reply = data
+        else:
+            data = text.encode() + b"\r\n"
+        self._link.write(data)
+
+    def event(self, text):
+        """An unsolicited line (alarm, session event): sent at once."""
+        if self.machine:
+            self._link.write(frame.encode(frame.EVENT, self.event_seq, text))
+            self.event_seq = (self.event_seq + 1) & 0xFFFF
+        else:
+            self._link.write(text.encode() + b"\r\n")

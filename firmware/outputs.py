@@ -1,0 +1,53 @@
+# Pump and vent outputs: the only code that drives the actuators.
+#
+# Vent is expressed as *opening* (0 = closed, 65535 = fully open) whatever the
+# valve type; the board says whether the valve is normally open, and the coil
+# drive is derived here. The safe state is pump off, vent open. It is applied
+# on construction, so the outputs are safe from the first instant the firmware
+# owns them (before that, the hardware holds them safe: gate pull-down on the
+# pump MOSFET, normally-open valve unpowered).
+from micropython import const
+
+FULL = const(65535)
+
+
+class Outputs:
+    def __init__(self, board, machine):
+        self._no = board.VENT_NORMALLY_OPEN
+        self._pump = machine.PWM(machine.Pin(board.PUMP_PIN), freq=board.PUMP_FREQ, duty_u16=0, invert=board.PUMP_INVERT)
+        coil = 0 if self._no else FULL
+        self._vent = machine.PWM(machine.Pin(board.VENT_PIN), freq=board.VENT_FREQ, duty_u16=coil, invert=board.VENT_INVERT)
+        self.pump_u16 = 0
+        self.vent_u16 = FULL
+        self.safe()
+
+    def set(self, pump_u16, vent_u16):
+        # Clamped here as a last line of defence; callers already clamp.
+        if pump_u16 < 0:
+            pump_u16 = 0
+        elif pump_u16 > FULL:
+            pump_u16 = FULL
+        if vent_u16 < 0:
+            vent_u16 = 0
+        elif vent_u16 > FULL:
+            vent_u16 = FULL
+        self._pump.duty_u16(pump_u16)
+        self._vent.duty_u16(FULL - vent_u16 if self._no else vent_u16)
+        self.pump_u16 = pump_u16
+        self.vent_u16 = vent_u16
+
+    def safe(self):
+        """Pump off first, then vent open. Never raises."""
+        try:
+            self._pump.duty_u16(0)
+        except Exception:  # noqa: BLE001 - the vent must still open
+            pass
+        try:
+            self._vent.duty_u16(0 if self._no else FULL)
+        except Exception:  # noqa: BLE001
+            pass
+        self.pump_u16 = 0
+        self.vent_u16 = FULL
+
+    def is_safe(self):
+        return self.pump_u16 == 0 and self.vent_u16 == FULL

@@ -1,0 +1,64 @@
+# Allocation-free text building into a preallocated bytearray, for telemetry
+# lines written every few ticks. (str formatting would allocate each time.)
+from micropython import const
+
+_DIGITS = const(12)
+
+
+class TextBuf:
+    def __init__(self, size):
+        self.buf = bytearray(size)
+        self.n = 0
+        self._tmp = bytearray(_DIGITS)
+
+    def clear(self):
+        self.n = 0
+
+    def put(self, b):
+        """Append a bytes constant (truncates silently at capacity)."""
+        n = self.n
+        buf = self.buf
+        cap = len(buf)
+        for c in b:
+            if n >= cap:
+                break
+            buf[n] = c
+            n += 1
+        self.n = n
+
+    def put_int(self, v):
+        tmp = self._tmp
+        buf = self.buf
+        n = self.n
+        if v < 0:
+            if n < len(buf):
+                buf[n] = 45  # '-'
+                n += 1
+            v = -v
+        k = 0
+        while True:
+            tmp[k] = 48 + v % 10
+            v //= 10
+            k += 1
+            if v == 0 or k == _DIGITS:
+                break
+        while k > 0 and n < len(buf):
+            k -= 1
+            buf[n] = tmp[k]
+            n += 1
+        self.n = n
+
+    def write_to(self, stream):
+        # write(buf, max_len) sends a prefix without slicing (slices allocate).
+        stream.write(self.buf, self.n)
+
+    def put_hex4(self, v):
+        buf = self.buf
+        n = self.n
+        if n + 4 > len(buf):
+            return
+        for shift in (12, 8, 4, 0):
+            d = (v >> shift) & 15
+            buf[n] = 48 + d if d < 10 else 55 + d
+            n += 1
+        self.n = n

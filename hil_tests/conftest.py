@@ -1,0 +1,211 @@
+"""Fixtures that run the firmware on the simulated board (default) or on a
+real board (``--port /dev/ttyACM0``) and talk to it through the host tool's
+own serial code. Tests assert in device time (the t_ms of telemetry, the
+t_ms of the ground-truth CSV), never with wall-clock sleeps; wall-clock
+timeouts only stop a broken run from hanging."""
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+import serial
+
+from vacuumctl.link import DeviceLink
+from vacuumctl.simport import SimProcess, start_sim
+from vacuumctl.telemetry import Message
+
+WALL_TIMEOUT_S = 60.0
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--port", default="sim", help="sim (default) or a serial device with the firmware")
+
+
+@pytest.fixture(scope="session")
+def port(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("--port"))
+
+
+@pytest.fixture
+def needs_sim(port: str) -> None:
+    if port != "sim":
+        pytest.skip("needs fault injection or ground truth: simulated board only")
+
+
+class Truth:
+    """Reads the simulated board's ground-truth CSV as it grows."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def rows(self) -> list[dict[str, str]]:
+        if not self.path.exists():
+            return []
+        with open(self.path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        # The last line may be half written.
+        return [r for r in rows if r.get("event") is not None]
+
+    def wait_until(self, t_ms: int) -> list[dict[str, str]]:
+        """Rows up to device time t_ms (the simulation runs on meanwhile)."""
+        deadline = time.monotonic() + WALL_TIMEOUT_S
+        while time.monotonic() < deadline:
+            rows = self.rows()
+            if rows and int(rows[-1]["t_ms"]) >= t_ms:
+                return [r for r in rows if int(r["t_ms"]) <= t_ms]
+            time.sleep(0.02)  # polling a file, not a test delay
+        raise AssertionError("simulation did not reach t=%d ms" % t_ms)
+
+
+class Session:
+    """A connected device plus helpers to collect telemetry in device time."""
+
+    def __init__(self, link: DeviceLink, truth: Truth | None):
+        self.link = link
+        self.truth = truth
+
+    def request(self, text: str) -> str:
+        return self.link.request(text)
+
+    def telemetry_until(self, stop: Callable[[dict], bool], max_device_ms: int,
+                        on_msg: Callable[[Message], None] | None = None) -> list[dict]:
+        """Collect telemetry until stop(fields) or max_device_ms of device
+        time have passed since the first line."""
+        out: list[dict] = []
+        t0: int | None = None
+        deadline = time.monotonic() + WALL_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                msg = self.link.messages.get(timeout=1.0)
+            except Exception:  # noqa: BLE001 - queue.Empty
+                continue
+            if on_msg:
+                on_msg(msg)
+            if msg.kind != "tel":
+                continue
+            f = msg.fields
+            out.append(f)
+            t = int(f["t_ms"])
+            t0 = t if t0 is None else t0
+            if stop(f) or t - t0 >= max_device_ms:
+                return out
+        raise AssertionError("no telemetry for %s s of wall time" % WALL_TIMEOUT_S)
+
+
+    def wait_message(self, pred: Callable[[Message], bool]) -> Message:
+        """The next unsolicited message for which pred() holds."""
+        deadline = time.monotonic() + WALL_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                msg = self.link.messages.get(timeout=1.0)
+            except Exception:  # noqa: BLE001 - queue.Empty
+                continue
+            if pred(msg):
+                return msg
+        raise AssertionError("expected message did not arrive")
+
+
+def _open_session(port: str, scenario: str, tmp_path: Path) -> Iterator[Session]:
+    if port == "sim" or port.startswith("sim:"):
+        truth_path = tmp_path / "truth.csv"
+        link = DeviceLink.open("sim:" + scenario, truth_csv=str(truth_path))
+        truth: Truth | None = Truth(truth_path)
+    else:
+        link = DeviceLink.open(port)
+        truth = None
+    try:
+        yield Session(link, truth)
+    finally:
+        try:
+            link.request("stop")
+            link.request("tel off")
+        except Exception:  # noqa: BLE001 - the device may be gone on purpose
+            pass
+        link.close()
+
+
+@pytest.fixture
+def device(port: str, tmp_path: Path) -> Iterator[Session]:
+    """The firmware on the default body-cup scenario (or a real board)."""
+    yield from _open_session(port, "default", tmp_path)
+
+
+@pytest.fixture
+def open_device(port: str, tmp_path: Path) -> Callable[[str], Session]:
+    """Factory for a device on a named scenario (simulated board only)."""
+    opened: list[Iterator[Session]] = []
+
+    def make(scenario: str) -> Session:
+        if port != "sim":
+            pytest.skip("scenario %s needs the simulated board" % scenario)
+        gen = _open_session(port, scenario, tmp_path)
+        opened.append(gen)
+        return next(gen)
+
+    yield make
+    for gen in opened:
+        for _ in gen:
+            pass
+
+
+class HumanTerminal:
+    """A person at a plain serial terminal: raw bytes in, lines out."""
+
+    def __init__(self, path: str):
+        self.ser = serial.Serial(path, 115200, timeout=0.05)
+        self.ser.reset_input_buffer()
+        self._buf = b""
+
+    def send(self, data: bytes) -> None:
+        self.ser.write(data)
+        self.ser.flush()
+
+    def reply(self, timeout_s: float = 10.0) -> str:
+        """The next line that starts with ok or err (echo and telemetry skipped)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            while b"\n" in self._buf:
+                line, self._buf = self._buf.split(b"\n", 1)
+                text = line.decode(errors="replace").strip()
+                if text.startswith("ok") or text.startswith("err"):
+                    return text
+            self._buf += self.ser.read(4096)
+        raise AssertionError("no ok/err reply")
+
+    def command(self, line: str | bytes) -> str:
+        data = line if isinstance(line, bytes) else line.encode()
+        self.send(data + b"\r\n")
+        return self.reply()
+
+    def read_for(self, pattern: str, timeout_s: float = 10.0) -> str:
+        deadline = time.monotonic() + timeout_s
+        seen = b""
+        while time.monotonic() < deadline:
+            seen += self.ser.read(4096)
+            if pattern.encode() in seen:
+                return seen.decode(errors="replace")
+        raise AssertionError("did not see %r in %r" % (pattern, seen[-500:]))
+
+    def close(self) -> None:
+        self.ser.close()
+
+
+@pytest.fixture
+def terminal(port: str) -> Iterator[HumanTerminal]:
+    """Raw human-mode access; on the sim a fresh board per test."""
+    sim: SimProcess | None = None
+    path = port
+    if port == "sim":
+        sim = start_sim("default")
+        path = sim.port
+    term = HumanTerminal(path)
+    term.send(b"\r\n")  # end any half-typed line
+    try:
+        yield term
+    finally:
+        term.close()
+        if sim:
+            sim.stop()

@@ -1,0 +1,79 @@
+"""Safe state (pump off, vent open) at boot, on exception, on Ctrl-C, on a
+hang (watchdog) and on a power cut, judged by the simulated physics."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from vacuumctl.errors import DeviceError
+
+
+def test_boot_is_safe(device, needs_sim):
+    rows = device.truth.wait_until(300)
+    assert rows, "no ground truth"
+    assert all(int(r["pump_duty"]) == 0 and int(r["valve_duty"]) == 65535 for r in rows)
+
+
+def test_exception_in_control_tick_ends_safe(device):
+    device.request("tel on 50Hz")
+    device.request("start continuous target=30kPa duration=60s")
+    device.telemetry_until(lambda f: f["vacuum_pa"] >= 25_000, 10_000)
+    device.request("selftest exception")
+    tel = device.telemetry_until(lambda f: f["state"] == "fault", 1_000)
+    last = tel[-1]
+    assert last["state"] == "fault" and "internal" in last["alarms"]
+    assert last["pump_duty"] == 0 and last["valve_duty"] == 65535
+    # A faulted device refuses to start until the alarm is cleared.
+    with pytest.raises(DeviceError) as e:
+        device.request("start continuous target=30kPa")
+    assert e.value.code == "E_STATE"
+    if device.truth:
+        truth = device.truth.wait_until(last["t_ms"] + 1_000)
+        after = [r for r in truth if int(r["t_ms"]) >= last["t_ms"]]
+        assert all(int(r["pump_duty"]) == 0 and int(r["valve_duty"]) == 65535 for r in after)
+        assert int(truth[-1]["true_vacuum_pa"]) < 1_000
+    assert device.request("clear").startswith("cleared internal")
+
+
+def test_ctrl_c_ends_safe_and_drops_to_repl(device, needs_sim):
+    device.request("tel on 50Hz")
+    device.request("start continuous target=30kPa duration=60s")
+    tel = device.telemetry_until(lambda f: f["vacuum_pa"] >= 25_000, 10_000)
+    t_int = tel[-1]["t_ms"]
+    device.link._write(b"\x03")
+    deadline = time.monotonic() + 20
+    while not any("interrupted: pump off, vent open" in line for line in device.link.raw_log):
+        assert time.monotonic() < deadline, device.link.raw_log[-5:]
+        time.sleep(0.02)  # waiting for serial output, not a test delay
+    truth = device.truth.wait_until(t_int + 2_000)
+    last = truth[-1]
+    assert int(last["pump_duty"]) == 0 and int(last["valve_duty"]) == 65535
+    assert int(last["true_vacuum_pa"]) < 500
+
+
+def test_firmware_hang_is_reset_by_watchdog(open_device):
+    dev = open_device("fault_firmware_hang")  # hang at t=8 s
+    dev.request("tel on 50Hz")
+    dev.request("start continuous target=30kPa duration=60s")
+    boot = dev.wait_message(lambda m: m.kind == "boot")
+    assert "reset=wdt_reset" in boot.text
+    truth = dev.truth.rows()
+    hang = next(int(r["t_ms"]) for r in truth if "firmware_hang" in r["event"])
+    reset = next(int(r["t_ms"]) for r in truth if "wdt_reset" in r["event"])
+    assert 0 < reset - hang <= 1_100  # WDT_TIMEOUT_MS of the pico board + one step
+    later = dev.truth.wait_until(reset + 1_500)
+    assert all(int(r["pump_duty"]) == 0 for r in later if int(r["t_ms"]) > reset)
+    assert int(later[-1]["true_vacuum_pa"]) < 500
+
+
+def test_power_cut_boots_safe(open_device):
+    dev = open_device("fault_power_cut")  # cut at t=8 s, 2 s off
+    dev.request("tel on 50Hz")
+    dev.request("start continuous target=30kPa duration=60s")
+    boot = dev.wait_message(lambda m: m.kind == "boot")
+    assert "reset=pwron_reset" in boot.text
+    truth = dev.truth.rows()
+    cut = next(int(r["t_ms"]) for r in truth if "power_cut" in r["event"])
+    after = [r for r in truth if int(r["t_ms"]) > cut]
+    assert after and all(int(r["pump_duty"]) == 0 and int(r["valve_duty"]) == 65535 for r in after)

@@ -1,0 +1,60 @@
+"""Pull-down, hold, stop and release: the firmware judged by the physics."""
+from __future__ import annotations
+
+
+def _run_to_end(device, start_line: str, max_ms: int) -> list[dict]:
+    device.request("tel on 50Hz")
+    device.request(start_line)
+    ended = []
+
+    def note(msg):
+        if msg.kind == "event" and "session_end" in msg.text:
+            ended.append(msg)
+
+    tel = device.telemetry_until(lambda f: bool(ended) and f["state"] == "idle", max_ms, on_msg=note)
+    assert ended, "session did not end by itself"
+    return tel
+
+
+def test_pull_down_and_hold_30kpa(device):
+    tel = _run_to_end(device, "start continuous target=30kPa duration=10s", 20_000)
+    run = [f for f in tel if f["state"] == "run"]
+    t0 = run[0]["t_ms"]
+    reached = next(f["t_ms"] for f in run if f["vacuum_pa"] >= 29_400)
+    assert reached - t0 < 3_000, "took %d ms to reach 98 %% of target" % (reached - t0)
+    hold = [f for f in run if f["t_ms"] >= reached + 2_000]
+    assert hold, "no hold phase"
+    assert all(abs(f["vacuum_pa"] - 30_000) < 900 for f in hold), max(abs(f["vacuum_pa"] - 30_000) for f in hold)
+    assert all(f["alarms"] == "none" for f in tel)
+    if device.truth:
+        # The physics agrees: the true chamber vacuum held near 30 kPa.
+        truth = device.truth.wait_until(run[-1]["t_ms"])
+        held = [int(r["true_vacuum_pa"]) for r in truth if reached + 2_000 <= int(r["t_ms"]) <= run[-1]["t_ms"]]
+        assert held and all(abs(v - 30_000) < 1_500 for v in held)
+
+
+def test_stop_vents_to_ambient(device):
+    device.request("tel on 50Hz")
+    device.request("start continuous target=40kPa duration=60s")
+    tel = device.telemetry_until(lambda f: f["vacuum_pa"] >= 39_000, 10_000)
+    assert tel[-1]["vacuum_pa"] >= 39_000
+    t_stop = tel[-1]["t_ms"]
+    assert device.request("stop") == "stopped"
+    tel = device.telemetry_until(lambda f: f["state"] == "idle", 10_000)
+    assert tel[-1]["state"] == "idle"
+    assert tel[-1]["t_ms"] - t_stop < 3_000, "release took too long"
+    assert tel[-1]["pump_duty"] == 0 and tel[-1]["valve_duty"] == 65535
+    if device.truth:
+        truth = device.truth.wait_until(tel[-1]["t_ms"] + 500)
+        assert int(truth[-1]["true_vacuum_pa"]) < 500
+        assert int(truth[-1]["pump_duty"]) == 0 and int(truth[-1]["valve_duty"]) == 65535
+
+
+def test_setpoint_change_while_running(device):
+    device.request("tel on 50Hz")
+    device.request("start continuous target=20kPa duration=60s")
+    device.telemetry_until(lambda f: f["vacuum_pa"] >= 19_600, 10_000)
+    assert device.request("set target 35kPa").startswith("target=35000")
+    tel = device.telemetry_until(lambda f: f["vacuum_pa"] >= 34_300, 10_000)
+    assert tel[-1]["vacuum_pa"] >= 34_300
+    assert all(f["alarms"] == "none" for f in tel)

@@ -1,0 +1,1 @@
+"""vacuumctl: host tool for the open therapeutic vacuum device firmware."""

@@ -1,0 +1,341 @@
+"""``vacuumctl``: the technician's command-line tool.
+
+Every command takes ``--port PORT``: a serial device path, or ``sim`` /
+``sim:SCENARIO`` to start the simulated board behind a pseudo-terminal.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Callable, TextIO
+
+from . import __doc__ as _pkg_doc  # noqa: F401
+from . import units
+from .errors import DeviceError, DeviceReset, UserError
+from .link import DeviceLink
+from .simport import is_sim_port
+from .telemetry import CSV_COLUMNS, Message, parse_fields
+
+VERSION = "0.1.0"
+
+
+# ---- argument helpers ------------------------------------------------------
+def _duration_s(text: str) -> float:
+    """--duration takes seconds (``20``) or a duration with unit (``5min``)."""
+    try:
+        return float(text) if text.replace(".", "", 1).isdigit() else units.parse_duration(text)
+    except units.UnitError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _speed(text: str) -> str:
+    if text == "max":
+        return text
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("speed is a number of simulated seconds per wall second, or 'max'") from None
+    if not 0.01 <= v <= 10000:
+        raise argparse.ArgumentTypeError("speed must be between 0.01 and 10000")
+    return text
+
+
+def _program_params(extra: list[str]) -> list[str]:
+    """Turn ``--target 30kPa --ramp 2s`` into device ``key=value`` tokens;
+    units are checked here so a typo is reported before anything starts."""
+    out: list[str] = []
+    i = 0
+    while i < len(extra):
+        flag = extra[i]
+        if not flag.startswith("--") or len(flag) < 3:
+            raise UserError("unexpected argument '%s': program parameters are given as --name VALUE" % flag)
+        key, eq, value = flag[2:].partition("=")
+        if not eq:
+            if i + 1 >= len(extra):
+                raise UserError("--%s needs a value" % key)
+            value = extra[i + 1]
+            i += 1
+        i += 1
+        key = key.replace("-", "_")
+        if key in ("ramp",):
+            value = "%dms" % units.to_device_ms(value if not _is_number(value) else value + "s")
+        elif key in ("target", "floor", "depth"):
+            value = "%dPa" % units.to_device_pa(value)
+        out.append("%s=%s" % (key, value))
+    return out
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+# ---- output ------------------------------------------------------------------
+class LiveView:
+    """One status line, redrawn in place on a terminal, appended otherwise."""
+
+    def __init__(self, stream: TextIO = sys.stdout, every_ms: int = 500):
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.every_ms = every_ms
+        self._last_t = -10**9
+
+    def show(self, f: dict[str, int | str], total_ms: int | None) -> None:
+        t = int(f.get("t_ms", 0))
+        if not self.tty and t - self._last_t < self.every_ms:
+            return
+        self._last_t = t
+        vac = int(f.get("vacuum_pa", 0))
+        sp = int(f.get("setpoint_pa", 0))
+        bar = ""
+        rem = int(f.get("remaining_ms", 0))
+        if total_ms:
+            done = max(0.0, min(1.0, 1 - rem / total_ms)) if f.get("state") == "run" else (1.0 if rem == 0 else 0.0)
+            n = int(done * 20)
+            bar = " [%s%s] %3d%% %5.1fs left" % ("#" * n, "." * (20 - n), done * 100, rem / 1000)
+        line = "t=%7.2fs vacuum=%6.2fkPa setpoint=%6.2fkPa pump=%5.1f%% vent=%5.1f%% %-7s alarms=%s%s" % (
+            t / 1000, vac / 1000, sp / 1000, int(f.get("pump_duty", 0)) * 100 / 65535,
+            int(f.get("valve_duty", 0)) * 100 / 65535, f.get("state", "?"), f.get("alarms", "?"), bar)
+        if self.tty:
+            self.stream.write("\r\x1b[K" + line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def note(self, text: str) -> None:
+        if self.tty:
+            self.stream.write("\r\x1b[K")
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def end(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+
+
+def _open(args: argparse.Namespace, truth_csv: str | None = None) -> DeviceLink:
+    speed = getattr(args, "speed", None) or "max"
+    if not is_sim_port(args.port) and getattr(args, "speed", None) not in (None, "max"):
+        raise UserError("--speed applies only to a simulated board (--port sim)")
+    return DeviceLink.open(args.port, speed=speed, truth_csv=truth_csv)
+
+
+# ---- commands ------------------------------------------------------------------
+def cmd_version(args: argparse.Namespace) -> int:
+    print("vacuumctl %s" % VERSION)
+    if args.port:
+        with _open(args) as link:
+            print(link.request("version"))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with _open(args) as link:
+        f = parse_fields(link.request("status"))
+    for k, v in f.items():
+        print("%-14s %s" % (k, v))
+    return 0
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "boards" / "sim"))
+    import launcher  # type: ignore[import-not-found]
+
+    argv = [args.scenario or "default", "--speed", args.speed or "1"]
+    if args.truth_csv:
+        argv += ["--truth-csv", args.truth_csv]
+    return int(launcher.main(argv) or 0)
+
+
+def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
+    params = _program_params(extra)
+    duration_ms = int(round(args.duration * 1000))
+    if args.truth_csv and not is_sim_port(args.port):
+        raise UserError("--truth-csv needs a simulated board (--port sim)")
+    view = LiveView(every_ms=args.show_every_ms)
+    for path in (args.csv, args.truth_csv):
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    csv_file = open(args.csv, "w", newline="") if args.csv else None
+    writer = csv.writer(csv_file) if csv_file else None
+    if writer:
+        writer.writerow(CSV_COLUMNS)
+    link = _open(args, truth_csv=args.truth_csv)
+    stopped_by_user = False
+    try:
+        st = parse_fields(link.request("status"))
+        if st.get("alarms") != "none":
+            raise UserError("the device is in alarm (%s): see 'vacuumctl alarms', fix the cause, then clear it" % st.get("alarms"))
+        if st.get("state") not in ("idle",):
+            raise UserError("the device is busy (state %s): 'vacuumctl stop' first" % st.get("state"))
+        link.request("tel on %sHz" % args.rate)
+        reply = link.request("start %s %s duration=%dms" % (args.program, " ".join(params), duration_ms))
+        view.note("started: " + reply)
+        ended = False
+        end_seen_at: int | None = None
+        previous_handler = signal.getsignal(signal.SIGINT)
+        while True:
+            try:
+                msg = link.messages.get(timeout=30)
+            except KeyboardInterrupt:
+                stopped_by_user = True
+                view.note("Ctrl-C: stopping the session and venting")
+                link.request("stop")
+                continue
+            except Exception:
+                raise UserError("telemetry stopped arriving: is the device still connected?") from None
+            if msg.kind == "tel":
+                if writer:
+                    writer.writerow([msg.fields.get(c, "") for c in CSV_COLUMNS])
+                view.show(msg.fields, duration_ms)
+                if ended and msg.fields.get("state") == "idle":
+                    t = int(msg.fields.get("t_ms", 0))
+                    end_seen_at = t if end_seen_at is None else end_seen_at
+                    if t - end_seen_at >= args.tail_ms:
+                        break
+                if msg.fields.get("state") == "fault":
+                    view.note("device in fault: alarms=%s" % msg.fields.get("alarms"))
+                    if args.stop_on_alarm:
+                        break
+            elif msg.kind == "alarm":
+                view.note("ALARM " + msg.text)
+            elif msg.kind == "event" and "session_end" in msg.text:
+                ended = True
+            elif msg.kind == "boot":
+                raise DeviceReset("the device rebooted during the session (%s)" % msg.text)
+        signal.signal(signal.SIGINT, previous_handler)
+        link.request("tel off")
+    finally:
+        view.end()
+        if csv_file:
+            csv_file.close()
+        link.close()
+    if args.csv:
+        print("telemetry written to %s" % args.csv)
+    if args.truth_csv:
+        print("ground truth written to %s" % args.truth_csv)
+    return 130 if stopped_by_user else 0
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    view = LiveView(every_ms=0)
+    csv_file = open(args.csv, "w", newline="") if args.csv else None
+    writer = csv.writer(csv_file) if csv_file else None
+    if writer:
+        writer.writerow(CSV_COLUMNS)
+    with _open(args) as link:
+        st = parse_fields(link.request("status"))
+        total = int(st.get("remaining_ms", 0)) or None
+        link.request("tel on %sHz" % args.rate)
+        try:
+            while True:
+                msg = link.messages.get()
+                if msg.kind == "tel":
+                    rem = int(msg.fields.get("remaining_ms", 0))
+                    if total is None or rem > total:
+                        total = rem or None
+                    view.show(msg.fields, total)
+                    if writer:
+                        writer.writerow([msg.fields.get(c, "") for c in CSV_COLUMNS])
+                else:
+                    view.note(msg.text)
+        except KeyboardInterrupt:
+            view.end()
+            try:
+                link.request("tel off")
+            except (UserError, TimeoutError):
+                pass
+    if csv_file:
+        csv_file.close()
+    return 0
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    from .console import run_console
+
+    with _open(args) as link:
+        return run_console(link)
+
+
+# ---- parser ------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vacuumctl", description="Technician's tool for the open therapeutic vacuum device.")
+    p.add_argument("--port", default=os.environ.get("VACUUM_PORT", ""),
+                   help="serial port (e.g. /dev/ttyACM0), or sim / sim:SCENARIO for the simulated board")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("version", help="versions of this tool and (with --port) the firmware")
+    s.set_defaults(func=cmd_version)
+
+    s = sub.add_parser("status", help="one status snapshot")
+    s.add_argument("--speed", type=_speed, help="simulated board only: speed (default max)")
+    s.set_defaults(func=cmd_status)
+
+    s = sub.add_parser("sim", help="run a simulated board in the foreground for other programs to connect to")
+    s.add_argument("scenario", nargs="?", help="scenario name (boards/sim/scenarios) or JSON path")
+    s.add_argument("--speed", type=_speed, default="1", help="simulated seconds per wall second, or max (default 1)")
+    s.add_argument("--truth-csv", help="write the physics ground truth to this CSV")
+    s.set_defaults(func=cmd_sim)
+
+    s = sub.add_parser("run", help="run a program for a device-time duration and record telemetry",
+                       description="Program parameters follow as --name VALUE, e.g. --target 30kPa --ramp 2s. "
+                                   "Pressures need a unit: Pa kPa hPa mbar mmHg inHg atm cmH2O.")
+    s.add_argument("program", help="program name (see 'vacuumctl programs')")
+    s.add_argument("--duration", type=_duration_s, required=True, help="session length in device seconds (or with unit: 5min)")
+    s.add_argument("--csv", help="record telemetry to this CSV file")
+    s.add_argument("--truth-csv", help="simulated board only: record the physics ground truth")
+    s.add_argument("--speed", type=_speed, help="simulated board only: speed (default max)")
+    s.add_argument("--rate", default="20", help="telemetry rate in Hz (default 20)")
+    s.add_argument("--tail-ms", type=int, default=1000, help="keep recording this long after the release (default 1000)")
+    s.add_argument("--show-every-ms", type=int, default=1000, help="live line interval when not on a terminal")
+    s.add_argument("--stop-on-alarm", action="store_true", help="end the recording when the device faults")
+    s.set_defaults(func=cmd_run, takes_extra=True)
+
+    s = sub.add_parser("monitor", help="live view until Ctrl-C")
+    s.add_argument("--csv", help="record telemetry to this CSV file")
+    s.add_argument("--rate", default="10", help="telemetry rate in Hz (default 10)")
+    s.add_argument("--speed", type=_speed, help="simulated board only: speed (default 1 = real time)")
+    s.set_defaults(func=cmd_monitor)
+
+    s = sub.add_parser("console", help="interactive console (history, completion, live alarms)")
+    s.add_argument("--speed", type=_speed, help="simulated board only: speed (default 1 = real time)")
+    s.set_defaults(func=cmd_console)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    if extra and not getattr(args, "takes_extra", False):
+        parser.error("unrecognized arguments: %s" % " ".join(extra))
+    if args.command in ("monitor", "console") and getattr(args, "speed", None) is None and is_sim_port(args.port or ""):
+        args.speed = "1"
+    if args.command not in ("sim", "version") and not args.port:
+        parser.error("--port is required (a serial device such as /dev/ttyACM0, or 'sim')")
+    func: Callable[..., int] = args.func
+    try:
+        return func(args, extra) if getattr(args, "takes_extra", False) else func(args)
+    except (UserError, TimeoutError) as e:
+        print("vacuumctl: %s" % e, file=sys.stderr)
+        return 1
+    except DeviceError as e:  # pragma: no cover - DeviceError is a UserError
+        print("vacuumctl: %s" % e, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nvacuumctl: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

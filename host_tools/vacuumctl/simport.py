@@ -1,0 +1,105 @@
+"""Start the simulated board behind a pseudo-terminal (``--port sim[:SCENARIO]``)."""
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UserError
+from .paths import sim_dir
+
+
+def is_sim_port(port: str) -> bool:
+    return port == "sim" or port.startswith("sim:")
+
+
+def scenario_of(port: str) -> str:
+    return port[4:] if port.startswith("sim:") and port[4:] else "default"
+
+
+@dataclass
+class SimProcess:
+    """A running simulated board; ``port`` is its /dev/pts path."""
+
+    proc: subprocess.Popen[bytes]
+    port: str
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+
+def start_sim(scenario: str = "default", speed: str = "max", truth_csv: str | None = None,
+              until_ms: int | None = None, extra: list[str] | None = None,
+              stderr: int | None = None, timeout_s: float = 15.0) -> SimProcess:
+    """Launch boards/sim/launcher.py and wait for its ``port:`` line."""
+    argv = [sys.executable, str(sim_dir() / "launcher.py"), scenario, "--speed", str(speed), "--hold"]
+    if truth_csv:
+        argv += ["--truth-csv", str(Path(truth_csv).resolve())]
+    if until_ms:
+        argv += ["--until-ms", str(until_ms)]
+    argv += extra or []
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE if stderr is None else stderr,
+                            start_new_session=True)
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout_s
+    line = b""
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([proc.stdout], [], [], 0.2)
+        if r:
+            line = proc.stdout.readline()
+            break
+        if proc.poll() is not None:
+            break
+    text = line.decode(errors="replace").strip()
+    if not text.startswith("port: "):
+        err = b""
+        if proc.stderr is not None:
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            err = proc.stderr.read() or b""
+        msg = err.decode(errors="replace").strip() or text or "no output"
+        raise UserError("the simulated board did not start: %s" % msg)
+    # Keep draining the launcher's stderr so it can never block on a full pipe.
+    if proc.stderr is not None:
+        _drain_in_background(proc.stderr.fileno())
+    return SimProcess(proc, text[len("port: "):])
+
+
+def _drain_in_background(fd: int) -> None:
+    import threading
+
+    log = os.environ.get("VACUUM_SIM_LOG")
+
+    def pump() -> None:
+        out = open(log, "ab") if log else None
+        try:
+            while True:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                if out:
+                    out.write(chunk)
+                    out.flush()
+        finally:
+            if out:
+                out.close()
+
+    threading.Thread(target=pump, daemon=True).start()

@@ -1,0 +1,36 @@
+"""Parsing of the device's ``key=value`` lines (telemetry, status, events)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CSV_COLUMNS = ("t_ms", "vacuum_pa", "setpoint_pa", "pump_duty", "valve_duty", "state", "alarms", "remaining_ms")
+
+
+def parse_fields(text: str) -> dict[str, int | str]:
+    """``a=1 b=x`` -> {'a': 1, 'b': 'x'}; words without '=' are skipped."""
+    out: dict[str, int | str] = {}
+    for word in text.split():
+        key, eq, value = word.partition("=")
+        if not eq:
+            continue
+        try:
+            out[key] = int(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+@dataclass
+class Message:
+    """An unsolicited line from the device: ``kind`` is the first word
+    (``tel``, ``alarm``, ``event``, ``boot``, or ``text`` for anything else)."""
+
+    kind: str
+    text: str
+    fields: dict[str, int | str] = field(default_factory=dict)
+
+    @classmethod
+    def from_text(cls, text: str) -> "Message":
+        first = text.split(" ", 1)[0]
+        kind = first if first in ("tel", "alarm", "event", "boot") else "text"
+        return cls(kind, text, parse_fields(text))
