@@ -199,7 +199,9 @@ class DeviceLink:
     def _resync(self) -> None:
         try:
             self.enter_machine_mode()
-        except (UserError, TimeoutError):
+        except (UserError, TimeoutError, serial.SerialException, OSError, TypeError):
+            # The link was closed meanwhile, or the device stays silent: the
+            # next request() reports it.
             pass
 
     def iter_messages(self, timeout_s: float) -> Iterator[Message]:
