@@ -40,7 +40,7 @@ class Device:
         self.uid = "".join("%02x" % b for b in machine.unique_id())
         self.i2c = machine.I2C(board.I2C_ID, scl=machine.Pin(board.I2C_SCL), sda=machine.Pin(board.I2C_SDA), freq=board.I2C_FREQ, timeout=board.I2C_TIMEOUT_US)
         self.sensor = sensor_mod.make_sensor(board.SENSOR, self.i2c, board.SENSOR_ADDR, board.SENSOR_K)
-        self.sup = safety.Supervisor(board.MAX_VACUUM_PA)
+        self.sup = safety.Supervisor(board.MAX_VACUUM_PA, 1000 // board.CONTROL_HZ)
         self.ctl = Controller(self.period_ms, _KP, _KI, _KD)
         self.session = ses.Session(self.ctl, self.sup)
         self.link = SerialLink()
@@ -98,7 +98,7 @@ class Device:
             self.vacuum_pa = -self.sensor.gauge_pa
         s = self.session
         ctl = self.ctl
-        alarms = self.sup.check(st, self.vacuum_pa, ctl.setpoint_pa, s.state == ses.RUN)
+        alarms = self.sup.check(st, self.vacuum_pa, ctl.setpoint_pa, s.state == ses.RUN, self.out.pump_u16, self.out.vent_u16)
         if self.inject_exception:
             self.inject_exception = False
             raise RuntimeError("selftest")
