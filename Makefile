@@ -5,13 +5,14 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(PY) -m pytest
 
-.PHONY: all venv sim test test-host test-hil clean help
+.PHONY: all venv sim test test-host test-hil bench clean help
 
 all: test
 
 help:
 	@echo "make sim    run a 30 s continuous-vacuum session (30 kPa) on the simulated board, live"
 	@echo "make test   run every test: host-tool unit tests, firmware unit tests in MicroPython, simulated-board tests"
+	@echo "make bench  measure control quality vs physical limit and peers, timing, simulation speed"
 	@echo "make venv   create .venv from requirements.lock (done automatically by the targets above)"
 
 $(STAMP): requirements.lock host_tools/pyproject.toml
@@ -37,6 +38,9 @@ test-host: $(STAMP)
 
 test-hil: $(STAMP)
 	$(PYTEST) hil_tests -q
+
+bench: $(STAMP)
+	$(PY) tools/bench/bench.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

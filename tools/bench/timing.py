@@ -1,0 +1,38 @@
+# Timing of the firmware control path in MicroPython (run from repo root).
+import sys, time, gc
+sys.path.insert(0, ".venv/lib/python3.11/site-packages")
+sys.path.insert(0, "firmware")
+from pid import PID
+from controller import Controller
+N = 10000
+def bench(fn, n=N):
+    t0 = time.ticks_us()
+    for i in range(n):
+        fn(20000 + (i & 63))
+    return time.ticks_diff(time.ticks_us(), t0) / n
+pid = PID(5, 6000, 3000, 0)
+sp = 20000
+f_pid = lambda pv: pid.update(sp, pv)
+ctl = Controller(5, 6000, 3000, 0)
+ctl.set_target(20000, 0, 0)
+f_ctl = ctl.update
+us_pid = bench(f_pid)
+us_ctl = bench(f_ctl)
+def heap(fn):
+    gc.collect(); gc.disable()
+    a = gc.mem_alloc()
+    for i in range(1000):
+        fn(20000 + (i & 63))
+    b = gc.mem_alloc()
+    gc.enable()
+    return b - a
+# empty loop overhead, same shape
+us_nop = bench(lambda pv: None)
+h_pid = heap(pid.update.__self__.update.__func__ and (lambda pv: pid.update(sp, pv)) if False else (lambda pv: pid.update(sp, pv)))
+h_ctl = heap(ctl.update)
+from simple_pid import PID as SPID
+tt = [0.0]
+sp_ = SPID(0.0007, 0.05, 3e-6, setpoint=20000.0, sample_time=None, output_limits=(-1.0, 1.0), time_fn=lambda: tt[0])
+us_spid = bench(lambda pv: sp_(float(pv), dt=0.005))
+h_spid = heap(lambda pv: sp_(float(pv), dt=0.005))
+print("pid_us %.2f ctl_us %.2f nop_us %.2f spid_us %.2f heap_pid %d heap_ctl %d heap_spid %d" % (us_pid, us_ctl, us_nop, us_spid, h_pid, h_ctl, h_spid))
