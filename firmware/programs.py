@@ -6,6 +6,10 @@ from micropython import const
 PA = const(0)
 MS = const(1)
 
+# Program kinds: how Session.step drives the controller.
+CONTINUOUS = const(0)  # hold one target
+INTERMITTENT = const(1)  # alternate target (on) and floor (off)
+
 _MIN = const(60_000)
 _HOUR = const(3_600_000)
 
@@ -21,8 +25,9 @@ class Param:
 
 
 class Program:
-    def __init__(self, name, ceiling_pa, params, help):
+    def __init__(self, name, kind, ceiling_pa, params, help):
         self.name = name
+        self.kind = kind
         self.ceiling_pa = ceiling_pa
         self.params = params
         self.help = help
@@ -37,13 +42,28 @@ class Program:
 PROGRAMS = (
     Program(
         "continuous",
+        CONTINUOUS,
         71_000,
         (
             Param("target", PA, 1_000, 71_000, None, "vacuum to hold"),
-            Param("ramp", MS, 0, 10 * _MIN, 0, "time to reach the target (0 = as fast as safe)"),
+            Param("ramp", MS, 0, 10 * _MIN, 0, "time to reach the target (0 = no slew limit)"),
             Param("duration", MS, 1_000, 7 * 24 * _HOUR, 15 * _MIN, "session length"),
         ),
         "hold a target: sliding massage, static cupping, NPWT continuous",
+    ),
+    Program(
+        "intermittent",
+        INTERMITTENT,
+        71_000,
+        (
+            Param("target", PA, 1_000, 71_000, None, "vacuum in the on phase"),
+            Param("floor", PA, 0, 71_000, 0, "vacuum in the off phase, below target (0 = vent to ambient)"),
+            Param("on", MS, 1_000, 60 * _MIN, 5 * _MIN, "length of the on phase"),
+            Param("off", MS, 1_000, 60 * _MIN, 2 * _MIN, "length of the off phase"),
+            Param("ramp", MS, 0, 10 * _MIN, 0, "time for each change between floor and target (0 = as fast as safe)"),
+            Param("duration", MS, 1_000, 7 * 24 * _HOUR, 15 * _MIN, "session length"),
+        ),
+        "alternate target and floor: NPWT intermittent, interval vacuum therapy",
     ),
 )
 

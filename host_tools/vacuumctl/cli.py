@@ -170,6 +170,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         writer.writerow(CSV_COLUMNS)
     link = _open(args, truth_csv=args.truth_csv)
     stopped_by_user = False
+    faulted = ""
     try:
         st = parse_fields(link.request("status"))
         if st.get("alarms") != "none":
@@ -202,9 +203,9 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
                     if t - end_seen_at >= args.tail_ms:
                         break
                 if msg.fields.get("state") == "fault":
-                    view.note("device in fault: alarms=%s" % msg.fields.get("alarms"))
-                    if args.stop_on_alarm:
-                        break
+                    # The device has already gone safe; the session is over.
+                    faulted = str(msg.fields.get("alarms"))
+                    break
             elif msg.kind == "alarm":
                 view.note("ALARM " + msg.text)
             elif msg.kind == "event" and "session_end" in msg.text:
@@ -213,6 +214,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
                 raise DeviceReset("the device rebooted during the session (%s)" % msg.text)
         signal.signal(signal.SIGINT, previous_handler)
         link.request("tel off")
+        if faulted:
+            view.note("device in fault (alarms=%s): pump off, vent open; fix the cause, then 'clear'" % faulted)
     finally:
         view.end()
         if csv_file:
@@ -222,6 +225,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         print("telemetry written to %s" % args.csv)
     if args.truth_csv:
         print("ground truth written to %s" % args.truth_csv)
+    if faulted:
+        return 3
     return 130 if stopped_by_user else 0
 
 
@@ -287,7 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("run", help="run a program for a device-time duration and record telemetry",
                        description="Program parameters follow as --name VALUE, e.g. --target 30kPa --ramp 2s. "
-                                   "Pressures need a unit: Pa kPa hPa mbar mmHg inHg atm cmH2O.")
+                                   "Pressures need a unit: Pa kPa hPa mbar mmHg inHg atm cmH2O. "
+                                   "Exit status: 0 session completed, 3 the device faulted (it is then "
+                                   "in its safe state), 130 stopped by Ctrl-C.")
     s.add_argument("program", help="program name (see 'vacuumctl programs')")
     s.add_argument("--duration", type=_duration_s, required=True, help="session length in device seconds (or with unit: 5min)")
     s.add_argument("--csv", help="record telemetry to this CSV file")
@@ -296,7 +303,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--rate", default="20", help="telemetry rate in Hz (default 20)")
     s.add_argument("--tail-ms", type=int, default=1000, help="keep recording this long after the release (default 1000)")
     s.add_argument("--show-every-ms", type=int, default=1000, help="live line interval when not on a terminal")
-    s.add_argument("--stop-on-alarm", action="store_true", help="end the recording when the device faults")
     s.set_defaults(func=cmd_run, takes_extra=True)
 
     s = sub.add_parser("monitor", help="live view until Ctrl-C")
@@ -326,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     func: Callable[..., int] = args.func
     try:
         return func(args, extra) if getattr(args, "takes_extra", False) else func(args)
-    except (UserError, TimeoutError) as e:
+    except (UserError, TimeoutError, units.UnitError) as e:
         print("vacuumctl: %s" % e, file=sys.stderr)
         return 1
     except DeviceError as e:  # pragma: no cover - DeviceError is a UserError

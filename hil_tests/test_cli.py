@@ -1,0 +1,46 @@
+"""The host tool as a user runs it: `vacuumctl --port sim run ...`."""
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+VACUUMCTL = str(Path(sys.executable).parent / "vacuumctl")
+
+
+def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([VACUUMCTL, *args], capture_output=True, text=True, timeout=120)
+
+
+def test_run_writes_csv_that_reaches_and_holds_target(tmp_path, needs_sim):
+    out = tmp_path / "out.csv"
+    r = _run(["--port", "sim", "run", "continuous", "--target", "30kPa", "--duration", "20", "--csv", str(out)])
+    assert r.returncode == 0, r.stderr
+    with open(out, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert set(["t_ms", "vacuum_pa", "setpoint_pa", "pump_duty", "valve_duty", "state", "alarms"]) <= set(rows[0])
+    run = [r for r in rows if r["state"] == "run"]
+    t0 = int(run[0]["t_ms"])
+    held = [int(r["vacuum_pa"]) for r in run if int(r["t_ms"]) > t0 + 5_000]
+    assert len(held) > 100 and all(abs(v - 30_000) < 600 for v in held)
+    assert rows[-1]["state"] == "idle" and int(rows[-1]["vacuum_pa"]) < 500
+
+
+def test_run_ends_with_status_3_when_the_device_faults(needs_sim):
+    r = _run(["--port", "sim:fault_pump_fail", "run", "continuous", "--target", "30kPa", "--duration", "60"])
+    assert r.returncode == 3, r.stdout[-500:] + r.stderr
+    assert "alarms=pump" in r.stdout
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["run", "continuous", "--target", "30", "--duration", "5"], "needs a pressure unit"),
+    (["run", "continuous", "--target", "90kPa", "--duration", "5"], "out of range"),
+    (["run", "warp", "--duration", "5"], "no program 'warp'"),
+])
+def test_run_errors_are_sentences_not_tracebacks(args, needle, needs_sim):
+    r = _run(["--port", "sim", *args])
+    assert r.returncode != 0
+    assert needle in r.stderr and "Traceback" not in r.stderr, r.stderr
