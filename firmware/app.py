@@ -98,7 +98,7 @@ class Device:
             self.vacuum_pa = -self.sensor.gauge_pa
         s = self.session
         ctl = self.ctl
-        alarms = self.sup.check(st, self.vacuum_pa, ctl.setpoint_pa, s.state == ses.RUN, self.out.pump_u16, self.out.vent_u16)
+        alarms = self.sup.check(st, self.vacuum_pa, ctl.setpoint_pa, s.regulating, self.out.pump_u16, self.out.vent_u16)
         if self.inject_exception:
             self.inject_exception = False
             raise RuntimeError("selftest")

@@ -119,8 +119,13 @@ def cmd_start(dev, args):
         raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ses.STATE_NAMES[dev.session.state])
     ceiling = prog.ceiling_pa if prog.ceiling_pa < dev.sup.ceiling_pa else dev.sup.ceiling_pa
     values = parse_program_args(prog, args[1:], ceiling)
+    if prog.kind == programs.INTERMITTENT and values["floor"] >= values["target"]:
+        raise CmdError(E_RANGE, "floor %dPa must be below target %dPa (floor=0 vents to ambient in the off phase)" % (values["floor"], values["target"]))
     dev.start_session(prog, values)
-    return "started %s target_pa=%d ramp_ms=%d duration_ms=%d" % (prog.name, values["target"], values["ramp"], values["duration"])
+    reply = "started %s target_pa=%d ramp_ms=%d duration_ms=%d" % (prog.name, values["target"], values["ramp"], values["duration"])
+    if prog.kind == programs.INTERMITTENT:
+        reply += " floor_pa=%d on_ms=%d off_ms=%d" % (values["floor"], values["on"], values["off"])
+    return reply
 
 
 def cmd_stop(dev, args):
@@ -211,6 +216,8 @@ def _set_target(dev, token):
     p = s.program.param("target")
     hi = min(p.hi, s.program.ceiling_pa, dev.sup.ceiling_pa)
     _check_range("target", v, p.lo, hi, "Pa")
+    if s.program.kind == programs.INTERMITTENT and v <= s.floor_pa:
+        raise CmdError(E_RANGE, "target %dPa must be above the session's floor %dPa" % (v, s.floor_pa))
     s.set_target(v, dev.vacuum_pa)
     return v
 
@@ -264,7 +271,7 @@ COMMANDS = {
     "help": (cmd_help, "help [command]", "list commands or describe one"),
     "version": (cmd_version, "version", "firmware, protocol and board"),
     "status": (cmd_status, "status", "state, vacuum, outputs, alarms"),
-    "start": (cmd_start, "start <program> key=value ...", "start a session, e.g. start continuous target=30kPa ramp=5s duration=15min"),
+    "start": (cmd_start, "start <program> key=value ...", "start a session (programs: list them with 'programs'), e.g. start continuous target=30kPa ramp=5s duration=15min, start intermittent target=125mmHg on=5min off=2min duration=1h"),
     "stop": (cmd_stop, "stop", "end the session and vent to ambient"),
     "clear": (cmd_clear, "clear", "clear latched alarms once their cause is fixed"),
     "tel": (cmd_tel, "tel on [RATEHz] | tel off", "periodic telemetry lines"),

@@ -103,6 +103,12 @@ class Supervisor:
         self._peak_sp = 0
         self._reset_detectors()
 
+    def phase_start(self):
+        """An intermittent session starts a new on phase: the pull-down from
+        the floor is not a leak, so the leak detector re-arms."""
+        self._reached = False
+        self._leak_ms = 0
+
     def trip_level(self, setpoint_pa):
         """Vacuum above which the pump is cut and the vent opened at once."""
         if setpoint_pa > self._peak_sp:
