@@ -16,7 +16,7 @@ import sensor as sensor_mod
 import session as ses
 import version
 from console import Console
-from controller import Controller
+from controller import MODE_REGULATE, Controller
 from frame import crc16
 from outputs import Outputs
 from serial_link import SerialLink
@@ -98,7 +98,9 @@ class Device:
             self.vacuum_pa = -self.sensor.gauge_pa
         s = self.session
         ctl = self.ctl
-        alarms = self.sup.check(st, self.vacuum_pa, ctl.setpoint_pa, s.regulating, self.out.pump_u16, self.out.vent_u16)
+        # Regulating = the controller holds a setpoint (not release, fault or a
+        # vented off phase); the supervisor's regulation checks follow it.
+        alarms = self.sup.check(st, self.vacuum_pa, ctl.setpoint_pa, ctl.mode == MODE_REGULATE, self.out.pump_u16, self.out.vent_u16)
         if self.inject_exception:
             self.inject_exception = False
             raise RuntimeError("selftest")

@@ -36,9 +36,6 @@ class Session:
         self.off_ms = 0
         self.phase = PH_HOLD
         self.phase_ms = 0  # time spent in the current phase
-        # 1 while the controller regulates (RUN, except an off phase that
-        # vents to ambient); the supervisor's regulation checks follow it.
-        self.regulating = 0
         self._release_ms = 0
         self.ended = 0  # count of completed sessions (events are reported from it)
 
@@ -61,7 +58,6 @@ class Session:
             self.phase = PH_HOLD
         self._sup.session_start()
         self._ctl.set_target(self.target_pa, self.ramp_ms, vacuum_pa)
-        self.regulating = 1
         self.state = RUN
 
     def set_target(self, target_pa, vacuum_pa):
@@ -75,7 +71,6 @@ class Session:
 
     def fault(self):
         self._ctl.off()
-        self.regulating = 0
         self.state = FAULT
 
     def clear_fault(self):
@@ -90,7 +85,6 @@ class Session:
 
     def _begin_release(self):
         self._ctl.off()
-        self.regulating = 0
         self._release_ms = 0
         self.state = RELEASE
 
@@ -98,7 +92,6 @@ class Session:
         self.phase = PH_ON
         self._sup.phase_start()  # a fresh pull-down, as at session start
         self._ctl.set_target(self.target_pa, self.ramp_ms, vacuum_pa)
-        self.regulating = 1
 
     def _enter_off(self, vacuum_pa):
         self.phase = PH_OFF
@@ -107,7 +100,6 @@ class Session:
         else:
             # Floor 0: pump off, vent fully open, as in release.
             self._ctl.off()
-            self.regulating = 0
 
     def step(self, dt_ms, vacuum_pa):
         s = self.state

@@ -95,6 +95,21 @@ class Session:
         raise AssertionError("no telemetry for %s s of wall time" % WALL_TIMEOUT_S)
 
 
+    def run_to_end(self, start_line: str, max_ms: int) -> list[dict]:
+        """Start a session with 50 Hz telemetry and collect it until the
+        session has ended by itself and the device is idle again."""
+        self.request("tel on 50Hz")
+        self.request(start_line)
+        ended: list[Message] = []
+
+        def note(msg: Message) -> None:
+            if msg.kind == "event" and "session_end" in msg.text:
+                ended.append(msg)
+
+        tel = self.telemetry_until(lambda f: bool(ended) and f["state"] == "idle", max_ms, on_msg=note)
+        assert ended, "session did not end by itself"
+        return tel
+
     def wait_message(self, pred: Callable[[Message], bool]) -> Message:
         """The next unsolicited message for which pred() holds."""
         deadline = time.monotonic() + WALL_TIMEOUT_S

@@ -12,20 +12,6 @@ DURATION_MS = 12_000
 BOUNDARY_TOL_MS = 100
 
 
-def _run_to_end(device, start_line: str, max_ms: int) -> list[dict]:
-    device.request("tel on 50Hz")
-    device.request(start_line)
-    ended = []
-
-    def note(msg):
-        if msg.kind == "event" and "session_end" in msg.text:
-            ended.append(msg)
-
-    tel = device.telemetry_until(lambda f: bool(ended) and f["state"] == "idle", max_ms, on_msg=note)
-    assert ended, "session did not end by itself"
-    return tel
-
-
 def _phases(t0: int) -> list[tuple[str, int, int]]:
     """(phase, start, end) in device time for a session started at t0."""
     out = []
@@ -70,7 +56,7 @@ def _check_intermittent(device, floor_pa: int) -> float:
     line = "start intermittent target=20kPa on=3s off=2s duration=12s"
     if floor_pa:
         line += " floor=%dPa" % floor_pa
-    tel = _run_to_end(device, line, DURATION_MS + 10_000)
+    tel = device.run_to_end(line, DURATION_MS + 10_000)
     assert all(f["alarms"] == "none" for f in tel), {f["alarms"] for f in tel}
     run = [f for f in tel if f["state"] == "run"]
     assert run, "never ran"

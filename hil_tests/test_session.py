@@ -2,22 +2,8 @@
 from __future__ import annotations
 
 
-def _run_to_end(device, start_line: str, max_ms: int) -> list[dict]:
-    device.request("tel on 50Hz")
-    device.request(start_line)
-    ended = []
-
-    def note(msg):
-        if msg.kind == "event" and "session_end" in msg.text:
-            ended.append(msg)
-
-    tel = device.telemetry_until(lambda f: bool(ended) and f["state"] == "idle", max_ms, on_msg=note)
-    assert ended, "session did not end by itself"
-    return tel
-
-
 def test_pull_down_and_hold_30kpa(device):
-    tel = _run_to_end(device, "start continuous target=30kPa duration=10s", 20_000)
+    tel = device.run_to_end("start continuous target=30kPa duration=10s", 20_000)
     run = [f for f in tel if f["state"] == "run"]
     t0 = run[0]["t_ms"]
     reached = next(f["t_ms"] for f in run if f["vacuum_pa"] >= 29_400)
