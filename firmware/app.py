@@ -23,10 +23,6 @@ from serial_link import SerialLink
 from textbuf import TextBuf
 
 _TEL_BUF = const(200)
-# First tuning, good for cups of tens of mL; docs/control.md.
-_KP = const(6000)  # duty per kPa
-_KI = const(3000)  # duty per kPa*s
-_KD = const(0)
 
 
 class Device:
@@ -41,7 +37,7 @@ class Device:
         self.i2c = machine.I2C(board.I2C_ID, scl=machine.Pin(board.I2C_SCL), sda=machine.Pin(board.I2C_SDA), freq=board.I2C_FREQ, timeout=board.I2C_TIMEOUT_US)
         self.sensor = sensor_mod.make_sensor(board.SENSOR, self.i2c, board.SENSOR_ADDR, board.SENSOR_K)
         self.sup = safety.Supervisor(board.MAX_VACUUM_PA, 1000 // board.CONTROL_HZ)
-        self.ctl = Controller(self.period_ms, _KP, _KI, _KD)
+        self.ctl = Controller(self.period_ms)
         self.session = ses.Session(self.ctl, self.sup)
         self.link = SerialLink()
         self.console = Console(self, self.link)

@@ -202,7 +202,23 @@ def _set_gain(name):
         pid = dev.ctl.pid
         g = [pid.kp, pid.ki, pid.kd]
         g[("kp", "ki", "kd").index(name)] = v
-        pid.retune(g[0], g[1], g[2])
+        dev.ctl.set_manual(g[0], g[1], g[2])
+        return v
+
+    return setter
+
+
+def _set_tuning(name, lo, hi):
+    def setter(dev, token):
+        try:
+            v = units.parse_duration_ms(token) if name == "tau" else units.parse_int(token)
+        except ValueError as e:
+            raise CmdError(E_UNIT if name == "tau" else E_ARG, str(e))
+        _check_range(name, v, lo, hi, "ms" if name == "tau" else "")
+        c = dev.ctl
+        t = [c.tau_ms, c.ti_factor, c.lead_ticks]
+        t[("tau", "ti_factor", "lead").index(name)] = v
+        c.set_tuning(t[0], t[1], t[2])
         return v
 
     return setter
@@ -228,9 +244,15 @@ PARAMS = {
     "target": (lambda dev: dev.ctl.target_pa, _set_target, "Pa", "target of the running session"),
     "ceiling": (lambda dev: dev.sup.ceiling_pa, None, "Pa", "device ceiling (compiled in and board)"),
     "trip": (lambda dev: dev.sup.trip_pa, None, "Pa", "current trip level"),
-    "kp": (_get_gain("kp"), _set_gain("kp"), "duty/kPa", "proportional gain"),
-    "ki": (_get_gain("ki"), _set_gain("ki"), "duty/(kPa*s)", "integral gain"),
-    "kd": (_get_gain("kd"), _set_gain("kd"), "duty*ms/kPa", "derivative gain"),
+    "kp": (_get_gain("kp"), _set_gain("kp"), "duty/kPa", "proportional gain (setting it fixes the gains: scheduling off)"),
+    "ki": (_get_gain("ki"), _set_gain("ki"), "duty/(kPa*s)", "integral gain (setting it fixes the gains)"),
+    "kd": (_get_gain("kd"), _set_gain("kd"), "duty*ms/kPa", "derivative gain (setting it fixes the gains)"),
+    "tau": (lambda dev: dev.ctl.tau_ms, _set_tuning("tau", 10, 2000), "ms", "closed-loop time constant of the hold (setting it turns scheduling on)"),
+    "ti_factor": (lambda dev: dev.ctl.ti_factor, _set_tuning("ti_factor", 2, 50), "", "integral time as a multiple of tau"),
+    "lead": (lambda dev: dev.ctl.lead_ticks, _set_tuning("lead", 0, 20), "ticks", "sensor and actuator lag the approach looks ahead"),
+    "plant_gain": (lambda dev: dev.ctl.g_pump, None, "Pa/s", "vacuum rise rate at full pump near the target, measured by the last approach"),
+    "vent_gain": (lambda dev: dev.ctl.g_vent, None, "Pa/s", "vacuum fall rate at full vent, measured by the last downward approach (0 = not yet)"),
+    "scheduled": (lambda dev: 1 if dev.ctl.scheduled else 0, None, "", "1 = gains scheduled from plant_gain and tau; 0 = fixed kp/ki/kd"),
 }
 
 

@@ -1,11 +1,24 @@
-# Vacuum controller: setpoint slew, PID and split-range output.
+# Vacuum controller: time-optimal approach, gain-scheduled PI hold, setpoint
+# slew and split-range output (docs/control.md).
 #
-# One PID output u (signed duty_u16) drives the pump when more vacuum is
-# needed (u > 0) and the vent/bleed valve when less is needed (u < 0). A dead
-# band around zero leaves both off, so pump and vent never fight. The
-# setpoint the PID sees moves toward the requested target at a limited rate
-# (tissue is loaded at a chosen rate, not as fast as the pump can).
-# Allocation-free: runs inside the heap-locked control tick.
+# One signed output u (duty_u16) drives the pump when more vacuum is needed
+# (u > 0) and the vent/bleed valve when less is needed (u < 0). A dead band
+# around zero leaves both off, so pump and vent never fight.
+#
+# A step of the target (ramp 0) is approached at full pump (or full vent):
+# the chamber is a gas capacitance with no inertia of its own, so vacuum stops
+# rising the moment the pump stops, apart from the sensor's lag. The approach
+# ends when the measurement, projected over that lag at its present rate,
+# reaches the target; the PI then holds it. The rate seen at full drive just
+# before the switch is the plant's gain G (Pa/s per full duty), which sets the
+# PI gains so that the closed loop has the same time constant tau on a 5 mL
+# cup and a 15 L chamber: kp = 1 / (G * tau), Ti = ti_factor * tau.
+#
+# With a ramp the setpoint moves toward the target at a limited rate (tissue
+# is loaded at a chosen rate) and the PI follows it.
+#
+# Integers only, allocation-free: update() runs in the heap-locked tick. Gain
+# arithmetic is arranged to stay below 2**30 (small ints on a 32-bit port).
 from micropython import const
 
 from pid import PID
@@ -14,67 +27,244 @@ FULL = const(65535)
 MODE_OFF = const(0)  # pump off, vent open: not regulating
 MODE_REGULATE = const(1)
 
+PHASE_TRACK = const(0)  # PI on the (slewed) setpoint
+PHASE_UP = const(1)  # full pump toward a higher target
+PHASE_DOWN = const(2)  # full vent toward a lower target
+
+_N = const(8)  # rate window, ticks (noise on a 15 L chamber needs about 8)
+_G_MIN = const(200)  # Pa/s: below this the estimate is noise, keep the last
+_G_MAX = const(5_000_000)
+_KP_MAX = const(4_000_000)  # duty/kPa; beyond it sensor noise alone saturates
+_VS_ONE = const(256)  # vent scale fixed point: 256 = vent as strong as pump
+_VS_MIN = const(64)  # vent at most 4x the pump (PID output range, 2**30)
+_VS_MAX = const(1024)
+_VS_DEFAULT = const(64)  # until measured: assume the vent 4x the pump
+_HOLD_REUSE_DIV = const(10)  # reuse a learned hold duty within 10 % of its target
+
+# Tuning defaults (service parameters; docs/control.md).
+TAU_MS = const(25)  # closed-loop time constant of the hold
+TI_FACTOR = const(8)  # Ti = TI_FACTOR * tau
+LEAD_TICKS = const(3)  # sensor + actuation lag the approach looks ahead
+G_DEFAULT = const(20_000)  # Pa/s, used before the first approach measures it
+
 
 class Controller:
-    def __init__(self, period_ms, kp, ki, kd, dead_band=400):
+    def __init__(self, period_ms, dead_band=400):
         self.period_ms = period_ms
-        self.pid = PID(period_ms, kp, ki, kd)
         self.dead_band = dead_band
+        self.tau_ms = TAU_MS
+        self.ti_factor = TI_FACTOR
+        self.lead_ticks = LEAD_TICKS
+        self.scheduled = True  # False: manual kp/ki/kd, no scheduling
+        self.g_pump = G_DEFAULT  # Pa/s at full pump near the target
+        self.g_measured = False
+        self.g_vent = 0  # Pa/s at full vent, 0 = not measured
+        self.pid = PID(period_ms, 1, 0, 0)
+        # The integrator is the pump duty that holds the vacuum against the
+        # leak: never negative (pump at 0 is a saturation too; the vent only
+        # ever corrects transients, through P).
+        self.pid.i_min = 0
+        self._set_vs(_VS_DEFAULT)
         self.mode = MODE_OFF
+        self.phase = PHASE_TRACK
         self.target_pa = 0  # requested
-        self.setpoint_pa = 0  # slewed, what the PID regulates to
-        self._step_pa = 0  # max setpoint change per tick; 0 = unlimited
+        self.setpoint_pa = 0  # slewed, what the PI regulates to
+        self._ramp_left = 0  # ticks until the slewed setpoint reaches the target
+        self._ring = [0] * _N  # last _N measurements, for the rate
+        self._ri = 0
+        self.rate_n = 0  # Pa per _N ticks
+        # Hold duties learned at the last two targets (intermittent alternates
+        # between target and floor): preloaded into the integrator.
+        self._hold_u = [0, 0]
+        self._hold_t = [0, 0]
+        self.approaches = 0
         self.pump_u16 = 0
         self.vent_u16 = FULL
+        self._schedule()
 
+    # ---- tuning (outside the tick) ---------------------------------------
+    def set_tuning(self, tau_ms, ti_factor, lead_ticks):
+        self.tau_ms = tau_ms
+        self.ti_factor = ti_factor
+        self.lead_ticks = lead_ticks
+        self.scheduled = True
+        self._schedule()
+
+    def set_manual(self, kp, ki, kd):
+        """Fixed gains (a technician's or autotune's): scheduling off."""
+        self.scheduled = False
+        self.pid.retune(kp, ki, kd)
+
+    def set_plant_gain(self, g_pa_s):
+        """Plant gain from an autotune run, used until an approach measures it."""
+        self.g_pump = g_pa_s
+        self.g_measured = True
+        self._schedule()
+
+    def gains_for(self, g_pa_s):
+        """(kp, ki) the schedule gives for plant gain g (Pa/s at full pump)."""
+        kp = self._kp_for(g_pa_s)
+        return kp, self._ki_for(kp)
+
+    # The two below run inside the tick (at the end of an approach): ints only,
+    # no tuples.
+    def _kp_for(self, g_pa_s):
+        g_tau = g_pa_s * self.tau_ms // 1000  # Pa gained in tau at full pump
+        if g_tau < 1:
+            g_tau = 1
+        kp = 65_535_000 // g_tau  # duty per kPa: full duty for g_tau Pa of error
+        return _KP_MAX if kp > _KP_MAX else kp
+
+    def _ki_for(self, kp):
+        ti_ms = self.tau_ms * self.ti_factor
+        return (kp // ti_ms) * 1000 + (kp % ti_ms) * 1000 // ti_ms
+
+    def _schedule(self):
+        if self.scheduled:
+            kp = self._kp_for(self.g_pump)
+            self.pid.retune(kp, self._ki_for(kp), 0)
+
+    # ---- commands from the session ---------------------------------------
     def set_target(self, target_pa, ramp_ms, pv):
-        """Move toward target_pa, reaching it ramp_ms from now (0 = at once).
-        Entering regulation is bumpless: the setpoint starts at the measured
-        vacuum and the PID from zero output."""
-        if self.mode != MODE_REGULATE:
+        """Move toward target_pa, reaching it ramp_ms from now (0 = as fast as
+        the plant allows without overshoot). Entering regulation is bumpless:
+        the setpoint starts at the measured vacuum."""
+        entering = self.mode != MODE_REGULATE
+        self._remember_hold()
+        if entering:
             self.mode = MODE_REGULATE
             self.setpoint_pa = pv
-            self.pid.reset(pv, 0)
+            for i in range(_N):
+                self._ring[i] = pv
+            self.rate_n = 0
         self.target_pa = target_pa
-        span = target_pa - self.setpoint_pa
-        if span < 0:
-            span = -span
-        if ramp_ms <= 0 or span == 0:
-            self._step_pa = 0
+        span = target_pa - pv
+        big = target_pa // 20
+        if big < 1000:
+            big = 1000
+        self._ramp_left = 0
+        if ramp_ms <= 0 and span > big:
+            self.phase = PHASE_UP
+            self.setpoint_pa = target_pa
+        elif ramp_ms <= 0 and span < -big:
+            self.phase = PHASE_DOWN
+            self.setpoint_pa = target_pa
         else:
-            ticks = ramp_ms // self.period_ms
-            self._step_pa = span // ticks + 1 if ticks > 0 else 0
+            if self.phase != PHASE_TRACK or entering:
+                self.phase = PHASE_TRACK
+                self.pid.reset(pv, self._hold_guess(target_pa))
+            self._ramp_left = ramp_ms // self.period_ms
+            if self._ramp_left <= 0:
+                self.setpoint_pa = target_pa
 
     def off(self):
+        self._remember_hold()
         self.mode = MODE_OFF
+        self.phase = PHASE_TRACK
         self.target_pa = 0
         self.setpoint_pa = 0
         self.pump_u16 = 0
         self.vent_u16 = FULL
 
+    # ---- the tick ---------------------------------------------------------
     def update(self, pv):
+        ring = self._ring
+        i = self._ri
+        self.rate_n = pv - ring[i]
+        ring[i] = pv
+        self._ri = (i + 1) % _N
         if self.mode != MODE_REGULATE:
             self.pump_u16 = 0
             self.vent_u16 = FULL
             return
-        sp = self.setpoint_pa
-        t = self.target_pa
-        step = self._step_pa
-        if step == 0 or (sp < t and t - sp <= step) or (sp > t and sp - t <= step):
-            sp = t
-        elif sp < t:
-            sp += step
+        ph = self.phase
+        if ph == PHASE_UP:
+            if pv + self.rate_n * self.lead_ticks // _N < self.target_pa - self.target_pa // 200:
+                self.pump_u16 = FULL
+                self.vent_u16 = 0
+                return
+            self._end_up(pv)
+        elif ph == PHASE_DOWN:
+            if pv + self.rate_n * self.lead_ticks // _N > self.target_pa + self.target_pa // 200:
+                self.pump_u16 = 0
+                self.vent_u16 = FULL
+                return
+            self._end_down(pv)
+        self._track(pv)
+
+    def _track(self, pv):
+        n = self._ramp_left
+        if n > 0:
+            # Equal steps that land on the target exactly at the ramp's end.
+            sp = self.setpoint_pa
+            self.setpoint_pa = sp + (self.target_pa - sp) // n
+            self._ramp_left = n - 1
         else:
-            sp -= step
-        self.setpoint_pa = sp
-        u = self.pid.update(sp, pv)
+            self.setpoint_pa = self.target_pa
+        u = self.pid.update(self.setpoint_pa, pv)
         db = self.dead_band
         if u > db:
             self.pump_u16 = u
             self.vent_u16 = 0
         elif u < -db:
             self.pump_u16 = 0
-            self.vent_u16 = -u
+            v = -u * self._vs // _VS_ONE  # products < 2**18 * 2**10
+            self.vent_u16 = FULL if v > FULL else v
         else:
             self.pump_u16 = 0
             self.vent_u16 = 0
+
+    def _end_up(self, pv):
+        # rate_n was measured at full pump: the plant gain near the target.
+        g = self.rate_n * 1000 // (_N * self.period_ms)
+        if _G_MIN <= g <= _G_MAX:
+            self.g_pump = g
+            self.g_measured = True
+            self._vent_scale()
+            self._schedule()
+        self.approaches += 1
+        self.phase = PHASE_TRACK
+        self.pid.reset(pv, self._hold_guess(self.target_pa))
+
+    def _end_down(self, pv):
+        g = -self.rate_n * 1000 // (_N * self.period_ms)
+        if _G_MIN <= g <= _G_MAX:
+            self.g_vent = g
+            self._vent_scale()
+        self.approaches += 1
+        self.phase = PHASE_TRACK
+        self.pid.reset(pv, self._hold_guess(self.target_pa))
+
+    def _vent_scale(self):
+        # Vent opening per unit of PI output: as strong as the pump, measured.
+        if self.g_vent and self.g_measured:
+            vs = self.g_pump * _VS_ONE // self.g_vent
+            self._set_vs(_VS_MIN if vs < _VS_MIN else (_VS_MAX if vs > _VS_MAX else vs))
+
+    def _set_vs(self, vs):
+        # The PI's negative range is stretched so that its saturation is the
+        # vent fully open: -out_min * vs / 256 = FULL.
+        self._vs = vs
+        lo = -(FULL * _VS_ONE // vs) if vs < _VS_ONE else -FULL
+        self.pid.set_out_min(lo)
+
+    def _remember_hold(self):
+        if self.mode != MODE_REGULATE or self.phase != PHASE_TRACK or self.setpoint_pa != self.target_pa:
+            return
+        ts = self._hold_t
+        k = 0 if ts[0] == self.target_pa else (1 if ts[1] == self.target_pa else -1)
+        if k < 0:  # replace the older slot
+            ts[1] = ts[0]
+            self._hold_u[1] = self._hold_u[0]
+            k = 0
+        ts[k] = self.target_pa
+        self._hold_u[k] = self.pid.i
+
+    def _hold_guess(self, target_pa):
+        """Integrator preload: the hold duty learned at (nearly) this target."""
+        for k in range(2):
+            t = self._hold_t[k]
+            d = target_pa - t
+            if t and -t <= d * _HOLD_REUSE_DIV <= t:
+                return self._hold_u[k]
+        return 0

@@ -12,7 +12,8 @@
 # set, outside the tick. firmware/tests/test_pid.py checks the bound.
 #
 # Anti-windup: the integrator stops integrating in the direction of an
-# output saturation (either end), and is itself clamped to the output range.
+# output saturation (either end), and is itself clamped to [i_min, i_max]
+# (default the output range).
 # Gain changes are bumpless: the integrator is rescaled so the output does not
 # jump when kp changes.
 from micropython import const
@@ -29,6 +30,14 @@ class PID:
         self.i_band_pa = i_band_pa  # integrate only within this error band
         self._shift = d_filter_shift  # measurement low-pass: alpha = 2**-shift
         self.i_acc = 0  # milli-duty
+        # Integrator range, milli-duty. A caller whose steady-state output is
+        # never negative (a vacuum chamber only ever needs pump to hold) sets
+        # i_min = 0: integrating below that while the pump is at 0 only winds up.
+        self.i_min = -_I_MAX
+        self.i_max = _I_MAX
+        # Lower output limit: a split-range caller may scale the negative side
+        # (down to -4 * OUT_MAX; products stay below 2**30).
+        self.out_min = -OUT_MAX
         self._pv_f = 0  # filtered measurement, Pa * 16 (extra resolution)
         self._primed = False
         self.p = self.i = self.d = 0  # last terms, duty (for telemetry/tuning)
@@ -43,7 +52,8 @@ class PID:
         self.ki = ki
         self.kd = kd
         # Error beyond which P alone saturates: clamp to keep products small.
-        self._ep_max = (OUT_MAX * 1000 + kp - 1) // kp if kp else 0
+        span = OUT_MAX if OUT_MAX > -self.out_min else -self.out_min
+        self._ep_max = (span * 1000 + kp - 1) // kp if kp else 0
         self._ki_tick = ki * self._dt_ms  # milli-duty per Pa per tick * 1000
         self._ei_max = _SMALL // self._ki_tick if self._ki_tick else 0
         # Derivative: duty = kd * dPa / (dt_ms * 1000); bound dPa accordingly.
@@ -54,11 +64,8 @@ class PID:
         """Start from measurement pv with the given output (bumpless start)."""
         self._pv_f = pv << 4
         self._primed = True
-        self.i_acc = out * 1000
-        if self.i_acc > _I_MAX:
-            self.i_acc = _I_MAX
-        elif self.i_acc < -_I_MAX:
-            self.i_acc = -_I_MAX
+        i = out * 1000
+        self.i_acc = self.i_max if i > self.i_max else (self.i_min if i < self.i_min else i)
         self.out = out
 
     def update(self, sp, pv):
@@ -95,24 +102,31 @@ class PID:
             ae = e if e > 0 else -e
             inc = self._ki_tick * ei // 1000 if closing * _I_HORIZON_TICKS < ae else 0
         i_new = self.i_acc + inc
-        if i_new > _I_MAX:
-            i_new = _I_MAX
-        elif i_new < -_I_MAX:
-            i_new = -_I_MAX
+        if i_new > self.i_max:
+            i_new = self.i_max
+        elif i_new < self.i_min:
+            i_new = self.i_min
         u = p + i_new // 1000 + d
-        if (u > OUT_MAX and inc > 0) or (u < -OUT_MAX and inc < 0):
+        lo = self.out_min
+        if (u > OUT_MAX and inc > 0) or (u < lo and inc < 0):
             i_new = self.i_acc  # saturated: integrating further only winds up
             u = p + i_new // 1000 + d
         self.i_acc = i_new
         if u > OUT_MAX:
             u = OUT_MAX
-        elif u < -OUT_MAX:
-            u = -OUT_MAX
+        elif u < lo:
+            u = lo
         self.p = p
         self.i = i_new // 1000
         self.d = d
         self.out = u
         return u
+
+    def set_out_min(self, out_min):
+        if not -4 * OUT_MAX <= out_min <= -OUT_MAX:
+            raise ValueError("out_min out of range")
+        self.out_min = out_min
+        self.set_gains(self.kp, self.ki, self.kd)
 
     def retune(self, kp, ki, kd):
         """Change gains without a jump in the output: the change in the P term
@@ -124,5 +138,5 @@ class PID:
         ep = m if e > m else (-m if e < -m else e)
         new_p = self.kp * ep // 1000
         i = self.i_acc + (old_p - new_p) * 1000
-        self.i_acc = _I_MAX if i > _I_MAX else (-_I_MAX if i < -_I_MAX else i)
+        self.i_acc = self.i_max if i > self.i_max else (self.i_min if i < self.i_min else i)
         self.p = new_p

@@ -1,0 +1,251 @@
+# Unit tests of the controller (runs in MicroPython): heap-locked update,
+# approach and gain scheduling, anti-windup at each saturation, slew limit,
+# bumpless transfer. A small integer plant stands in for the chamber:
+#   dv/dt = g * pump - leak * v - vent_g * vent   (Pa/s, duty fractions)
+import micropython
+
+from controller import FULL, MODE_OFF, MODE_REGULATE, PHASE_DOWN, PHASE_TRACK, PHASE_UP, Controller
+
+_DT = 5  # ms
+
+
+class Chamber:
+    """Integrating plant with a leak, a pump gain and a vent gain, in Pa."""
+
+    def __init__(self, g_pump, g_vent, leak_per_s=0, lag=1):
+        self.v = 0
+        self.g_pump = g_pump  # Pa/s at full pump
+        self.g_vent = g_vent  # Pa/s at full vent
+        self.leak = leak_per_s  # fraction of v lost per s, per mille
+        self._hist = [0] * (lag + 1)  # sensor lag in ticks
+
+    def step(self, pump, vent):
+        dv = (self.g_pump * pump // FULL - self.g_vent * vent // FULL - self.v * self.leak // 1000) * _DT // 1000
+        self.v += dv
+        if self.v < 0:
+            self.v = 0
+        h = self._hist
+        for i in range(len(h) - 1):
+            h[i] = h[i + 1]
+        h[-1] = self.v
+        return h[0]  # what the sensor reports: lagged
+
+
+def _run(ctl, ch, ticks, peak=None):
+    pv = ch._hist[0]
+    micropython.heap_lock()
+    try:
+        for _ in range(ticks):
+            ctl.update(pv)
+            pv = ch.step(ctl.pump_u16, ctl.vent_u16)
+            if peak is not None and ch.v > peak[0]:
+                peak[0] = ch.v
+    finally:
+        micropython.heap_unlock()
+    return pv
+
+
+def test_update_allocates_nothing_over_a_whole_session():
+    ctl = Controller(_DT)
+    ch = Chamber(100_000, 300_000, 200)
+    ctl.set_target(30_000, 0, 0)
+    _run(ctl, ch, 2000)
+    ctl.set_target(10_000, 0, ch.v)
+    _run(ctl, ch, 2000)
+    ctl.off()
+    _run(ctl, ch, 100)
+
+
+def test_step_approaches_at_full_pump_then_holds_without_overshoot():
+    for g in (2_000, 20_000, 200_000):  # a 15 L chamber ... a 5 mL cup
+        ctl = Controller(_DT)
+        ch = Chamber(g, 3 * g, g // 40)  # full pump would reach 40 kPa
+        ctl.set_target(20_000, 0, 0)
+        assert ctl.phase == PHASE_UP
+        peak = [0]
+        ticks_full = 0
+        pv = 0
+        while ctl.phase == PHASE_UP and ticks_full < 100_000:
+            pv = _run(ctl, ch, 1, peak)
+            ticks_full += 1
+        # Full pump all the way to the switch point: within the lead (3 ticks
+        # of rise, plus one) of the target, and no earlier.
+        assert ch.v >= 20_000 - max(1000, 4 * g * _DT // 1000), (g, ch.v)
+        _run(ctl, ch, 400 + 20 * 1000 * 1000 // g // _DT, peak)
+        assert peak[0] < 20_000 * 101 // 100, (g, peak[0])
+        assert abs(ch.v - 20_000) < 200, (g, ch.v)
+        # the measured gain is the net rise rate at full pump near the target:
+        # the pump's g less the leak there (half of g in this plant)
+        # (averaged over the last 8 ticks of the climb, so a little higher)
+        assert g * 45 // 100 < ctl.g_pump <= g * 65 // 100, (g, ctl.g_pump)
+
+
+def test_gain_schedule_gives_the_same_time_constant_to_every_plant():
+    ctl = Controller(_DT)
+    kp_small, _ = ctl.gains_for(200_000)
+    kp_large, _ = ctl.gains_for(2_000)
+    assert kp_large == 100 * kp_small or abs(kp_large - 100 * kp_small) < kp_large // 100
+    # kp (duty/kPa) * g (Pa/s) * tau (s) = full duty per ... : 1 (full duty)
+    kp, ki = ctl.gains_for(20_000)
+    assert abs(kp * 20_000 * ctl.tau_ms // 1000 // 1000 - FULL) < FULL // 50
+    assert ki == kp * 1000 // (ctl.tau_ms * ctl.ti_factor) or abs(ki - kp * 1000 // (ctl.tau_ms * ctl.ti_factor)) <= 1000
+
+
+def test_step_down_uses_the_vent_and_learns_it():
+    ctl = Controller(_DT)
+    ch = Chamber(50_000, 150_000, 50)
+    ctl.set_target(30_000, 0, 0)
+    _run(ctl, ch, 1000)
+    ctl.set_target(10_000, 0, ch._hist[0])
+    assert ctl.phase == PHASE_DOWN
+    peak = [0]
+    low = ch.v
+    for _ in range(1000):
+        _run(ctl, ch, 1)
+        low = min(low, ch.v)
+    assert low > 10_000 * 98 // 100, low  # no undershoot
+    assert abs(ch.v - 10_000) < 200
+    assert ctl.g_vent > 0
+
+
+def test_anti_windup_pump_at_full():
+    # Target unreachable (pump too weak for the leak): the pump stays at full;
+    # once the target drops below the reachable level the pump comes off full
+    # within a few ticks instead of after unwinding a huge integrator.
+    ctl = Controller(_DT)
+    ch = Chamber(20_000, 60_000, 1000)  # equilibrium at full pump: 20 kPa
+    ctl.set_target(30_000, 5000, 0)  # ramped: the PI saturates on the way
+    _run(ctl, ch, 4000)
+    assert ctl.pump_u16 == FULL
+    assert ctl.pid.i <= FULL
+    ctl.set_target(ch.v - 500, 0, ch._hist[0])  # just below: stays in PI
+    for k in range(20):
+        _run(ctl, ch, 1)
+        if ctl.pump_u16 < FULL:
+            break
+    assert k < 10, k
+
+
+def _windup_then_reverse(ctl, pv_high, sp):
+    ctl.set_target(sp, 0, sp)
+    for _ in range(4000):  # 20 s above the setpoint
+        ctl.update(pv_high)
+    return ctl.pid.i
+
+
+def test_anti_windup_vent_at_full():
+    # Far above the setpoint for a long time (vent stuck closed): vent at
+    # full, and the integrator does not wind below 0, so the pump answers the
+    # moment the vacuum falls below the setpoint again.
+    ctl = Controller(_DT)
+    i = _windup_then_reverse(ctl, 60_000, 20_000)
+    assert ctl.vent_u16 == FULL and ctl.pump_u16 == 0
+    assert i == 0
+    ctl.update(19_000)
+    ctl.update(19_000)
+    assert ctl.pump_u16 > 0
+
+
+def test_anti_windup_pump_at_zero():
+    # Slightly above the setpoint (P alone in or near the dead band, pump at 0,
+    # vent barely open): the integrator stops at 0 instead of winding negative.
+    ctl = Controller(_DT)
+    ctl.set_manual(6000, 3000, 0)
+    i = _windup_then_reverse(ctl, 20_050, 20_000)
+    assert ctl.pump_u16 == 0
+    assert i == 0
+    ctl.update(19_900)
+    assert ctl.pump_u16 > 0
+
+
+def test_manual_gains_turn_scheduling_off_and_tuning_turns_it_on():
+    ctl = Controller(_DT)
+    ctl.set_manual(1234, 567, 0)
+    assert not ctl.scheduled and ctl.pid.kp == 1234
+    ctl.set_plant_gain(10_000)
+    assert ctl.pid.kp == 1234  # fixed gains stay fixed
+    ctl.set_tuning(50, 8, 3)
+    assert ctl.scheduled and ctl.pid.kp == ctl.gains_for(10_000)[0]
+
+
+def test_ramp_limits_the_setpoint_rate():
+    ctl = Controller(_DT)
+    ctl.set_target(20_000, 4000, 0)  # 4 s
+    assert ctl.phase == PHASE_TRACK
+    sps = []
+    for _ in range(1000):
+        ctl.update(ctl.setpoint_pa)  # a perfect plant that follows
+        sps.append(ctl.setpoint_pa)
+    steps = [b - a for a, b in zip(sps, sps[1:])]
+    assert max(steps) <= 20_000 * _DT // 4000 + 1
+    assert sps[-1] == 20_000
+    # reaches the target at about the ramp time (800 ticks), not before
+    first = sps.index(20_000)
+    assert 780 <= first <= 805, first
+
+
+def test_setpoint_change_in_hold_is_bumpless():
+    ctl = Controller(_DT)
+    ctl.set_target(20_000, 0, 19_900)
+    for _ in range(100):
+        ctl.update(20_000)
+    u0 = ctl.pid.out
+    ctl.set_target(20_500, 0, 20_000)  # small change: no approach
+    assert ctl.phase == PHASE_TRACK
+    assert ctl.pid.i == ctl.pid.i  # integrator kept
+    ctl.update(20_000)
+    assert abs(ctl.pid.out - u0) <= ctl.pid.kp * 500 // 1000 + ctl.pid.ki * _DT * 500 // 1_000_000 + 2
+
+
+def test_gain_change_is_bumpless():
+    ctl = Controller(_DT)
+    ctl.set_target(20_000, 0, 19_000)
+    for _ in range(50):
+        ctl.update(19_500)
+    before = ctl.pid.out
+    ctl.set_manual(ctl.pid.kp * 3, ctl.pid.ki, 0)
+    ctl.update(19_500)
+    assert abs(ctl.pid.out - before) <= ctl.pid.ki * _DT * 500 // 1_000_000 + 2
+
+
+def test_mode_change_is_bumpless_and_off_is_safe():
+    ctl = Controller(_DT)
+    ctl.update(5_000)
+    assert (ctl.pump_u16, ctl.vent_u16) == (0, FULL)
+    ctl.set_target(5_200, 0, 5_000)  # entering regulation near the measurement
+    assert ctl.mode == MODE_REGULATE and ctl.setpoint_pa == 5_200
+    ctl.update(5_000)
+    assert ctl.pump_u16 < FULL // 2  # no jump to full
+    ctl.off()
+    assert ctl.mode == MODE_OFF and (ctl.pump_u16, ctl.vent_u16) == (0, FULL)
+    ctl.update(5_000)
+    assert (ctl.pump_u16, ctl.vent_u16) == (0, FULL)
+
+
+def test_pump_and_vent_never_both_on():
+    ctl = Controller(_DT)
+    ch = Chamber(30_000, 90_000, 300)
+    ctl.set_target(25_000, 0, 0)
+    pv = 0
+    for k in range(3000):
+        ctl.update(pv + (k * 7919) % 41 - 20)  # sensor noise
+        assert ctl.pump_u16 == 0 or ctl.vent_u16 == 0
+        pv = ch.step(ctl.pump_u16, ctl.vent_u16)
+
+
+def test_hold_duty_is_reused_on_the_next_approach():
+    ctl = Controller(_DT)
+    ch = Chamber(30_000, 90_000, 500)
+    ctl.set_target(20_000, 0, 0)
+    _run(ctl, ch, 2000)
+    held = ctl.pid.i
+    assert held > 0
+    ctl.off()
+    _run(ctl, ch, 10)
+    ch.v = 0
+    ch._hist = [0, 0]
+    ctl.set_target(20_000, 0, 0)
+    assert ctl.phase == PHASE_UP
+    while ctl.phase == PHASE_UP:
+        _run(ctl, ch, 1)
+    assert ctl.pid.i == held or abs(ctl.pid.i - held) < FULL // 100
