@@ -189,9 +189,10 @@ class BMP280:
         self.gauge_pa = g
         return OK
 
-    def track_ambient(self):
-        """Idle and vented: let the ambient reference follow slow drift."""
-        self.ref.track(self.absolute_pa)
+    def track_ambient(self, vented=True):
+        """After a fresh sample: let the ambient reference follow slow drift
+        while the firmware is idle and vented (sensor.AmbientReference)."""
+        self.ref.track(self.absolute_pa, vented)
 
     # ---- compensation: the datasheet's 32-bit integer formulas, exact ------
     def compensate_t_fine(self, adc_t):

@@ -126,6 +126,7 @@ class MPRLS:
         self.gauge_pa = g
         return OK
 
-    def track_ambient(self):
-        """Idle and vented: let the ambient reference follow slow drift."""
-        self.ref.track(self.absolute_pa)
+    def track_ambient(self, vented=True):
+        """After a fresh sample: let the ambient reference follow slow drift
+        while the firmware is idle and vented (sensor.AmbientReference)."""
+        self.ref.track(self.absolute_pa, vented)

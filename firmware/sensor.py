@@ -25,6 +25,9 @@ KINDS = ("xgzp6897d", "mprls", "bmp280")
 ZERO_SAMPLES = const(16)  # boot zero: mean of this many fresh samples (80 ms at 200 Hz)
 DRIFT_STEP_PA = const(1)  # idle tracking moves the reference at most this per sample
 DRIFT_LIMIT_PA = const(2_000)  # and never further than this from the boot zero
+# Tracking starts after this many consecutive fresh vented samples (3 s at
+# 100 Hz fresh data): a released cup has vented to ambient by then.
+SETTLE_SAMPLES = const(300)
 AMBIENT_MIN_PA = const(50_000)  # a plausible ambient (about 5500 m altitude)
 AMBIENT_MAX_PA = const(110_000)
 
@@ -36,10 +39,10 @@ class AmbientReference:
     firmware takes with the outputs in their safe state (pump off, vent open:
     the chamber is at ambient). Until then gauge() is 0, which is what the
     vented chamber really is. During long sessions the barometric pressure
-    and the sensor's offset drift; track() follows them, but the caller only
-    calls it while idle and vented, and each call moves the reference by at
-    most DRIFT_STEP_PA and never more than DRIFT_LIMIT_PA from the boot zero,
-    so a wrong call cannot hide a real vacuum. Integers only, no allocation.
+    and the sensor's offset drift; track() follows them, but only after
+    SETTLE_SAMPLES consecutive fresh samples taken idle and vented, by at
+    most DRIFT_STEP_PA per sample and never more than DRIFT_LIMIT_PA from
+    the boot zero, so a wrong call cannot hide a real vacuum. Integers only, no allocation.
     An implausible boot ambient (a vacuum held through a reset, a broken part)
     is refused: zeroed stays False and the owner reports IMPLAUSIBLE."""
 
@@ -49,6 +52,7 @@ class AmbientReference:
         self.zeroed = False
         self._n = 0
         self._sum = 0  # <= 16 x 110 000: a small int
+        self._settle = 0
 
     def restart(self):
         self.zeroed = False
@@ -78,9 +82,14 @@ class AmbientReference:
         self.boot_pa = ambient_pa
         self.zeroed = True
 
-    def track(self, absolute_pa):
-        """Follow drift by one bounded step (call only when idle and vented)."""
-        if not self.zeroed:
+    def track(self, absolute_pa, vented=True):
+        """One fresh sample; vented: the firmware is idle with the pump off
+        and the vent open. Follows drift by one bounded step once settled."""
+        if not vented or not self.zeroed:
+            self._settle = 0
+            return
+        if self._settle < SETTLE_SAMPLES:
+            self._settle += 1
             return
         a = self.ambient_pa
         if absolute_pa > a:

@@ -30,12 +30,24 @@ class _Event:
         self.value = d.get("value")
 
 
-def _make_sensor(kind, board_def, seed, noise_pa):
+def _make_sensor(kind, board_def, seed, noise_pa, ambient_pa):
+    """The emulated part the scenario wires to the board's sensor bus. A
+    board whose own SENSOR is another kind gets the part's default address."""
+    own = getattr(board_def, "SENSOR", None) == kind
     if kind == "xgzp6897d":
         from xgzp6897d_emu import Xgzp6897dEmu
 
-        return Xgzp6897dEmu(seed, k=board_def.SENSOR_K, noise_pa=noise_pa, address=board_def.SENSOR_ADDR)
-    raise ValueError("sensor '%s' is not emulated yet" % kind)
+        k = getattr(board_def, "SENSOR_K", 64) if own else 64
+        return Xgzp6897dEmu(seed, k=k, noise_pa=noise_pa, address=board_def.SENSOR_ADDR if own else 0x6D)
+    if kind == "mprls":
+        from mprls_emu import MprlsEmu
+
+        return MprlsEmu(seed, noise_pa=noise_pa, address=board_def.SENSOR_ADDR if own else 0x18, ambient_pa=ambient_pa)
+    if kind == "bmp280":
+        from bmp280_emu import Bmp280Emu
+
+        return Bmp280Emu(seed, noise_pa=noise_pa, address=board_def.SENSOR_ADDR if own else 0x76, ambient_pa=ambient_pa)
+    raise ValueError("sensor '%s' is not emulated" % kind)
 
 
 class World:
@@ -49,7 +61,9 @@ class World:
         seed = scenario["seed"]
         self.unique_id = bytes((0xE6, 0x60, 0x5C, 0x00, (seed >> 24) & 255, (seed >> 16) & 255, (seed >> 8) & 255, seed & 255))
         b = self.board_module
-        self.sensor = _make_sensor(scenario["sensor"], b, seed, scenario["plant"]["sensor_noise_pa"])
+        plant = scenario["plant"]
+        self.sensor_kind = scenario["sensor"]
+        self.sensor = _make_sensor(self.sensor_kind, b, seed, plant["sensor_noise_pa"], plant["ambient_kpa"] * 1000.0)
         self._buses = {b.I2C_ID: {self.sensor.address: self.sensor}}
         self._pump_pin = b.PUMP_PIN
         self._vent_pin = b.VENT_PIN
