@@ -62,7 +62,7 @@ class World:
         self.unique_id = bytes((0xE6, 0x60, 0x5C, 0x00, (seed >> 24) & 255, (seed >> 16) & 255, (seed >> 8) & 255, seed & 255))
         b = self.board_module
         plant = scenario["plant"]
-        self.sensor_kind = scenario["sensor"]
+        self.sensor_kind = scenario["sensor"] or b.SENSOR
         self.sensor = _make_sensor(self.sensor_kind, b, seed, plant["sensor_noise_pa"], plant["ambient_kpa"] * 1000.0)
         self._buses = {b.I2C_ID: {self.sensor.address: self.sensor}}
         self._pump_pin = b.PUMP_PIN
