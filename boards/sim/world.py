@@ -91,6 +91,37 @@ class World:
         self._real_t0 = time.ticks_us()
         self._pace_next = 0
         self._power_off_until = 0
+        # Peak live heap (after a collection), sampled once per simulated
+        # second while the firmware waits; on only with --heap-report.
+        self.heap_every_us = 0
+        self.heap_next_us = 0
+        self.heap_peak = 0
+        self.heap_baseline = 0
+
+    def enable_heap_sampling(self, every_ms=1000):
+        import gc
+
+        gc.collect()
+        self.heap_baseline = gc.mem_alloc()  # the simulator alone, before the firmware
+        self.heap_peak = self.heap_baseline
+        self.heap_every_us = every_ms * 1000
+        self.heap_next_us = self.clock.now_us
+
+    def sample_heap(self):
+        import gc
+
+        self.heap_next_us = self.clock.now_us + self.heap_every_us
+        gc.collect()
+        a = gc.mem_alloc()
+        if a > self.heap_peak:
+            self.heap_peak = a
+
+    def heap_report(self):
+        import gc
+
+        total = gc.mem_alloc() + gc.mem_free()
+        return '{"heap_bytes": %d, "peak_live_bytes": %d, "sim_baseline_bytes": %d, "firmware_peak_bytes": %d}' % (
+            total, self.heap_peak, self.heap_baseline, self.heap_peak - self.heap_baseline)
 
     # ---- peripherals -----------------------------------------------------
     def i2c_bus(self, bus_id):
