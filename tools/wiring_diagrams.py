@@ -33,7 +33,8 @@ def board_values(name: str) -> dict[str, str]:
     text = (ROOT / "boards" / (name + ".py")).read_text()
     vals = {}
     for m in re.finditer(r'^([A-Z_0-9]+)\s*=\s*(?:const\()?([^)\n#]+)\)?', text, re.M):
-        vals[m.group(1)] = m.group(2).strip().strip('"')
+        raw = m.group(2).strip().strip('"')
+        vals[m.group(1)] = raw if m.group(1) in ("SENSOR", "NAME", "MCU") else raw.replace("_", "")
     return vals
 
 
@@ -85,7 +86,7 @@ def draw(name: str) -> Path:
     wire(ax, [(2.0, 7.05), (11.5, 7.05)], "red", "+12 V rail")
     # MCU
     box(ax, 0.2, 1.6, 2.6, 3.0, "%s\n\nI2C%s SDA = GPIO %s\nI2C%s SCL = GPIO %s\n%s kHz\n\n3V3 out, GND" % (
-        BOARDS[name], v["I2C_ID"], v["I2C_SDA"], v["I2C_ID"], v["I2C_SCL"], int(v["I2C_FREQ"].replace("_", "")) // 1000))
+        BOARDS[name], v["I2C_ID"], v["I2C_SDA"], v["I2C_ID"], v["I2C_SCL"], int(v["I2C_FREQ"]) // 1000))
     wire(ax, [(1.1, 5.2), (1.1, 4.6)], "red", "5 V")
     # sensor + pull-ups
     sensor = v["SENSOR"]
