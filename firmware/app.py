@@ -35,7 +35,12 @@ class Device:
         self.period_ms = self.period_us // 1000
         self.uid = "".join("%02x" % b for b in machine.unique_id())
         self.i2c = machine.I2C(board.I2C_ID, scl=machine.Pin(board.I2C_SCL), sda=machine.Pin(board.I2C_SDA), freq=board.I2C_FREQ, timeout=board.I2C_TIMEOUT_US)
-        self.sensor = sensor_mod.make_sensor(board.SENSOR, self.i2c, board.SENSOR_ADDR, board.SENSOR_K)
+        self.sensor = sensor_mod.make_sensor(board.SENSOR, self.i2c, board.SENSOR_ADDR, getattr(board, "SENSOR_K", 64))
+        # Absolute sensors zero themselves at boot (outputs safe = vented)
+        # and follow drift only while idle and vented (sensor.AmbientReference).
+        self._tracks_ambient = hasattr(self.sensor, "track_ambient")
+        self.cal = sensor_mod.Calibration()
+        self.cal.set(getattr(board, "CAL_OFFSET_PA", 0), getattr(board, "CAL_GAIN_PPM", 1_000_000))
         self.sup = safety.Supervisor(board.MAX_VACUUM_PA, 1000 // board.CONTROL_HZ)
         self.ctl = Controller(self.period_ms)
         self.session = ses.Session(self.ctl, self.sup)
@@ -90,9 +95,11 @@ class Device:
     def tick(self):
         st = self.sensor.sample()
         self.sensor_status = st
-        if st == sensor_mod.OK:
-            self.vacuum_pa = -self.sensor.gauge_pa
         s = self.session
+        if st == sensor_mod.OK:
+            self.vacuum_pa = self.cal.apply(-self.sensor.gauge_pa)
+            if self._tracks_ambient:
+                self.sensor.track_ambient(s.state == ses.IDLE and self.out.is_safe())
         ctl = self.ctl
         # Regulating = the controller holds a setpoint (not release, fault or a
         # vented off phase); the supervisor's regulation checks follow it.

@@ -11,12 +11,19 @@ from micropython import const
 FULL = const(65535)
 
 
+def _pwm(machine, pin, freq, duty, invert):
+    # `invert` only when asked: the ESP32 port's PWM does not accept it.
+    if invert:
+        return machine.PWM(machine.Pin(pin), freq=freq, duty_u16=duty, invert=True)
+    return machine.PWM(machine.Pin(pin), freq=freq, duty_u16=duty)
+
+
 class Outputs:
     def __init__(self, board, machine):
         self._no = board.VENT_NORMALLY_OPEN
-        self._pump = machine.PWM(machine.Pin(board.PUMP_PIN), freq=board.PUMP_FREQ, duty_u16=0, invert=board.PUMP_INVERT)
+        self._pump = _pwm(machine, board.PUMP_PIN, board.PUMP_FREQ, 0, board.PUMP_INVERT)
         coil = 0 if self._no else FULL
-        self._vent = machine.PWM(machine.Pin(board.VENT_PIN), freq=board.VENT_FREQ, duty_u16=coil, invert=board.VENT_INVERT)
+        self._vent = _pwm(machine, board.VENT_PIN, board.VENT_FREQ, coil, board.VENT_INVERT)
         self.pump_u16 = 0
         self.vent_u16 = FULL
         self.safe()

@@ -17,6 +17,7 @@ blocking the device.
 from __future__ import annotations
 
 import argparse
+import re
 import errno
 import os
 import selectors
@@ -30,7 +31,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-DEFAULT_HEAP = 4 * 1024 * 1024
+# The Unix port is 64-bit: its objects take about twice the bytes of the same
+# objects on a 32-bit MCU, so the simulated board gets twice its board's
+# HEAP_BYTES (boards/*.py). A session that runs there fits the real heap.
+WORD_SIZE_FACTOR = 2
 CTRL_C = 0x03
 
 
@@ -48,8 +52,21 @@ def find_micropython() -> str:
     return found
 
 
+def board_heap_bytes(board: str) -> int:
+    """HEAP_BYTES of boards/<board>.py (read as text: the file is MicroPython)."""
+    path = ROOT / "boards" / (board + ".py")
+    try:
+        m = re.search(r"^HEAP_BYTES\s*=\s*const\(([\d_]+)\)", path.read_text(), re.M)
+    except OSError:
+        raise SystemExit("sim: board '%s' has no definition %s" % (board, path)) from None
+    if not m:
+        raise SystemExit("sim: %s does not define HEAP_BYTES = const(N)" % path)
+    return int(m.group(1).replace("_", ""))
+
+
 def build_argv(args: argparse.Namespace) -> list[str]:
-    argv = [find_micropython(), "-X", "heapsize=%d" % args.heap, str(HERE / "runner.py"),
+    heap = args.heap or WORD_SIZE_FACTOR * board_heap_bytes(args.board)
+    argv = [find_micropython(), "-X", "heapsize=%d" % heap, str(HERE / "runner.py"),
             "--scenario", args.scenario, "--speed", args.speed]
     if args.truth_csv:
         argv += ["--truth-csv", str(Path(args.truth_csv).resolve())]
@@ -61,17 +78,19 @@ def build_argv(args: argparse.Namespace) -> list[str]:
         argv += ["--firmware", str(Path(args.firmware).resolve())]
     if args.hold:
         argv += ["--hold-until-input", "1"]
+    if args.heap_report:
+        argv += ["--heap-report", str(Path(args.heap_report).resolve())]
     return argv
 
 
-def check_scenario(ref: str) -> None:
+def check_scenario(ref: str) -> str:
     """Validate the scenario here (same code as the sim) so a bad file is a
-    clear error before any port is offered."""
+    clear error before any port is offered; returns its board."""
     sys.path.insert(0, str(HERE))
     import scenario  # noqa: E402 - boards/sim/scenario.py, CPython-compatible
 
     try:
-        scenario.load_scenario(ref, str(HERE / "scenarios"))
+        return scenario.load_scenario(ref, str(HERE / "scenarios"))["board"]
     except scenario.ScenarioError as e:
         raise SystemExit("sim: %s" % e) from None
 
@@ -83,7 +102,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--truth-csv", help="write the physics ground truth to this CSV file")
     p.add_argument("--truth-interval-ms", type=int, default=0, help="ground-truth row interval (default 10 ms)")
     p.add_argument("--until-ms", type=int, default=0, help="stop the simulation at this device time")
-    p.add_argument("--heap", type=int, default=DEFAULT_HEAP, help="MicroPython heap size in bytes")
+    p.add_argument("--heap", type=int, default=0,
+                   help="MicroPython heap size in bytes (default: 2 x the board's HEAP_BYTES, 64-bit objects)")
+    p.add_argument("--heap-report", help="write the peak live heap (JSON) to this file at exit")
     p.add_argument("--firmware", help="firmware directory to boot from (default firmware/)")
     p.add_argument("--hold", action="store_true",
                    help="freeze device time after boot until the first byte from the host arrives")
@@ -157,7 +178,7 @@ class Relay:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    check_scenario(args.scenario)
+    args.board = check_scenario(args.scenario)
     master, slave = os.openpty()
     tty.setraw(slave, termios.TCSANOW)
     port = os.ttyname(slave)

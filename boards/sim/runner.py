@@ -15,7 +15,7 @@ import sys
 
 _HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
 _ROOT = _HERE.rsplit("/", 2)[0] if _HERE.count("/") >= 2 else _HERE + "/../.."
-_USAGE = "usage: runner.py [--scenario REF] [--speed X|max] [--truth-csv FILE] [--truth-interval-ms N] [--until-ms N] [--firmware DIR] [--hold-until-input 0|1]"
+_USAGE = "usage: runner.py [--scenario REF] [--speed X|max] [--truth-csv FILE] [--truth-interval-ms N] [--until-ms N] [--firmware DIR] [--hold-until-input 0|1] [--heap-report FILE]"
 
 
 def _fail(msg, code=2):
@@ -24,7 +24,7 @@ def _fail(msg, code=2):
 
 
 def _parse_args(argv):
-    opts = {"scenario": "default", "speed": "max", "truth-csv": None, "truth-interval-ms": "10", "until-ms": None, "firmware": _ROOT + "/firmware", "hold-until-input": "0"}
+    opts = {"scenario": "default", "speed": "max", "truth-csv": None, "truth-interval-ms": "10", "until-ms": None, "firmware": _ROOT + "/firmware", "hold-until-input": "0", "heap-report": None}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -70,6 +70,8 @@ def main():
 
     world = World(scn, speed=opts["speed"], truth_path=opts["truth-csv"], truth_interval_ms=opts["truth-interval-ms"], until_ms=opts["until-ms"], hold_for_input=opts["hold-until-input"] == "1")
     simworld.install(world)
+    if opts["heap-report"]:
+        world.enable_heap_sampling()
     import boot_loop
 
     try:
@@ -78,6 +80,9 @@ def main():
         pass
     finally:
         world.close()
+        if opts["heap-report"]:
+            with open(opts["heap-report"], "w") as f:
+                f.write(world.heap_report() + "\n")
 
 
 main()

@@ -9,7 +9,7 @@ A scenario is a JSON object; every key is optional::
       "description": "free text",
       "seed": 1,                       # int >= 0 (noise / randomness)
       "board": "pico",                 # see BOARDS
-      "sensor": "xgzp6897d",           # see SENSORS
+      "sensor": "xgzp6897d",           # see SENSORS; absent: the board's own
       "plant": {"volume_ml": 60, ...}, # see PLANT_DEFAULTS / PLANT_RANGES
       "events": [                      # sorted by t_ms
         {"t_ms": 8000, "fault": "leak", "value": 1.5}
@@ -121,7 +121,7 @@ POWER_CUT_DEFAULT_MS = 2000
 DEFAULTS = {
     "seed": 1,
     "board": "pico",
-    "sensor": "xgzp6897d",
+    "sensor": None,  # the board's own SENSOR
     "description": "",
 }
 
@@ -290,7 +290,7 @@ def validate_scenario(obj):
     out = {}
     out["seed"] = _integer("scenario.seed", obj.get("seed", DEFAULTS["seed"]), "seed")
     out["board"] = _choice("scenario.board", obj.get("board", DEFAULTS["board"]), BOARDS, "board")
-    out["sensor"] = _choice("scenario.sensor", obj.get("sensor", DEFAULTS["sensor"]), SENSORS, "sensor")
+    out["sensor"] = None if "sensor" not in obj else _choice("scenario.sensor", obj["sensor"], SENSORS, "sensor")
     out["plant"] = _validate_plant(obj.get("plant", {}))
     out["events"] = _validate_events(obj.get("events", []))
     desc = obj.get("description", DEFAULTS["description"])

@@ -41,6 +41,10 @@ class VirtualClock:
         if delta < 0:
             delta = 0
         self._world.advance_to(self.now_us + delta)
+        w = self._world
+        if w.heap_every_us and self.now_us >= w.heap_next_us:
+            # Outside the firmware's heap-locked tick (it waits here).
+            w.sample_heap()
 
     def consume_us(self, us):
         # Time spent inside a blocking call (e.g. an I2C timeout). Integer only:

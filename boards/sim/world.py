@@ -30,12 +30,24 @@ class _Event:
         self.value = d.get("value")
 
 
-def _make_sensor(kind, board_def, seed, noise_pa):
+def _make_sensor(kind, board_def, seed, noise_pa, ambient_pa):
+    """The emulated part the scenario wires to the board's sensor bus. A
+    board whose own SENSOR is another kind gets the part's default address."""
+    own = getattr(board_def, "SENSOR", None) == kind
     if kind == "xgzp6897d":
         from xgzp6897d_emu import Xgzp6897dEmu
 
-        return Xgzp6897dEmu(seed, k=board_def.SENSOR_K, noise_pa=noise_pa, address=board_def.SENSOR_ADDR)
-    raise ValueError("sensor '%s' is not emulated yet" % kind)
+        k = getattr(board_def, "SENSOR_K", 64) if own else 64
+        return Xgzp6897dEmu(seed, k=k, noise_pa=noise_pa, address=board_def.SENSOR_ADDR if own else 0x6D)
+    if kind == "mprls":
+        from mprls_emu import MprlsEmu
+
+        return MprlsEmu(seed, noise_pa=noise_pa, address=board_def.SENSOR_ADDR if own else 0x18, ambient_pa=ambient_pa)
+    if kind == "bmp280":
+        from bmp280_emu import Bmp280Emu
+
+        return Bmp280Emu(seed, noise_pa=noise_pa, address=board_def.SENSOR_ADDR if own else 0x76, ambient_pa=ambient_pa)
+    raise ValueError("sensor '%s' is not emulated" % kind)
 
 
 class World:
@@ -49,7 +61,9 @@ class World:
         seed = scenario["seed"]
         self.unique_id = bytes((0xE6, 0x60, 0x5C, 0x00, (seed >> 24) & 255, (seed >> 16) & 255, (seed >> 8) & 255, seed & 255))
         b = self.board_module
-        self.sensor = _make_sensor(scenario["sensor"], b, seed, scenario["plant"]["sensor_noise_pa"])
+        plant = scenario["plant"]
+        self.sensor_kind = scenario["sensor"] or b.SENSOR
+        self.sensor = _make_sensor(self.sensor_kind, b, seed, plant["sensor_noise_pa"], plant["ambient_kpa"] * 1000.0)
         self._buses = {b.I2C_ID: {self.sensor.address: self.sensor}}
         self._pump_pin = b.PUMP_PIN
         self._vent_pin = b.VENT_PIN
@@ -77,6 +91,37 @@ class World:
         self._real_t0 = time.ticks_us()
         self._pace_next = 0
         self._power_off_until = 0
+        # Peak live heap (after a collection), sampled once per simulated
+        # second while the firmware waits; on only with --heap-report.
+        self.heap_every_us = 0
+        self.heap_next_us = 0
+        self.heap_peak = 0
+        self.heap_baseline = 0
+
+    def enable_heap_sampling(self, every_ms=1000):
+        import gc
+
+        gc.collect()
+        self.heap_baseline = gc.mem_alloc()  # the simulator alone, before the firmware
+        self.heap_peak = self.heap_baseline
+        self.heap_every_us = every_ms * 1000
+        self.heap_next_us = self.clock.now_us
+
+    def sample_heap(self):
+        import gc
+
+        self.heap_next_us = self.clock.now_us + self.heap_every_us
+        gc.collect()
+        a = gc.mem_alloc()
+        if a > self.heap_peak:
+            self.heap_peak = a
+
+    def heap_report(self):
+        import gc
+
+        total = gc.mem_alloc() + gc.mem_free()
+        return '{"heap_bytes": %d, "peak_live_bytes": %d, "sim_baseline_bytes": %d, "firmware_peak_bytes": %d}' % (
+            total, self.heap_peak, self.heap_baseline, self.heap_peak - self.heap_baseline)
 
     # ---- peripherals -----------------------------------------------------
     def i2c_bus(self, bus_id):

@@ -208,8 +208,66 @@ def main():
         wall = time.time() - w0
     os.unlink(cmd)
     print("3. SIMULATION SPEED: 120 s session (default plant, 30 kPa) in %.2f s wall = %.1f simulated s per wall s" % (wall, 120.0 / wall))
+    print()
+    heap_table()
     print("bench total %.0f s" % (time.time() - t_start))
 
 
+HEAP_RUNS = [("default", "pico", None), ("face_cup_5ml", "pico", None), ("npwt_400ml", "pico", None),
+             ("leg_chamber_15l", "pico", None), ("default", "pico", "mprls"), ("default", "pico", "bmp280"),
+             ("default", "pico2", None), ("default", "esp32_devkitc", None)]
+
+
+def heap_run(scen, board, sensor):
+    """A 20 s session (30 kPa, 4 kPa on the leg chamber) with the board's heap
+    (2 x HEAP_BYTES, see boards/sim/launcher.py); peak live heap sampled once
+    per simulated second after a collection."""
+    sys.path.insert(0, os.path.join(ROOT, "boards", "sim"))
+    import launcher
+    import scenario as scenario_mod
+
+    obj = json.load(open(scenario_mod.scenario_path(scen, os.path.join(ROOT, "boards", "sim", "scenarios"))))
+    obj["board"] = board
+    if sensor:
+        obj["sensor"] = sensor
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(obj, f)
+        scn_path = f.name
+    target = "4kPa" if "leg" in scen else "30kPa"
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        f.write("start continuous target=%s duration=15s\r\n" % target)
+        cmd = f.name
+    report = tempfile.mktemp(suffix=".json")
+    heap = launcher.WORD_SIZE_FACTOR * launcher.board_heap_bytes(board)
+    with open(cmd) as stdin:
+        r = subprocess.run([MPY, "-X", "heapsize=%d" % heap, "boards/sim/runner.py", "--scenario", scn_path,
+                            "--until-ms", "20000", "--heap-report", report], cwd=ROOT, stdin=stdin,
+                           capture_output=True, text=True, check=False)
+    for p_ in (cmd, scn_path):
+        os.unlink(p_)
+    if "MemoryError" in r.stdout + r.stderr:
+        ok = "MemoryError"
+    else:
+        ok = "no MemoryError, " + ("session ended" if "session_end" in r.stdout else "session still running at 20 s")
+    rep = json.load(open(report))
+    os.unlink(report)
+    return ok, rep
+
+
+def heap_table():
+    print("4. HEAP: peak live heap per scenario, 20 s session on the simulated board with the board's heap")
+    print("   (Unix port, 64-bit: heap = 2 x board HEAP_BYTES; sim = simulator alone before boot; firmware = peak - sim;")
+    print("    ~32-bit = firmware / 2, an estimate of the same objects on the MCU)")
+    print("%-16s %-14s %-9s %9s %9s %9s %9s %9s  %s" % ("scenario", "board", "sensor", "heap", "peak", "sim", "firmware", "~32-bit", "session"))
+    for scen, board, sensor in HEAP_RUNS:
+        ok, r = heap_run(scen, board, sensor)
+        fw = r["firmware_peak_bytes"]
+        print("%-16s %-14s %-9s %9d %9d %9d %9d %9d  %s" % (scen, board, sensor or "(board)", r["heap_bytes"],
+              r["peak_live_bytes"], r["sim_baseline_bytes"], fw, fw // 2, ok))
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["heap"]:
+        heap_table()
+    else:
+        main()

@@ -129,7 +129,7 @@ def test_empty_scenario_is_fully_defaulted():
     assert s == {
         "seed": 1,
         "board": "pico",
-        "sensor": "xgzp6897d",
+        "sensor": None,  # the board's own sensor
         "plant": PLANT_DEFAULTS,
         "events": [],
         "description": "",

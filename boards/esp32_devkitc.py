@@ -1,0 +1,45 @@
+# Espressif ESP32-DevKitC (ESP32-WROOM-32, no PSRAM) board definition, with a
+# Honeywell MPRLS.
+#
+# Deployed to the device as /board.py. GPIO numbers are the ESP32's. Pins
+# chosen to avoid the strapping pins (0, 2, 5, 12, 15), the flash pins (6-11)
+# and the input-only pins (34-39). The ESP32 port's PWM has no `invert`
+# argument: keep PUMP_INVERT/VENT_INVERT False (the firmware only passes
+# invert when a board asks for it). The DevKitC has no user LED.
+# Wiring: docs/wiring.md.
+from micropython import const
+
+NAME = "esp32_devkitc"
+MCU = "esp32"
+HEAP_BYTES = const(100_000)  # ESP32 without PSRAM (domain.md)
+
+# I2C bus to the pressure sensor (the MPRLS breakout has 10 kOhm pull-ups;
+# add 4.7 kOhm to 3V3 for a bare part).
+I2C_ID = const(0)
+I2C_SDA = const(21)
+I2C_SCL = const(22)
+I2C_FREQ = const(400_000)
+I2C_TIMEOUT_US = const(2_000)
+
+SENSOR = "mprls"
+SENSOR_ADDR = const(0x18)
+
+PUMP_PIN = const(25)
+PUMP_FREQ = const(20_000)
+PUMP_INVERT = False
+VENT_PIN = const(26)
+VENT_FREQ = const(2_000)
+VENT_INVERT = False
+VENT_NORMALLY_OPEN = True
+
+BUZZER_PIN = const(27)  # optional
+
+MAX_VACUUM_PA = const(70_000)
+CONTROL_HZ = const(200)
+WDT_TIMEOUT_MS = const(1_000)
+
+
+def make_clock():
+    from hwclock import HardwareClock
+
+    return HardwareClock()
