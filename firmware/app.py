@@ -22,7 +22,7 @@ from outputs import Outputs
 from serial_link import SerialLink
 from textbuf import TextBuf
 
-_TEL_BUF = const(200)
+_TEL_BUF = const(300)
 # First tuning, good for cups of tens of mL; docs/control.md.
 _KP = const(6000)  # duty per kPa
 _KI = const(3000)  # duty per kPa*s
@@ -42,7 +42,7 @@ class Device:
         self.sensor = sensor_mod.make_sensor(board.SENSOR, self.i2c, board.SENSOR_ADDR, board.SENSOR_K)
         self.sup = safety.Supervisor(board.MAX_VACUUM_PA, 1000 // board.CONTROL_HZ)
         self.ctl = Controller(self.period_ms, _KP, _KI, _KD)
-        self.session = ses.Session(self.ctl, self.sup)
+        self.session = ses.Session(self.ctl, self.sup, getattr(board, "PUMP_FREE_FLOW_ML_MIN", 0), getattr(board, "PUMP_MAX_VACUUM_PA", 0))
         self.link = SerialLink()
         self.console = Console(self, self.link)
         self.vacuum_pa = 0
@@ -59,7 +59,6 @@ class Device:
         self._tel_count = 0
         self._tel = TextBuf(_TEL_BUF)
         self._alarms_reported = 0
-        self._ended_reported = 0
         try:
             self.sensor.begin()
         except OSError:
@@ -72,7 +71,7 @@ class Device:
             # the board into the safe state. (Idle outputs are already safe,
             # and an unarmed watchdog leaves the REPL usable for deployment.)
             self.wdt = machine.WDT(timeout=board.WDT_TIMEOUT_MS)
-        self.session.start(prog, values, self.vacuum_pa)
+        self.session.start(prog, values, self.vacuum_pa, self.uptime_ms)
 
     def clear_alarms(self):
         self.sup.clear()
@@ -126,9 +125,7 @@ class Device:
             self._alarms_reported = a
             if a:
                 self.console.event("alarm %s vacuum_pa=%d" % (self.alarm_text(), self.vacuum_pa))
-        if self.session.ended != self._ended_reported:
-            self._ended_reported = self.session.ended
-            self.console.event("event session_end vacuum_pa=%d" % self.vacuum_pa)
+        self.session.report(self.console.event, self.uptime_ms, self.vacuum_pa, self.alarm_text)
         if self.tel_period_ticks:
             self._tel_count += 1
             if self._tel_count >= self.tel_period_ticks:
@@ -169,8 +166,7 @@ class Device:
                         t.put(b",")
                     t.put(name)
                     first = False
-        t.put(b" remaining_ms=")
-        t.put_int(self.session.remaining_ms())
+        self.session.put_tel(t)
         if c.machine:
             crc = crc16(t.buf, 0, t.n)
             t.put(b"*")
