@@ -309,7 +309,7 @@ class Session:
         ph = self.phase
         if ph == PH_BUILD:
             c = self._cmd_pa
-            if self.phase_ms >= _BUILD_LIMIT_MS or (c > 0 and v >= c - _band(c) // 2):
+            if self.phase_ms >= _BUILD_LIMIT_MS or (c > 0 and v >= c - _band(c)):
                 self._enter(PH_HOLD)
             return self.target_pa
         if ph == PH_HOLD:
