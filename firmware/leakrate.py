@@ -11,7 +11,12 @@ from micropython import const
 
 _P_ATM_PA = const(101_325)
 _AVG_SHIFT = const(7)  # moving average over ~128 ticks (0.64 s at 200 Hz)
-STEADY_MS = const(2_000)  # steady this long before an estimate is trusted
+# Settled: the averaged vacuum moved less than 2 % (or 100 Pa) in each of
+# _SETTLED_WINDOWS windows of _WINDOW_MS; before that the duty still carries
+# the pull-down of the chamber (a soft wound dressing creeps for seconds).
+_WINDOW_MS = const(1_000)
+_SETTLED_WINDOWS = const(2)
+_SETTLED_MIN_PA = const(100)
 
 
 class LeakEstimator:
@@ -23,23 +28,43 @@ class LeakEstimator:
     def reset(self):
         self.duty_u16 = 0  # averaged pump duty while steady
         self.vacuum_pa = 0  # averaged vacuum while steady
-        self.steady_ms = 0
+        self.steady_ms = -1  # -1: not steady; else time in the current window
+        self._window_pa = 0  # averaged vacuum at the start of the window
+        self.settled = 0  # consecutive settled windows
 
     def update(self, steady, pump_u16, vacuum_pa, dt_ms):
+        """steady: the session holds its level with the vacuum in band."""
         if not steady:
-            self.steady_ms = 0
+            self.steady_ms = -1
+            self.settled = 0
             return
-        if self.steady_ms == 0:
+        if self.steady_ms < 0:
             self.duty_u16 = pump_u16
             self.vacuum_pa = vacuum_pa
+            self._window_pa = vacuum_pa
+            self.steady_ms = 0
+            return
+        self.duty_u16 += (pump_u16 - self.duty_u16) >> _AVG_SHIFT
+        self.vacuum_pa += (vacuum_pa - self.vacuum_pa) >> _AVG_SHIFT
+        self.steady_ms += dt_ms
+        if self.steady_ms >= _WINDOW_MS:
+            self._window_check()
+
+    def _window_check(self):
+        self.steady_ms = 0
+        d = self.vacuum_pa - self._window_pa
+        lim = self.vacuum_pa // 50
+        if lim < _SETTLED_MIN_PA:
+            lim = _SETTLED_MIN_PA
+        if -lim <= d <= lim:
+            if self.settled < _SETTLED_WINDOWS:
+                self.settled += 1
         else:
-            self.duty_u16 += (pump_u16 - self.duty_u16) >> _AVG_SHIFT
-            self.vacuum_pa += (vacuum_pa - self.vacuum_pa) >> _AVG_SHIFT
-        if self.steady_ms < STEADY_MS:
-            self.steady_ms += dt_ms
+            self.settled = 0
+        self._window_pa = self.vacuum_pa
 
     def valid(self):
-        return self.free_ml_min > 0 and self.steady_ms >= STEADY_MS
+        return self.free_ml_min > 0 and self.settled >= _SETTLED_WINDOWS
 
     def ml_min(self):
         """Leak inflow at ambient conditions, mL/min; -1 if unknown."""

@@ -138,7 +138,7 @@ PROGRAMS = (
         (
             _target(1_000, _ABS_MAX, help="depth of each pulse"),
             Param("floor", PA, 0, _ABS_MAX, 0, "vacuum between pulses, below target (0 = vent to ambient)"),
-            Param("rate", MHZ, 100, 5_000, 1_000, "pulses per second (half suction, half release)"),
+            Param("freq", MHZ, 100, 5_000, 1_000, "pulses per second (half suction, half release)"),
             _ramp(),
             _duration(15 * _MIN, 2 * _HOUR),
         ),
@@ -190,7 +190,7 @@ PROGRAMS = (
         (
             _target(5_000, _ATM_05, 20_000, "depth of each pulse"),
             Param("floor", PA, 0, 0, 0, "release fully between pulses"),
-            Param("rate", MHZ, 500, 5_000, 1_000, "pulses per second: 0.5-5 Hz"),
+            Param("freq", MHZ, 500, 5_000, 1_000, "pulses per second: 0.5-5 Hz"),
             _ramp(_MIN, 5 * _MIN),
             _duration(15 * _MIN, 30 * _MIN),
         ),

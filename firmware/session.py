@@ -54,11 +54,12 @@ _NO_MIN = const(1 << 29)
 
 
 def _lerp(a, b, t, span):
-    """a + (b - a) * t / span with every product below 2**30."""
-    while span > 1_000_000:
+    """a + (b - a) * t / span, 0 <= t <= span, |b - a| < 2**17, in 1/8192
+    steps: every product stays below 2**30 (small ints), spans up to days."""
+    while span > 131_071:
         span >>= 1
         t >>= 1
-    return a + (b - a) * (t * 1000 // span) // 1000
+    return a + ((b - a) * ((t << 13) // span) >> 13)
 
 
 def _band(level_pa):
@@ -88,7 +89,7 @@ class Session:
         self.fall_ms = 0
         self.hold_ms = 0
         self.wait_ms = 0
-        self.rate_mhz = 0
+        self.freq_mhz = 0
         self.elapsed_ms = 0
         self.phase = PH_HOLD
         self.phase_ms = 0  # time spent in the current phase
@@ -141,9 +142,9 @@ class Session:
         self.fall_ms = g("fall", 0)
         self.hold_ms = g("hold", 0)
         self.wait_ms = g("wait", 0)
-        self.rate_mhz = g("rate", 0)
+        self.freq_mhz = g("freq", 0)
         if self.kind == pg.PULSE:
-            period = 1_000_000 // self.rate_mhz
+            period = 1_000_000 // self.freq_mhz
             self.on_ms = period // 2
             self.off_ms = period - self.on_ms
         self.phase = (PH_HOLD, PH_ON, PH_RISE, PH_BUILD, PH_ON)[self.kind]
@@ -380,7 +381,7 @@ class Session:
             b = _band(c)
             if c - b <= v <= c + b:
                 self.delivered_ms += dt
-                steady = self._ctl.setpoint_pa == c
+                steady = True  # the estimator waits until the vacuum has settled
         est = self.leak
         est.update(steady, self._ctl.pump_u16, v, dt)
         if est.valid():
@@ -454,8 +455,8 @@ class Session:
     def pulse_text(self, prefix):
         depth = self.target_pa - self.floor_pa
         pct = self.swing_pa * 100 // depth if depth > 0 else 0
-        return "%scycles=%d rate_mhz=%d wanted_swing_pa=%d swing_pa=%d peak_pa=%d trough_pa=%d depth_pct=%d" % (
-            prefix, self.cycles, self.rate_mhz, depth, self.swing_pa, self.peak_pa, self.trough_pa, pct)
+        return "%scycles=%d freq_mhz=%d wanted_swing_pa=%d swing_pa=%d peak_pa=%d trough_pa=%d depth_pct=%d" % (
+            prefix, self.cycles, self.freq_mhz, depth, self.swing_pa, self.peak_pa, self.trough_pa, pct)
 
 
 _PHASE_BYTES = tuple(n.encode() for n in PHASE_NAMES)

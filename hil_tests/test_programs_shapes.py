@@ -116,11 +116,11 @@ def test_pulse_reports_the_swing_the_plant_achieved(device, needs_sim, rate_hz, 
             events.append(m)
 
     device.request("tel on 50Hz")
-    device.request("start pulse target=20kPa rate=%gHz duration=30s" % rate_hz)
+    device.request("start pulse target=20kPa freq=%gHz duration=30s" % rate_hz)
     tel = device.telemetry_until(lambda f: bool(events), 10_000, on_msg=note)
     t0 = int(next(f for f in tel if f["state"] == "run")["t_ms"])
     ev = events[0].fields
-    assert ev["cycles"] == 3 and ev["rate_mhz"] == int(rate_hz * 1000) and ev["wanted_swing_pa"] == 20_000
+    assert ev["cycles"] == 3 and ev["freq_mhz"] == int(rate_hz * 1000) and ev["wanted_swing_pa"] == 20_000
     device.request("stop")
     # The device's report against the chamber: the third cycle's swing.
     truth = _truth(device, t0 - 20, t0 + 4 * period_ms)
@@ -150,7 +150,7 @@ def test_ramp_reaches_target_after_the_ramp_time(device, needs_sim):
 
 def test_pulse_ramp_raises_the_depth_gradually(device, needs_sim):
     device.request("tel on 50Hz")
-    device.request("start pulse target=20kPa rate=0.5Hz ramp=6s duration=30s")
+    device.request("start pulse target=20kPa freq=0.5Hz ramp=6s duration=30s")
     tel = device.telemetry_until(lambda f: int(f.get("remaining_ms", 0)) and int(f["remaining_ms"]) < 21_000, 15_000)
     device.request("stop")
     t0 = int(next(f for f in tel if f["state"] == "run")["t_ms"])
