@@ -124,3 +124,27 @@ def test_vacuumctl_runs_a_preset_and_prints_programs_and_log(tmp_path, needs_sim
     r = subprocess.run([exe, "--port", "sim", "log"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0].startswith("seq,start_ms,end_ms,program,params"), r.stdout
+
+
+def test_pause_is_bounded_and_inactive_wound_therapy_is_reminded(device, needs_sim):
+    """A pause ends the session after 10 min; wound therapy off for 15 min
+    raises a reminder (15 min of device time: about 15 s on the simulator)."""
+    device.request("tel on 1Hz")
+    device.request("start npwt_continuous duration=1h")
+    device.telemetry_until(lambda f: f["state"] == "run" and f["vacuum_pa"] > 15_000, 20_000)
+    assert device.request("pause").startswith("paused")
+    seen: list[Message] = []
+
+    def note(m: Message) -> None:
+        if m.kind == "event":
+            seen.append(m)
+
+    tel = device.telemetry_until(lambda f: any("therapy_inactive" in m.text for m in seen), 17 * 60_000, on_msg=note)
+    t_pause = int(tel[0]["t_ms"])
+    end = next(m for m in seen if "session_end" in m.text)
+    assert "reason=pause_limit" in end.text, end.text
+    idle = next(f for f in tel if f["state"] == "idle")
+    assert 600_000 - 2_000 <= int(idle["t_ms"]) - t_pause <= 600_000 + 2_000
+    remind = next(m for m in seen if "therapy_inactive" in m.text)
+    assert abs(int(remind.fields["off_ms"]) - 900_000) <= 1_000, remind.text
+    assert all(f["pump_duty"] == 0 for f in tel)
