@@ -104,6 +104,8 @@ class Session:
         self.cycles = 0
         self._cyc_max = -1
         self._cyc_min = _NO_MIN
+        self._cyc_cmd = 0
+        self.wanted_peak_pa = 0
         self.peak_pa = 0
         self.trough_pa = 0
         self.swing_pa = 0
@@ -159,7 +161,8 @@ class Session:
         self.cycles = 0
         self._cyc_max = -1
         self._cyc_min = _NO_MIN
-        self.peak_pa = self.trough_pa = self.swing_pa = 0
+        self._cyc_cmd = 0
+        self.peak_pa = self.trough_pa = self.swing_pa = self.wanted_peak_pa = 0
         self.dots = 0
         self.leak_ml_min = -1
         self.seal_ml_min = -1
@@ -335,6 +338,8 @@ class Session:
     def _pulse(self, v):
         if v > self._cyc_max:
             self._cyc_max = v
+        if self._cmd_pa > self._cyc_cmd:
+            self._cyc_cmd = self._cmd_pa  # wanted peak (lower during the gentle start)
         if v < self._cyc_min:
             self._cyc_min = v
         if self.phase == PH_ON:
@@ -355,6 +360,8 @@ class Session:
         self.peak_pa = self._cyc_max
         self.trough_pa = self._cyc_min
         self.swing_pa = self._cyc_max - self._cyc_min
+        self.wanted_peak_pa = self._cyc_cmd
+        self._cyc_cmd = 0
         self._cyc_max = -1
         self._cyc_min = _NO_MIN
         n = self.cycles
@@ -453,7 +460,7 @@ class Session:
         return t
 
     def pulse_text(self, prefix):
-        depth = self.target_pa - self.floor_pa
+        depth = self.wanted_peak_pa - self.floor_pa
         pct = self.swing_pa * 100 // depth if depth > 0 else 0
         return "%scycles=%d freq_mhz=%d wanted_swing_pa=%d swing_pa=%d peak_pa=%d trough_pa=%d depth_pct=%d" % (
             prefix, self.cycles, self.freq_mhz, depth, self.swing_pa, self.peak_pa, self.trough_pa, pct)
