@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(PY) -m pytest
 
-.PHONY: all venv sim test test-host test-hil bench mpy wiring clean help
+.PHONY: all venv sim test test-host test-hil bench bench-programs mpy wiring clean help
 
 all: test
 
@@ -13,6 +13,7 @@ help:
 	@echo "make sim    run a 30 s continuous-vacuum session (30 kPa) on the simulated board, live"
 	@echo "make test   run every test: host-tool unit tests, firmware unit tests in MicroPython, simulated-board tests"
 	@echo "make bench  measure control quality vs physical limit and peers, timing, simulation speed"
+	@echo "make bench-programs  every preset's tracking error and time at target; pulse depth vs frequency per plant"
 	@echo "make mpy    cross-compile the firmware with mpy-cross for every board into build/<board>/ and print sizes"
 	@echo "make venv   create .venv from requirements.lock (done automatically by the targets above)"
 
@@ -42,6 +43,9 @@ test-hil: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) tools/bench/bench.py
+
+bench-programs: $(STAMP)
+	$(PY) tools/bench/presets.py
 
 mpy: $(STAMP)
 	$(PY) tools/mpy_build.py

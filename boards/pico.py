@@ -23,6 +23,10 @@ SENSOR_K = const(64)  # -100..100 kPa part
 PUMP_PIN = const(15)
 PUMP_FREQ = const(20_000)  # above hearing
 PUMP_INVERT = False
+# The fitted pump's free flow and maximum vacuum (its datasheet; here a
+# typical small 12 V diaphragm pump): the leak-rate estimate scales by them.
+PUMP_FREE_FLOW_ML_MIN = const(2_000)
+PUMP_MAX_VACUUM_PA = const(80_000)
 # Vent: normally-open solenoid valve (vents when unpowered = fail-safe),
 # driven through its own MOSFET; coil PWM gives a proportional bleed.
 VENT_PIN = const(14)

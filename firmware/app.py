@@ -22,7 +22,7 @@ from outputs import Outputs
 from serial_link import SerialLink
 from textbuf import TextBuf
 
-_TEL_BUF = const(200)
+_TEL_BUF = const(300)
 
 
 class Device:
@@ -43,7 +43,7 @@ class Device:
         self.cal.set(getattr(board, "CAL_OFFSET_PA", 0), getattr(board, "CAL_GAIN_PPM", 1_000_000))
         self.sup = safety.Supervisor(board.MAX_VACUUM_PA, 1000 // board.CONTROL_HZ)
         self.ctl = Controller(self.period_ms)
-        self.session = ses.Session(self.ctl, self.sup)
+        self.session = ses.Session(self.ctl, self.sup, getattr(board, "PUMP_FREE_FLOW_ML_MIN", 0), getattr(board, "PUMP_MAX_VACUUM_PA", 0))
         self.link = SerialLink()
         self.console = Console(self, self.link)
         self.vacuum_pa = 0
@@ -60,7 +60,6 @@ class Device:
         self._tel_count = 0
         self._tel = TextBuf(_TEL_BUF)
         self._alarms_reported = 0
-        self._ended_reported = 0
         try:
             self.sensor.begin()
         except OSError:
@@ -73,7 +72,7 @@ class Device:
             # the board into the safe state. (Idle outputs are already safe,
             # and an unarmed watchdog leaves the REPL usable for deployment.)
             self.wdt = machine.WDT(timeout=board.WDT_TIMEOUT_MS)
-        self.session.start(prog, values, self.vacuum_pa)
+        self.session.start(prog, values, self.vacuum_pa, self.uptime_ms)
 
     def clear_alarms(self):
         self.sup.clear()
@@ -129,9 +128,7 @@ class Device:
             self._alarms_reported = a
             if a:
                 self.console.event("alarm %s vacuum_pa=%d" % (self.alarm_text(), self.vacuum_pa))
-        if self.session.ended != self._ended_reported:
-            self._ended_reported = self.session.ended
-            self.console.event("event session_end vacuum_pa=%d" % self.vacuum_pa)
+        self.session.report(self.console.event, self.uptime_ms, self.vacuum_pa, self.alarm_text)
         if self.tel_period_ticks:
             self._tel_count += 1
             if self._tel_count >= self.tel_period_ticks:
@@ -172,8 +169,7 @@ class Device:
                         t.put(b",")
                     t.put(name)
                     first = False
-        t.put(b" remaining_ms=")
-        t.put_int(self.session.remaining_ms())
+        self.session.put_tel(t)
         if c.machine:
             crc = crc16(t.buf, 0, t.n)
             t.put(b"*")

@@ -33,10 +33,24 @@ def _duration(token):
         raise _unit_error(e)
 
 
+_UNIT = ("Pa", "ms", "mHz")
+_KIND_WORD = ("pressure", "duration", "rate")
+
+
 def _fmt_range(p):
-    if p.kind == programs.PA:
-        return "%dPa..%dPa" % (p.lo, p.hi)
-    return "%dms..%dms" % (p.lo, p.hi)
+    u = _UNIT[p.kind]
+    return "%d%s..%d%s" % (p.lo, u, p.hi, u)
+
+
+def _parse_value(kind, raw):
+    if kind == programs.PA:
+        return _pressure(raw)
+    if kind == programs.MS:
+        return _duration(raw)
+    try:
+        return units.parse_millihz(raw)
+    except ValueError as e:
+        raise _unit_error(e)
 
 
 def _check_range(name, value, lo, hi, unit):
@@ -58,17 +72,16 @@ def parse_program_args(prog, args, ceiling_pa):
         if key in values:
             raise CmdError(E_ARG, "parameter '%s' given twice" % key)
         raw = tok[eq + 1 :]
-        v = _pressure(raw) if p.kind == programs.PA else _duration(raw)
+        v = _parse_value(p.kind, raw)
         hi = p.hi
         if p.kind == programs.PA and hi > ceiling_pa:
             hi = ceiling_pa
-        unit = "Pa" if p.kind == programs.PA else "ms"
-        _check_range(key, v, p.lo, hi, unit)
+        _check_range(key, v, p.lo, hi, _UNIT[p.kind])
         values[key] = v
     for p in prog.params:
         if p.name not in values:
             if p.default is None:
-                raise CmdError(E_ARG, "%s needs %s=<%s> (%s)" % (prog.name, p.name, "pressure" if p.kind == programs.PA else "duration", p.help))
+                raise CmdError(E_ARG, "%s needs %s=<%s> (%s)" % (prog.name, p.name, _KIND_WORD[p.kind], p.help))
             values[p.name] = p.default
     return values
 
@@ -104,7 +117,7 @@ def cmd_status(dev, args):
         dev.sup.ceiling_pa,
         dev.sensor.errors,
         dev.overruns,
-    )
+    ) + " " + s.status_text()
 
 
 def cmd_start(dev, args):
@@ -119,20 +132,58 @@ def cmd_start(dev, args):
         raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ses.STATE_NAMES[dev.session.state])
     ceiling = prog.ceiling_pa if prog.ceiling_pa < dev.sup.ceiling_pa else dev.sup.ceiling_pa
     values = parse_program_args(prog, args[1:], ceiling)
-    if prog.kind == programs.INTERMITTENT and values["floor"] >= values["target"]:
-        raise CmdError(E_RANGE, "floor %dPa must be below target %dPa (floor=0 vents to ambient in the off phase)" % (values["floor"], values["target"]))
+    bad = programs.relation_error(prog, values)
+    if bad:
+        raise CmdError(E_RANGE, bad)
     dev.start_session(prog, values)
-    reply = "started %s target_pa=%d ramp_ms=%d duration_ms=%d" % (prog.name, values["target"], values["ramp"], values["duration"])
-    if prog.kind == programs.INTERMITTENT:
-        reply += " floor_pa=%d on_ms=%d off_ms=%d" % (values["floor"], values["on"], values["off"])
-    return reply
+    return "started %s %s" % (prog.name, " ".join("%s_%s=%d" % (p.name, _UNIT[p.kind].lower(), values[p.name]) for p in prog.params))
 
 
 def cmd_stop(dev, args):
     _no_args(args)
     was = dev.session.state
     dev.session.stop()
-    return "stopped" if was == ses.RUN else "idle"
+    return "stopped" if was == ses.RUN or was == ses.PAUSE else "idle"
+
+
+def cmd_pause(dev, args):
+    _no_args(args)
+    if not dev.session.pause():
+        raise CmdError(E_STATE, "no session is running (state %s)" % ses.STATE_NAMES[dev.session.state])
+    return "paused remaining_ms=%d (vented; 'resume' within %d s or the session ends)" % (dev.session.remaining_ms(), ses.PAUSE_LIMIT_MS // 1000)
+
+
+def cmd_resume(dev, args):
+    _no_args(args)
+    if dev.sup.alarms:
+        raise CmdError(E_STATE, "alarm active (%s)" % dev.alarm_text())
+    if not dev.session.resume():
+        raise CmdError(E_STATE, "no session is paused (state %s)" % ses.STATE_NAMES[dev.session.state])
+    return "resumed remaining_ms=%d" % dev.session.remaining_ms()
+
+
+def cmd_next(dev, args):
+    _no_args(args)
+    if not dev.session.next_dot():
+        raise CmdError(E_STATE, "'next' starts the next dot of a dotted session after its release")
+    return "next dot"
+
+
+def cmd_log(dev, args):
+    log = dev.session.log
+    if not args:
+        return "count=%d total=%d capacity=%d persistent=no" % (log.count(), log.total, log.capacity)
+    if len(args) == 1 and args[0] == "clear":
+        log.clear()
+        return "log cleared"
+    if len(args) != 1:
+        raise CmdError(E_ARG, "usage: log | log <index> | log clear")
+    try:
+        i = units.parse_int(args[0])
+    except ValueError as e:
+        raise CmdError(E_ARG, str(e))
+    _check_range("index", i, 0, log.count() - 1, "")
+    return log.row(i)
 
 
 def cmd_clear(dev, args):
@@ -179,12 +230,17 @@ def cmd_echo(dev, args):
 
 
 def cmd_programs(dev, args):
-    _no_args(args)
-    parts = []
-    for p in programs.PROGRAMS:
-        ps = ",".join("%s[%s]%s" % (q.name, _fmt_range(q), "" if q.default is not None else "!") for q in p.params)
-        parts.append("%s(%s)" % (p.name, ps))
-    return " ".join(parts)
+    if not args:
+        return programs.names()
+    if len(args) != 1:
+        raise CmdError(E_ARG, "usage: programs [name]")
+    p = programs.find(args[0])
+    if p is None:
+        raise CmdError(E_UNKNOWN, "no program '%s' (programs: %s)" % (args[0], programs.names()))
+    ceiling = min(p.ceiling_pa, dev.sup.ceiling_pa)
+    ps = " ".join("%s=%s[%s]" % (q.name, "!" if q.default is None else "%d%s" % (q.default, _UNIT[q.kind]), _fmt_range(q)) for q in p.params)
+    return "%s kind=%s preset_of=%s wound=%s ceiling_pa=%d %s help: %s" % (
+        p.name, programs.KIND_NAMES[p.kind], p.preset_of or "none", "yes" if p.wound else "no", ceiling, ps, p.help)
 
 
 # get/set parameters: name -> (getter, setter or None, unit kind, help)
@@ -232,8 +288,9 @@ def _set_target(dev, token):
     p = s.program.param("target")
     hi = min(p.hi, s.program.ceiling_pa, dev.sup.ceiling_pa)
     _check_range("target", v, p.lo, hi, "Pa")
-    if s.program.kind == programs.INTERMITTENT and v <= s.floor_pa:
-        raise CmdError(E_RANGE, "target %dPa must be above the session's floor %dPa" % (v, s.floor_pa))
+    bad = programs.relation_error(s.program, {"target": v, "floor": s.floor_pa})
+    if bad:
+        raise CmdError(E_RANGE, "session's " + bad)
     s.set_target(v, dev.vacuum_pa)
     return v
 
@@ -299,7 +356,11 @@ COMMANDS = {
     "tel": (cmd_tel, "tel on [RATEHz] | tel off", "periodic telemetry lines"),
     "mode": (cmd_mode, "mode human|machine", "machine mode adds sequence numbers and CRC-16 (docs/protocol.md)"),
     "echo": (cmd_echo, "echo on|off", "echo typed characters (human mode)"),
-    "programs": (cmd_programs, "programs", "programs with parameter ranges (! = required)"),
+    "programs": (cmd_programs, "programs [name]", "program and preset names; with a name: its parameters as name=default[range] (! = required), ceiling and purpose"),
+    "pause": (cmd_pause, "pause", "vent and freeze the session timer (resume within 10 min)"),
+    "resume": (cmd_resume, "resume", "continue a paused session"),
+    "next": (cmd_next, "next", "dotted programs: the cup has been moved, build the next dot"),
+    "log": (cmd_log, "log | log <index> | log clear", "therapy log (RAM only, not kept across a reset): count, or one record (0 = oldest)"),
     "get": (cmd_get, "get <param>", "read a parameter"),
     "set": (cmd_set, "set <param> <value>", "change a parameter"),
     "selftest": (cmd_selftest, "selftest exception", "prove the exception path ends in the safe state"),

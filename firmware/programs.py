@@ -1,17 +1,39 @@
 # Therapy programs as data: each names its parameters with unit kind, valid
 # range and default, and its own ceiling and session limits. Parameters are
 # validated here, on the device, against the program's own ranges.
+#
+# Generic programs (continuous, intermittent, dynamic, dotted, pulse) take
+# wide ranges; presets are programs of the same kinds whose defaults are the
+# figures of the source articles and whose ranges are that technique's limits
+# (docs/programs.md names the source of every figure).
 from micropython import const
 
+# Parameter unit kinds.
 PA = const(0)
 MS = const(1)
+MHZ = const(2)  # rate in mHz
 
 # Program kinds: how Session.step drives the controller.
 CONTINUOUS = const(0)  # hold one target
 INTERMITTENT = const(1)  # alternate target (on) and floor (off)
+DYNAMIC = const(2)  # ramp smoothly floor -> target -> floor, never to zero
+DOTTED = const(3)  # build, hold, release fully, wait for the operator, repeat
+PULSE = const(4)  # suction and release at a set rate
+KIND_NAMES = ("continuous", "intermittent", "dynamic", "dotted", "pulse")
 
+_S = const(1_000)
 _MIN = const(60_000)
 _HOUR = const(3_600_000)
+_DAY = const(86_400_000)
+
+# Pressures of the articles and standards (domain.md), in Pa.
+_MMHG_25 = const(3_333)  # NPWT floor of dynamic mode; lowest NPWT setting
+_MMHG_40 = const(5_333)  # interval vacuum therapy, FlowOx trial
+_MMHG_125 = const(16_665)  # NPWT default
+_MMHG_200 = const(26_664)  # NPWT highest setting
+_ATM_01 = const(10_133)  # dotted face massage, lowest
+_ATM_05 = const(50_663)  # dotted face massage, highest
+_ABS_MAX = const(71_000)  # 0.7 atm: body massage maximum (compiled-in ceiling)
 
 
 class Param:
@@ -25,12 +47,18 @@ class Param:
 
 
 class Program:
-    def __init__(self, name, kind, ceiling_pa, params, help):
+    """kind: one of the kinds above. wound: wound therapy (seal check, hours
+    of therapy per day, therapy-inactive reminder). preset_of: for a preset,
+    the generic program it specialises."""
+
+    def __init__(self, name, kind, ceiling_pa, params, help, wound=False, preset_of=None):
         self.name = name
         self.kind = kind
         self.ceiling_pa = ceiling_pa
         self.params = params
         self.help = help
+        self.wound = wound
+        self.preset_of = preset_of
 
     def param(self, name):
         for p in self.params:
@@ -39,31 +67,197 @@ class Program:
         return None
 
 
+# ---- parameters shared by every program ------------------------------------
+def _ramp(default=0, hi=10 * _MIN):
+    return Param("ramp", MS, 0, hi, default, "gentle start: intensity rises from zero to full over this time")
+
+
+def _duration(default, hi, lo=_S):
+    return Param("duration", MS, lo, hi, default, "session length")
+
+
+def _target(lo, hi, default=None, help="vacuum to hold"):
+    return Param("target", PA, lo, hi, default, help)
+
+
 PROGRAMS = (
+    # ---- generic programs --------------------------------------------------
     Program(
         "continuous",
         CONTINUOUS,
-        71_000,
-        (
-            Param("target", PA, 1_000, 71_000, None, "vacuum to hold"),
-            Param("ramp", MS, 0, 10 * _MIN, 0, "time to reach the target (0 = no slew limit)"),
-            Param("duration", MS, 1_000, 7 * 24 * _HOUR, 15 * _MIN, "session length"),
-        ),
+        _ABS_MAX,
+        (_target(1_000, _ABS_MAX), _ramp(), _duration(15 * _MIN, 7 * _DAY)),
         "hold a target: sliding massage, static cupping, NPWT continuous",
     ),
     Program(
         "intermittent",
         INTERMITTENT,
-        71_000,
+        _ABS_MAX,
         (
-            Param("target", PA, 1_000, 71_000, None, "vacuum in the on phase"),
-            Param("floor", PA, 0, 71_000, 0, "vacuum in the off phase, below target (0 = vent to ambient)"),
-            Param("on", MS, 1_000, 60 * _MIN, 5 * _MIN, "length of the on phase"),
-            Param("off", MS, 1_000, 60 * _MIN, 2 * _MIN, "length of the off phase"),
-            Param("ramp", MS, 0, 10 * _MIN, 0, "time for each change between floor and target (0 = as fast as safe)"),
-            Param("duration", MS, 1_000, 7 * 24 * _HOUR, 15 * _MIN, "session length"),
+            _target(1_000, _ABS_MAX, help="vacuum in the on phase"),
+            Param("floor", PA, 0, _ABS_MAX, 0, "vacuum in the off phase, below target (0 = vent to ambient)"),
+            Param("on", MS, _S, 60 * _MIN, 5 * _MIN, "length of the on phase"),
+            Param("off", MS, _S, 60 * _MIN, 2 * _MIN, "length of the off phase"),
+            Param("slew", MS, 0, 10 * _MIN, 0, "time for each change between floor and target (0 = as fast as safe)"),
+            _ramp(),
+            _duration(15 * _MIN, 7 * _DAY),
         ),
         "alternate target and floor: NPWT intermittent, interval vacuum therapy",
+    ),
+    Program(
+        "dynamic",
+        DYNAMIC,
+        _ABS_MAX,
+        (
+            _target(1_000, _ABS_MAX, help="top of the cycle"),
+            Param("floor", PA, 1_000, _ABS_MAX, _MMHG_25, "bottom of the cycle, below target; never zero"),
+            Param("rise", MS, _S, 60 * _MIN, _MIN, "time from floor to target"),
+            Param("fall", MS, _S, 60 * _MIN, _MIN, "time from target to floor"),
+            _ramp(),
+            _duration(15 * _MIN, 7 * _DAY),
+        ),
+        "cycle smoothly between floor and target, never to zero: NPWT dynamic pressure",
+    ),
+    Program(
+        "dotted",
+        DOTTED,
+        _ATM_05,
+        (
+            _target(1_000, _ATM_05, help="vacuum of each dot"),
+            Param("hold", MS, _S, 30 * _S, 4 * _S, "time at the target per dot"),
+            Param("wait", MS, 0, 60 * _S, 0, "pause after each release (0 = until the operator sends 'next')"),
+            _ramp(),
+            _duration(15 * _MIN, 60 * _MIN),
+        ),
+        "build, hold, release fully, wait for the operator to move the cup, repeat",
+    ),
+    Program(
+        "pulse",
+        PULSE,
+        _ABS_MAX,
+        (
+            _target(1_000, _ABS_MAX, help="depth of each pulse"),
+            Param("floor", PA, 0, _ABS_MAX, 0, "vacuum between pulses, below target (0 = vent to ambient)"),
+            Param("freq", MHZ, 100, 5_000, 1_000, "pulses per second (half suction, half release)"),
+            _ramp(),
+            _duration(15 * _MIN, 2 * _HOUR),
+        ),
+        "rhythmic suction and release; reports the swing the plant achieved",
+    ),
+    # ---- presets: the techniques of the articles -------------------------
+    Program(
+        "face_dotted",
+        DOTTED,
+        _ATM_05,
+        (
+            _target(_ATM_01, _ATM_05, 20_000, "vacuum of each dot: 0.1-0.5 atm by skin area"),
+            Param("hold", MS, 3 * _S, 5 * _S, 4 * _S, "time at the target per dot: 3-5 s"),
+            Param("wait", MS, 0, 60 * _S, 0, "pause after each release (0 = until 'next')"),
+            _ramp(0, _MIN),
+            _duration(10 * _MIN, 15 * _MIN),
+        ),
+        "facial dotted vacuum massage (face limits: 0.5 atm, 15 min)",
+        preset_of="dotted",
+    ),
+    Program(
+        "body_sliding",
+        CONTINUOUS,
+        _ABS_MAX,
+        (
+            _target(_ATM_01, _ABS_MAX, 30_000, "vacuum while the cup slides: up to 0.7 atm"),
+            _ramp(10 * _S, 2 * _MIN),
+            _duration(15 * _MIN, 15 * _MIN),
+        ),
+        "sliding body massage over oiled skin (cellulite): 10-15 min",
+        preset_of="continuous",
+    ),
+    Program(
+        "cupping_back",
+        CONTINUOUS,
+        _ATM_05,
+        (
+            _target(5_000, _ATM_05, 20_000, "static cup vacuum"),
+            _ramp(10 * _S, 2 * _MIN),
+            _duration(5 * _MIN, 10 * _MIN),
+        ),
+        "static cupping on the back: a few minutes per site, limited suction and time",
+        preset_of="continuous",
+    ),
+    Program(
+        "decompression",
+        PULSE,
+        _ATM_05,
+        (
+            _target(5_000, _ATM_05, 20_000, "depth of each pulse"),
+            Param("floor", PA, 0, 0, 0, "release fully between pulses"),
+            Param("freq", MHZ, 500, 5_000, 1_000, "pulses per second: 0.5-5 Hz"),
+            _ramp(_MIN, 5 * _MIN),
+            _duration(15 * _MIN, 30 * _MIN),
+        ),
+        "decompression massage: rhythmic suction and release, intensity raised gradually",
+        preset_of="pulse",
+    ),
+    Program(
+        "interval_legs",
+        INTERMITTENT,
+        7_000,
+        (
+            _target(2_000, 7_000, _MMHG_40, "low-pressure phase: 20-70 mbar (FlowOx: 40 mmHg)"),
+            Param("floor", PA, 0, 0, 0, "normal pressure phase: ambient"),
+            Param("on", MS, 5 * _S, 60 * _S, 10 * _S, "low-pressure phase length (FlowOx: 10 s)"),
+            Param("off", MS, 5 * _S, 60 * _S, 7 * _S, "ambient phase length (FlowOx: 7 s)"),
+            Param("slew", MS, 0, 5 * _S, 0, "time for each change"),
+            _ramp(0, 5 * _MIN),
+            _duration(30 * _MIN, 40 * _MIN),
+        ),
+        "interval vacuum therapy of the legs in a chamber sealed at the waist: 20-40 min",
+        preset_of="intermittent",
+    ),
+    Program(
+        "npwt_continuous",
+        CONTINUOUS,
+        _MMHG_200,
+        (
+            _target(_MMHG_25, _MMHG_200, _MMHG_125, "wound vacuum: 25-200 mmHg"),
+            _ramp(0, 10 * _MIN),
+            _duration(3 * _DAY, 7 * _DAY),
+        ),
+        "negative-pressure wound therapy, continuous 125 mmHg",
+        wound=True,
+        preset_of="continuous",
+    ),
+    Program(
+        "npwt_intermittent",
+        INTERMITTENT,
+        _MMHG_200,
+        (
+            _target(_MMHG_25, _MMHG_200, _MMHG_125, "wound vacuum in the on phase: 25-200 mmHg"),
+            Param("floor", PA, 0, _MMHG_200, 0, "vacuum in the off phase (0 = ambient)"),
+            Param("on", MS, _MIN, 60 * _MIN, 5 * _MIN, "on phase: 5 min"),
+            Param("off", MS, _MIN, 60 * _MIN, 2 * _MIN, "off phase: 2 min"),
+            Param("slew", MS, 0, 5 * _MIN, 0, "time for each change"),
+            _ramp(0, 10 * _MIN),
+            _duration(3 * _DAY, 7 * _DAY),
+        ),
+        "negative-pressure wound therapy, intermittent 125 mmHg 5 min on / 2 min off",
+        wound=True,
+        preset_of="intermittent",
+    ),
+    Program(
+        "npwt_dynamic",
+        DYNAMIC,
+        _MMHG_200,
+        (
+            _target(_MMHG_25, _MMHG_200, _MMHG_125, "top of the cycle: 25-200 mmHg"),
+            Param("floor", PA, _MMHG_25, _MMHG_200, _MMHG_25, "bottom of the cycle: 25 mmHg, never zero"),
+            Param("rise", MS, 10 * _S, 30 * _MIN, 3 * _MIN, "time from floor to target"),
+            Param("fall", MS, 10 * _S, 30 * _MIN, 3 * _MIN, "time from target to floor"),
+            _ramp(0, 10 * _MIN),
+            _duration(3 * _DAY, 7 * _DAY),
+        ),
+        "negative-pressure wound therapy, dynamic between 25 mmHg and the target",
+        wound=True,
+        preset_of="dynamic",
     ),
 )
 
@@ -77,3 +271,13 @@ def find(name):
 
 def names():
     return " ".join(p.name for p in PROGRAMS)
+
+
+def relation_error(prog, values):
+    """Checks between parameters (each is already within its own range):
+    a message, or None when the combination is valid."""
+    floor = values.get("floor", 0)
+    target = values["target"]
+    if floor >= target and (floor > 0 or prog.kind == DYNAMIC):
+        return "floor %dPa must be below target %dPa%s" % (floor, target, "" if prog.kind == DYNAMIC else " (floor=0 vents to ambient)")
+    return None

@@ -18,3 +18,9 @@ SENSOR_ADDR = _world.sensor.address
 
 def make_clock():
     return _world.clock
+
+# The pump fitted to the simulated board is the scenario's pump: its figures
+# replace the real board's datasheet figures (as fitting another pump would).
+_plant = _world.scenario["plant"]
+PUMP_FREE_FLOW_ML_MIN = int(_plant["pump_free_flow_l_min"] * 1000)
+PUMP_MAX_VACUUM_PA = int(_plant["pump_max_vacuum_kpa"] * 1000)

@@ -79,6 +79,25 @@ def _is_number(text: str) -> bool:
 
 
 # ---- output ------------------------------------------------------------------
+def _clock(ms: int) -> str:
+    s = ms // 1000
+    if s >= 3600:
+        return "%dh%02dm" % (s // 3600, s % 3600 // 60)
+    return "%d:%02d" % (s // 60, s % 60)
+
+
+def progress_bar(f: dict[str, int | str], total_ms: int, width: int = 20) -> str:
+    """``[#####...............]  25% 11:15 left`` for a session of total_ms."""
+    rem = int(f.get("remaining_ms", 0))
+    if f.get("state") in ("run", "pause"):
+        done = max(0.0, min(1.0, 1 - rem / total_ms))
+    else:
+        done = 1.0 if rem == 0 else 0.0
+    n = int(done * width)
+    left = "%s left" % _clock(rem) + (" (paused)" if f.get("state") == "pause" else "")
+    return "[%s%s] %3d%% %s" % ("#" * n, "." * (width - n), done * 100, left)
+
+
 class LiveView:
     """One status line, redrawn in place on a terminal, appended otherwise."""
 
@@ -98,12 +117,17 @@ class LiveView:
         bar = ""
         rem = int(f.get("remaining_ms", 0))
         if total_ms:
-            done = max(0.0, min(1.0, 1 - rem / total_ms)) if f.get("state") == "run" else (1.0 if rem == 0 else 0.0)
-            n = int(done * 20)
-            bar = " [%s%s] %3d%% %5.1fs left" % ("#" * n, "." * (20 - n), done * 100, rem / 1000)
-        line = "t=%7.2fs vacuum=%6.2fkPa setpoint=%6.2fkPa pump=%5.1f%% vent=%5.1f%% %-7s alarms=%s%s" % (
+            bar = " " + progress_bar(f, total_ms)
+        state = str(f.get("state", "?"))
+        phase = f.get("phase")
+        if phase not in (None, "none"):
+            state += "/" + str(phase)
+        leak = int(f.get("leak_ml_min", -1))
+        if leak >= 0:
+            bar = " leak=%dmL/min%s" % (leak, bar)
+        line = "t=%7.2fs vacuum=%6.2fkPa setpoint=%6.2fkPa pump=%5.1f%% vent=%5.1f%% %-12s alarms=%s%s" % (
             t / 1000, vac / 1000, sp / 1000, int(f.get("pump_duty", 0)) * 100 / 65535,
-            int(f.get("valve_duty", 0)) * 100 / 65535, f.get("state", "?"), f.get("alarms", "?"), bar)
+            int(f.get("valve_duty", 0)) * 100 / 65535, state, f.get("alarms", "?"), bar)
         if self.tty:
             self.stream.write("\r\x1b[K" + line)
         else:
@@ -237,16 +261,21 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     if writer:
         writer.writerow(CSV_COLUMNS)
     with _open(args) as link:
-        st = parse_fields(link.request("status"))
-        total = int(st.get("remaining_ms", 0)) or None
+        def session_total() -> int | None:
+            st = parse_fields(link.request("status"))
+            return (int(st.get("elapsed_ms", 0)) + int(st.get("remaining_ms", 0))) or None
+
+        total = session_total()
+        state = None
         link.request("tel on %sHz" % args.rate)
         try:
             while True:
                 msg = link.messages.get()
                 if msg.kind == "tel":
-                    rem = int(msg.fields.get("remaining_ms", 0))
-                    if total is None or rem > total:
-                        total = rem or None
+                    if msg.fields.get("state") != state:
+                        state = msg.fields.get("state")
+                        if state in ("run", "pause"):
+                            total = session_total()  # a session started since
                     view.show(msg.fields, total)
                     if writer:
                         writer.writerow([msg.fields.get(c, "") for c in CSV_COLUMNS])
@@ -260,6 +289,38 @@ def cmd_monitor(args: argparse.Namespace) -> int:
                 pass
     if csv_file:
         csv_file.close()
+    return 0
+
+
+def cmd_programs(args: argparse.Namespace) -> int:
+    from .programs import describe, parse_program
+
+    with _open(args) as link:
+        names = [args.name] if args.name else link.request("programs").split()
+        for name in names:
+            for line in describe(parse_program(link.request("programs " + name))):
+                print(line)
+    return 0
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    """The device's therapy log as CSV (oldest first)."""
+    from .programs import LOG_COLUMNS, parse_log_row
+
+    out = open(args.csv, "w", newline="") if args.csv else sys.stdout
+    try:
+        with _open(args) as link:
+            head = parse_fields(link.request("log"))
+            writer = csv.writer(out)
+            writer.writerow(LOG_COLUMNS)
+            for i in range(int(head.get("count", 0))):
+                row = parse_log_row(link.request("log %d" % i))
+                writer.writerow([row.get(c, "") for c in LOG_COLUMNS])
+        if head.get("persistent") == "no":
+            print("vacuumctl: note: this device keeps its log in RAM only; it is lost at reset", file=sys.stderr)
+    finally:
+        if args.csv:
+            out.close()
     return 0
 
 
@@ -310,6 +371,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--rate", default="10", help="telemetry rate in Hz (default 10)")
     s.add_argument("--speed", type=_speed, help="simulated board only: speed (default 1 = real time)")
     s.set_defaults(func=cmd_monitor)
+
+    s = sub.add_parser("programs", help="programs and presets with their parameters, defaults and ranges")
+    s.add_argument("name", nargs="?", help="one program or preset")
+    s.set_defaults(func=cmd_programs)
+
+    s = sub.add_parser("log", help="the device's therapy log as CSV")
+    s.add_argument("--csv", help="write to this file instead of standard output")
+    s.set_defaults(func=cmd_log)
 
     s = sub.add_parser("console", help="interactive console (history, completion, live alarms)")
     s.add_argument("--speed", type=_speed, help="simulated board only: speed (default 1 = real time)")

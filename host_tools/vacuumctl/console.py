@@ -11,7 +11,7 @@ from prompt_toolkit.patch_stdout import patch_stdout
 from .errors import DeviceError, UserError
 from .link import DeviceLink
 
-_COMMANDS = ["help", "version", "status", "start", "stop", "clear", "tel", "programs", "get", "set", "quit"]
+_COMMANDS = ["help", "version", "status", "start", "stop", "clear", "tel", "programs", "get", "set", "pause", "resume", "next", "log", "quit"]
 _WORDS = _COMMANDS + ["continuous", "target=", "ramp=", "duration=", "on", "off", "kp", "ki", "kd", "vacuum", "setpoint"]
 
 

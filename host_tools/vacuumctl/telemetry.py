@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-CSV_COLUMNS = ("t_ms", "vacuum_pa", "setpoint_pa", "pump_duty", "valve_duty", "state", "alarms", "remaining_ms")
+CSV_COLUMNS = ("t_ms", "vacuum_pa", "setpoint_pa", "pump_duty", "valve_duty", "state", "alarms", "remaining_ms",
+               "phase", "leak_ml_min", "swing_pa")
 
 
 def parse_fields(text: str) -> dict[str, int | str]:
