@@ -41,81 +41,43 @@ def truth_rows(path):
         return [(int(r["t_ms"]), int(r["true_vacuum_pa"])) for r in csv.DictReader(f)]
 
 
-def fw_step(scen, sp):
+def fw_run(scen, start_cmd, until):
+    """Run one session on sim:SCENARIO; telemetry (200 Hz) and truth (10 ms)."""
     tmp = tempfile.mktemp(suffix=".csv")
     link = DeviceLink.open("sim:" + scen, truth_csv=tmp)
     try:
         link.request("tel on 200Hz")
-        link.request("start continuous target=%dPa duration=%dms" % (sp, int(HOLD * 1000) + 500))
-        tel = collect(link, lambda t: t[-1]["state"] == "run" and t[-1]["remaining_ms"] <= 400)
+        link.request(start_cmd)
+        tel = collect(link, until)
+        pg = int(link.request("get plant_gain").split("=")[1].split()[0])
     finally:
         link.close()
     i = next(k for k, f in enumerate(tel) if f["state"] == "run")
     t0 = tel[i - 1]["t_ms"] if i > 0 else tel[i]["t_ms"] - 5
     time.sleep(0.2)
-    truth = [((t - t0) / 1000.0, v) for t, v in truth_rows(tmp) if t0 <= t <= t0 + HOLD * 1000]
+    truth = [((t - t0) / 1000.0, v) for t, v in truth_rows(tmp) if t >= t0]
     os.unlink(tmp)
     meas = [((f["t_ms"] - t0) / 1000.0, f["vacuum_pa"]) for f in tel[i:]]
     alarms = sorted({f["alarms"] for f in tel} - {"none"})
+    return truth, meas, alarms, pg
+
+
+def fw_step(scen, sp):
+    truth, meas, alarms, pg = fw_run(scen, "start continuous target=%dPa duration=%dms" % (sp, int(HOLD * 1000) + 500),
+                                     lambda t: t[-1]["state"] == "run" and t[-1]["remaining_ms"] <= 400)
+    truth = [(t, v) for t, v in truth if t <= HOLD]
     return {"settle_s": metrics.settle_time(truth, sp), "overshoot_pct": metrics.overshoot_pct(truth, sp),
-            "rms_pa": metrics.rms_err(meas, sp, HOLD - 5, HOLD), "alarms": alarms}
+            "rms_pa": metrics.rms_err(truth, sp, HOLD - 5, HOLD), "rms_meas_pa": metrics.rms_err(meas, sp, HOLD - 5, HOLD),
+            "alarms": alarms, "plant_gain": pg}
 
 
 def fw_square(scen, sp):
-    """Host-emulated 10 s on / 7 s off: start / stop on device time seen in
-    telemetry (speed 5 so the host lags the device by only a few ms)."""
-    link = DeviceLink.open("sim:" + scen, speed="5")
-    tel, lag, refused = [], [], []
-    try:
-        link.request("tel on 200Hz")
-        t_total = CYCLES * (ON_S + OFF_S) * 1000
-        t0 = None
-        phase_on = False
-        k = 0
-        while True:
-            if t0 is None:
-                link.request("start continuous target=%dPa" % sp)
-                phase_on = True
-                t0 = -1
-            m = link.messages.get(timeout=20)
-            if m.kind != "tel":
-                continue
-            f = m.fields
-            tel.append(f)
-            if t0 == -1:
-                if f["state"] == "run":
-                    t0 = f["t_ms"] - 5
-                continue
-            rel = f["t_ms"] - t0
-            if rel >= t_total:
-                break
-            cyc = rel % ((ON_S + OFF_S) * 1000)
-            if phase_on and cyc >= ON_S * 1000:
-                link.request("stop")
-                phase_on = False
-            elif not phase_on and cyc < ON_S * 1000 and f["state"] != "run":
-                try:
-                    link.request("start continuous target=%dPa" % sp)
-                except DeviceError as e:
-                    refused.append(str(e))
-                    link.request("clear")
-                    link.request("start continuous target=%dPa" % sp)
-                phase_on = True
-                k += 1
-        # command lag: device time between the ideal edge and the state change
-        prev = None
-        for f in tel:
-            if prev is not None and (prev == "run") != (f["state"] == "run"):
-                rel = f["t_ms"] - t0
-                p = ON_S * 1000 + OFF_S * 1000
-                edge = min(abs(rel - round(rel / p) * p), abs(rel - (rel // p) * p - ON_S * 1000))
-                lag.append(edge)
-            prev = f["state"]
-    finally:
-        link.close()
-    meas = [((f["t_ms"] - t0) / 1000.0, f["vacuum_pa"]) for f in tel if f["t_ms"] >= t0]
-    alarms = sorted({f["alarms"] for f in tel} - {"none"})
-    return metrics.square_rms(meas, ON_S, OFF_S, sp, CYCLES * (ON_S + OFF_S)), (max(lag) if lag else None), alarms, len(refused)
+    """Program intermittent on the device: 10 s at sp, 7 s vented, 3 cycles;
+    RMS of the true vacuum against the ideal square wave."""
+    total = CYCLES * (ON_S + OFF_S)
+    truth, meas, alarms, _ = fw_run(scen, "start intermittent target=%dPa on=%dms off=%dms duration=%dms" % (
+        sp, ON_S * 1000, OFF_S * 1000, (total + 1) * 1000), lambda t: t[-1]["t_ms"] - t[0]["t_ms"] > (total + 0.5) * 1000)
+    return metrics.square_rms(truth, ON_S, OFF_S, sp, total), alarms
 
 
 def peers(scen, sp, square):
@@ -148,7 +110,7 @@ def main():
         p = peers(scen, sp, sq)
         fw = fw_step(scen, sp)
         if sq:
-            fw["square_rms_pa"], fw["square_lag_ms"], fw["sq_alarms"], fw["sq_refused"] = fw_square(scen, sp)
+            fw["square_rms_pa"], fw["sq_alarms"] = fw_square(scen, sp)
         rows.append((scen, sp, p["limit_s"], p["noise"], "firmware", fw))
         rows.append((scen, sp, p["limit_s"], p["noise"], "on/off", p["onoff"]))
         if p["zn"]:
@@ -172,10 +134,10 @@ def main():
         note = ""
         if ctl == "firmware" and r.get("alarms"):
             note += "alarms=%s " % ",".join(r["alarms"])
-        if ctl == "firmware" and "square_lag_ms" in r:
-            note += "host edge lag<=%sms " % r["square_lag_ms"]
-            if r["sq_alarms"]:
-                note += "sq: alarms=%s, %d restarts refused (cleared+retried) " % (",".join(r["sq_alarms"]), r["sq_refused"])
+        if ctl == "firmware":
+            note += "meas_rms=%.0fPa G=%dPa/s " % (r["rms_meas_pa"], r["plant_gain"])
+            if r.get("sq_alarms"):
+                note += "sq: alarms=%s " % ",".join(r["sq_alarms"])
         if ctl == "on/off":
             note += "hyst +-%.0f Pa" % r["hyst_pa"]
         print("%-16s %7d %-9s %8s %8.3f %6s %7.2f %8s %8s  %-4s %-4s %-4s  %s" % (
@@ -238,7 +200,7 @@ def heap_run(scen, board, sensor):
         f.write("start continuous target=%s duration=15s\r\n" % target)
         cmd = f.name
     report = tempfile.mktemp(suffix=".json")
-    heap = launcher.WORD_SIZE_FACTOR * launcher.board_heap_bytes(board)
+    heap = launcher.WORD_SIZE_FACTOR * launcher.board_heap_bytes(board) + launcher.SIM_OVERHEAD_BYTES
     with open(cmd) as stdin:
         r = subprocess.run([MPY, "-X", "heapsize=%d" % heap, "boards/sim/runner.py", "--scenario", scn_path,
                             "--until-ms", "20000", "--heap-report", report], cwd=ROOT, stdin=stdin,
