@@ -11,6 +11,7 @@ import machine
 import micropython
 from micropython import const
 
+import autotune
 import safety
 import sensor as sensor_mod
 import session as ses
@@ -43,6 +44,7 @@ class Device:
         self.cal.set(getattr(board, "CAL_OFFSET_PA", 0), getattr(board, "CAL_GAIN_PPM", 1_000_000))
         self.sup = safety.Supervisor(board.MAX_VACUUM_PA, 1000 // board.CONTROL_HZ)
         self.ctl = Controller(self.period_ms)
+        self.tuner = autotune.Tuner()
         self.session = ses.Session(self.ctl, self.sup, getattr(board, "PUMP_FREE_FLOW_ML_MIN", 0), getattr(board, "PUMP_MAX_VACUUM_PA", 0))
         self.link = SerialLink()
         self.console = Console(self, self.link)
@@ -129,6 +131,7 @@ class Device:
             if a:
                 self.console.event("alarm %s vacuum_pa=%d" % (self.alarm_text(), self.vacuum_pa))
         self.session.report(self.console.event, self.uptime_ms, self.vacuum_pa, self.alarm_text)
+        self.tuner.service(self)
         if self.tel_period_ticks:
             self._tel_count += 1
             if self._tel_count >= self.tel_period_ticks:

@@ -1,5 +1,6 @@
 # The command set of the serial protocol (docs/protocol.md). Each handler
 # validates everything before it changes anything: a bad line changes nothing.
+import autotune
 import programs
 import session as ses
 import units
@@ -186,6 +187,60 @@ def cmd_log(dev, args):
     return log.row(i)
 
 
+def cmd_tune(dev, args):
+    t = dev.tuner
+    sub = args[0] if args else ""
+    if sub == "auto":
+        prog = programs.find("continuous")
+        if dev.sup.alarms:
+            raise CmdError(E_STATE, "alarm active (%s): fix the cause, then 'clear'" % dev.alarm_text())
+        if dev.session.state != ses.IDLE:
+            raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ses.STATE_NAMES[dev.session.state])
+        amp, timeout, rest = autotune.AMP_PCT_DEFAULT, autotune.TIMEOUT_MS_DEFAULT, []
+        for tok in args[1:]:
+            if tok.startswith("amp="):
+                try:
+                    amp = units.parse_int(tok[4:].rstrip("%"))
+                except ValueError as e:
+                    raise CmdError(E_ARG, str(e))
+                _check_range("amp", amp, 5, autotune.AMP_PCT_MAX, "%")
+            elif tok.startswith("timeout="):
+                timeout = _duration(tok[8:])
+                _check_range("timeout", timeout, 2_000, 600_000, "ms")
+            else:
+                rest.append(tok)
+        ceiling = prog.ceiling_pa if prog.ceiling_pa < dev.sup.ceiling_pa else dev.sup.ceiling_pa
+        values = parse_program_args(prog, rest, ceiling)
+        if "target" not in values:
+            raise CmdError(E_ARG, "usage: tune auto target=P [amp=5..25%] [timeout=2s..10min]")
+        values["ramp"] = 0
+        values["duration"] = timeout + 60_000
+        t.start(dev, prog, values, amp, timeout)
+        return "tuning target_pa=%d amp_pct=%d timeout_ms=%d (result with 'tune result' after the tune_done event)" % (values["target"], amp, timeout)
+    if sub == "status" and len(args) == 1:
+        return t.status(dev)
+    if sub == "result" and len(args) == 1:
+        if t.staged is None:
+            raise CmdError(E_STATE, "no staged result (last run: %s)" % t.last)
+        return t.staged.text()
+    if sub == "commit" and len(args) == 2:
+        if t.staged is None:
+            raise CmdError(E_STATE, "no staged result to commit (last run: %s)" % t.last)
+        if args[1] not in autotune.RULES:
+            raise CmdError(E_ARG, "rule must be one of: %s" % " ".join(autotune.RULES))
+        t.staged.apply(dev.ctl, args[1])
+        t.staged = None
+        c = dev.ctl
+        return "committed %s kp=%d ki=%d kd=%d scheduled=%d tau=%d plant_gain=%d" % (args[1], c.pid.kp, c.pid.ki, c.pid.kd, 1 if c.scheduled else 0, c.tau_ms, c.g_pump)
+    if sub == "discard" and len(args) == 1:
+        t.staged = None
+        return "discarded"
+    if sub == "abort" and len(args) == 1:
+        dev.ctl.relay.cancel()
+        return "aborting"
+    raise CmdError(E_ARG, "usage: tune auto target=P [amp=PCT] [timeout=DUR] | tune status | tune result | tune commit fast|no_overshoot|schedule | tune discard | tune abort")
+
+
 def cmd_clear(dev, args):
     _no_args(args)
     if not dev.sup.alarms:
@@ -243,6 +298,10 @@ def cmd_programs(dev, args):
         p.name, programs.KIND_NAMES[p.kind], p.preset_of or "none", "yes" if p.wound else "no", ceiling, ps, p.help)
 
 
+# Gain bounds: products in the PID stay below 2**30 (pid.py).
+_GAIN_MAX = {"kp": 4_000_000, "ki": 100_000_000, "kd": 100_000_000}
+
+
 # get/set parameters: name -> (getter, setter or None, unit kind, help)
 def _get_gain(name):
     return lambda dev: getattr(dev.ctl.pid, name)
@@ -254,7 +313,7 @@ def _set_gain(name):
             v = units.parse_int(token)
         except ValueError as e:
             raise CmdError(E_ARG, str(e))
-        _check_range(name, v, 0, 100_000, "")
+        _check_range(name, v, 0, _GAIN_MAX[name], "")
         pid = dev.ctl.pid
         g = [pid.kp, pid.ki, pid.kd]
         g[("kp", "ki", "kd").index(name)] = v
@@ -363,5 +422,6 @@ COMMANDS = {
     "log": (cmd_log, "log | log <index> | log clear", "therapy log (RAM only, not kept across a reset): count, or one record (0 = oldest)"),
     "get": (cmd_get, "get <param>", "read a parameter"),
     "set": (cmd_set, "set <param> <value>", "change a parameter"),
+    "tune": (cmd_tune, "tune auto target=P [amp=PCT] [timeout=DUR] | status | result | commit RULE | discard | abort", "relay autotune around P inside the hard limits; the result is staged until committed (rules: fast, no_overshoot, schedule)"),
     "selftest": (cmd_selftest, "selftest exception", "prove the exception path ends in the safe state"),
 }

@@ -21,6 +21,7 @@
 # arithmetic is arranged to stay below 2**30 (small ints on a 32-bit port).
 from micropython import const
 
+import relay as rl
 from pid import PID
 
 FULL = const(65535)
@@ -78,6 +79,7 @@ class Controller:
         self._hold_u = [0, 0]
         self._hold_t = [0, 0]
         self.approaches = 0
+        self.relay = rl.RelayTest()  # autotune's relay test (relay.py)
         self.pump_u16 = 0
         self.vent_u16 = FULL
         self._schedule()
@@ -159,6 +161,7 @@ class Controller:
 
     def off(self):
         self._remember_hold()
+        self.relay.cancel()
         self.mode = MODE_OFF
         self.phase = PHASE_TRACK
         self.target_pa = 0
@@ -190,7 +193,20 @@ class Controller:
                 self.vent_u16 = FULL
                 return
             self._end_down(pv)
+        r = self.relay
+        if r.state == rl.RUNNING:
+            u = r.step(pv)
+            if r.state == rl.RUNNING:
+                self._split(u)
+                return
+            self.pid.reset(pv, r.u0)  # test over: the PI holds again, bumpless
         self._track(pv)
+        if (r.state == rl.ARMED or r.state == rl.NOISE) and self.setpoint_pa == r.sp:
+            r.watch(pv, self.pid.i)
+
+    def start_relay(self, sp, d, margin, limit_ticks):
+        """Arm a relay test around setpoint sp, to start once it is held."""
+        self.relay.arm(sp, d, margin, limit_ticks)
 
     def _track(self, pv):
         n = self._ramp_left
@@ -201,10 +217,12 @@ class Controller:
             self._ramp_left = n - 1
         else:
             self.setpoint_pa = self.target_pa
-        u = self.pid.update(self.setpoint_pa, pv)
+        self._split(self.pid.update(self.setpoint_pa, pv))
+
+    def _split(self, u):
         db = self.dead_band
         if u > db:
-            self.pump_u16 = u
+            self.pump_u16 = FULL if u > FULL else u
             self.vent_u16 = 0
         elif u < -db:
             self.pump_u16 = 0

@@ -40,7 +40,7 @@ ROOT = HERE.parent.parent
 # that runs there fits the real heap; `make bench` reports the firmware's
 # peak against HEAP_BYTES.
 WORD_SIZE_FACTOR = 2
-SIM_OVERHEAD_BYTES = 128 * 1024
+SIM_OVERHEAD_BYTES = 256 * 1024
 CTRL_C = 0x03
 
 
@@ -109,7 +109,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--truth-interval-ms", type=int, default=0, help="ground-truth row interval (default 10 ms)")
     p.add_argument("--until-ms", type=int, default=0, help="stop the simulation at this device time")
     p.add_argument("--heap", type=int, default=0,
-                   help="MicroPython heap size in bytes (default: 2 x the board's HEAP_BYTES for 64-bit objects, plus 128 KB for the simulator and compiling .py sources)")
+                   help="MicroPython heap size in bytes (default: 2 x the board's HEAP_BYTES for 64-bit objects, plus 256 KB for the simulator and compiling .py sources)")
     p.add_argument("--heap-report", help="write the peak live heap (JSON) to this file at exit")
     p.add_argument("--firmware", help="firmware directory to boot from (default firmware/)")
     p.add_argument("--hold", action="store_true",

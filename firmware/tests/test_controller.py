@@ -249,3 +249,39 @@ def test_hold_duty_is_reused_on_the_next_approach():
     while ctl.phase == PHASE_UP:
         _run(ctl, ch, 1)
     assert ctl.pid.i == held or abs(ctl.pid.i - held) < FULL // 100
+
+
+def test_relay_test_is_allocation_free_and_measures_the_plant():
+    import autotune
+    import relay as rl
+
+    for g in (5_000, 50_000):
+        ctl = Controller(_DT)
+        ch = Chamber(g, 3 * g, g // 40, lag=2)  # 2 ticks = 10 ms dead time
+        ctl.set_target(20_000, 0, 0)
+        ctl.start_relay(20_000, FULL // 5, 2_000, 60_000 // _DT)
+        _run(ctl, ch, 8_000)  # heap-locked throughout
+        r = ctl.relay
+        assert r.state == rl.DONE, (g, rl.STATE_NAMES[r.state], r.cycles)
+        res = autotune.evaluate(r, _DT)
+        # The integer plant's gain near 20 kPa is g (pump) and its leak is the
+        # hold duty's business: G within 30 %; dead time about 2-3 ticks.
+        assert g * 7 // 10 <= res.g_pa_s <= g * 13 // 10, (g, res.g_pa_s)
+        assert 5 <= res.lag_ms <= 25, res.lag_ms
+        # the PI holds again after the test
+        _run(ctl, ch, 400)
+        assert abs(ch.v - 20_000) < 300
+
+
+def test_relay_aborts_beyond_its_margin():
+    import relay as rl
+
+    ctl = Controller(_DT)
+    ch = Chamber(20_000, 60_000, 500)
+    ctl.set_target(20_000, 0, 0)
+    ctl.start_relay(20_000, FULL // 5, 1_000, 60_000 // _DT)
+    _run(ctl, ch, 700)
+    assert ctl.relay.active()
+    ch.g_pump = 0  # the pump dies: the vacuum drains away
+    _run(ctl, ch, 3000)
+    assert ctl.relay.state == rl.ABORTED and ctl.relay.abort == rl.ABORT_DEVIATION
