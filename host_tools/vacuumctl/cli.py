@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from . import __doc__ as _pkg_doc  # noqa: F401
-from . import units
+from . import tune, units
 from .errors import DeviceError, DeviceReset, UserError
 from .link import DeviceLink
 from .simport import is_sim_port
@@ -379,6 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("log", help="the device's therapy log as CSV")
     s.add_argument("--csv", help="write to this file instead of standard output")
     s.set_defaults(func=cmd_log)
+
+    tune.add_parser(sub)
 
     s = sub.add_parser("console", help="interactive console (history, completion, live alarms)")
     s.add_argument("--speed", type=_speed, help="simulated board only: speed (default 1 = real time)")

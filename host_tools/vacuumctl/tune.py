@@ -1,0 +1,230 @@
+"""``vacuumctl tune step|auto``: a step test with its figures and plot, and
+the device's relay autotune with its staged result (docs/control.md)."""
+from __future__ import annotations
+
+import argparse
+import csv
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import units
+from .errors import DeviceReset, UserError
+from .link import DeviceLink
+from .telemetry import CSV_COLUMNS, Message, parse_fields
+
+RULES = ("fast", "no_overshoot", "schedule")
+BAND = 0.02  # settling band, fraction of the setpoint
+
+
+@dataclass
+class StepFigures:
+    """Step-response figures from (t_s, vacuum_pa) samples from the start."""
+
+    rise_s: float | None  # 10 % -> 90 % of the setpoint
+    settle_s: float | None  # enters and stays within +-BAND
+    overshoot_pct: float
+    ss_error_pa: float  # mean error over the last quarter
+    ss_rms_pa: float
+
+    def lines(self, sp: int) -> list[str]:
+        def s(x: float | None) -> str:
+            return "never" if x is None else "%.3f s" % x
+        return [
+            "setpoint            %d Pa (%.2f kPa)" % (sp, sp / 1000.0),
+            "rise time 10-90 %%   %s" % s(self.rise_s),
+            "settling (+-%d %%)    %s" % (int(BAND * 100), s(self.settle_s)),
+            "overshoot           %.2f %%" % self.overshoot_pct,
+            "steady-state error  %+.0f Pa mean, %.0f Pa RMS (last quarter, measured: sensor noise included)" % (
+                self.ss_error_pa, self.ss_rms_pa),
+        ]
+
+
+def step_figures(samples: list[tuple[float, int]], sp: int) -> StepFigures:
+    if not samples:
+        raise UserError("no telemetry was recorded during the step")
+    t10 = next((t for t, v in samples if v >= 0.1 * sp), None)
+    t90 = next((t for t, v in samples if v >= 0.9 * sp), None)
+    rise = None if t10 is None or t90 is None else t90 - t10
+    last_out = None
+    for i, (_, v) in enumerate(samples):
+        if abs(v - sp) > BAND * sp:
+            last_out = i
+    if last_out is None:
+        settle: float | None = samples[0][0]
+    elif last_out + 1 < len(samples):
+        settle = samples[last_out + 1][0]
+    else:
+        settle = None
+    peak = max(v for _, v in samples)
+    tail = samples[len(samples) * 3 // 4:]
+    errs = [v - sp for _, v in tail]
+    mean = sum(errs) / len(errs)
+    rms = (sum(e * e for e in errs) / len(errs)) ** 0.5
+    return StepFigures(rise, settle, max(0.0, (peak - sp) * 100.0 / sp), mean, rms)
+
+
+def _idle_and_clear(link: DeviceLink) -> None:
+    st = parse_fields(link.request("status"))
+    if st.get("alarms") != "none":
+        raise UserError("the device is in alarm (%s): fix the cause, then 'clear' it" % st.get("alarms"))
+    if st.get("state") != "idle":
+        raise UserError("the device is busy (state %s): stop the session first" % st.get("state"))
+
+
+def _collect(link: DeviceLink, done, writer) -> list[dict]:
+    """Telemetry until done(fields, messages_seen); Ctrl-C stops the session."""
+    tel: list[dict] = []
+    events: list[Message] = []
+    while True:
+        try:
+            msg = link.messages.get(timeout=30)
+        except KeyboardInterrupt:
+            link.request("stop")
+            link.request("tune abort")
+            raise
+        except Exception:
+            raise UserError("telemetry stopped arriving: is the device still connected?") from None
+        if msg.kind == "boot":
+            raise DeviceReset("the device rebooted during the test (%s)" % msg.text)
+        if msg.kind in ("event", "alarm"):
+            events.append(msg)
+            continue
+        if msg.kind != "tel":
+            continue
+        tel.append(msg.fields)
+        if writer:
+            writer.writerow([msg.fields.get(c, "") for c in CSV_COLUMNS])
+        if done(msg.fields, events):
+            return tel
+
+
+def cmd_step(args: argparse.Namespace, link: DeviceLink) -> int:
+    sp = int(round(units.parse_pressure(args.target)))
+    hold_ms = int(args.hold * 1000)
+    csv_path = Path(args.csv or "out/tune_step.csv")
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    _idle_and_clear(link)
+    with open(csv_path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(CSV_COLUMNS)
+        link.request("tel on 200Hz")
+        link.request("start continuous target=%dPa ramp=0ms duration=%dms" % (sp, hold_ms))
+        tel = _collect(link, lambda fl, ev: any("session_end" in m.text for m in ev) and fl.get("state") == "idle", w)
+        link.request("tel off")
+    run = [fl for fl in tel if fl.get("state") == "run"]
+    if not run:
+        raise UserError("the session never ran (alarms: %s)" % tel[-1].get("alarms"))
+    alarms = sorted({str(fl.get("alarms")) for fl in tel} - {"none"})
+    t0 = int(run[0]["t_ms"]) - 5
+    samples = [((int(fl["t_ms"]) - t0) / 1000.0, int(fl["vacuum_pa"])) for fl in run]
+    figs = step_figures(samples, sp)
+    for line in figs.lines(sp):
+        print(line)
+    print("plant gain          %s Pa/s at full pump (measured by the approach)" % _get(link, "plant_gain"))
+    if alarms:
+        print("alarms during the test: %s" % ", ".join(alarms))
+    print("telemetry: %s" % csv_path)
+    png = args.png or str(csv_path.with_suffix(".png"))
+    try:
+        from .plot import plot_csv
+    except ImportError:  # pragma: no cover - plot ships with the tool
+        raise UserError("plotting is unavailable: matplotlib is missing; run 'make venv'") from None
+    plot_csv(str(csv_path), png, title="step to %.1f kPa" % (sp / 1000.0))
+    print("plot: %s" % png)
+    return 3 if alarms else 0
+
+
+def _get(link: DeviceLink, name: str) -> str:
+    return str(parse_fields(link.request("get " + name)).get(name, "?"))
+
+
+def cmd_auto(args: argparse.Namespace, link: DeviceLink) -> int:
+    sp = int(round(units.parse_pressure(args.target)))
+    _idle_and_clear(link)
+    link.request("tel on 20Hz")
+    line = "tune auto target=%dPa amp=%d timeout=%dms" % (sp, args.amp, int(args.timeout * 1000))
+    print(link.request(line))
+    ended: list[Message] = []
+
+    def done(fl: dict, ev: list[Message]) -> bool:
+        for m in ev:
+            if "tune_done" in m.text or "tune_aborted" in m.text:
+                if not ended:
+                    ended.append(m)
+        return bool(ended) and fl.get("state") == "idle"
+
+    old = signal.getsignal(signal.SIGINT)
+    try:
+        _collect(link, done, None)
+    finally:
+        signal.signal(signal.SIGINT, old)
+    link.request("tel off")
+    msg = ended[0]
+    if "tune_aborted" in msg.text:
+        print("autotune aborted: %s (nothing staged; the session was stopped and vented)" % msg.text.split(" ", 2)[2])
+        return 3
+    r = parse_fields(msg.text)
+    print("relay test around %.2f kPa: Ku=%s duty/kPa  Tu=%s ms  amplitude=%s Pa  noise=%s Pa  hysteresis=%s Pa" % (
+        sp / 1000.0, r["ku"], r["tu_ms"], r["amp_pa"], r["noise_pa"], r["hyst_pa"]))
+    print("plant: gain %s Pa/s at full pump, dead time %s ms" % (r["plant_gain"], r["lag_ms"]))
+    print("proposed (staged on the device, not applied):")
+    for rule in ("fast", "no_overshoot"):
+        kp, ki, kd = str(r[rule]).split(",")
+        print("  %-13s kp=%s ki=%s kd=%s (fixed gains)" % (rule, kp, ki, kd))
+    print("  %-13s %s (gains scheduled per approach)" % ("schedule", str(r["schedule"]).replace(",", " ").replace(":", "=")))
+    print("currently: scheduled=%s kp=%s ki=%s kd=%s tau=%s ms" % (
+        _get(link, "scheduled"), _get(link, "kp"), _get(link, "ki"), _get(link, "kd"), _get(link, "tau")))
+    if "warning" in r:
+        print("warning: %s" % str(r["warning"]).replace("_", " "))
+    if args.commit:
+        print(link.request("tune commit %s" % args.commit))
+    else:
+        print("commit one with: vacuumctl tune commit RULE   (or discard: vacuumctl tune discard)")
+    return 0
+
+
+def cmd_commit(args: argparse.Namespace, link: DeviceLink) -> int:
+    print(link.request("tune commit %s" % args.rule))
+    return 0
+
+
+def cmd_discard(args: argparse.Namespace, link: DeviceLink) -> int:
+    print(link.request("tune discard"))
+    return 0
+
+
+def add_parser(sub) -> None:
+    s = sub.add_parser("tune", help="step test and relay autotune (docs/control.md)",
+                       description="Step test with rise, overshoot, settling and steady-state error plus a plot; "
+                                   "or the device's relay autotune, whose result is staged until committed. "
+                                   "Examples: vacuumctl --port sim tune step --target 30kPa; "
+                                   "vacuumctl --port sim tune auto --target 30kPa --commit schedule")
+    tsub = s.add_subparsers(dest="tune_command", required=True)
+    t = tsub.add_parser("step", help="step to P with ramp 0, report the response, save CSV and PNG")
+    t.add_argument("--target", required=True, help="setpoint with a unit, e.g. 30kPa, 125mmHg")
+    t.add_argument("--hold", type=float, default=10.0, help="seconds of device time to hold (default 10)")
+    t.add_argument("--csv", help="telemetry CSV (default out/tune_step.csv)")
+    t.add_argument("--png", help="plot (default: the CSV's name with .png)")
+    t.set_defaults(tune_func=cmd_step)
+    a = tsub.add_parser("auto", help="relay autotune around P on the device; stages the result")
+    a.add_argument("--target", required=True, help="setpoint with a unit, e.g. 30kPa")
+    a.add_argument("--amp", type=int, default=20, help="relay amplitude, %% of full duty (5..25, default 20)")
+    a.add_argument("--timeout", type=float, default=120.0, help="limit for the whole run, s (2..600, default 120)")
+    a.add_argument("--commit", choices=RULES, help="commit this rule right away instead of only staging")
+    a.set_defaults(tune_func=cmd_auto)
+    c = tsub.add_parser("commit", help="apply the staged autotune result with one rule")
+    c.add_argument("rule", choices=RULES)
+    c.set_defaults(tune_func=cmd_commit)
+    d = tsub.add_parser("discard", help="drop the staged autotune result")
+    d.set_defaults(tune_func=cmd_discard)
+    s.set_defaults(func=cmd_tune)
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    speed = getattr(args, "speed", None) or "max"
+    link = DeviceLink.open(args.port, speed=speed)
+    try:
+        return args.tune_func(args, link)
+    finally:
+        link.close()
