@@ -44,3 +44,29 @@ def test_run_errors_are_sentences_not_tracebacks(args, needle, needs_sim):
     r = _run(["--port", "sim", *args])
     assert r.returncode != 0
     assert needle in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_run_plot_draws_the_session_and_keeps_its_csv(tmp_path, needs_sim):
+    from vacuumctl.plot import HEIGHT_PX, WIDTH_PX
+
+    png = tmp_path / "run.png"
+    truth = tmp_path / "truth.csv"
+    r = _run(["--port", "sim:fault_pump_fail", "run", "continuous", "--target", "30kPa", "--duration", "30",
+              "--plot", str(png), "--truth-csv", str(truth)])
+    assert r.returncode == 3, r.stderr
+    assert _png_size(png) == (WIDTH_PX, HEIGHT_PX)
+    with open(tmp_path / "run.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    # The recording goes on after the fault, so the picture shows the venting.
+    fault = [r for r in rows if r["state"] == "fault"]
+    assert int(fault[-1]["t_ms"]) - int(fault[0]["t_ms"]) >= 1000
+    assert int(fault[-1]["vacuum_pa"]) < 1000
+    r = _run(["plot", str(truth), "-o", str(tmp_path / "truth.png"), "--unit", "mmHg"])
+    assert r.returncode == 0, r.stderr
+    assert _png_size(tmp_path / "truth.png") == (WIDTH_PX, HEIGHT_PX)

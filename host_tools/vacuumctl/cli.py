@@ -185,6 +185,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     if args.truth_csv and not is_sim_port(args.port):
         raise UserError("--truth-csv needs a simulated board (--port sim)")
     view = LiveView(every_ms=args.show_every_ms)
+    if args.plot and not args.csv:
+        args.csv = str(Path(args.plot).with_suffix(".csv"))  # the data behind the picture
     for path in (args.csv, args.truth_csv):
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -227,9 +229,12 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
                     if t - end_seen_at >= args.tail_ms:
                         break
                 if msg.fields.get("state") == "fault":
-                    # The device has already gone safe; the session is over.
+                    # The device has already gone safe; record it venting, then leave.
                     faulted = str(msg.fields.get("alarms"))
-                    break
+                    t = int(msg.fields.get("t_ms", 0))
+                    end_seen_at = t if end_seen_at is None else end_seen_at
+                    if t - end_seen_at >= args.tail_ms:
+                        break
             elif msg.kind == "alarm":
                 view.note("ALARM " + msg.text)
             elif msg.kind == "event" and "session_end" in msg.text:
@@ -249,6 +254,11 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         print("telemetry written to %s" % args.csv)
     if args.truth_csv:
         print("ground truth written to %s" % args.truth_csv)
+    if args.plot:
+        from .plot import plot_csv
+
+        plot_csv(args.csv, args.plot)
+        print("plot written to %s" % args.plot)
     if faulted:
         return 3
     return 130 if stopped_by_user else 0
@@ -359,6 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("program", help="program name (see 'vacuumctl programs')")
     s.add_argument("--duration", type=_duration_s, required=True, help="session length in device seconds (or with unit: 5min)")
     s.add_argument("--csv", help="record telemetry to this CSV file")
+    s.add_argument("--plot", metavar="PNG", help="draw the session to this PNG (keeps the CSV next to it unless --csv)")
     s.add_argument("--truth-csv", help="simulated board only: record the physics ground truth")
     s.add_argument("--speed", type=_speed, help="simulated board only: speed (default max)")
     s.add_argument("--rate", default="20", help="telemetry rate in Hz (default 20)")
@@ -385,6 +396,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("console", help="interactive console (history, completion, live alarms)")
     s.add_argument("--speed", type=_speed, help="simulated board only: speed (default 1 = real time)")
     s.set_defaults(func=cmd_console)
+
+    from . import plot
+    plot.register(sub)
     return p
 
 
@@ -398,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("unrecognized arguments: %s" % " ".join(extra))
     if args.command in ("monitor", "console") and getattr(args, "speed", None) is None and is_sim_port(args.port or ""):
         args.speed = "1"
-    if args.command not in ("sim", "version") and not args.port:
+    if args.command not in ("sim", "version") and getattr(args, "needs_port", True) and not args.port:
         parser.error("--port is required (a serial device such as /dev/ttyACM0, or 'sim')")
     func: Callable[..., int] = args.func
     try:

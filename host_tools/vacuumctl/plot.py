@@ -1,0 +1,249 @@
+"""``vacuumctl plot``: a session CSV as a picture a technician reads at a glance.
+
+Top panel: vacuum (and setpoint) against time in the chosen pressure unit;
+bottom panel: pump and vent duty in percent. Both panels are shaded by device
+state (run, pause, release, fault) and carry a vertical marker wherever an
+alarm appears.
+
+Reads the CSVs the tool writes (``run --csv``, ``monitor --csv``: columns of
+:data:`vacuumctl.telemetry.CSV_COLUMNS`) and the simulated board's ground
+truth (``--truth-csv``: ``true_vacuum_pa``, ``line_vacuum_pa``, ``faults``,
+``event``). Rendering uses matplotlib's Agg canvas directly (no pyplot, no
+display, no global state), so it works headless and from any thread.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import units
+from .errors import UserError
+
+WIDTH_PX = 1200
+HEIGHT_PX = 750
+DPI = 100
+DUTY_FULL = 65535
+MAX_MARKERS = 24  # more alarm labels than this are unreadable; the rest are counted
+
+STATE_COLOURS = {
+    "run": ("#2ca02c", 0.10),
+    "pause": ("#bcbd22", 0.18),
+    "release": ("#1f77b4", 0.12),
+    "fault": ("#d62728", 0.20),
+}
+
+
+@dataclass
+class Series:
+    """One CSV, normalised: times in seconds from the first row, pressures in Pa."""
+
+    kind: str  # "telemetry" or "truth"
+    t_s: list[float] = field(default_factory=list)
+    vacuum_pa: list[float] = field(default_factory=list)
+    setpoint_pa: list[float] = field(default_factory=list)  # telemetry only
+    line_pa: list[float] = field(default_factory=list)  # truth only
+    pump_pct: list[float] = field(default_factory=list)
+    vent_pct: list[float] = field(default_factory=list)
+    states: list[str] = field(default_factory=list)  # telemetry only
+    # (time, label) where an alarm (telemetry) or fault/event (truth) begins
+    markers: list[tuple[float, str]] = field(default_factory=list)
+
+
+def read_csv(csv_path: str | Path) -> Series:
+    """Read a telemetry or ground-truth CSV; a half-written last line is skipped."""
+    path = Path(csv_path)
+    try:
+        f = open(path, newline="")
+    except OSError as e:
+        raise UserError("cannot read %s: %s" % (path, e.strerror or e)) from None
+    with f:
+        reader = csv.DictReader(f)
+        cols = set(reader.fieldnames or ())
+        if {"t_ms", "vacuum_pa", "pump_duty", "valve_duty"} <= cols:
+            series = Series("telemetry")
+        elif {"t_ms", "true_vacuum_pa", "pump_duty", "valve_duty"} <= cols:
+            series = Series("truth")
+        else:
+            raise UserError(
+                "%s is not a vacuumctl telemetry CSV (run/monitor --csv) or a simulator truth CSV: "
+                "it has no t_ms/vacuum_pa/pump_duty/valve_duty columns" % path)
+        t0: int | None = None
+        previous = "none" if series.kind == "telemetry" else ""
+        for row in reader:
+            try:
+                t = int(row["t_ms"])
+                vac = int(row["vacuum_pa" if series.kind == "telemetry" else "true_vacuum_pa"])
+                pump = int(row["pump_duty"])
+                vent = int(row["valve_duty"])
+            except (TypeError, ValueError):
+                continue  # a truncated or blank line
+            t0 = t if t0 is None else t0
+            ts = (t - t0) / 1000
+            series.t_s.append(ts)
+            series.vacuum_pa.append(vac)
+            series.pump_pct.append(pump * 100 / DUTY_FULL)
+            series.vent_pct.append(vent * 100 / DUTY_FULL)
+            if series.kind == "telemetry":
+                series.setpoint_pa.append(_int_or(row.get("setpoint_pa"), 0))
+                series.states.append(row.get("state") or "?")
+                alarms = row.get("alarms") or "none"
+                if alarms != previous and alarms != "none":
+                    series.markers.append((ts, "alarm: " + alarms))
+                previous = alarms
+            else:
+                series.line_pa.append(_int_or(row.get("line_vacuum_pa"), vac))
+                faults = row.get("faults") or ""
+                if faults != previous and faults:
+                    series.markers.append((ts, "fault: " + faults.replace("|", ", ")))
+                event = row.get("event") or ""
+                if event and event not in faults.split("|"):  # an injected fault is already marked
+                    series.markers.append((ts, "event: " + event.replace("|", ", ")))
+                previous = faults
+    if not series.t_s:
+        raise UserError("%s has no data rows to plot" % path)
+    return series
+
+
+def _int_or(text: str | None, default: float) -> float:
+    try:
+        return int(text or "")
+    except ValueError:
+        return default
+
+
+def state_spans(t_s: list[float], states: list[str]) -> list[tuple[float, float, str]]:
+    """Runs of equal state as (start, end, state); each run ends where the next begins."""
+    spans: list[tuple[float, float, str]] = []
+    if not t_s:
+        return spans
+    start = 0
+    for i in range(1, len(states) + 1):
+        if i == len(states) or states[i] != states[start]:
+            end = t_s[i] if i < len(t_s) else t_s[-1]
+            spans.append((t_s[start], end, states[start]))
+            start = i
+    return spans
+
+
+def plot_csv(csv_path: str | Path, png_path: str | Path, title: str | None = None, unit: str = "kPa") -> None:
+    """Render csv_path (telemetry or truth CSV) to png_path (WIDTH_PX x HEIGHT_PX).
+
+    Raises UserError for an unreadable or foreign CSV, or an unknown unit.
+    """
+    unit = canonical_unit(unit)
+    series = read_csv(csv_path)
+    # Imported here so every other command starts without loading matplotlib.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    scale = units.PRESSURE_UNITS[unit]
+    minutes = series.t_s[-1] > 600  # long sessions read better in minutes
+    if minutes:
+        series.t_s = [x / 60 for x in series.t_s]
+        series.markers = [(x / 60, label) for x, label in series.markers]
+    fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
+    FigureCanvasAgg(fig)
+    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    t = series.t_s
+
+    top.plot(t, [v / scale for v in series.vacuum_pa], color="#1f3b73", lw=1.4,
+             label="vacuum (measured)" if series.kind == "telemetry" else "vacuum (true, chamber)")
+    if series.kind == "telemetry":
+        top.plot(t, [v / scale for v in series.setpoint_pa], color="#ff7f0e", lw=1.2, ls="--", label="setpoint")
+    else:
+        top.plot(t, [v / scale for v in series.line_pa], color="#9467bd", lw=1.0, ls=":", label="vacuum (true, line)")
+    top.set_ylabel("vacuum [%s]" % unit)
+    top.grid(True, alpha=0.3)
+
+    bottom.plot(t, series.pump_pct, color="#2ca02c", lw=1.0, label="pump duty")
+    bottom.plot(t, series.vent_pct, color="#8c564b", lw=1.0, label="vent opening")
+    bottom.set_ylabel("duty [%]")
+    bottom.set_ylim(-3, 103)
+    bottom.set_xlabel("time [min]" if minutes else "time [s]")
+    bottom.grid(True, alpha=0.3)
+
+    shaded: dict[str, bool] = {}
+    for start, end, state in state_spans(t, series.states):
+        if state in STATE_COLOURS:
+            colour, alpha = STATE_COLOURS[state]
+            for ax in (top, bottom):
+                ax.axvspan(start, end, color=colour, alpha=alpha, lw=0)
+            shaded[state] = True
+
+    shown = series.markers[:MAX_MARKERS]
+    for i, (ts, label) in enumerate(shown):
+        for ax in (top, bottom):
+            ax.axvline(ts, color="#d62728", lw=1.0, ls="-.")
+        # Stagger labels so neighbouring markers stay legible.
+        # Labels go right of the line, or left of it near the right edge.
+        right_edge = ts > 0.75 * t[-1]
+        top.annotate(label, xy=(ts, 1.0), xycoords=("data", "axes fraction"),
+                     xytext=(-3 if right_edge else 3, -12 - 12 * (i % 4)), textcoords="offset points",
+                     fontsize=8, color="#d62728", ha="right" if right_edge else "left", va="top",
+                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
+    if len(series.markers) > len(shown):
+        top.text(1.0, 1.01, "+%d more markers" % (len(series.markers) - len(shown)),
+                 transform=top.transAxes, ha="right", va="bottom", fontsize=8, color="#d62728")
+
+    handles, labels = top.get_legend_handles_labels()
+    for state in STATE_COLOURS:
+        if shaded.get(state):
+            colour, alpha = STATE_COLOURS[state]
+            handles.append(Patch(color=colour, alpha=min(1.0, alpha * 2.5)))
+            labels.append("state: " + state)
+    top.legend(handles, labels, loc="best", fontsize=8, framealpha=0.85)
+    bottom.legend(loc="best", fontsize=8, framealpha=0.85)
+
+    top.set_title(title or _default_title(Path(csv_path), series, unit, minutes))
+    fig.tight_layout()
+    out = Path(png_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fig.savefig(out, format="png")
+    except OSError as e:
+        raise UserError("cannot write %s: %s" % (out, e.strerror or e)) from None
+
+
+def canonical_unit(unit: str) -> str:
+    """``kpa`` -> ``kPa``; an unknown unit is a UserError naming the choices."""
+    for name in units.PRESSURE_UNITS:
+        if unit in (name, name.lower()):
+            return name
+    raise UserError("unknown pressure unit '%s'; use one of %s" % (unit, ", ".join(units.PRESSURE_UNITS)))
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Add ``vacuumctl plot`` to the CLI's subcommands."""
+    s = sub.add_parser(
+        "plot", help="draw a session CSV (run/monitor --csv, or simulator truth) as a PNG",
+        description="Vacuum and setpoint against time, pump and vent duty below, state shading "
+                    "(run, pause, release, fault) and a red marker where an alarm appears.",
+        epilog="examples:\n"
+               "  vacuumctl plot out/sim_session.csv -o out/session.png\n"
+               "  vacuumctl plot out/sim_truth.csv -o truth.png --unit mmHg --title 'leg chamber'\n"
+               "  vacuumctl --port sim run continuous --target 30kPa --duration 20 --plot run.png",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("csv", help="telemetry CSV (run/monitor --csv) or simulator truth CSV (--truth-csv)")
+    s.add_argument("-o", "--output", help="PNG to write (default: the CSV's name with .png)")
+    s.add_argument("--title", help="plot title (default: file name, length and peak vacuum)")
+    s.add_argument("--unit", default="kPa", help="pressure unit for the vacuum axis (default kPa; e.g. mmHg, mbar)")
+    s.set_defaults(func=cmd_plot, needs_port=False)
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    png = args.output or str(Path(args.csv).with_suffix(".png"))
+    plot_csv(args.csv, png, title=args.title, unit=args.unit)
+    print("plot written to %s" % png)
+    return 0
+
+
+def _default_title(path: Path, series: Series, unit: str, minutes: bool) -> str:
+    peak = max(series.vacuum_pa)
+    span = series.t_s[-1]
+    length = "%.1f min" % span if minutes else "%.1f s" % span
+    return "%s: %s, %s, peak %s" % (
+        path.name, "device telemetry" if series.kind == "telemetry" else "simulator ground truth",
+        length, units.format_pressure(peak, unit))
