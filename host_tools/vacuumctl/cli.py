@@ -10,6 +10,7 @@ import csv
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Callable, TextIO
@@ -21,7 +22,7 @@ from .link import DeviceLink
 from .simport import is_sim_port
 from .telemetry import CSV_COLUMNS, Message, parse_fields
 
-VERSION = "0.1.0"
+from .version import TOOL_VERSION as VERSION
 
 
 # ---- argument helpers ------------------------------------------------------
@@ -154,10 +155,20 @@ def _open(args: argparse.Namespace, truth_csv: str | None = None) -> DeviceLink:
 
 # ---- commands ------------------------------------------------------------------
 def cmd_version(args: argparse.Namespace) -> int:
-    print("vacuumctl %s" % VERSION)
+    from .version import PROTOCOL_MAJOR, describe
+
+    print("vacuumctl %s (protocol %d)" % (VERSION, PROTOCOL_MAJOR))
+    if not args.port:
+        from .ports import auto_port
+
+        try:
+            args.port = auto_port()
+        except UserError as e:
+            print("no device: %s" % e)
     if args.port:
-        with _open(args) as link:
-            print(link.request("version"))
+        with _open(args) as link:  # refuses another protocol major with a sentence
+            for line in describe(parse_fields(link.request("version"))):
+                print(line)
     return 0
 
 
@@ -197,6 +208,10 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     link = _open(args, truth_csv=args.truth_csv)
     stopped_by_user = False
     faulted = ""
+    # Ctrl-C only sets a flag: the loop then stops the session at a point
+    # where a request can be sent, wherever the signal landed (even mid-start).
+    interrupted = threading.Event()
+    previous_handler = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
     try:
         st = parse_fields(link.request("status"))
         if st.get("alarms") != "none":
@@ -204,21 +219,24 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         if st.get("state") not in ("idle",):
             raise UserError("the device is busy (state %s): 'vacuumctl stop' first" % st.get("state"))
         link.request("tel on %sHz" % args.rate)
+        if interrupted.is_set():
+            raise KeyboardInterrupt
         reply = link.request("start %s %s duration=%dms" % (args.program, " ".join(params), duration_ms))
         view.note("started: " + reply)
         ended = False
         end_seen_at: int | None = None
-        previous_handler = signal.getsignal(signal.SIGINT)
+        silent_since = time.monotonic()
         while True:
-            try:
-                msg = link.messages.get(timeout=30)
-            except KeyboardInterrupt:
+            if interrupted.is_set() and not stopped_by_user:
                 stopped_by_user = True
                 view.note("Ctrl-C: stopping the session and venting")
-                link.request("stop")
+                view.note("stopped: " + link.request("stop"))
+            msg = link.next_message(0.25)
+            if msg is None:
+                if time.monotonic() - silent_since > 30:
+                    raise UserError("telemetry stopped arriving for 30 s: is the device still connected?")
                 continue
-            except Exception:
-                raise UserError("telemetry stopped arriving: is the device still connected?") from None
+            silent_since = time.monotonic()
             if msg.kind == "tel":
                 if writer:
                     writer.writerow([msg.fields.get(c, "") for c in CSV_COLUMNS])
@@ -241,11 +259,11 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
                 ended = True
             elif msg.kind == "boot":
                 raise DeviceReset("the device rebooted during the session (%s)" % msg.text)
-        signal.signal(signal.SIGINT, previous_handler)
         link.request("tel off")
         if faulted:
             view.note("device in fault (alarms=%s): pump off, vent open; fix the cause, then 'clear'" % faulted)
     finally:
+        signal.signal(signal.SIGINT, previous_handler)
         view.end()
         if csv_file:
             csv_file.close()
@@ -280,7 +298,9 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         link.request("tel on %sHz" % args.rate)
         try:
             while True:
-                msg = link.messages.get()
+                msg = link.next_message()
+                if msg is None:
+                    continue
                 if msg.kind == "tel":
                     if msg.fields.get("state") != state:
                         state = msg.fields.get("state")
@@ -297,6 +317,10 @@ def cmd_monitor(args: argparse.Namespace) -> int:
                 link.request("tel off")
             except (UserError, TimeoutError):
                 pass
+            if state in ("run", "pause"):
+                # Monitoring is watching: the session belongs to the device.
+                print("vacuumctl: monitor stopped; the session on the device keeps running "
+                      "('vacuumctl stop' ends it)", file=sys.stderr)
     if csv_file:
         csv_file.close()
     return 0
@@ -397,8 +421,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--speed", type=_speed, help="simulated board only: speed (default 1 = real time)")
     s.set_defaults(func=cmd_console)
 
-    from . import plot
+    from . import plot, ports
     plot.register(sub)
+    ports.register(sub)
     return p
 
 
@@ -413,10 +438,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("monitor", "console") and getattr(args, "speed", None) is None and is_sim_port(args.port or ""):
         args.speed = "1"
     if args.command not in ("sim", "version") and getattr(args, "needs_port", True) and not args.port:
-        parser.error("--port is required (a serial device such as /dev/ttyACM0, or 'sim')")
+        from .ports import auto_port
+
+        try:
+            args.port = auto_port()  # the one board running this firmware
+        except UserError as e:
+            print("vacuumctl: %s" % e, file=sys.stderr)
+            return 2
     func: Callable[..., int] = args.func
     try:
         return func(args, extra) if getattr(args, "takes_extra", False) else func(args)
+    except BrokenPipeError:  # output piped into head/less that exited: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (UserError, TimeoutError, units.UnitError) as e:
         print("vacuumctl: %s" % e, file=sys.stderr)
         return 1

@@ -1,4 +1,10 @@
 """Errors a technician can act on; the CLI prints them as one sentence."""
+from __future__ import annotations
+
+import re
+
+_PA = re.compile(r"(?<!\w)(?<!\d\.)(-?\d+)Pa\b")
+_MS = re.compile(r"(?<!\w)(?<!\d\.)(\d+)ms\b")
 
 
 class UserError(Exception):
@@ -6,13 +12,32 @@ class UserError(Exception):
 
 
 class DeviceError(UserError):
-    """The device answered ``err CODE message``."""
+    """The device answered ``err CODE message``; the sentence shows its
+    pressures in kPa and its durations in seconds (the device speaks Pa, ms)."""
 
     def __init__(self, code: str, message: str):
-        super().__init__("device refused: %s (%s)" % (message, code))
+        super().__init__("device refused: %s (%s)" % (readable(message), code))
         self.code = code
         self.message = message
 
 
 class DeviceReset(UserError):
     """The device rebooted while we were talking to it."""
+
+
+class DeviceLost(UserError):
+    """The serial port stopped working mid-session (unplugged, vanished)."""
+
+
+def readable(message: str) -> str:
+    """``target 90000Pa is out of range 1000Pa..70000Pa`` ->
+    ``target 90kPa is out of range 1kPa..70kPa``; ``1200000ms`` -> ``1200s``."""
+    message = _PA.sub(lambda m: _thousandths(m.group(1)) + "kPa", message)
+    return _MS.sub(lambda m: _thousandths(m.group(1)) + "s", message)
+
+
+def _thousandths(digits: str) -> str:
+    """``'16665'`` -> ``'16.665'``, ``'70000'`` -> ``'70'`` (exact, no float)."""
+    v = int(digits)
+    whole, frac = divmod(abs(v), 1000)
+    return ("-" if v < 0 else "") + ("%d.%03d" % (whole, frac)).rstrip("0").rstrip(".")

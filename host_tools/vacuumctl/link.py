@@ -14,6 +14,7 @@ DeviceReset and decides.
 """
 from __future__ import annotations
 
+import errno
 import queue
 import threading
 import time
@@ -22,11 +23,36 @@ from typing import Iterator
 import serial
 
 from . import frame
-from .errors import DeviceError, DeviceReset, UserError
+from .errors import DeviceError, DeviceLost, DeviceReset, UserError
 from .simport import SimProcess, is_sim_port, scenario_of, start_sim
-from .telemetry import Message
+from .telemetry import Message, parse_fields
+from .version import check_protocol
 
 DEFAULT_BAUD = 115200
+
+
+def open_serial(path: str) -> serial.Serial:
+    """Open a serial port exclusively; failures become sentences a technician can act on."""
+    try:
+        return serial.Serial(path, DEFAULT_BAUD, timeout=0.05, exclusive=True)
+    except serial.SerialException as e:
+        raise UserError(open_error_sentence(path, e)) from None
+
+
+def open_error_sentence(path: str, e: serial.SerialException) -> str:
+    code = e.errno
+    text = str(e)
+    low = text.lower()
+    if code in (errno.EBUSY, errno.EAGAIN) or "busy" in low or "lock" in low:
+        return ("port %s is busy: another program (a console such as picocom/screen/miniterm, mpremote, "
+                "or another vacuumctl) has it open; close that program and try again" % path)
+    if code == errno.ENOENT or "no such file" in low:
+        return ("port %s does not exist: is the board plugged in? 'vacuumctl ports' lists the ports "
+                "present" % path)
+    if code in (errno.EACCES, errno.EPERM) or "permission" in low:
+        return ("no permission to open %s: add yourself to the group that owns it (often 'dialout': "
+                "sudo usermod -aG dialout $USER, then log in again)" % path)
+    return "cannot open %s: %s" % (path, text)
 
 
 class DeviceLink:
@@ -46,6 +72,8 @@ class DeviceLink:
         self._reader = threading.Thread(target=self._read_loop, daemon=True)
         self._ready = False
         self.raw_log: list[str] = []  # plain (unframed) lines: boot banner, tracebacks
+        self.device_version: dict[str, int | str] = {}  # the last 'version' reply
+        self.lost: str = ""  # why the port stopped working (unplugged), once it has
         self._reader.start()
 
     # ---- opening ----------------------------------------------------------
@@ -61,18 +89,16 @@ class DeviceLink:
                 raise UserError("--truth-csv needs a simulated board (--port sim); a real board has no ground truth")
             path = port
         try:
-            ser = serial.Serial(path, DEFAULT_BAUD, timeout=0.05, exclusive=True)
-        except serial.SerialException as e:
+            ser = open_serial(path)
+        except UserError:
             if sim:
                 sim.stop()
-            msg = str(e)
-            if "busy" in msg.lower() or "lock" in msg.lower():
-                raise UserError("port %s is busy: another program (a console, mpremote?) has it open" % path) from None
-            raise UserError("cannot open %s: %s" % (path, msg)) from None
+            raise
         ser.reset_input_buffer()
         link = cls(ser, sim)
         try:
             link.enter_machine_mode()
+            check_protocol(link.device_version, "the device on %s" % port)
         except BaseException:
             link.close()
             raise
@@ -84,18 +110,26 @@ class DeviceLink:
         link._ready = True
         return link
 
-    def enter_machine_mode(self) -> None:
-        """Bring the device into machine mode from whatever state it is in."""
-        for _ in range(3):
+    def enter_machine_mode(self, attempts: int = 3, timeout_s: float = 1.0) -> None:
+        """Bring the device into machine mode from whatever state it is in;
+        keeps its ``version`` reply in device_version."""
+        for _ in range(attempts):
             self._write(b"\r\nmode machine\r\n")
             try:
-                self.request("version", timeout_s=1.0, retries=1)
+                self.device_version = parse_fields(self.request("version", timeout_s=timeout_s, retries=1))
                 return
+            except DeviceLost:
+                raise
             except (UserError, TimeoutError):
                 continue
         raise UserError(
             "no answer from the device in machine mode: is this firmware running on it "
             "(not the REPL or another program)? Try 'vacuumctl --port P console' or re-deploy")
+
+    def leave_machine_mode(self) -> None:
+        """Send a framed ``mode human`` without waiting (its reply is unframed),
+        so a person opening the port next finds the human interface."""
+        self._write(frame.encode_request(self._next_seq(), "mode human"))
 
     def close(self) -> None:
         self._stop.set()
@@ -118,9 +152,20 @@ class DeviceLink:
         return self._seq
 
     def _write(self, data: bytes) -> None:
+        if self.lost:
+            raise DeviceLost(self.lost)
         with self._write_lock:
-            self.ser.write(data)
-            self.ser.flush()
+            try:
+                self.ser.write(data)
+                self.ser.flush()
+            except (serial.SerialException, OSError) as e:
+                self._mark_lost(e)
+                raise DeviceLost(self.lost) from None
+
+    def _mark_lost(self, e: BaseException) -> None:
+        if not self.lost and not self._stop.is_set():
+            self.lost = ("the connection to %s was lost (%s): was the board unplugged or reset? "
+                         "Nothing was re-sent" % (self.ser.port, e.__class__.__name__))
 
     def request(self, text: str, timeout_s: float | None = None, retries: int = 3) -> str:
         """Send one command and return the text after ``ok``; raise
@@ -139,6 +184,8 @@ class DeviceLink:
                 try:
                     f = self._replies.get(timeout=min(left, 0.1))
                 except queue.Empty:
+                    if self.lost:
+                        raise DeviceLost(self.lost) from None
                     if self.resets != resets_before:
                         raise DeviceReset("the device rebooted while '%s' was pending; it was not re-sent" % text)
                     continue
@@ -160,7 +207,8 @@ class DeviceLink:
         while not self._stop.is_set():
             try:
                 chunk = self.ser.read(4096)
-            except (serial.SerialException, OSError, TypeError):
+            except (serial.SerialException, OSError, TypeError) as e:
+                self._mark_lost(e)
                 return
             if not chunk:
                 continue
@@ -203,6 +251,19 @@ class DeviceLink:
             # The link was closed meanwhile, or the device stays silent: the
             # next request() reports it.
             pass
+
+    def next_message(self, timeout_s: float | None = None) -> Message | None:
+        """The next unsolicited message, or None after timeout_s (None: wait
+        for ever); raises DeviceLost when the port goes away meanwhile."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            try:
+                return self.messages.get(timeout=0.2)
+            except queue.Empty:
+                if self.lost:
+                    raise DeviceLost(self.lost) from None
+                if deadline is not None and time.monotonic() >= deadline:
+                    return None
 
     def iter_messages(self, timeout_s: float) -> Iterator[Message]:
         """Yield unsolicited messages until none arrives for timeout_s."""
