@@ -133,6 +133,11 @@ class DeviceLink:
 
     def close(self) -> None:
         self._stop.set()
+        # The reader must leave ser.read() first: a port closed under a
+        # pending select() keeps its exclusive lock until that returns, and
+        # an immediate re-open (auto-selection, then the command) would find it busy.
+        if self._reader is not threading.current_thread():
+            self._reader.join(timeout=1.0)
         try:
             self.ser.close()
         except Exception:  # noqa: BLE001 - closing is best effort
