@@ -1,0 +1,65 @@
+"""Examples and exit statuses shown by ``vacuumctl CMD --help``.
+
+Kept apart from the parser so that each command's help reads like a man
+page's EXAMPLES section without cluttering cli.py; a command that sets its
+own epilog keeps it. docs/host-tool.md has the same examples with output.
+"""
+from __future__ import annotations
+
+import argparse
+
+TOP = """examples:
+  vacuumctl ports                                   # which port has a board running this firmware
+  vacuumctl --port sim run continuous --target 30kPa --duration 20 --plot run.png
+  vacuumctl --port /dev/ttyACM0 console             # interactive, like picocom but with completion
+  vacuumctl plot run.csv -o run.png
+With exactly one board running this firmware plugged in, --port may be left out.
+'vacuumctl COMMAND --help' shows each command's options and examples; docs/host-tool.md has them all.
+exit status: 0 ok, 1 an error explained in one sentence, 2 wrong usage or no port, 3 the device
+faulted during 'run', 130 interrupted by Ctrl-C"""
+
+EXAMPLES: dict[str, str] = {
+    "version": """examples:
+  vacuumctl version                      # this tool, and the one board found (if exactly one)
+  vacuumctl --port /dev/ttyACM0 version  # firmware, protocol, board, MCU, unique id
+exit status: 0; 1 if the device speaks another protocol (it is not driven)""",
+    "status": """examples:
+  vacuumctl --port sim status
+  vacuumctl status                       # with exactly one board plugged in""",
+    "sim": """examples:
+  vacuumctl sim                          # default scenario, real time; prints "port: /dev/pts/N"
+  vacuumctl sim leg_chamber_15l --speed 3 --truth-csv truth.csv
+then, in another terminal: vacuumctl --port /dev/pts/N console  (or picocom /dev/pts/N)""",
+    "run": """examples:
+  vacuumctl --port sim run continuous --target 30kPa --duration 20 --csv out.csv
+  vacuumctl --port sim run continuous --target 225mmHg --ramp 2s --duration 1min --plot run.png
+  vacuumctl --port /dev/ttyACM0 run intermittent --target 125mmHg --on 5min --off 2min --duration 1h
+Ctrl-C stops the session: the device vents to ambient, then the tool exits.
+exit status: 0 session completed, 1 refused (message says why), 3 the device faulted (it is then in
+its safe state), 130 stopped by Ctrl-C""",
+    "monitor": """examples:
+  vacuumctl --port /dev/ttyACM0 monitor --csv bench.csv
+  vacuumctl --port sim monitor --rate 20
+Ctrl-C ends the monitor only: a session the device runs keeps running ('vacuumctl stop' ends it).
+exit status: 0; 1 if the port vanished""",
+    "console": """examples:
+  vacuumctl --port sim console
+  > start continuous target=30kPa duration=20s
+  > get vacuum
+Tab completes commands and parameters; alarms print the moment they arrive. Ctrl-D leaves.""",
+    "programs": """examples:
+  vacuumctl --port sim programs
+  vacuumctl --port sim programs npwt_intermittent""",
+    "log": """examples:
+  vacuumctl --port /dev/ttyACM0 log --csv therapy.csv""",
+}
+
+
+def add_examples(top: argparse.ArgumentParser, sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Give the tool and every registered command without an epilog its examples."""
+    top.epilog = TOP
+    top.formatter_class = argparse.RawDescriptionHelpFormatter
+    for name, parser in sub.choices.items():
+        if name in EXAMPLES and not parser.epilog:
+            parser.epilog = EXAMPLES[name]
+            parser.formatter_class = argparse.RawDescriptionHelpFormatter
