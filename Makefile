@@ -14,6 +14,7 @@ help:
 	@echo "make test   run every test: host-tool unit tests, firmware unit tests in MicroPython, simulated-board tests"
 	@echo "make bench  measure control quality vs physical limit and peers, timing, simulation speed"
 	@echo "make bench-programs  every preset's tracking error and time at target; pulse depth vs frequency per plant"
+	@echo "make typecheck  check the host tool's type hints with mypy"
 	@echo "make mpy    cross-compile the firmware with mpy-cross for every board into build/<board>/ and print sizes"
 	@echo "make venv   create .venv from requirements.lock (done automatically by the targets above)"
 
@@ -40,6 +41,10 @@ test-host: $(STAMP)
 
 test-hil: $(STAMP)
 	$(PYTEST) hil_tests -q
+
+# Static types of the host tool (settings in host_tools/pyproject.toml).
+typecheck: $(STAMP)
+	cd host_tools && ../$(VENV)/bin/mypy vacuumctl
 
 bench: $(STAMP)
 	$(PY) tools/bench/bench.py
