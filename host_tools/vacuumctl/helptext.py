@@ -50,6 +50,11 @@ Tab completes commands and parameters; alarms print the moment they arrive. Ctrl
     "programs": """examples:
   vacuumctl --port sim programs
   vacuumctl --port sim programs npwt_intermittent""",
+    "tune": """examples:
+  vacuumctl --port sim tune step --target 30kPa            # rise, overshoot, settling; CSV and PNG
+  vacuumctl --port sim tune auto --target 30kPa            # relay autotune; the result is staged
+  vacuumctl --port sim tune commit schedule                # apply the staged result (or: tune discard)
+details: docs/control.md""",
     "log": """examples:
   vacuumctl --port /dev/ttyACM0 log --csv therapy.csv""",
 }

@@ -7,6 +7,7 @@ import csv
 import signal
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 from . import units
 from .errors import DeviceReset, UserError
@@ -72,7 +73,7 @@ def _idle_and_clear(link: DeviceLink) -> None:
         raise UserError("the device is busy (state %s): stop the session first" % st.get("state"))
 
 
-def _collect(link: DeviceLink, done, writer) -> list[dict]:
+def _collect(link: DeviceLink, done: Callable[[dict, list[Message]], bool], writer: Any) -> list[dict]:
     """Telemetry until done(fields, messages_seen); Ctrl-C stops the session."""
     tel: list[dict] = []
     events: list[Message] = []
@@ -194,7 +195,7 @@ def cmd_discard(args: argparse.Namespace, link: DeviceLink) -> int:
     return 0
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     s = sub.add_parser("tune", help="step test and relay autotune (docs/control.md)",
                        description="Step test with rise, overshoot, settling and steady-state error plus a plot; "
                                    "or the device's relay autotune, whose result is staged until committed. "
