@@ -70,3 +70,27 @@ def test_run_plot_draws_the_session_and_keeps_its_csv(tmp_path, needs_sim):
     r = _run(["plot", str(truth), "-o", str(tmp_path / "truth.png"), "--unit", "mmHg"])
     assert r.returncode == 0, r.stderr
     assert _png_size(tmp_path / "truth.png") == (WIDTH_PX, HEIGHT_PX)
+
+
+def test_tune_step_reports_the_response_and_saves_a_plot(tmp_path, needs_sim):
+    csv_path, png = tmp_path / "step.csv", tmp_path / "step.png"
+    r = _run(["--port", "sim:face_cup_5ml", "tune", "step", "--target", "30kPa", "--hold", "3",
+              "--csv", str(csv_path), "--png", str(png)])
+    assert r.returncode == 0, r.stdout + r.stderr
+    figs = {line.split("  ")[0].strip(): line for line in r.stdout.splitlines()}
+    # The 5 mL cup reaches 30 kPa at full pump in 0.30 s: rise (10-90 %)
+    # and settling follow from that, without overshoot.
+    rise = float(figs["rise time 10-90 %"].split()[-2])
+    settle = float(figs["settling (+-2 %)"].split()[-2])
+    overshoot = float(figs["overshoot"].split()[-2])
+    assert 0.1 < rise < 0.35 and 0.2 < settle < 0.45 and overshoot < 1.0, r.stdout
+    assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_tune_auto_stages_and_prints_the_rules(needs_sim):
+    r = _run(["--port", "sim:default", "tune", "auto", "--target", "30kPa"])
+    assert r.returncode == 0, r.stdout + r.stderr
+    for needle in ("Ku=", "plant: gain", "fast ", "no_overshoot", "schedule", "staged on the device, not applied"):
+        assert needle in r.stdout, r.stdout
+    r = _run(["--port", "sim:default", "tune", "auto", "--target", "30kPa", "--timeout", "2"])
+    assert r.returncode == 3 and "aborted: reason=timeout" in r.stdout, r.stdout
