@@ -40,7 +40,9 @@ _VS_ONE = const(256)  # vent scale fixed point: 256 = vent as strong as pump
 _VS_MIN = const(64)  # vent at most 4x the pump (PID output range, 2**30)
 _VS_MAX = const(1024)
 _VS_DEFAULT = const(64)  # until measured: assume the vent 4x the pump
-_HOLD_REUSE_DIV = const(10)  # reuse a learned hold duty within 10 % of its target
+_HOLD_REUSE_DIV = const(10)
+_FF_STALE = const(20)
+_FF_MAX = const(1_000_000)  # Pa/s; ff * 1000 stays below 2**30  # reuse a learned hold duty within 10 % of its target
 
 # Tuning defaults (service parameters; docs/control.md).
 TAU_MS = const(25)  # closed-loop time constant of the hold
@@ -79,6 +81,11 @@ class Controller:
         self._hold_u = [0, 0]
         self._hold_t = [0, 0]
         self.approaches = 0
+        # Feed-forward of a moving target (programs that move the level every
+        # tick: gentle start, dynamic): its rate in Pa/s, and ticks since the
+        # last change (stale after _FF_STALE ticks).
+        self._ff = 0
+        self._since = 0
         self.relay = rl.RelayTest()  # autotune's relay test (relay.py)
         self.pump_u16 = 0
         self.vent_u16 = FULL
@@ -133,6 +140,13 @@ class Controller:
         the setpoint starts at the measured vacuum."""
         entering = self.mode != MODE_REGULATE
         self._remember_hold()
+        ff = 0
+        if not entering and self.phase == PHASE_TRACK and ramp_ms <= 0:
+            n = self._since if self._since > 0 else 1
+            ff = (target_pa - self.target_pa) * 1000 // (n * self.period_ms)
+            ff = _FF_MAX if ff > _FF_MAX else (-_FF_MAX if ff < -_FF_MAX else ff)
+        self._ff = ff
+        self._since = 0
         if entering:
             self.mode = MODE_REGULATE
             self.setpoint_pa = pv
@@ -171,6 +185,10 @@ class Controller:
 
     # ---- the tick ---------------------------------------------------------
     def update(self, pv):
+        if self._since < _FF_STALE:
+            self._since += 1
+        else:
+            self._ff = 0
         ring = self._ring
         i = self._ri
         self.rate_n = pv - ring[i]
@@ -217,7 +235,12 @@ class Controller:
             self._ramp_left = n - 1
         else:
             self.setpoint_pa = self.target_pa
-        self._split(self.pid.update(self.setpoint_pa, pv))
+        u = self.pid.update(self.setpoint_pa, pv)
+        if self._ff:
+            # the duty that makes the vacuum move at the target's rate
+            u += self._ff * 1000 // self.g_pump * 65
+            u = 4 * FULL if u > 4 * FULL else (-4 * FULL if u < -4 * FULL else u)
+        self._split(u)
 
     def _split(self, u):
         db = self.dead_band

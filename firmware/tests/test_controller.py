@@ -285,3 +285,25 @@ def test_relay_aborts_beyond_its_margin():
     ch.g_pump = 0  # the pump dies: the vacuum drains away
     _run(ctl, ch, 3000)
     assert ctl.relay.state == rl.ABORTED and ctl.relay.abort == rl.ABORT_DEVIATION
+
+
+def test_moving_target_gets_feed_forward_of_its_rate():
+    # A program moving the level every tick (6 kPa/s, as `dynamic` does):
+    # on a plant that follows exactly (no error for the PI to act on), the
+    # pump duty is the rate's share of the plant gain: 6 / 30 of full duty.
+    ctl = Controller(_DT)
+    ctl.set_plant_gain(30_000)
+    ctl.set_target(8_000, 0, 7_990)
+    ctl.update(8_000)
+    ctl.pid.reset(8_000, 0)  # no hold duty: isolate the feed-forward
+    lvl = 8_000
+    for _ in range(100):
+        lvl += 30  # 30 Pa per 5 ms tick = 6 kPa/s
+        ctl.set_target(lvl, 0, lvl)
+        ctl.update(lvl)
+    want = FULL * 6 // 30
+    assert abs(ctl.pump_u16 - want) < want // 20, (ctl.pump_u16, want)
+    # the level stops: the feed-forward goes stale and drops out
+    for _ in range(30):
+        ctl.update(lvl)
+    assert ctl.pump_u16 < want // 5
