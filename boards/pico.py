@@ -36,6 +36,10 @@ VENT_NORMALLY_OPEN = True
 
 LED_PIN = const(25)
 
+# Where the firmware keeps configuration and logs on the board's littlefs
+# filesystem (the rp2 port mounts it at /; firmware modules live there too).
+DATA_DIR = "/data"
+
 # Device limits. The firmware's compiled-in absolute ceiling (71 kPa, 0.7 atm)
 # still applies; a board may only lower it.
 MAX_VACUUM_PA = const(70_000)

@@ -2,7 +2,8 @@
 #
 # Re-exports the real board definition the scenario names (pins, bus, sensor,
 # limits are exactly those of that board) and supplies the virtual clock in
-# place of the hardware timers. The one other substitution: the sensor is the
+# place of the hardware timers and the data directory on the simulated flash
+# (see below). The one other substitution: the sensor is the
 # one the scenario wires to the bus (a board variant with another part), so
 # SENSOR/SENSOR_ADDR name the emulated part.
 import simworld
@@ -14,6 +15,11 @@ for _name in dir(_base):
         globals()[_name] = getattr(_base, _name)
 SENSOR = _world.sensor_kind
 SENSOR_ADDR = _world.sensor.address
+
+# The simulated flash is mounted at /flash (the host's filesystem stays at /,
+# where the firmware's modules are); the real board's data directory is
+# placed inside it.
+DATA_DIR = "/flash" + getattr(_base, "DATA_DIR", "/data")
 
 
 def make_clock():

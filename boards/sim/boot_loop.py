@@ -21,6 +21,8 @@ def run(world):
     while True:
         _purge(keep)
         try:
+            if world.flash is not None:
+                world.flash.mount()  # the board's filesystem, as at every boot
             try:
                 __import__("main")
             except (KeyboardInterrupt, Exception) as e:  # noqa: BLE001 - as the board's REPL would

@@ -3,6 +3,7 @@
 
     python boards/sim/launcher.py [SCENARIO] [--speed X|max] [--truth-csv FILE]
         [--truth-interval-ms N] [--until-ms N] [--heap BYTES] [--firmware DIR]
+        [--flash FILE] [--flash-blocks N] [--flash-cut-at-write N]
 
 Prints ``port: /dev/pts/N`` as its first line of output; any serial program
 (pyserial, picocom, the host tool) can open that path as if it were the USB
@@ -25,6 +26,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import termios
 import tty
 from pathlib import Path
@@ -86,6 +88,9 @@ def build_argv(args: argparse.Namespace) -> list[str]:
         argv += ["--hold-until-input", "1"]
     if args.heap_report:
         argv += ["--heap-report", str(Path(args.heap_report).resolve())]
+    argv += ["--flash", str(Path(args.flash).resolve()), "--flash-blocks", str(args.flash_blocks)]
+    if args.flash_cut_at_write:
+        argv += ["--flash-cut-at-write", str(args.flash_cut_at_write)]
     return argv
 
 
@@ -112,6 +117,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="MicroPython heap size in bytes (default: 2 x the board's HEAP_BYTES for 64-bit objects, plus 256 KB for the simulator and compiling .py sources)")
     p.add_argument("--heap-report", help="write the peak live heap (JSON) to this file at exit")
     p.add_argument("--firmware", help="firmware directory to boot from (default firmware/)")
+    p.add_argument("--flash", default=os.environ.get("VACUUM_SIM_FLASH"),
+                   help="flash image file of the board (kept; created blank if missing; default "
+                        "$VACUUM_SIM_FLASH, else a blank chip for this run only)")
+    p.add_argument("--flash-blocks", type=int, default=352,
+                   help="flash size in 4096-byte blocks (default 352 = a Pico's 1408 KB filesystem)")
+    p.add_argument("--flash-cut-at-write", type=int, default=0,
+                   help="cut the power at the N-th flash program/erase after start (torn write)")
     p.add_argument("--hold", action="store_true",
                    help="freeze device time after boot until the first byte from the host arrives")
     return p.parse_args(argv)
@@ -185,6 +197,11 @@ class Relay:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.board = check_scenario(args.scenario)
+    temp_flash = None
+    if not args.flash:
+        fd, temp_flash = tempfile.mkstemp(prefix="vacuum-sim-flash-", suffix=".img")
+        os.close(fd)
+        args.flash = temp_flash
     master, slave = os.openpty()
     tty.setraw(slave, termios.TCSANOW)
     port = os.ttyname(slave)
@@ -209,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
                 child.kill()
         os.close(slave)
         os.close(master)
+        if temp_flash:
+            os.unlink(temp_flash)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 #   micropython boards/sim/runner.py [--scenario REF] [--speed X|max]
 #       [--truth-csv FILE] [--truth-interval-ms N] [--until-ms N]
 #       [--firmware DIR] [--hold-until-input 0|1]
+#       [--flash FILE] [--flash-blocks N] [--flash-cut-at-write N]
 #
 # Builds the simulated world from a scenario, installs it behind the emulated
 # `machine` module and boots the unchanged firmware (main.py from the firmware
@@ -15,7 +16,7 @@ import sys
 
 _HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
 _ROOT = _HERE.rsplit("/", 2)[0] if _HERE.count("/") >= 2 else _HERE + "/../.."
-_USAGE = "usage: runner.py [--scenario REF] [--speed X|max] [--truth-csv FILE] [--truth-interval-ms N] [--until-ms N] [--firmware DIR] [--hold-until-input 0|1] [--heap-report FILE]"
+_USAGE = "usage: runner.py [--scenario REF] [--speed X|max] [--truth-csv FILE] [--truth-interval-ms N] [--until-ms N] [--firmware DIR] [--hold-until-input 0|1] [--heap-report FILE] [--flash FILE] [--flash-blocks N] [--flash-cut-at-write N]"
 
 
 def _fail(msg, code=2):
@@ -24,7 +25,7 @@ def _fail(msg, code=2):
 
 
 def _parse_args(argv):
-    opts = {"scenario": "default", "speed": "max", "truth-csv": None, "truth-interval-ms": "10", "until-ms": None, "firmware": _ROOT + "/firmware", "hold-until-input": "0", "heap-report": None}
+    opts = {"scenario": "default", "speed": "max", "truth-csv": None, "truth-interval-ms": "10", "until-ms": None, "firmware": _ROOT + "/firmware", "hold-until-input": "0", "heap-report": None, "flash": None, "flash-blocks": "352", "flash-cut-at-write": "0"}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -50,7 +51,32 @@ def _parse_args(argv):
                 _fail("--%s must be an integer number of milliseconds" % k)
             if opts[k] < 1:
                 _fail("--%s must be at least 1" % k)
+    for k, lo, hi in (("flash-blocks", 8, 65536), ("flash-cut-at-write", 0, 10**9)):
+        try:
+            opts[k] = int(opts[k])
+        except ValueError:
+            _fail("--%s must be an integer" % k)
+        if not lo <= opts[k] <= hi:
+            _fail("--%s must be between %d and %d" % (k, lo, hi))
     return opts
+
+
+def _make_flash(opts):
+    import os
+    from flash import SimFlash
+
+    path = opts["flash"]
+    temp = path is None
+    if temp:
+        # No image named: a blank chip for this run only.
+        path = "/tmp/vacuum-sim-flash-%s.img" % "".join("%02x" % b for b in os.urandom(6))
+    try:
+        chip = SimFlash(path, opts["flash-blocks"])
+    except (OSError, ValueError) as e:
+        _fail("--flash %s: %s" % (path, e))
+    chip.temporary = temp
+    chip.cut_at_write(opts["flash-cut-at-write"])
+    return chip
 
 
 def main():
@@ -68,7 +94,8 @@ def main():
     import simworld
     from world import World, SimStop
 
-    world = World(scn, speed=opts["speed"], truth_path=opts["truth-csv"], truth_interval_ms=opts["truth-interval-ms"], until_ms=opts["until-ms"], hold_for_input=opts["hold-until-input"] == "1")
+    chip = _make_flash(opts)
+    world = World(scn, speed=opts["speed"], truth_path=opts["truth-csv"], truth_interval_ms=opts["truth-interval-ms"], until_ms=opts["until-ms"], hold_for_input=opts["hold-until-input"] == "1", flash=chip)
     simworld.install(world)
     if opts["heap-report"]:
         world.enable_heap_sampling()
@@ -83,6 +110,10 @@ def main():
         if opts["heap-report"]:
             with open(opts["heap-report"], "w") as f:
                 f.write(world.heap_report() + "\n")
+        if chip.temporary:
+            import flash
+
+            flash.remove_image(chip.path)
 
 
 main()

@@ -24,6 +24,8 @@ fully defaulted copy: every top-level key present, every plant key present
 * sensor_offset: offset in Pa (float), required.
 * leak: added leak in L/min at 10 kPa (float), required; 0 removes it.
 * power_cut: off time in ms (int, rounded), default 2000.
+* flash_cut_at_write: N (int, rounded), required: the power fails during
+  the N-th flash program/erase from the event on (a torn write).
 * blockage, pump_fail, pump_stuck_on, vent_stuck_closed, sensor_stuck:
   1.0 (set) by default; a value of 0 means "clear the fault", any other
   number means "set". The value is normalised to 1.0 or 0.0.
@@ -73,6 +75,7 @@ FAULTS = (
     "vent_stuck_closed",
     "firmware_hang",
     "power_cut",
+    "flash_cut_at_write",
 )
 # faults whose value only says set (non-zero or absent) or clear (0)
 SET_CLEAR_FAULTS = ("blockage", "pump_fail", "pump_stuck_on", "vent_stuck_closed", "sensor_stuck")
@@ -116,6 +119,7 @@ EVENT_VALUE_RANGES = {
     "sensor_offset": (-20000.0, 20000.0, "Pa"),
     "leak": (0.0, 50.0, "L/min at 10 kPa"),
     "power_cut": (0.0, 3600000.0, "ms"),
+    "flash_cut_at_write": (1.0, 1000000.0, "writes"),
 }
 POWER_CUT_DEFAULT_MS = 2000
 DEFAULTS = {
@@ -251,6 +255,13 @@ def _validate_event(i, ev):
                 "%s: missing (required for fault '%s': %s..%s %s)" % (vpath, fault, _fmt_num(lo), _fmt_num(hi), unit)
             )
         value = float(_in_range(vpath, value, lo, hi, unit))
+    elif fault == "flash_cut_at_write":
+        lo, hi, unit = EVENT_VALUE_RANGES[fault]
+        if not has_value:
+            raise ScenarioError(
+                "%s: missing (required for fault '%s': %s..%s %s)" % (vpath, fault, _fmt_num(lo), _fmt_num(hi), unit)
+            )
+        value = int(round(_in_range(vpath, value, lo, hi, unit)))
     elif fault == "power_cut":
         lo, hi, unit = EVENT_VALUE_RANGES[fault]
         if has_value:

@@ -12,7 +12,8 @@ from plant import Plant
 from vclock import VirtualClock
 
 _STEP_US = 1000  # physics step; the plant sub-steps internally if it must
-_BOOT_US = 250_000  # reset to main.py running, as on an RP2040 with MicroPython
+_BOOT_US = 250_000
+_FLASH_CUT_OFF_MS = 500  # off time of a power cut injected at a flash write  # reset to main.py running, as on an RP2040 with MicroPython
 TRUTH_COLUMNS = (
     "t_ms,true_vacuum_pa,line_vacuum_pa,pump_duty,valve_duty,"
     "pump_flow_ml_min,vent_flow_ml_min,leak_flow_ml_min,faults,event"
@@ -51,7 +52,7 @@ def _make_sensor(kind, board_def, seed, noise_pa, ambient_pa):
 
 
 class World:
-    def __init__(self, scenario, speed=None, truth_path=None, truth_interval_ms=10, until_ms=None, hold_for_input=False):
+    def __init__(self, scenario, speed=None, truth_path=None, truth_interval_ms=10, until_ms=None, hold_for_input=False, flash=None):
         self.scenario = scenario
         self.board_name = scenario["board"]
         self.board_module = __import__(self.board_name)
@@ -91,6 +92,10 @@ class World:
         self._real_t0 = time.ticks_us()
         self._pace_next = 0
         self._power_off_until = 0
+        self._power_failed = False
+        self.flash = flash  # boards/sim/flash.SimFlash or None
+        if flash is not None:
+            flash.attach(self.clock, self.power_cut_now)
         # Peak live heap (after a collection), sampled once per simulated
         # second while the firmware waits; on only with --heap-report.
         self.heap_every_us = 0
@@ -234,14 +239,27 @@ class World:
         elif f == "firmware_hang":
             self.hung = True
         elif f == "power_cut":
-            self._power_off_until = self.phys_us + (2000 if v is None else int(v)) * 1000
-            self.sensor.power_on_reset()  # the sensor shares the board's supply
-            self.clock.now_us = self.phys_us
-            raise machine.SimReset(machine.PWRON_RESET)
+            self.power_cut_now(2000 if v is None else int(v), note=False)
+        elif f == "flash_cut_at_write":
+            if self.flash is not None:
+                self.flash.cut_at_write(int(v))
         if setting:
             self.faults[f] = v
         else:
             self.faults.pop(f, None)
+
+    def power_cut_now(self, off_ms=_FLASH_CUT_OFF_MS, note=True):
+        """The board loses power now (also from inside a flash write): it
+        stays off for off_ms, then boots with PWRON_RESET."""
+        if not self._power_failed:
+            self._power_failed = True
+            self._power_off_until = max(self.phys_us, self.clock.now_us) + off_ms * 1000
+            self.sensor.power_on_reset()  # the sensor shares the board's supply
+            if note:
+                self._note("power_cut")
+        if self.clock.now_us < self.phys_us:
+            self.clock.now_us = self.phys_us
+        raise machine.SimReset(machine.PWRON_RESET)
 
     def _write_truth(self, pump, vent):
         p = self.plant
@@ -282,9 +300,12 @@ class World:
         self._note("boot")
         off_until = max(self._power_off_until, self.phys_us) + _BOOT_US
         self._power_off_until = 0
+        self._power_failed = False
         self.advance_to(off_until)
 
     def close(self):
+        if self.flash is not None:
+            self.flash.close()
         if self._truth is not None:
             self._truth.close()
             self._truth = None

@@ -138,7 +138,7 @@ def test_empty_scenario_is_fully_defaulted():
 
 
 def test_exported_tables_are_consistent():
-    assert len(FAULTS) == 11 and "power_cut" in FAULTS and "leak" in FAULTS
+    assert len(FAULTS) == 12 and "power_cut" in FAULTS and "flash_cut_at_write" in FAULTS and "leak" in FAULTS
     assert sorted(PLANT_DEFAULTS.keys()) == sorted(PLANT_RANGES.keys())
     for k in PLANT_DEFAULTS:
         lo, hi, unit = PLANT_RANGES[k]
