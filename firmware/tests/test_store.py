@@ -1,0 +1,165 @@
+# store.py on the simulated flash chip (littlefs2): atomic records with
+# fallback to the backup and to defaults, ring logs with torn tails, a full
+# filesystem.
+import os
+
+import store
+from flash import MOUNT_POINT, SimFlash, remove_image, scratch_image
+
+D = MOUNT_POINT + "/data"
+
+
+def _with_chip(fn, blocks=64):
+    chip = SimFlash(scratch_image(), blocks)
+    try:
+        chip.mount()
+        fn(chip)
+    finally:
+        chip.close()
+        remove_image(chip.path)
+
+
+def test_record_round_trip_and_backup_of_the_previous_version():
+    def body(chip):
+        r = store.Record(D, "cfg", 1)
+        assert r.load() == (None, store.DEFAULTS, [])  # fresh device: no problem
+        r.save(b"one")
+        r.save(b"two")
+        assert r.load() == (b"two", store.CURRENT, [])
+        assert sorted(os.listdir(D)) == ["cfg", "cfg.bak"]
+        chip.mount()  # reboot
+        assert r.load()[0] == b"two"
+
+    _with_chip(body)
+
+
+def test_corrupt_current_falls_back_to_backup_then_defaults():
+    def body(chip):
+        r = store.Record(D, "cfg", 1)
+        r.save(b"old")
+        r.save(b"new")
+        with open(D + "/cfg", "r+b") as f:
+            f.seek(14)
+            f.write(b"X")  # one flipped payload byte
+        payload, src, problems = r.load()
+        assert (payload, src) == (b"old", store.BACKUP)
+        assert problems == ["current: checksum mismatch"]
+        with open(D + "/cfg.bak", "wb") as f:
+            f.write(b"VRC1\x01")
+        payload, src, problems = r.load()
+        assert (payload, src) == (None, store.DEFAULTS)
+        assert problems == ["current: checksum mismatch", "backup: truncated header"]
+
+    _with_chip(body)
+
+
+def test_other_format_version_is_not_loaded():
+    def body(chip):
+        store.Record(D, "cfg", 1).save(b"v1")
+        payload, src, problems = store.Record(D, "cfg", 2).load()
+        assert src == store.DEFAULTS and problems[0] == "current: format version 1, expected 2"
+
+    _with_chip(body)
+
+
+def test_ring_log_is_bounded_and_keeps_the_newest():
+    def body(chip):
+        log = store.RingLog(D, "alarm", segment_bytes=512)
+        for i in range(200):
+            log.append(b"entry %03d" % i)
+        recs = log.records()
+        assert recs[-1] == b"entry 199"
+        # Two segments of 512 bytes: 16-byte entries, 12-byte headers.
+        assert 31 <= len(recs) <= 62, len(recs)
+        assert recs == [b"entry %03d" % i for i in range(200 - len(recs), 200)]
+        assert sorted(os.listdir(D)) == ["alarm.0", "alarm.1"]
+        assert all(os.stat(D + "/" + n)[6] <= 512 for n in os.listdir(D))
+        chip.mount()  # after a reboot appending continues in order
+        log2 = store.RingLog(D, "alarm", segment_bytes=512)
+        log2.append(b"after")
+        assert log2.records()[-1] == b"after" and log2.records()[-2] == b"entry 199"
+
+    _with_chip(body)
+
+
+def test_torn_log_tail_is_dropped_and_appending_goes_on():
+    def body(chip):
+        log = store.RingLog(D, "therapy", segment_bytes=1024)
+        for i in range(5):
+            log.append(b"rec%d" % i)
+        name = [n for n in os.listdir(D)][0]
+        with open(D + "/" + name, "ab") as f:
+            f.write(b"\xa5\x30\x00garbage")  # a record cut short
+        log = store.RingLog(D, "therapy", segment_bytes=1024)
+        assert log.records() == [b"rec%d" % i for i in range(5)]
+        log.append(b"rec5")
+        assert log.records() == [b"rec%d" % i for i in range(6)]
+
+    _with_chip(body)
+
+
+def _fill(path):
+    # littlefs commits a file only when it is closed, and a failed write is
+    # rolled back: fill with many closed files of ever smaller size.
+    made = []
+    for chunk in (4096, 256, 16):
+        while True:
+            name = "%s%d" % (path, len(made))
+            try:
+                with open(name, "wb") as f:
+                    f.write(bytes(chunk))
+            except OSError as e:
+                assert e.args[0] == 28
+                try:
+                    os.remove(name)
+                except OSError:
+                    pass
+                break
+            made.append(name)
+    return made
+
+
+def test_full_filesystem_is_reported_and_the_old_record_kept():
+    def body(chip):
+        r = store.Record(D, "cfg", 1)
+        r.save(b"kept")
+        log = store.RingLog(D, "audit", segment_bytes=1024)
+        log.append(b"first")
+        filler = _fill(MOUNT_POINT + "/filler")
+        try:
+            r.save(b"x" * 3000)
+        except store.StoreError as e:
+            assert e.full and "flash full" in e.message
+        else:
+            raise AssertionError("a save on a full flash succeeded")
+        assert r.load()[:2] == (b"kept", store.CURRENT)
+        failed = 0
+        for i in range(40):
+            try:
+                log.append(b"more %d" % i)
+            except store.StoreError as e:
+                assert e.full
+                failed += 1
+        assert failed
+        assert log.records()[0] == b"first"
+        for name in filler:
+            os.remove(name)
+        r.save(b"after")
+        assert r.load()[0] == b"after"
+
+    _with_chip(body)
+
+
+def test_bad_arguments_are_refused():
+    try:
+        store.Record(D, "cfg", 1).save(bytes(store.MAX_RECORD + 1))
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("oversized record accepted")
+    try:
+        store.RingLog(D, "x", segment_bytes=100)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("tiny segment accepted")
