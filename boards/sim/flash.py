@@ -18,6 +18,7 @@
 # there and then. The littlefs instance that was writing is dead from then
 # on: while the cut unwinds the firmware it raises the reset again, and after
 # the reboot anything it does (a finaliser closing a file) is ignored.
+import gc
 import os
 import sys
 
@@ -50,9 +51,9 @@ class _Port:
         if self.state == _Port.CUTTING:
             self.chip.raise_cut()
         if self.state == _Port.DEAD:
-            for i in range(len(buf)):
-                buf[i] = 0xFF
-            return
+            # A mount from before a power cut (its files' finalisers may
+            # still run): it no longer reaches the chip.
+            raise OSError(5)
         self.chip.read(block, buf, offset)
 
     def writeblocks(self, block, buf, offset=0):
@@ -137,7 +138,7 @@ class SimFlash:
         self._check(block, offset, n)
         a = block * BLOCK_SIZE + offset
         got = 0
-        if a < self._len:
+        if self._f is not None and a < self._len:  # (None: closed, a finaliser of a dead mount)
             self._f.seek(a)
             got = self._f.readinto(buf) or 0
         for i in range(got, n):
@@ -188,6 +189,10 @@ class SimFlash:
                 vfs.umount(MOUNT_POINT)
             except OSError:
                 pass
+            # Files left open by a power cut belong to the dead mount; their
+            # finalisers fail (and MicroPython prints that): let them run now,
+            # during boot, rather than in the middle of the next session.
+            gc.collect()
         port = _Port(self)
         self._port = port
         # Mounting (and formatting a blank chip, a once-in-a-lifetime step) is
