@@ -12,8 +12,10 @@ import micropython
 from micropython import const
 
 import autotune
+import config
 import safety
 import sensor as sensor_mod
+import store
 import session as ses
 import version
 from console import Console
@@ -62,10 +64,43 @@ class Device:
         self._tel_count = 0
         self._tel = TextBuf(_TEL_BUF)
         self._alarms_reported = 0
+        self.storage = "ok"  # ok | backup | defaults | error: shown in status
+        self.boot_notes = []  # events to send after the boot banner
+        self._log_alarm = store.RingLog(board.DATA_DIR, "alarms", 4096)
+        self._log_therapy = store.RingLog(board.DATA_DIR, "therapy", 4096)
+        for name, attr in (("cal_offset", "CAL_OFFSET_PA"), ("cal_gain", "CAL_GAIN_PPM")):
+            if hasattr(board, attr):  # the board's calibration is the default
+                config.find(name).default = getattr(board, attr)
+        self.config = config.Config(board.DATA_DIR)
+        source = self.config.load()
+        if self.config.problems:  # (none on a fresh device: defaults, no flag)
+            self.storage = source if source != store.CURRENT else "error"
+            self.boot_notes.append("event storage config=%s problems=%s" % (source, "|".join(self.config.problems).replace(" ", "_") or "none"))
+        self.apply_config(self.config.committed)
         try:
             self.sensor.begin()
         except OSError:
             pass  # reported as a sensor alarm by the supervisor on the first ticks
+
+    # ---- configuration and logs (not in the tick: flash writes stall) ------
+    def apply_config(self, v):
+        """The one place committed configuration reaches the running device."""
+        self.ctl.pid.retune(v["kp"], v["ki"], v["kd"])
+        self.sup.leak_ms = v["leak_delay"]
+        self.cal.set(v["cal_offset"], v["cal_gain"])
+
+    def log(self, which, text):
+        """Append to the alarm or therapy log; a flash problem is reported
+        (status storage=error, an event) and never stops the device."""
+        try:
+            (self._log_alarm if which == "alarm" else self._log_therapy).append(("t_ms=%d %s" % (self.uptime_ms, text)).encode())
+        except (store.StoreError, OSError, ValueError) as e:
+            if self.storage != "error":
+                self.storage = "error"
+                self.console.event("event storage log=%s error=%s" % (which, str(e).replace(" ", "_")))
+
+    def log_records(self, which):
+        return [r.decode() for r in (self._log_alarm if which == "alarm" else self._log_therapy).records()]
 
     # ---- commands --------------------------------------------------------
     def start_session(self, prog, values):
@@ -74,6 +109,8 @@ class Device:
             # the board into the safe state. (Idle outputs are already safe,
             # and an unarmed watchdog leaves the REPL usable for deployment.)
             self.wdt = machine.WDT(timeout=board.WDT_TIMEOUT_MS)
+        # Logged before the pump starts: the flash write stalls the CPU.
+        self.log("therapy", "start %s target_pa=%d duration_ms=%d" % (prog.name, values["target"], values["duration"]))
         self.session.start(prog, values, self.vacuum_pa, self.uptime_ms)
 
     def clear_alarms(self):
@@ -129,7 +166,9 @@ class Device:
         if a != self._alarms_reported:
             self._alarms_reported = a
             if a:
-                self.console.event("alarm %s vacuum_pa=%d" % (self.alarm_text(), self.vacuum_pa))
+                text = "alarm %s vacuum_pa=%d" % (self.alarm_text(), self.vacuum_pa)
+                self.console.event(text)
+                self.log("alarm", text)  # outputs are already safe: a stall is harmless
         self.session.report(self.console.event, self.uptime_ms, self.vacuum_pa, self.alarm_text)
         self.tuner.service(self)
         if self.tel_period_ticks:
@@ -186,6 +225,8 @@ class Device:
         period = self.period_us
         self.out.safe()
         self.console.event("boot vacuumfw %s protocol=%d board=%s reset=%s" % (version.FIRMWARE, version.PROTOCOL, board.NAME, _reset_name()))
+        for note in self.boot_notes:
+            self.console.event(note)
         deadline = clock.ticks_add(clock.ticks_us(), period)
         lock = micropython.heap_lock
         unlock = micropython.heap_unlock

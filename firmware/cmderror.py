@@ -10,6 +10,7 @@ E_LONG = "E_LONG"  # line longer than the buffer
 E_CHAR = "E_CHAR"  # bytes a terminal cannot type
 E_INTERNAL = "E_INTERNAL"  # firmware error while executing; nothing changed
 E_READONLY = "E_READONLY"  # parameter cannot be set
+E_STORAGE = "E_STORAGE"  # flash write failed (full, I/O); nothing changed
 
 
 class CmdError(Exception):

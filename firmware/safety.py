@@ -82,6 +82,7 @@ class Supervisor:
         self.ceiling_pa = board_max_pa if board_max_pa < ABS_MAX_VACUUM_PA else ABS_MAX_VACUUM_PA
         self.alarms = 0  # latched until cleared by command
         self.trip_pa = self.ceiling_pa
+        self.leak_ms = _LEAK_MS  # service parameter leak_delay (config.py)
         self._sensor_bad = 0
         self._peak_sp = 0
         self._reset_detectors()
@@ -202,7 +203,7 @@ class Supervisor:
             gap = _LEAK_GAP_MIN_PA
         if self._reached and pump > _LEAK_PUMP_U16 and v < sp - gap:
             self._leak_ms += dt
-            if self._leak_ms >= _LEAK_MS:
+            if self._leak_ms >= self.leak_ms:
                 self.alarms |= A_LEAK
         else:
             self._leak_ms = 0

@@ -199,10 +199,13 @@ class SimFlash:
         # part of the modelled boot time, so it charges the clock nothing.
         clock = self._clock
         self._clock = None
+        armed = self._cut_at - self.writes if self._cut_at else 0
         try:
             return self._mount(port)
         finally:
             self._clock = clock
+            if armed > 0:  # a pending cut counts the firmware's writes only
+                self._cut_at = self.writes + armed
 
     def _mount(self, port):
         try:

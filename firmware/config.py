@@ -1,0 +1,182 @@
+# Service configuration: the registry of parameters a technician may change
+# (name, unit, range, default, description), edits staged and validated
+# before anything changes, committed atomically to flash (store.Record), read
+# back, and only then applied; every committed change is appended to the
+# audit log. Hard limits (the board's MAX_VACUUM_PA, the compiled-in ceiling,
+# the control rate, the watchdog) are deliberately NOT parameters: nothing
+# here can raise them.
+#
+# On flash the configuration is text, one "name=value" per line, so a file
+# written by an older firmware (fewer names) still loads: missing names take
+# their defaults, unknown or out-of-range values are reported and defaulted.
+import store
+import units
+from cmderror import E_ARG, E_RANGE, E_UNIT, E_UNKNOWN, CmdError
+from sensor import CAL_GAIN_MAX_PPM, CAL_GAIN_MIN_PPM, CAL_MAX_OFFSET_PA
+
+FORMAT_VERSION = 1
+PA = "Pa"
+MS = "ms"
+PLAIN = ""
+
+
+class Param:
+    def __init__(self, name, unit, lo, hi, default, help):
+        self.name = name
+        self.unit = unit
+        self.lo = lo
+        self.hi = hi
+        self.default = default
+        self.help = help
+        self.role = "service"
+
+    def range_text(self):
+        return "%d%s..%d%s" % (self.lo, self.unit, self.hi, self.unit)
+
+
+PARAMS = (
+    Param("kp", PLAIN, 0, 100_000, 6000, "PID proportional gain, duty per kPa"),
+    Param("ki", PLAIN, 0, 100_000, 3000, "PID integral gain, duty per kPa*s"),
+    Param("kd", PLAIN, 0, 100_000, 0, "PID derivative gain, duty*ms per kPa"),
+    Param("leak_delay", MS, 1000, 600_000, 4000, "leak alarm delay: vacuum far below setpoint at full pump for this long"),
+    # true vacuum = measured + cal_offset + measured x (cal_gain - 1e6) / 1e6 (sensor.Calibration)
+    Param("cal_offset", PA, -CAL_MAX_OFFSET_PA, CAL_MAX_OFFSET_PA, 0, "sensor calibration: offset added to the measured vacuum"),
+    Param("cal_gain", PLAIN, CAL_GAIN_MIN_PPM, CAL_GAIN_MAX_PPM, 1_000_000, "sensor calibration: gain in ppm (1000000 = 1.0)"),
+)
+_BY_NAME = {p.name: p for p in PARAMS}
+
+
+def find(name):
+    return _BY_NAME.get(name)
+
+
+def names():
+    return " ".join(p.name for p in PARAMS)
+
+
+def defaults():
+    return {p.name: p.default for p in PARAMS}
+
+
+def param(name):
+    p = _BY_NAME.get(name)
+    if p is None:
+        raise CmdError(E_UNKNOWN, "no configuration parameter '%s' (parameters: %s)" % (name, names()))
+    return p
+
+
+def parse_value(p, token):
+    """A token with the parameter's unit -> validated int, or CmdError."""
+    try:
+        if p.unit == PA:
+            v = units.parse_pressure_pa(token)
+        elif p.unit == MS:
+            v = units.parse_duration_ms(token)
+        else:
+            v = units.parse_int(token)
+    except ValueError as e:
+        raise CmdError(E_UNIT if p.unit else E_ARG, str(e))
+    if v < p.lo or v > p.hi:
+        raise CmdError(E_RANGE, "%s %d%s is out of range %s" % (p.name, v, p.unit, p.range_text()))
+    return v
+
+
+def encode(values):
+    return "".join("%s=%d\n" % (p.name, values[p.name]) for p in PARAMS).encode()
+
+
+def decode(payload):
+    """bytes -> (values, problems); every value valid, defaults filled in."""
+    values = defaults()
+    problems = []
+    try:
+        text = payload.decode()
+    except UnicodeError:
+        return values, ["not text"]
+    for line in text.split("\n"):
+        if not line:
+            continue
+        name, eq, raw = line.partition("=")
+        p = _BY_NAME.get(name)
+        if p is None or not eq:
+            problems.append("unknown entry '%s'" % line[:30])
+            continue
+        try:
+            v = int(raw)
+        except ValueError:
+            problems.append("%s: bad number" % name)
+            continue
+        if v < p.lo or v > p.hi:
+            problems.append("%s=%d out of range %s, default used" % (name, v, p.range_text()))
+            continue
+        values[name] = v
+    return values, problems
+
+
+class Config:
+    def __init__(self, directory):
+        self._rec = store.Record(directory, "config", FORMAT_VERSION)
+        self.audit = store.RingLog(directory, "audit", 2048)
+        self.committed = defaults()
+        self.staged = defaults()
+        self.source = store.DEFAULTS
+        self.problems = []
+
+    def load(self):
+        """At boot: current file, else the backup, else defaults. Returns
+        the source; self.problems says what was wrong."""
+        try:
+            payload, source, problems = self._rec.load()
+        except OSError as e:  # the filesystem itself failed
+            payload, source, problems = None, store.DEFAULTS, ["I/O error %s" % e]
+        values = defaults()
+        if payload is not None:
+            values, bad = decode(payload)
+            problems += bad
+        self.committed = values
+        self.staged = dict(values)
+        self.source = source
+        self.problems = problems
+        return source
+
+    def stage(self, name, token):
+        p = param(name)
+        v = parse_value(p, token)
+        self.staged[name] = v
+        return v
+
+    def diff(self):
+        """[(name, committed, staged)] for every staged change."""
+        return [(p.name, self.committed[p.name], self.staged[p.name]) for p in PARAMS if self.committed[p.name] != self.staged[p.name]]
+
+    def revert(self):
+        self.staged = dict(self.committed)
+
+    def reset(self):
+        self.staged = defaults()
+
+    def commit(self, uptime_ms):
+        """Write the staged values to flash, read them back, then make them
+        the committed ones. Returns (changes, audit_error or None). Raises
+        store.StoreError if the write failed (nothing changed)."""
+        changes = self.diff()
+        if not changes:
+            return [], None
+        payload = encode(self.staged)
+        self._rec.save(payload)
+        back, source, _ = self._rec.load()
+        if back != payload or source != store.CURRENT:
+            raise store.StoreError("configuration read back from flash differs from what was written")
+        self.committed = dict(self.staged)
+        self.source = store.CURRENT
+        self.problems = []
+        audit_error = None
+        for name, old, new in changes:
+            try:
+                self.audit.append(b"t_ms=%d %s %d->%d" % (uptime_ms, name, old, new))
+            except store.StoreError as e:
+                audit_error = e.message
+        return changes, audit_error
+
+    def audit_entries(self):
+        return [r.decode() for r in self.audit.records()]
