@@ -4,7 +4,8 @@
 # format version, payload length, CRC-32) and the payload. save() writes
 # NAME.new, reads it back and compares, moves the current NAME to NAME.bak and
 # renames NAME.new into place: a power cut at any point leaves NAME or NAME.bak
-# holding a complete, verified old or new version. load() tries NAME, then
+# holding a complete, verified old or new version. A corrupt NAME is dropped
+# rather than backed up, so NAME.bak stays the last good version. load() tries NAME, then
 # NAME.bak, then reports that the caller must use its safe defaults.
 #
 # RingLog (therapy, alarm and audit logs): two segment files NAME.0/NAME.1 of
@@ -167,8 +168,11 @@ class Record:
             raise StoreError("read-back of %s differs from what was written" % new)
         try:
             if _exists(path):
-                _remove(bak)
-                os.rename(path, bak)
+                if decode_record(_read_all(path, MAX_RECORD + _REC_HDR_LEN), self.version)[0] is None:
+                    _remove(path)  # corrupt: keep the backup, the last good one
+                else:
+                    _remove(bak)
+                    os.rename(path, bak)
             os.rename(new, path)
         except OSError as e:
             raise _io_error("replacing", path, e)

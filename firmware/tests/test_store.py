@@ -53,6 +53,23 @@ def test_corrupt_current_falls_back_to_backup_then_defaults():
     _with_chip(body)
 
 
+def test_saving_over_a_corrupt_current_keeps_the_good_backup():
+    def body(chip):
+        r = store.Record(D, "cfg", 1)
+        r.save(b"good")
+        r.save(b"bad-to-be")
+        with open(D + "/cfg", "r+b") as f:
+            f.seek(13)
+            f.write(b"#")
+        r.save(b"newest")
+        with open(D + "/cfg", "r+b") as f:
+            f.seek(13)
+            f.write(b"#")
+        assert r.load()[:2] == (b"good", store.BACKUP)
+
+    _with_chip(body)
+
+
 def test_other_format_version_is_not_loaded():
     def body(chip):
         store.Record(D, "cfg", 1).save(b"v1")
