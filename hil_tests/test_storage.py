@@ -159,3 +159,37 @@ def test_power_cut_during_config_commit_boots_safe_with_old_or_new(monkeypatch, 
             link.request("config set kp 4200")
             assert link.request("config commit").startswith("committed kp")
             assert _kp(link) == 4200
+
+
+def test_cli_config_save_on_one_device_load_on_another(monkeypatch, tmp_path, capsys):
+    from vacuumctl.cli import main
+
+    first = tmp_path / "a.img"
+    monkeypatch.setenv("VACUUM_SIM_FLASH", str(first))
+    assert main(["--port", "sim", "config", "set", "cal_offset", "-300Pa"]) == 0
+    # Each vacuumctl call is a fresh power-up of the simulated board: staged
+    # values are gone, so stage and commit through one link instead.
+    with _open(monkeypatch, first) as link:
+        link.request("config set cal_offset -300Pa")
+        link.request("config set leak_delay 3min")
+        link.request("config commit")
+    saved = tmp_path / "cfg.json"
+    assert main(["--port", "sim", "config", "save", str(saved)]) == 0
+    data = json.loads(saved.read_text())
+    assert data["params"]["cal_offset"] == -300 and data["params"]["leak_delay"] == 180000
+    second = tmp_path / "b.img"
+    monkeypatch.setenv("VACUUM_SIM_FLASH", str(second))
+    capsys.readouterr()
+    assert main(["--port", "sim", "config", "load", str(saved), "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "leak_delay 4000->180000" in out and "committed" in out
+    assert main(["--port", "sim", "config", "show"]) == 0
+    assert "180000" in capsys.readouterr().out
+    # An out-of-range value in a file is refused by the device and nothing is committed.
+    data["params"]["kp"] = 10**6
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    assert main(["--port", "sim", "config", "load", str(bad), "--yes"]) == 1
+    assert "out of range 0..100000" in capsys.readouterr().err
+    with _open(monkeypatch, second) as link:
+        assert _kp(link) == 6000 and "audit entries" in link.request("config audit")

@@ -358,6 +358,18 @@ def cmd_log(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_config(args: argparse.Namespace, extra: list[str]) -> int:
+    from .config_cmd import run as run_config
+
+    # A negative value (config set cal_offset -300Pa) looks like an option.
+    for tok in extra:
+        if len(tok) < 2 or tok[0] != "-" or not (tok[1].isdigit() or tok[1] == "."):
+            raise UserError("unexpected argument '%s'" % tok)
+    args.args = args.args + extra
+    with _open(args) as link:
+        return run_config(args, link)
+
+
 def cmd_console(args: argparse.Namespace) -> int:
     from .console import run_console
 
@@ -416,6 +428,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_log)
 
     tune.add_parser(sub)
+
+    s = sub.add_parser("config", help="service parameters: show|get|set|diff|commit|revert|reset|audit|save FILE|load FILE",
+                       description="set stages a change on the device (validated against its range); commit writes "
+                                   "it to flash, reads it back, applies it and records it in the audit log. "
+                                   "save/load move a whole configuration as a JSON file; load shows the changes "
+                                   "and commits only after confirmation (or --yes).")
+    s.add_argument("action", choices=("show", "get", "set", "diff", "commit", "revert", "reset", "audit", "save", "load"))
+    s.add_argument("args", nargs="*", help="NAME [VALUE] for get/set, FILE for save/load, N for audit")
+    s.add_argument("--yes", action="store_true", help="load: commit without asking")
+    s.set_defaults(func=cmd_config, takes_extra=True)
 
     s = sub.add_parser("console", help="interactive console (history, completion, live alarms)")
     s.add_argument("--speed", type=_speed, help="simulated board only: speed (default 1 = real time)")
