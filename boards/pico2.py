@@ -44,3 +44,6 @@ def make_clock():
     from hwclock import HardwareClock
 
     return HardwareClock()
+
+# Configuration and logs on the board's littlefs filesystem (mounted at /).
+DATA_DIR = "/data"

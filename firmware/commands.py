@@ -1,10 +1,8 @@
 # The command set of the serial protocol (docs/protocol.md). Each handler
 # validates everything before it changes anything: a bad line changes nothing.
 import autotune
-import config
 import programs
 import session as ses
-import store
 import units
 import version
 from cmderror import (
@@ -12,7 +10,6 @@ from cmderror import (
     E_RANGE,
     E_READONLY,
     E_STATE,
-    E_STORAGE,
     E_UNIT,
     E_UNKNOWN,
     CmdError,
@@ -396,110 +393,10 @@ def cmd_set(dev, args):
     return "%s=%d unit=%s" % (args[0], v, p[2])
 
 
-def _changes(changes):
-    return ", ".join("%s %d->%d" % c for c in changes)
-
-
-def _config_show(dev, args):
-    _no_args(args)
-    cfg = dev.config
-    return "%s source=%s staged_changes=%d" % (" ".join("%s=%d%s" % (p.name, cfg.committed[p.name], p.unit) for p in config.PARAMS), cfg.source, len(cfg.diff()))
-
-
-def _config_get(dev, args):
-    if len(args) != 1:
-        raise CmdError(E_ARG, "usage: config get NAME (parameters: %s)" % config.names())
-    p = config.param(args[0])
-    cfg = dev.config
-    return "name=%s value=%d staged=%d unit=%s lo=%d hi=%d default=%d role=%s | %s" % (p.name, cfg.committed[p.name], cfg.staged[p.name], p.unit or "-", p.lo, p.hi, p.default, p.role, p.help)
-
-
-def _config_set(dev, args):
-    if len(args) != 2:
-        raise CmdError(E_ARG, "usage: config set NAME VALUE (parameters: %s)" % config.names())
-    p = config.param(args[0])
-    v = dev.config.stage(p.name, args[1])
-    return "staged %s=%d%s (committed %d%s; 'config commit' saves it)" % (p.name, v, p.unit, dev.config.committed[p.name], p.unit)
-
-
-def _config_diff(dev, args):
-    _no_args(args)
-    d = dev.config.diff()
-    return _changes(d) if d else "no staged changes"
-
-
-def _config_commit(dev, args):
-    _no_args(args)
-    if dev.session.state == ses.RUN:
-        raise CmdError(E_STATE, "a session is running; 'stop' it first (writing flash stalls the control loop)")
-    try:
-        changes, audit_error = dev.config.commit(dev.uptime_ms)
-    except store.StoreError as e:
-        raise CmdError(E_STORAGE, "%s; nothing changed" % e.message)
-    if not changes:
-        return "nothing to commit"
-    dev.apply_config(dev.config.committed)
-    if dev.storage != "error":
-        dev.storage = "ok"
-    if audit_error:
-        dev.storage = "error"
-        return "committed %s (audit log not written: %s)" % (_changes(changes), audit_error)
-    return "committed %s" % _changes(changes)
-
-
-def _config_revert(dev, args):
-    _no_args(args)
-    dev.config.revert()
-    return "staged values reverted to the committed ones"
-
-
-def _config_reset(dev, args):
-    _no_args(args)
-    dev.config.reset()
-    d = dev.config.diff()
-    return "defaults staged: %s ('config commit' saves them)" % (_changes(d) if d else "no changes")
-
-
-def _last(args, records, what):
-    n = 10
-    if len(args) > 1:
-        raise CmdError(E_ARG, "usage: ... [N]")
-    if args:
-        try:
-            n = units.parse_int(args[0])
-        except ValueError as e:
-            raise CmdError(E_ARG, str(e))
-        _check_range("N", n, 1, 100, "")
-    recs = records[-n:]
-    return "%d %s: %s" % (len(recs), what, "; ".join(recs)) if recs else "0 %s" % what
-
-
-def _config_audit(dev, args):
-    return _last(args, dev.config.audit_entries(), "audit entries")
-
-
-_CONFIG = {
-    "show": _config_show,
-    "get": _config_get,
-    "set": _config_set,
-    "diff": _config_diff,
-    "commit": _config_commit,
-    "revert": _config_revert,
-    "reset": _config_reset,
-    "audit": _config_audit,
-}
-
-
-def cmd_config(dev, args):
-    if not args or args[0] not in _CONFIG:
-        raise CmdError(E_ARG, "usage: config show|get NAME|set NAME VALUE|diff|commit|revert|reset|audit [N]")
-    return _CONFIG[args[0]](dev, args[1:])
-
-
-def cmd_flashlog(dev, args):
-    if not args or args[0] not in ("alarm", "therapy"):
-        raise CmdError(E_ARG, "usage: flashlog alarm|therapy [N] (the last N records, default 10)")
-    return _last(args[1:], dev.log_records(args[0]), args[0] + " records")
+def _lazy(name):
+    # Service commands are imported at first use: their code stays out of
+    # the heap of a device that never needs them.
+    return __import__(name)
 
 
 def cmd_selftest(dev, args):
@@ -532,7 +429,7 @@ COMMANDS = {
     "get": (cmd_get, "get <param>", "read a parameter"),
     "set": (cmd_set, "set <param> <value>", "change a parameter"),
     "tune": (cmd_tune, "tune auto target=P [amp=PCT] [timeout=DUR] | status | result | commit RULE | discard | abort", "relay autotune around P inside the hard limits; the result is staged until committed (rules: fast, no_overshoot, schedule)"),
-    "config": (cmd_config, "config show|get NAME|set NAME VALUE|diff|commit|revert|reset|audit [N]", "service parameters on flash: set stages a change, commit saves it (read back, then applied, audited)"),
-    "flashlog": (cmd_flashlog, "flashlog alarm|therapy [N]", "the last N records of the alarm or therapy log kept on flash"),
+    "config": (lambda dev, args: _lazy("config_commands").cmd_config(dev, args), "config show|get NAME|set NAME VALUE|diff|commit|revert|reset|audit [N]", "service parameters on flash: set stages a change, commit saves it (read back, then applied, audited)"),
+    "flashlog": (lambda dev, args: _lazy("config_commands").cmd_flashlog(dev, args), "flashlog alarm|therapy [N]", "the last N records of the alarm or therapy log kept on flash"),
     "selftest": (cmd_selftest, "selftest exception", "prove the exception path ends in the safe state"),
 }

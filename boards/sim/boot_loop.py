@@ -1,5 +1,6 @@
 # Boot sequence of the simulated board: run main.py from the firmware's
 # "flash", reboot it on every reset, and fall back to the REPL when it stops.
+import gc
 import sys
 
 import machine
@@ -7,10 +8,13 @@ from world import SimStop
 
 
 def _purge(keep):
-    # A reset clears RAM: every module the firmware imported is forgotten.
+    # A reset clears RAM: every module the firmware imported is forgotten,
+    # and its memory is given back before the next boot allocates (a real
+    # board starts with an empty heap).
     for name in list(sys.modules):
         if name not in keep:
             del sys.modules[name]
+    gc.collect()
 
 
 def run(world):
@@ -29,7 +33,9 @@ def run(world):
                 sys.print_exception(e)
             action = repl.run(world)
         except machine.SimReset as r:
-            world.mcu_reset(r.cause)
+            cause = r.cause
+            r = None
+            world.mcu_reset(cause)
             continue
         except SimStop:
             raise

@@ -194,7 +194,7 @@ def test_event_values_are_normalised():
         assert sorted(e.keys()) == ["fault", "t_ms", "value"]
     for f in FAULTS:
         ev = {"t_ms": 5, "fault": f}
-        if f in ("sensor_offset", "leak"):
+        if f in ("sensor_offset", "leak", "flash_cut_at_write"):
             ev["value"] = 1
         assert validate_scenario({"events": [ev]})["events"][0]["fault"] == f
 
