@@ -85,7 +85,10 @@ class Device:
     # ---- configuration and logs (not in the tick: flash writes stall) ------
     def apply_config(self, v):
         """The one place committed configuration reaches the running device."""
-        self.ctl.pid.retune(v["kp"], v["ki"], v["kd"])
+        if v["kp"] or v["ki"] or v["kd"]:
+            self.ctl.set_manual(v["kp"], v["ki"], v["kd"])
+        else:
+            self.ctl.scheduled = True  # all 0: the controller's own gain schedule
         self.sup.leak_ms = v["leak_delay"]
         self.cal.set(v["cal_offset"], v["cal_gain"])
 

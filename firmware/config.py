@@ -35,9 +35,11 @@ class Param:
 
 
 PARAMS = (
-    Param("kp", PLAIN, 0, 100_000, 6000, "PID proportional gain, duty per kPa"),
-    Param("ki", PLAIN, 0, 100_000, 3000, "PID integral gain, duty per kPa*s"),
-    Param("kd", PLAIN, 0, 100_000, 0, "PID derivative gain, duty*ms per kPa"),
+    # Gains: all three 0 = automatic (the controller schedules its gains);
+    # anything else = these fixed gains (Controller.set_manual). Ranges as `set kp|ki|kd`.
+    Param("kp", PLAIN, 0, 4_000_000, 0, "PID proportional gain, duty per kPa (kp=ki=kd=0: automatic)"),
+    Param("ki", PLAIN, 0, 100_000_000, 0, "PID integral gain, duty per kPa*s (kp=ki=kd=0: automatic)"),
+    Param("kd", PLAIN, 0, 100_000_000, 0, "PID derivative gain, duty*ms per kPa (kp=ki=kd=0: automatic)"),
     Param("leak_delay", MS, 1000, 600_000, 4000, "leak alarm delay: vacuum far below setpoint at full pump for this long"),
     # true vacuum = measured + cal_offset + measured x (cal_gain - 1e6) / 1e6 (sensor.Calibration)
     Param("cal_offset", PA, -CAL_MAX_OFFSET_PA, CAL_MAX_OFFSET_PA, 0, "sensor calibration: offset added to the measured vacuum"),

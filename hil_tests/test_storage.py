@@ -50,10 +50,10 @@ def test_config_survives_a_restart_and_is_audited(monkeypatch, tmp_path):
     with _open(monkeypatch, image) as link:
         assert _status(link)["storage"] == "ok"  # fresh device: defaults, no flag
         assert "source=defaults" in link.request("config show")
-        assert _commit_kp(link, 5000) == "committed kp 6000->5000"
+        assert _commit_kp(link, 5000) == "committed kp 0->5000"
         with pytest.raises(DeviceError) as e:
-            link.request("config set kp 100001")
-        assert e.value.code == "E_RANGE" and "0..100000" in str(e.value)
+            link.request("config set kp 4000001")
+        assert e.value.code == "E_RANGE" and "0..4000000" in str(e.value)
     assert image.stat().st_size > 0
     with _open(monkeypatch, image) as link:  # power off and on: a new process on the same image
         assert _kp(link) == 5000
@@ -61,7 +61,7 @@ def test_config_survives_a_restart_and_is_audited(monkeypatch, tmp_path):
         # The gain really reaches the controller.
         assert link.request("get kp") == "kp=5000 unit=duty/kPa"
         audit = link.request("config audit")
-        assert audit.startswith("1 audit entries:") and "kp 6000->5000" in audit
+        assert audit.startswith("1 audit entries:") and "kp 0->5000" in audit
 
 
 def test_config_commit_is_refused_while_a_session_runs(monkeypatch, tmp_path):
@@ -72,7 +72,7 @@ def test_config_commit_is_refused_while_a_session_runs(monkeypatch, tmp_path):
             link.request("config commit")
         assert e.value.code == "E_STATE"
         link.request("stop")
-        assert link.request("config commit") == "committed kp 6000->5000"
+        assert link.request("config commit") == "committed kp 0->5000"
 
 
 def _corrupt(image: Path, name: str) -> None:
@@ -106,7 +106,7 @@ def test_corrupt_config_falls_back_to_the_previous_one_with_a_flag(monkeypatch, 
     _corrupt(image, "config.bak")
     with _open(monkeypatch, image) as link:
         assert _status(link)["storage"] == "defaults"
-        assert _kp(link) == 6000
+        assert _kp(link) == 0
 
 
 def test_alarm_log_survives_a_restart(monkeypatch, tmp_path):
@@ -186,10 +186,10 @@ def test_cli_config_save_on_one_device_load_on_another(monkeypatch, tmp_path, ca
     assert main(["--port", "sim", "config", "show"]) == 0
     assert "180000" in capsys.readouterr().out
     # An out-of-range value in a file is refused by the device and nothing is committed.
-    data["params"]["kp"] = 10**6
+    data["params"]["kp"] = 10**8
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(data))
     assert main(["--port", "sim", "config", "load", str(bad), "--yes"]) == 1
-    assert "out of range 0..100000" in capsys.readouterr().err
+    assert "out of range 0..4000000" in capsys.readouterr().err
     with _open(monkeypatch, second) as link:
-        assert _kp(link) == 6000 and "audit entries" in link.request("config audit")
+        assert _kp(link) == 0 and "audit entries" in link.request("config audit")

@@ -53,8 +53,8 @@ def test_bad_values_are_refused_with_the_range_and_change_nothing():
     def body(chip):
         c = config.Config(D)
         c.load()
-        msg = _err(lambda: c.stage("kp", "100001"), "E_RANGE")
-        assert "0..100000" in msg
+        msg = _err(lambda: c.stage("kp", "4000001"), "E_RANGE")
+        assert "0..4000000" in msg
         assert "-5000Pa..5000Pa" in _err(lambda: c.stage("cal_offset", "6kPa"), "E_RANGE")
         _err(lambda: c.stage("cal_offset", "12"), "E_UNIT")
         _err(lambda: c.stage("leak_delay", "5"), "E_UNIT")
@@ -71,17 +71,17 @@ def test_commit_persists_reads_back_and_audits():
         assert c.load() == store.DEFAULTS and c.problems == []
         c.stage("kp", "5000")
         c.stage("leak_delay", "3min")
-        assert c.diff() == [("kp", 6000, 5000), ("leak_delay", 4000, 180000)]
-        assert c.committed["kp"] == 6000  # staged is not committed
+        assert c.diff() == [("kp", 0, 5000), ("leak_delay", 4000, 180000)]
+        assert c.committed["kp"] == 0  # staged is not committed
         changes, audit_error = c.commit(1234)
-        assert changes == [("kp", 6000, 5000), ("leak_delay", 4000, 180000)] and audit_error is None
+        assert changes == [("kp", 0, 5000), ("leak_delay", 4000, 180000)] and audit_error is None
         assert c.diff() == [] and c.commit(1300) == ([], None)
         chip.mount()  # reboot
         c2 = config.Config(D)
         assert c2.load() == store.CURRENT and c2.committed["kp"] == 5000 and c2.committed["leak_delay"] == 180000
-        assert c2.audit_entries() == ["t_ms=1234 kp 6000->5000", "t_ms=1234 leak_delay 4000->180000"]
+        assert c2.audit_entries() == ["t_ms=1234 kp 0->5000", "t_ms=1234 leak_delay 4000->180000"]
         c2.reset()
-        assert ("kp", 5000, 6000) in c2.diff()
+        assert ("kp", 5000, 0) in c2.diff()
         c2.revert()
         assert c2.diff() == []
 
@@ -111,10 +111,10 @@ def test_corrupt_config_falls_back_to_previous_then_defaults():
 
 def test_out_of_range_value_on_flash_takes_its_default():
     def body(chip):
-        store.Record(D, "config", config.FORMAT_VERSION).save(b"kp=999999\nki=10\nbogus=1\n")
+        store.Record(D, "config", config.FORMAT_VERSION).save(b"kp=9999999\nki=10\nbogus=1\n")
         c = config.Config(D)
         assert c.load() == store.CURRENT
-        assert c.committed["kp"] == 6000 and c.committed["ki"] == 10
+        assert c.committed["kp"] == 0 and c.committed["ki"] == 10
         assert len(c.problems) == 2
 
     _with_chip(body)

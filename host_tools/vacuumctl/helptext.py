@@ -19,6 +19,15 @@ exit status: 0 ok, 1 an error explained in one sentence, 2 wrong usage or no por
 faulted during 'run', 130 interrupted by Ctrl-C"""
 
 EXAMPLES: dict[str, str] = {
+    "config": """examples:
+  vacuumctl --port /dev/ttyACM0 config show            # every parameter: value, staged, unit, range, description
+  vacuumctl --port /dev/ttyACM0 config set leak_delay 3min
+  vacuumctl --port /dev/ttyACM0 config set cal_offset -300Pa
+  vacuumctl --port /dev/ttyACM0 config save bench1.json
+  vacuumctl --port /dev/ttyACM1 config load bench1.json  # shows the changes, asks before committing
+Each vacuumctl call opens the port anew; on a simulated board (--port sim) that is a fresh power-up,
+so stage and commit in one 'console' session there, or use 'config load FILE --yes'.
+exit status: 0 ok; 1 refused (the reason is printed) or load not confirmed""",
     "version": """examples:
   vacuumctl version                      # this tool, and the one board found (if exactly one)
   vacuumctl --port /dev/ttyACM0 version  # firmware, protocol, board, MCU, unique id
