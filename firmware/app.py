@@ -87,8 +87,10 @@ class Device:
         """The one place committed configuration reaches the running device."""
         if v["kp"] or v["ki"] or v["kd"]:
             self.ctl.set_manual(v["kp"], v["ki"], v["kd"])
-        else:
-            self.ctl.scheduled = True  # all 0: the controller's own gain schedule
+        else:  # all 0: the controller's own gain schedule
+            self.ctl.set_tuning(v["tau"], v["ti_factor"], v["lead"])
+            if v["plant_gain"]:
+                self.ctl.set_plant_gain(v["plant_gain"])
         self.sup.leak_ms = v["leak_delay"]
         self.cal.set(v["cal_offset"], v["cal_gain"])
 

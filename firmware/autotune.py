@@ -54,13 +54,12 @@ class Result:
             s += " warning=" + self.warning.replace(" ", "_")
         return s
 
-    def apply(self, ctl, rule):
+    def config_values(self, rule):
+        """The configuration entries this rule stands for (config.py)."""
         if rule == "schedule":
-            ctl.set_tuning(self.tau_ms, ctl.ti_factor, ctl.lead_ticks)
-            ctl.set_plant_gain(self.g_pa_s)
-        else:
-            kp, ki, kd = self.gains[rule]
-            ctl.set_manual(kp, ki, kd)
+            return {"kp": 0, "ki": 0, "kd": 0, "tau": self.tau_ms, "plant_gain": self.g_pa_s}
+        kp, ki, kd = self.gains[rule]
+        return {"kp": kp, "ki": ki, "kd": kd}
 
 
 def _zn(ku, tu_ms, kp_f, ti_f, td_f):

@@ -228,10 +228,23 @@ def cmd_tune(dev, args):
             raise CmdError(E_STATE, "no staged result to commit (last run: %s)" % t.last)
         if args[1] not in autotune.RULES:
             raise CmdError(E_ARG, "rule must be one of: %s" % " ".join(autotune.RULES))
-        t.staged.apply(dev.ctl, args[1])
+        # Through the configuration: validated against each parameter's range,
+        # written to flash, read back, audited, then applied.
+        import config
+        import config_commands
+
+        cfg = dev.config
+        for name, v in t.staged.config_values(args[1]).items():
+            p = config.param(name)
+            if v < p.lo or v > p.hi:
+                raise CmdError(E_RANGE, "%s %d is out of the configuration's range %s; nothing committed" % (name, v, p.range_text()))
+        cfg.revert()  # commit exactly the rule, not other staged edits
+        for name, v in t.staged.config_values(args[1]).items():
+            cfg.staged[name] = v
+        text = config_commands.cmd_config(dev, ["commit"])
         t.staged = None
         c = dev.ctl
-        return "committed %s kp=%d ki=%d kd=%d scheduled=%d tau=%d plant_gain=%d" % (args[1], c.pid.kp, c.pid.ki, c.pid.kd, 1 if c.scheduled else 0, c.tau_ms, c.g_pump)
+        return "%s rule=%s kp=%d ki=%d kd=%d scheduled=%d tau=%d plant_gain=%d" % (text, args[1], c.pid.kp, c.pid.ki, c.pid.kd, 1 if c.scheduled else 0, c.tau_ms, c.g_pump)
     if sub == "discard" and len(args) == 1:
         t.staged = None
         return "discarded"

@@ -40,6 +40,13 @@ PARAMS = (
     Param("kp", PLAIN, 0, 4_000_000, 0, "PID proportional gain, duty per kPa (kp=ki=kd=0: automatic)"),
     Param("ki", PLAIN, 0, 100_000_000, 0, "PID integral gain, duty per kPa*s (kp=ki=kd=0: automatic)"),
     Param("kd", PLAIN, 0, 100_000_000, 0, "PID derivative gain, duty*ms per kPa (kp=ki=kd=0: automatic)"),
+    # Gain schedule (kp=ki=kd=0): closed-loop time constant, integral time as
+    # a multiple of it, approach look-ahead, and a plant gain to use until the
+    # first approach measures one (0 = the controller's default). docs/control.md.
+    Param("tau", MS, 10, 2000, 25, "gain schedule: closed-loop time constant of the hold"),
+    Param("ti_factor", PLAIN, 2, 50, 8, "gain schedule: integral time as a multiple of tau"),
+    Param("lead", PLAIN, 0, 20, 3, "approach look-ahead, control ticks (sensor and actuator lag)"),
+    Param("plant_gain", PLAIN, 0, 5_000_000, 0, "gain schedule: Pa/s at full pump until an approach measures it (0 = default)"),
     Param("leak_delay", MS, 1000, 600_000, 4000, "leak alarm delay: vacuum far below setpoint at full pump for this long"),
     # true vacuum = measured + cal_offset + measured x (cal_gain - 1e6) / 1e6 (sensor.Calibration)
     Param("cal_offset", PA, -CAL_MAX_OFFSET_PA, CAL_MAX_OFFSET_PA, 0, "sensor calibration: offset added to the measured vacuum"),

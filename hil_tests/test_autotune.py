@@ -65,6 +65,10 @@ def test_schedule_rule_sets_tau_and_plant_gain(open_device):
     tau, g = r["schedule"].split(",")
     assert out["scheduled"] == "1"
     assert out["tau"] == tau.split(":")[1] and out["plant_gain"] == g.split(":")[1]
+    # committed to the stored configuration, with an audit entry
+    got = _fields(dev.request("config get plant_gain"))
+    assert got["value"] == g.split(":")[1]
+    assert "plant_gain" in dev.request("config audit")
 
 
 def test_relay_aborts_on_timeout_and_stages_nothing(open_device):
