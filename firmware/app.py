@@ -11,6 +11,7 @@ import machine
 import micropython
 from micropython import const
 
+import alarms
 import autotune
 import safety
 import sensor as sensor_mod
@@ -61,25 +62,29 @@ class Device:
         self.tel_period_ticks = 0  # 0 = off
         self._tel_count = 0
         self._tel = TextBuf(_TEL_BUF)
-        self._alarms_reported = 0
+        self.alarm_state = alarms.AlarmState(alarms.AlarmLog())
+        self.stall_ms = 0  # selftest: block the loop once, like a long GC pause
         try:
             self.sensor.begin()
         except OSError:
             pass  # reported as a sensor alarm by the supervisor on the first ticks
 
     # ---- commands --------------------------------------------------------
-    def start_session(self, prog, values):
+    def start_session(self, prog, values, heartbeat_ms=0):
         if self.wdt is None:
             # Armed with the first session: from then on a hung loop resets
             # the board into the safe state. (Idle outputs are already safe,
             # and an unarmed watchdog leaves the REPL usable for deployment.)
             self.wdt = machine.WDT(timeout=board.WDT_TIMEOUT_MS)
         self.session.start(prog, values, self.vacuum_pa, self.uptime_ms)
+        self.sup.set_program(prog, heartbeat_ms)
 
     def clear_alarms(self):
+        bits = self.sup.alarms
         self.sup.clear()
         self.session.clear_fault()
-        self._alarms_reported = 0
+        for e in self.alarm_state.cleared(bits, self.uptime_ms):
+            self.console.event(e)
 
     def set_tel_rate(self, mhz):
         self.tel_hz = mhz
@@ -104,11 +109,12 @@ class Device:
         ctl = self.ctl
         # Regulating = the controller holds a setpoint (not release, fault or a
         # vented off phase); the supervisor's regulation checks follow it.
+        self.sup.session_tick(s.state == ses.RUN)
         alarms = self.sup.check(st, self.vacuum_pa, ctl.setpoint_pa, ctl.mode == MODE_REGULATE, self.out.pump_u16, self.out.vent_u16)
         if self.inject_exception:
             self.inject_exception = False
             raise RuntimeError("selftest")
-        if alarms:
+        if alarms & safety.STOP_MASK:
             # Cut the pump and open the vent in this very tick.
             if s.state != ses.FAULT:
                 s.fault()
@@ -126,10 +132,13 @@ class Device:
     def background(self):
         self.console.service()
         a = self.sup.alarms
-        if a != self._alarms_reported:
-            self._alarms_reported = a
-            if a:
-                self.console.event("alarm %s vacuum_pa=%d" % (self.alarm_text(), self.vacuum_pa))
+        if a != self.alarm_state.active:
+            for e in self.alarm_state.update(a, self.uptime_ms, self.vacuum_pa):
+                self.console.event(e)
+        if self.stall_ms:
+            c = self.clock
+            c.sleep_until_us(c.ticks_add(c.ticks_us(), self.stall_ms * 1000))
+            self.stall_ms = 0
         self.session.report(self.console.event, self.uptime_ms, self.vacuum_pa, self.alarm_text)
         self.tuner.service(self)
         if self.tel_period_ticks:
@@ -185,7 +194,11 @@ class Device:
         clock = self.clock
         period = self.period_us
         self.out.safe()
-        self.console.event("boot vacuumfw %s protocol=%d board=%s reset=%s" % (version.FIRMWARE, version.PROTOCOL, board.NAME, _reset_name()))
+        cause = _reset_name()
+        self.console.event("boot vacuumfw %s protocol=%d board=%s reset=%s" % (version.FIRMWARE, version.PROTOCOL, board.NAME, cause))
+        if cause in ("wdt_reset", "brownout_reset"):
+            # Not a normal power-up: whatever ran (a session?) was cut short.
+            self.sup.alarms |= safety.A_RESET
         deadline = clock.ticks_add(clock.ticks_us(), period)
         lock = micropython.heap_lock
         unlock = micropython.heap_unlock
@@ -217,6 +230,7 @@ class Device:
                 # Missed at least one deadline: count it and re-anchor instead
                 # of running a burst of catch-up ticks.
                 self.overruns += 1
+                self.sup.overrun()
                 deadline = clock.ticks_add(clock.ticks_us(), period)
 
     def _control_exception(self, e):

@@ -72,16 +72,18 @@ def test_leak_alarm(open_device):
 def test_sensor_stuck_alarm(open_device):
     dev = open_device("fault_sensor_stuck")
     _start(dev)
-    tel = _alarm(dev, "sensor")
+    tel = _alarm(dev, "stuck")
     print("sensor_stuck detect ms", _check(dev, tel, "sensor_stuck", 500))
 
 
 def test_pump_stuck_on_alarm(open_device):
     dev = open_device("fault_pump_stuck_on")
     _start(dev)
-    tel = _alarm(dev, "vent")
-    # the physics keeps pumping: only the command can be safe
-    print("pump_stuck_on detect ms", _check(dev, tel, "pump_stuck_on", 2_000 + 500, physics_safe=False))
+    tel = _alarm(dev, "pump_on")
+    # The controller vents against the pump until the vacuum is within 500 Pa
+    # of the setpoint (~3 s on this cup), then 2 s of venting there.
+    # The physics keeps pumping: only the command can be safe.
+    print("pump_stuck_on detect ms", _check(dev, tel, "pump_stuck_on", 3_000 + 2_000, physics_safe=False))
 
 
 def test_vent_stuck_closed_alarm_at_release(open_device):
@@ -92,7 +94,7 @@ def test_vent_stuck_closed_alarm_at_release(open_device):
     dev.request("stop")
     stop_t = dev.telemetry_until(lambda f: f["state"] != "run", 2_000)[-1]["t_ms"]
     tel = _alarm(dev, "vent")
-    detect = _check(dev, tel, "vent_stuck_closed", 1_500, physics_safe=False, t_ref=int(stop_t))
+    detect = _check(dev, tel, "vent_stuck_closed", 2_000, physics_safe=False, t_ref=int(stop_t))
     print("vent_stuck_closed detect ms after stop", detect)
 
 
