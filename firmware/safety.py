@@ -99,7 +99,7 @@ _VENT_RESIDUAL_PA = const(2000)
 # Offset: at rest for _REST_SETTLE_MS, two consecutive means of _REST_SAMPLES
 # fresh samples within _REST_STABLE_PA of each other (so not decaying) and
 # further than _OFFSET_MAX_PA from zero.
-_REST_SETTLE_MS = const(1000)
+_REST_SETTLE_MS = const(2000)  # after the decay rule had its say
 _REST_SAMPLES = const(100)
 _REST_STABLE_PA = const(20)
 _OFFSET_MAX_PA = const(1500)
@@ -366,7 +366,8 @@ class Supervisor:
         self._rest_prev = m
         self._rest_sum = 0
         self._rest_n = 0
-        if p != _NEVER and -_REST_STABLE_PA <= m - p <= _REST_STABLE_PA and (m > _OFFSET_MAX_PA or m < -_OFFSET_MAX_PA):
+        # (not when the vent rule fired: a sealed chamber behind a stuck vent is stable too)
+        if p != _NEVER and -_REST_STABLE_PA <= m - p <= _REST_STABLE_PA and (m > _OFFSET_MAX_PA or m < -_OFFSET_MAX_PA) and not self.alarms & A_VENT:
             self.alarms |= A_OFFSET
 
     def _pump_rule(self):
