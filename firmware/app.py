@@ -13,6 +13,7 @@ from micropython import const
 
 import alarms
 import autotune
+from annunciator import Annunciator
 import safety
 import sensor as sensor_mod
 import session as ses
@@ -63,6 +64,7 @@ class Device:
         self._tel_count = 0
         self._tel = TextBuf(_TEL_BUF)
         self.alarm_state = alarms.AlarmState(alarms.AlarmLog())
+        self.annunciator = Annunciator(board, machine)
         self.stall_ms = 0  # selftest: block the loop once, like a long GC pause
         try:
             self.sensor.begin()
@@ -135,6 +137,8 @@ class Device:
         if a != self.alarm_state.active:
             for e in self.alarm_state.update(a, self.uptime_ms, self.vacuum_pa):
                 self.console.event(e)
+        st = self.alarm_state
+        self.annunciator.update(self.uptime_ms, st.audible_priority(self.uptime_ms), st.visual_priority())
         if self.stall_ms:
             c = self.clock
             c.sleep_until_us(c.ticks_add(c.ticks_us(), self.stall_ms * 1000))

@@ -15,7 +15,7 @@ _STEP_US = 1000  # physics step; the plant sub-steps internally if it must
 _BOOT_US = 250_000  # reset to main.py running, as on an RP2040 with MicroPython
 TRUTH_COLUMNS = (
     "t_ms,true_vacuum_pa,line_vacuum_pa,pump_duty,valve_duty,"
-    "pump_flow_ml_min,vent_flow_ml_min,leak_flow_ml_min,faults,event"
+    "pump_flow_ml_min,vent_flow_ml_min,leak_flow_ml_min,buzzer,alarm_led,faults,event"
 )
 
 
@@ -68,6 +68,8 @@ class World:
         self._pump_pin = b.PUMP_PIN
         self._vent_pin = b.VENT_PIN
         self._vent_no = b.VENT_NORMALLY_OPEN
+        self._buzzer_pin = getattr(b, "BUZZER_PIN", None)
+        self._led_pin = getattr(b, "ALARM_LED_PIN", None)
         self._pwms = {}
         self._pins = {}
         self._events = [_Event(e) for e in scenario["events"]]
@@ -152,6 +154,14 @@ class World:
         p = self._pwms.get(self._vent_pin)
         coil = 0 if p is None else p.level()
         return 65535 - coil if self._vent_no else coil
+
+    def buzzer_level(self):
+        p = self._pwms.get(self._buzzer_pin)
+        return 0 if p is None else p.level()
+
+    def alarm_led(self):
+        p = self._pins.get(self._led_pin)
+        return 0 if p is None else p.value()
 
     # ---- time ------------------------------------------------------------
     def advance_to(self, t_us):
@@ -251,7 +261,7 @@ class World:
         if p.vent_stuck_closed:
             vent = 0
         self._truth.write(
-            "%d,%d,%d,%d,%d,%d,%d,%d,%s,%s\n"
+            "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%s,%s\n"
             % (
                 self.phys_us // 1000,
                 int(p.vacuum_pa),
@@ -261,6 +271,8 @@ class World:
                 int(p.pump_flow_l_min * 1000),
                 int(p.vent_flow_l_min * 1000),
                 int(p.leak_flow_l_min * 1000),
+                1 if self.buzzer_level() else 0,
+                self.alarm_led(),
                 faults,
                 self._pending_event_note,
             )
