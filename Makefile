@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(PY) -m pytest
 
-.PHONY: all venv sim test test-host test-hil bench bench-programs mpy wiring clean help
+.PHONY: all venv sim test test-host test-hil bench bench-programs safety-report mpy wiring clean help
 
 all: test
 
@@ -16,6 +16,7 @@ help:
 	@echo "make bench-programs  every preset's tracking error and time at target; pulse depth vs frequency per plant"
 	@echo "make typecheck  check the host tool's type hints with mypy"
 	@echo "make mpy    cross-compile the firmware with mpy-cross for every board into build/<board>/ and print sizes"
+	@echo "make safety-report  fault matrix: every simulated fault x every program, detection, safe state, peak true vacuum"
 	@echo "make venv   create .venv from requirements.lock (done automatically by the targets above)"
 
 $(STAMP): requirements.lock host_tools/pyproject.toml
@@ -58,6 +59,9 @@ mpy: $(STAMP)
 # Regenerate the wiring diagrams in docs/wiring/ (committed PNGs).
 wiring: $(STAMP)
 	$(PY) tools/wiring_diagrams.py
+
+safety-report: $(STAMP)
+	$(PY) tools/bench/fault_matrix.py
 
 clean:
 	rm -rf $(VENV) out build .pytest_cache
