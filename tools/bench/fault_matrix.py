@@ -36,12 +36,12 @@ PROGRAMS = {
 FAULTS = {
     "sensor_disconnect": (None, {"sensor"}, {"continuous": 100, "intermittent": 100}, "4 failed samples"),
     "sensor_stuck": (None, {"stuck"}, {"continuous": 600, "intermittent": 600}, "100 frozen samples while regulating"),
-    "sensor_offset": (5000.0, {"offset"}, {"continuous": 21_000, "intermittent": 8_000}, "at the next rest (release at ~21.5 s / off phase at 9 s) + 3 s"),
+    "sensor_offset": (5000.0, {"offset"}, {"continuous": 23_000, "intermittent": 9_000}, "at the next rest (release at ~21.5 s / off phase at 9 s) + 3 s"),
     "leak": (1.5, {"leak"}, {"continuous": 6_000, "intermittent": 16_000}, "4 s below target at full pump (this on phase or the next)"),
     "blockage": (None, {"blockage", "rise"}, {"continuous": 7_000, "intermittent": 10_000}, "4 s of no flow at the setpoint; or the tubing's rise at the next pull-down"),
     "pump_fail": (None, {"pump"}, {"continuous": 8_000, "intermittent": 14_000}, "3 windows of 1 s falling / flat at ambient at > 50 % pump"),
     "pump_stuck_on": (None, {"pump_on", "vent"}, {"continuous": 7_000, "intermittent": 15_000}, "2 s of venting at the setpoint with the pump off"),
-    "vent_stuck_closed": (None, {"vent"}, {"continuous": 19_000, "intermittent": 7_000}, "not halved 2 s after the vent opened (release at ~21.5 s / off phase at 9 s)"),
+    "vent_stuck_closed": (None, {"vent"}, {"continuous": 21_000, "intermittent": 8_000}, "not halved 2 s after the vent opened (release at ~21.5 s / off phase at 9 s)"),
     "firmware_hang": (None, {"reset"}, {"continuous": 1_100, "intermittent": 1_100}, "watchdog reset (1 s), reported at boot"),
     "power_cut": (2000, set(), {"continuous": 2_500, "intermittent": 2_500}, "boots safe; pwron_reset is not told apart from a normal power-up (needs the persistent store)"),
 }
