@@ -1,6 +1,5 @@
 # The command set of the serial protocol (docs/protocol.md). Each handler
 # validates everything before it changes anything: a bad line changes nothing.
-import alarms
 import autotune
 import programs
 import safety
@@ -134,7 +133,7 @@ def cmd_start(dev, args):
     if dev.session.state != ses.IDLE:
         raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ses.STATE_NAMES[dev.session.state])
     ceiling = prog.ceiling_pa if prog.ceiling_pa < dev.sup.ceiling_pa else dev.sup.ceiling_pa
-    rest, heartbeat_ms = _heartbeat_arg(args[1:])
+    rest, heartbeat_ms = alarm_commands.heartbeat_arg(args[1:])
     values = parse_program_args(prog, rest, ceiling)
     bad = programs.relation_error(prog, values)
     if bad:
@@ -148,24 +147,6 @@ def cmd_start(dev, args):
     return reply
 
 
-HEARTBEAT_MIN_MS = 500
-HEARTBEAT_MAX_MS = 600_000
-
-
-def _heartbeat_arg(args):
-    """Take heartbeat=DURATION out of start's arguments (any program): the
-    host must then send a valid command (e.g. hb) at least that often."""
-    rest = []
-    hb = 0
-    for tok in args:
-        if tok.startswith("heartbeat="):
-            if hb:
-                raise CmdError(E_ARG, "parameter 'heartbeat' given twice")
-            hb = _duration(tok[10:])
-            _check_range("heartbeat", hb, HEARTBEAT_MIN_MS, HEARTBEAT_MAX_MS, "ms")
-        else:
-            rest.append(tok)
-    return rest, hb
 
 
 def cmd_stop(dev, args):
@@ -276,55 +257,6 @@ def cmd_clear(dev, args):
     cleared = dev.alarm_text()
     dev.clear_alarms()
     return "cleared %s" % cleared
-
-
-def cmd_alarms(dev, args):
-    st = dev.alarm_state
-    if args and args[0] == "log":
-        if len(args) > 2:
-            raise CmdError(E_ARG, "usage: alarms log [N]")
-        n = 10
-        if len(args) == 2:
-            try:
-                n = units.parse_int(args[1])
-            except ValueError as e:
-                raise CmdError(E_ARG, str(e))
-            _check_range("N", n, 1, st.log.size, "")
-        recs = st.log.records()[-n:]
-        body = "; ".join("t_ms=%d %s %s value=%d" % r for r in recs)
-        return "log records=%d total=%d%s%s" % (len(recs), st.log.total(), ": " if recs else "", body)
-    _no_args(args)
-    t = dev.uptime_ms
-    parts = ["active=%d" % bin(dev.sup.alarms).count("1"), "silence_ms=%d" % st.silence_left(t)]
-    for bit, name, prio, latching, stops in alarms.TABLE:
-        if dev.sup.alarms & bit:
-            parts.append("%s=%s,%s,%s%s" % (name, alarms.PRIORITY_NAMES[prio], "latched" if latching else "nonlatching", "acked" if st.acked & bit else "unacked", ",stops" if stops else ""))
-    return " ".join(parts)
-
-
-def cmd_ack(dev, args):
-    _no_args(args)
-    bits, events = dev.alarm_state.ack(dev.uptime_ms)
-    for e in events:
-        dev.console.event(e)
-    return "acked %s" % alarms.names_of(bits)
-
-
-def cmd_silence(dev, args):
-    if len(args) > 1:
-        raise CmdError(E_ARG, "usage: silence [DURATION] (default and maximum %ds)" % (alarms.SILENCE_MAX_MS // 1000))
-    ms = alarms.SILENCE_MAX_MS
-    if args:
-        ms = _duration(args[0])
-        _check_range("silence", ms, 1_000, alarms.SILENCE_MAX_MS, "ms")
-    for e in dev.alarm_state.silence(ms, dev.uptime_ms):
-        dev.console.event(e)
-    return "silenced %dms" % ms
-
-
-def cmd_hb(dev, args):
-    _no_args(args)
-    return "hb t_ms=%d" % dev.uptime_ms
 
 
 def cmd_tel(dev, args):
@@ -494,10 +426,6 @@ COMMANDS = {
     "start": (cmd_start, "start <program> key=value ...", "start a session (programs: list them with 'programs'), e.g. start continuous target=30kPa ramp=5s duration=15min, start intermittent target=125mmHg on=5min off=2min duration=1h"),
     "stop": (cmd_stop, "stop", "end the session and vent to ambient"),
     "clear": (cmd_clear, "clear", "clear latched alarms once their cause is fixed (logged)"),
-    "alarms": (cmd_alarms, "alarms | alarms log [N]", "active alarms with priority, latching and acknowledgement; or the last N alarm log records"),
-    "ack": (cmd_ack, "ack", "acknowledge active alarms: their sound stops, they stay until cleared"),
-    "silence": (cmd_silence, "silence [DURATION]", "pause alarm sound for up to 2 min (default 2 min); a new alarm sounds again"),
-    "hb": (cmd_hb, "hb", "host heartbeat (any valid command counts) for sessions started with heartbeat=DURATION"),
     "tel": (cmd_tel, "tel on [RATEHz] | tel off", "periodic telemetry lines"),
     "mode": (cmd_mode, "mode human|machine", "machine mode adds sequence numbers and CRC-16 (docs/protocol.md)"),
     "echo": (cmd_echo, "echo on|off", "echo typed characters (human mode)"),
@@ -511,3 +439,10 @@ COMMANDS = {
     "tune": (cmd_tune, "tune auto target=P [amp=PCT] [timeout=DUR] | status | result | commit RULE | discard | abort", "relay autotune around P inside the hard limits; the result is staged until committed (rules: fast, no_overshoot, schedule)"),
     "selftest": (cmd_selftest, "selftest exception | selftest stall DURATION", "prove the exception path ends in the safe state; block the loop to prove overrun detection"),
 }
+
+
+# The alarm commands live in their own module (kept small: the firmware is
+# compiled on the device, and an ESP32 has ~100 KB of heap for that).
+import alarm_commands  # noqa: E402 - needs the helpers above
+
+COMMANDS.update(alarm_commands.COMMANDS)

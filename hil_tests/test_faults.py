@@ -101,8 +101,12 @@ def test_vent_stuck_closed_alarm_at_release(open_device):
 def test_normal_session_raises_no_alarm(open_device, scenario):
     dev = open_device(scenario)
     dev.request("tel on 50Hz")
-    # the leg chamber's pump only reaches 30 kPa at zero flow: 5 kPa (interval therapy)
-    dev.request("start continuous target=%s duration=20s" % ("5kPa" if scenario == "leg_chamber_15l" else "30kPa"))
+    # Each plant at a target its technique uses and its pump can reach: the
+    # leg chamber's pump makes 30 kPa only at zero flow (interval therapy:
+    # 5 kPa); the NPWT canister's pump saturates near 24 kPa against its
+    # 1 L/min leak (125 mmHg is the NPWT default).
+    target = {"leg_chamber_15l": "5kPa", "npwt_400ml": "125mmHg"}.get(scenario, "30kPa")
+    dev.request("start continuous target=%s duration=20s" % target)
     tel = dev.telemetry_until(lambda f: f["state"] == "idle" and int(f["t_ms"]) > 5_000, 30_000)
     assert tel[-1]["state"] == "idle"
     assert all(f["alarms"] == "none" for f in tel)
@@ -111,8 +115,10 @@ def test_normal_session_raises_no_alarm(open_device, scenario):
 def test_blockage_alarm(open_device):
     dev = open_device("fault_blockage")
     _start(dev)
-    tel = _alarm(dev, "blockage")
-    # 1 s learning window after reaching, then 4 windows of 1 s without flow
+    tel = dev.telemetry_until(lambda f: f["alarms"] != "none", 30_000)
+    # No flow at the setpoint (1 s learning, then 4 windows of 1 s), or, if
+    # the controller pumps into the blocked 2 mL tubing, its rise > 200 kPa/s.
+    assert tel[-1]["alarms"] in ("blockage", "rise"), tel[-1]["alarms"]
     print("blockage detect ms", _check(dev, tel, "blockage", 5_000))
 
 

@@ -32,6 +32,13 @@ PROGRAMS = {
     "continuous": "start continuous target=30kPa duration=20s",
     "intermittent": "start intermittent target=30kPa on=8s off=4s duration=24s",
 }
+# Programs the device lists that this matrix does not yet exercise: they came
+# with the programs branch after the matrix was written and need their own
+# start lines and deadlines (a dotted program waits for the operator between
+# dots, a pulse program never holds a setpoint, ...). The matrix test fails if
+# a program is neither here nor in PROGRAMS.
+NOT_COVERED = ("dynamic", "dotted", "pulse", "face_dotted", "body_sliding", "cupping_back", "decompression",
+               "interval_legs", "npwt_continuous", "npwt_intermittent", "npwt_dynamic")
 # fault -> (event value, expected alarms, {program: deadline ms after the fault}, why)
 FAULTS = {
     "sensor_disconnect": (None, {"sensor"}, {"continuous": 100, "intermittent": 100}, "4 failed samples"),
@@ -152,6 +159,7 @@ def main():
                 fault, prog, r["alarm"], "-" if r["detect_ms"] is None else r["detect_ms"], r["deadline_ms"],
                 "-" if r["safe_ms"] is None else r["safe_ms"], r["peak_true_pa"], "PASS" if ok else "FAIL: " + "; ".join(r["problems"])))
     print("hard limit %d Pa; %d cell(s) failed" % (HARD_LIMIT_PA, bad))
+    print("NOT covered yet (no start line / deadlines): %s" % ", ".join(NOT_COVERED))
     return 1 if bad else 0
 
 
