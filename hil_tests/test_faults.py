@@ -126,7 +126,7 @@ def test_sensor_offset_alarm_at_release(open_device):
     dev = open_device("fault_sensor_offset")
     dev.request("tel on 50Hz")
     dev.request("start continuous target=30kPa duration=10s")
-    tel = dev.telemetry_until(lambda f: f["state"] != "run" and int(f["t_ms"]) > 3_000, 15_000)
+    tel = dev.telemetry_until(lambda f: f["state"] not in ("idle", "run") and int(f["t_ms"]) > 3_000, 30_000)
     released = int(tel[-1]["t_ms"])
     tel = _alarm(dev, "offset")
     # at rest 2 s, then two stable 0.5 s means

@@ -42,7 +42,7 @@ NOT_COVERED = ("dynamic", "dotted", "pulse", "face_dotted", "body_sliding", "cup
 # fault -> (event value, expected alarms, {program: deadline ms after the fault}, why)
 FAULTS = {
     "sensor_disconnect": (None, {"sensor"}, {"continuous": 100, "intermittent": 100}, "4 failed samples"),
-    "sensor_stuck": (None, {"stuck"}, {"continuous": 600, "intermittent": 600}, "100 frozen samples while regulating"),
+    "sensor_stuck": (None, {"stuck"}, {"continuous": 750, "intermittent": 750}, "100 frozen samples (0.5 s) while regulating, from the first sample equal to the frozen one"),
     "sensor_offset": (5000.0, {"offset"}, {"continuous": 23_000, "intermittent": 9_000}, "at the next rest (release at ~21.5 s / off phase at 9 s) + 3 s"),
     "leak": (1.5, {"leak"}, {"continuous": 6_000, "intermittent": 16_000}, "4 s below target at full pump (this on phase or the next)"),
     "blockage": (None, {"blockage", "rise"}, {"continuous": 7_000, "intermittent": 10_000}, "4 s of no flow at the setpoint; or the tubing's rise at the next pull-down"),
