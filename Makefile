@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(PY) -m pytest
 
-.PHONY: all venv sim test test-host test-hil bench bench-programs mpy wiring powercut clean help
+.PHONY: all venv sim test test-host test-hil bench bench-programs safety-report mpy wiring powercut clean help
 
 all: test
 
@@ -17,6 +17,7 @@ help:
 	@echo "make typecheck  check the host tool's type hints with mypy"
 	@echo "make mpy    cross-compile the firmware with mpy-cross for every board into build/<board>/ and print sizes"
 	@echo "make powercut  power-cut sweep: every flash write of record saves, log appends/rotations and a config commit on the sim"
+	@echo "make safety-report  fault matrix: every simulated fault x every program, detection, safe state, peak true vacuum"
 	@echo "make venv   create .venv from requirements.lock (done automatically by the targets above)"
 
 $(STAMP): requirements.lock host_tools/pyproject.toml
@@ -62,6 +63,9 @@ wiring: $(STAMP)
 powercut: $(STAMP)
 	$(VENV)/bin/micropython tools/mpy_unittest.py firmware/tests/test_store_powercut.py | grep -E 'sweep|passed|FAIL'
 	POWERCUT_ALL=1 $(PYTEST) -q hil_tests/test_storage.py -k power_cut
+
+safety-report: $(STAMP)
+	$(PY) tools/bench/fault_matrix.py
 
 clean:
 	rm -rf $(VENV) out build .pytest_cache

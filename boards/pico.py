@@ -35,6 +35,11 @@ VENT_INVERT = False
 VENT_NORMALLY_OPEN = True
 
 LED_PIN = const(25)
+# Alarm signals (firmware/annunciator.py): the on-board LED and a passive
+# piezo buzzer on GP16 through a transistor.
+ALARM_LED_PIN = LED_PIN
+BUZZER_PIN = const(16)
+BUZZER_FREQ = const(2_700)  # near a piezo's resonance
 
 # Where the firmware keeps configuration and logs on the board's littlefs
 # filesystem (the rp2 port mounts it at /; firmware modules live there too).

@@ -11,8 +11,10 @@ import machine
 import micropython
 from micropython import const
 
+import alarms
 import autotune
 import config
+from annunciator import Annunciator
 import safety
 import sensor as sensor_mod
 import store
@@ -53,6 +55,11 @@ class Device:
         self.vacuum_pa = 0
         self.sensor_status = sensor_mod.BUS_ERROR
         self.overruns = 0
+        # A flash write stalls the CPU for up to ~100 ms (an erase): a known,
+        # bounded stall the background asked for, counted apart from the
+        # overruns that raise the overrun alarm (docs/storage.md).
+        self.flash_stalls = 0
+        self.flash_writing = False
         self.ticks = 0
         self.uptime_ms = 0  # since boot; an int of ms stays small for 12 days
         self._last_ms = self.clock.ticks_ms()
@@ -63,7 +70,6 @@ class Device:
         self.tel_period_ticks = 0  # 0 = off
         self._tel_count = 0
         self._tel = TextBuf(_TEL_BUF)
-        self._alarms_reported = 0
         self.storage = "ok"  # ok | backup | defaults | error: shown in status
         self.boot_notes = []  # events to send after the boot banner
         self._log_alarm = store.RingLog(board.DATA_DIR, "alarms", 4096)
@@ -77,6 +83,11 @@ class Device:
             self.storage = source if source != store.CURRENT else "error"
             self.boot_notes.append("event storage config=%s problems=%s" % (source, "|".join(self.config.problems).replace(" ", "_") or "none"))
         self.apply_config(self.config.committed)
+        # Alarm records go to RAM and to flash; the flash write stalls the loop
+        # briefly, after the outputs have already gone safe (docs/storage.md).
+        self.alarm_state = alarms.AlarmState(alarms.PersistentAlarmLog(lambda text: self.log("alarm", text, False)))
+        self.annunciator = Annunciator(board, machine)
+        self.stall_ms = 0  # selftest: block the loop once, like a long GC pause
         try:
             self.sensor.begin()
         except OSError:
@@ -94,11 +105,13 @@ class Device:
         self.sup.leak_ms = v["leak_delay"]
         self.cal.set(v["cal_offset"], v["cal_gain"])
 
-    def log(self, which, text):
+    def log(self, which, text, stamp=True):
         """Append to the alarm or therapy log; a flash problem is reported
         (status storage=error, an event) and never stops the device."""
+        self.flash_writing = True
         try:
-            (self._log_alarm if which == "alarm" else self._log_therapy).append(("t_ms=%d %s" % (self.uptime_ms, text)).encode())
+            rec = ("t_ms=%d %s" % (self.uptime_ms, text)) if stamp else text
+            (self._log_alarm if which == "alarm" else self._log_therapy).append(rec.encode())
         except (store.StoreError, OSError, ValueError) as e:
             if self.storage != "error":
                 self.storage = "error"
@@ -108,7 +121,7 @@ class Device:
         return [r.decode() for r in (self._log_alarm if which == "alarm" else self._log_therapy).records()]
 
     # ---- commands --------------------------------------------------------
-    def start_session(self, prog, values):
+    def start_session(self, prog, values, heartbeat_ms=0):
         if self.wdt is None:
             # Armed with the first session: from then on a hung loop resets
             # the board into the safe state. (Idle outputs are already safe,
@@ -117,11 +130,14 @@ class Device:
         # Logged before the pump starts: the flash write stalls the CPU.
         self.log("therapy", "start %s target_pa=%d duration_ms=%d" % (prog.name, values["target"], values["duration"]))
         self.session.start(prog, values, self.vacuum_pa, self.uptime_ms)
+        self.sup.set_program(prog, heartbeat_ms)
 
     def clear_alarms(self):
+        bits = self.sup.alarms
         self.sup.clear()
         self.session.clear_fault()
-        self._alarms_reported = 0
+        for e in self.alarm_state.cleared(bits, self.uptime_ms):
+            self.console.event(e)
 
     def set_tel_rate(self, mhz):
         self.tel_hz = mhz
@@ -146,11 +162,12 @@ class Device:
         ctl = self.ctl
         # Regulating = the controller holds a setpoint (not release, fault or a
         # vented off phase); the supervisor's regulation checks follow it.
+        self.sup.session_tick(s.state == ses.RUN)
         alarms = self.sup.check(st, self.vacuum_pa, ctl.setpoint_pa, ctl.mode == MODE_REGULATE, self.out.pump_u16, self.out.vent_u16)
         if self.inject_exception:
             self.inject_exception = False
             raise RuntimeError("selftest")
-        if alarms:
+        if alarms & safety.STOP_MASK:
             # Cut the pump and open the vent in this very tick.
             if s.state != ses.FAULT:
                 s.fault()
@@ -168,12 +185,15 @@ class Device:
     def background(self):
         self.console.service()
         a = self.sup.alarms
-        if a != self._alarms_reported:
-            self._alarms_reported = a
-            if a:
-                text = "alarm %s vacuum_pa=%d" % (self.alarm_text(), self.vacuum_pa)
-                self.console.event(text)
-                self.log("alarm", text)  # outputs are already safe: a stall is harmless
+        if a != self.alarm_state.active:
+            for e in self.alarm_state.update(a, self.uptime_ms, self.vacuum_pa):
+                self.console.event(e)
+        st = self.alarm_state
+        self.annunciator.update(self.uptime_ms, st.audible_priority(self.uptime_ms), st.visual_priority())
+        if self.stall_ms:
+            c = self.clock
+            c.sleep_until_us(c.ticks_add(c.ticks_us(), self.stall_ms * 1000))
+            self.stall_ms = 0
         self.session.report(self.console.event, self.uptime_ms, self.vacuum_pa, self.alarm_text)
         self.tuner.service(self)
         if self.tel_period_ticks:
@@ -229,7 +249,11 @@ class Device:
         clock = self.clock
         period = self.period_us
         self.out.safe()
-        self.console.event("boot vacuumfw %s protocol=%d board=%s reset=%s" % (version.FIRMWARE, version.PROTOCOL, board.NAME, _reset_name()))
+        cause = _reset_name()
+        self.console.event("boot vacuumfw %s protocol=%d board=%s reset=%s" % (version.FIRMWARE, version.PROTOCOL, board.NAME, cause))
+        if cause in ("wdt_reset", "brownout_reset"):
+            # Not a normal power-up: whatever ran (a session?) was cut short.
+            self.sup.alarms |= safety.A_RESET
         for note in self.boot_notes:
             self.console.event(note)
         deadline = clock.ticks_add(clock.ticks_us(), period)
@@ -262,8 +286,13 @@ class Device:
             if behind > 0:
                 # Missed at least one deadline: count it and re-anchor instead
                 # of running a burst of catch-up ticks.
-                self.overruns += 1
+                if self.flash_writing:
+                    self.flash_stalls += 1
+                else:
+                    self.overruns += 1
+                    self.sup.overrun()
                 deadline = clock.ticks_add(clock.ticks_us(), period)
+            self.flash_writing = False
 
     def _control_exception(self, e):
         self.out.safe()

@@ -2,6 +2,7 @@
 # validates everything before it changes anything: a bad line changes nothing.
 import autotune
 import programs
+import safety
 import session as ses
 import units
 import version
@@ -118,7 +119,7 @@ def cmd_status(dev, args):
         dev.sup.ceiling_pa,
         dev.sensor.errors,
         dev.overruns,
-    ) + " " + s.status_text() + " storage=" + dev.storage
+    ) + " " + s.status_text() + " storage=%s flash_stalls=%d max_late_us=%d" % (dev.storage, dev.flash_stalls, dev.max_late_us)
 
 
 def cmd_start(dev, args):
@@ -127,17 +128,25 @@ def cmd_start(dev, args):
     prog = programs.find(args[0])
     if prog is None:
         raise CmdError(E_UNKNOWN, "no program '%s' (programs: %s)" % (args[0], programs.names()))
-    if dev.sup.alarms:
+    if dev.sup.alarms & safety.STOP_MASK:
         raise CmdError(E_STATE, "alarm active (%s): fix the cause, then 'clear'" % dev.alarm_text())
     if dev.session.state != ses.IDLE:
         raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ses.STATE_NAMES[dev.session.state])
     ceiling = prog.ceiling_pa if prog.ceiling_pa < dev.sup.ceiling_pa else dev.sup.ceiling_pa
-    values = parse_program_args(prog, args[1:], ceiling)
+    rest, heartbeat_ms = alarm_commands.heartbeat_arg(args[1:])
+    values = parse_program_args(prog, rest, ceiling)
     bad = programs.relation_error(prog, values)
     if bad:
         raise CmdError(E_RANGE, bad)
-    dev.start_session(prog, values)
-    return "started %s %s" % (prog.name, " ".join("%s_%s=%d" % (p.name, _UNIT[p.kind].lower(), values[p.name]) for p in prog.params))
+    if values["duration"] > prog.max_session_ms:
+        raise CmdError(E_RANGE, "duration %dms is above %s's maximum session %dms" % (values["duration"], prog.name, prog.max_session_ms))
+    dev.start_session(prog, values, heartbeat_ms)
+    reply = "started %s %s" % (prog.name, " ".join("%s_%s=%d" % (p.name, _UNIT[p.kind].lower(), values[p.name]) for p in prog.params))
+    if heartbeat_ms:
+        reply += " heartbeat_ms=%d" % heartbeat_ms
+    return reply
+
+
 
 
 def cmd_stop(dev, args):
@@ -413,10 +422,15 @@ def _lazy(name):
 
 
 def cmd_selftest(dev, args):
-    if args != ["exception"]:
-        raise CmdError(E_ARG, "usage: selftest exception (raises inside the control tick to prove the safe-state path)")
-    dev.inject_exception = True
-    return "exception scheduled in the next control tick"
+    if args == ["exception"]:
+        dev.inject_exception = True
+        return "exception scheduled in the next control tick"
+    if len(args) == 2 and args[0] == "stall":
+        ms = _duration(args[1])
+        _check_range("stall", ms, 1, 500, "ms")
+        dev.stall_ms = ms
+        return "stall of %dms scheduled between ticks" % ms
+    raise CmdError(E_ARG, "usage: selftest exception | selftest stall DURATION (exception in the control tick; the loop blocked up to 500ms like a GC pause)")
 
 
 def _no_args(args):
@@ -430,7 +444,7 @@ COMMANDS = {
     "status": (cmd_status, "status", "state, vacuum, outputs, alarms"),
     "start": (cmd_start, "start <program> key=value ...", "start a session (programs: list them with 'programs'), e.g. start continuous target=30kPa ramp=5s duration=15min, start intermittent target=125mmHg on=5min off=2min duration=1h"),
     "stop": (cmd_stop, "stop", "end the session and vent to ambient"),
-    "clear": (cmd_clear, "clear", "clear latched alarms once their cause is fixed"),
+    "clear": (cmd_clear, "clear", "clear latched alarms once their cause is fixed (logged)"),
     "tel": (cmd_tel, "tel on [RATEHz] | tel off", "periodic telemetry lines"),
     "mode": (cmd_mode, "mode human|machine", "machine mode adds sequence numbers and CRC-16 (docs/protocol.md)"),
     "echo": (cmd_echo, "echo on|off", "echo typed characters (human mode)"),
@@ -444,5 +458,12 @@ COMMANDS = {
     "tune": (cmd_tune, "tune auto target=P [amp=PCT] [timeout=DUR] | status | result | commit RULE | discard | abort", "relay autotune around P inside the hard limits; the result is staged until committed (rules: fast, no_overshoot, schedule)"),
     "config": (lambda dev, args: _lazy("config_commands").cmd_config(dev, args), "config show|get NAME|set NAME VALUE|diff|commit|revert|reset|audit [N]", "service parameters on flash: set stages a change, commit saves it (read back, then applied, audited)"),
     "flashlog": (lambda dev, args: _lazy("config_commands").cmd_flashlog(dev, args), "flashlog alarm|therapy [N]", "the last N records of the alarm or therapy log kept on flash"),
-    "selftest": (cmd_selftest, "selftest exception", "prove the exception path ends in the safe state"),
+    "selftest": (cmd_selftest, "selftest exception | selftest stall DURATION", "prove the exception path ends in the safe state; block the loop to prove overrun detection"),
 }
+
+
+# The alarm commands live in their own module (kept small: the firmware is
+# compiled on the device, and an ESP32 has ~100 KB of heap for that).
+import alarm_commands  # noqa: E402 - needs the helpers above
+
+COMMANDS.update(alarm_commands.COMMANDS)

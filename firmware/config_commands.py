@@ -54,6 +54,7 @@ def _config_commit(dev, args):
     _no_args(args)
     if dev.session.state == ses.RUN:
         raise CmdError(E_STATE, "a session is running; 'stop' it first (writing flash stalls the control loop)")
+    dev.flash_writing = True  # a known stall, not an overrun
     try:
         changes, audit_error = dev.config.commit(dev.uptime_ms)
     except store.StoreError as e:

@@ -56,6 +56,8 @@ class Console:
         else:
             text = raw.decode()
         reply = self.execute(text)
+        if reply[:2] == "ok":
+            self._dev.sup.host_seen()  # any valid command is a heartbeat
         self._send(seq, reply)
 
     def execute(self, text):

@@ -46,12 +46,22 @@ class Param:
         self.help = help
 
 
+# Default session limits: the generic programs also serve NPWT, which runs
+# for days, so their limits are the longest duration a session may have.
+# Programs for one technique set tighter ones (domain.md: cupping minutes per
+# site, massage 10-15 min). The supervisor enforces them; nothing in the
+# serial protocol can change them.
+MAX_SESSION_MS = const(7 * 24 * _HOUR)
+HOLD_ABOVE_PA = const(2_000)  # vacuum above which time counts as holding
+
+
 class Program:
     """kind: one of the kinds above. wound: wound therapy (seal check, hours
     of therapy per day, therapy-inactive reminder). preset_of: for a preset,
-    the generic program it specialises."""
+    the generic program it specialises. max_hold_ms, max_session_ms,
+    hold_above_pa: limits the supervisor enforces (keyword only)."""
 
-    def __init__(self, name, kind, ceiling_pa, params, help, wound=False, preset_of=None):
+    def __init__(self, name, kind, ceiling_pa, params, help, wound=False, preset_of=None, *, max_hold_ms=MAX_SESSION_MS, max_session_ms=MAX_SESSION_MS, hold_above_pa=HOLD_ABOVE_PA):
         self.name = name
         self.kind = kind
         self.ceiling_pa = ceiling_pa
@@ -59,6 +69,9 @@ class Program:
         self.help = help
         self.wound = wound
         self.preset_of = preset_of
+        self.max_hold_ms = max_hold_ms  # continuous time above hold_above_pa
+        self.max_session_ms = max_session_ms
+        self.hold_above_pa = hold_above_pa
 
     def param(self, name):
         for p in self.params:

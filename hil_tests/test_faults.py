@@ -8,7 +8,7 @@ import pytest
 
 CEILING_PA = 70_000
 MARGIN_MS = 500
-BOOT_MS = 250
+BOOT_MS = 0  # on the first boot truth t_ms == uptime (the first pump duty shows at the same ms in both)
 
 
 def _start(dev):
@@ -42,8 +42,7 @@ def _check(dev, tel, fault, delay_ms, physics_safe=True, t_ref=None):
     t_fault = _fault_time(rows, fault) if t_ref is None else t_ref
     last = tel[-1]
     assert last["pump_duty"] == 0 and last["valve_duty"] == 65535 and last["state"] == "fault"
-    # Telemetry t_ms is uptime; the truth's is sim time, which includes the
-    # 250 ms boot before the firmware runs.
+    # Telemetry t_ms is uptime; the truth's is sim time; equal on the first boot.
     detect = (t_alarm + BOOT_MS if t_ref is None else t_alarm) - t_fault
     assert 0 < detect <= delay_ms + MARGIN_MS, (fault, detect)
     after = [r for r in rows if int(r["t_ms"]) >= t_alarm + 300]
@@ -72,16 +71,18 @@ def test_leak_alarm(open_device):
 def test_sensor_stuck_alarm(open_device):
     dev = open_device("fault_sensor_stuck")
     _start(dev)
-    tel = _alarm(dev, "sensor")
+    tel = _alarm(dev, "stuck")
     print("sensor_stuck detect ms", _check(dev, tel, "sensor_stuck", 500))
 
 
 def test_pump_stuck_on_alarm(open_device):
     dev = open_device("fault_pump_stuck_on")
     _start(dev)
-    tel = _alarm(dev, "vent")
-    # the physics keeps pumping: only the command can be safe
-    print("pump_stuck_on detect ms", _check(dev, tel, "pump_stuck_on", 2_000 + 500, physics_safe=False))
+    tel = _alarm(dev, "pump_on")
+    # The controller vents against the pump until the vacuum is within 500 Pa
+    # of the setpoint (~3 s on this cup), then 2 s of venting there.
+    # The physics keeps pumping: only the command can be safe.
+    print("pump_stuck_on detect ms", _check(dev, tel, "pump_stuck_on", 3_000 + 2_000, physics_safe=False))
 
 
 def test_vent_stuck_closed_alarm_at_release(open_device):
@@ -92,15 +93,42 @@ def test_vent_stuck_closed_alarm_at_release(open_device):
     dev.request("stop")
     stop_t = dev.telemetry_until(lambda f: f["state"] != "run", 2_000)[-1]["t_ms"]
     tel = _alarm(dev, "vent")
-    detect = _check(dev, tel, "vent_stuck_closed", 1_500, physics_safe=False, t_ref=int(stop_t))
+    detect = _check(dev, tel, "vent_stuck_closed", 2_000, physics_safe=False, t_ref=int(stop_t))
     print("vent_stuck_closed detect ms after stop", detect)
 
 
-@pytest.mark.parametrize("scenario", ["face_cup_5ml", "default", "large_cup_250ml"])
+@pytest.mark.parametrize("scenario", ["face_cup_5ml", "default", "large_cup_250ml", "npwt_400ml", "leg_chamber_15l"])
 def test_normal_session_raises_no_alarm(open_device, scenario):
     dev = open_device(scenario)
     dev.request("tel on 50Hz")
-    dev.request("start continuous target=30kPa duration=20s")
+    # Each plant at a target its technique uses and its pump can reach: the
+    # leg chamber's pump makes 30 kPa only at zero flow (interval therapy:
+    # 5 kPa); the NPWT canister's pump saturates near 24 kPa against its
+    # 1 L/min leak (125 mmHg is the NPWT default).
+    target = {"leg_chamber_15l": "5kPa", "npwt_400ml": "125mmHg"}.get(scenario, "30kPa")
+    dev.request("start continuous target=%s duration=20s" % target)
     tel = dev.telemetry_until(lambda f: f["state"] == "idle" and int(f["t_ms"]) > 5_000, 30_000)
     assert tel[-1]["state"] == "idle"
     assert all(f["alarms"] == "none" for f in tel)
+
+
+def test_blockage_alarm(open_device):
+    dev = open_device("fault_blockage")
+    _start(dev)
+    tel = dev.telemetry_until(lambda f: f["alarms"] != "none", 30_000)
+    # No flow at the setpoint (1 s learning, then 4 windows of 1 s), or, if
+    # the controller pumps into the blocked 2 mL tubing, its rise > 200 kPa/s.
+    assert tel[-1]["alarms"] in ("blockage", "rise"), tel[-1]["alarms"]
+    print("blockage detect ms", _check(dev, tel, "blockage", 5_000))
+
+
+def test_sensor_offset_alarm_at_release(open_device):
+    dev = open_device("fault_sensor_offset")
+    dev.request("tel on 50Hz")
+    dev.request("start continuous target=30kPa duration=10s")
+    tel = dev.telemetry_until(lambda f: f["state"] not in ("idle", "run") and int(f["t_ms"]) > 3_000, 30_000)
+    released = int(tel[-1]["t_ms"])
+    tel = _alarm(dev, "offset")
+    # at rest 2 s, then two stable 0.5 s means
+    detect = _check(dev, tel, "sensor_offset", 3_000 + 500, t_ref=released)
+    print("sensor_offset detect ms after release", detect)

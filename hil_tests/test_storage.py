@@ -120,10 +120,10 @@ def test_alarm_log_survives_a_restart(monkeypatch, tmp_path):
                 break
         assert "internal" in msg.text
         # The log write follows the alarm event in the same loop iteration.
-        assert "alarm internal" in link.request("flashlog alarm")
+        assert "raise internal" in link.request("flashlog alarm")
     with _open(monkeypatch, image) as link:
         recs = link.request("flashlog alarm")
-        assert recs.startswith("1 alarm records:") and "alarm internal" in recs
+        assert recs.startswith("1 alarm records:") and "raise internal" in recs
         therapy = link.request("flashlog therapy")
         assert "start continuous target_pa=20000" in therapy
 

@@ -16,7 +16,7 @@ _BOOT_US = 250_000
 _FLASH_CUT_OFF_MS = 500  # off time of a power cut injected at a flash write  # reset to main.py running, as on an RP2040 with MicroPython
 TRUTH_COLUMNS = (
     "t_ms,true_vacuum_pa,line_vacuum_pa,pump_duty,valve_duty,"
-    "pump_flow_ml_min,vent_flow_ml_min,leak_flow_ml_min,faults,event"
+    "pump_flow_ml_min,vent_flow_ml_min,leak_flow_ml_min,buzzer,alarm_led,faults,event"
 )
 
 
@@ -69,6 +69,8 @@ class World:
         self._pump_pin = b.PUMP_PIN
         self._vent_pin = b.VENT_PIN
         self._vent_no = b.VENT_NORMALLY_OPEN
+        self._buzzer_pin = getattr(b, "BUZZER_PIN", None)
+        self._led_pin = getattr(b, "ALARM_LED_PIN", None)
         self._pwms = {}
         self._pins = {}
         self._events = [_Event(e) for e in scenario["events"]]
@@ -157,6 +159,14 @@ class World:
         p = self._pwms.get(self._vent_pin)
         coil = 0 if p is None else p.level()
         return 65535 - coil if self._vent_no else coil
+
+    def buzzer_level(self):
+        p = self._pwms.get(self._buzzer_pin)
+        return 0 if p is None else p.level()
+
+    def alarm_led(self):
+        p = self._pins.get(self._led_pin)
+        return 0 if p is None else p.value()
 
     # ---- time ------------------------------------------------------------
     def advance_to(self, t_us):
@@ -269,7 +279,7 @@ class World:
         if p.vent_stuck_closed:
             vent = 0
         self._truth.write(
-            "%d,%d,%d,%d,%d,%d,%d,%d,%s,%s\n"
+            "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%s,%s\n"
             % (
                 self.phys_us // 1000,
                 int(p.vacuum_pa),
@@ -279,6 +289,8 @@ class World:
                 int(p.pump_flow_l_min * 1000),
                 int(p.vent_flow_l_min * 1000),
                 int(p.leak_flow_l_min * 1000),
+                1 if self.buzzer_level() else 0,
+                self.alarm_led(),
                 faults,
                 self._pending_event_note,
             )

@@ -1,0 +1,177 @@
+# Unit tests of the safety supervisor's rules (runs in MicroPython). Each
+# feeds a synthetic tick sequence at 200 Hz and checks the alarm and when.
+import micropython
+
+import programs
+import safety
+
+P = 5  # ms per tick
+FULL = 65535
+
+
+def _sup(prog=None):
+    s = safety.Supervisor(70_000, P)
+    s.session_start()
+    if prog is not None:
+        s.set_program(prog)
+    return s
+
+
+def _run(s, n, v, sp, reg, pump, vent, status=0):
+    """n ticks under heap_lock; returns the tick index of the first alarm or -1."""
+    first = -1
+    micropython.heap_lock()
+    try:
+        for i in range(n):
+            s.session_tick(True)  # as in app.tick: before check
+            a = s.check(status, v(i) if callable(v) else v, sp, reg, pump, vent)
+            if a and first < 0:
+                first = i
+    finally:
+        micropython.heap_unlock()
+    return first
+
+
+def _noise(i):
+    return (i * 7919) % 41 - 20  # deterministic +-20 Pa
+
+
+def test_every_rule_runs_without_allocating():
+    s = _sup(programs.PROGRAMS[0])
+    _run(s, 3000, lambda i: 30_000 + _noise(i), 30_000, True, 6000, 0)
+    _run(s, 3000, lambda i: max(0, 30_000 - 100 * i) + _noise(i), 0, False, 0, FULL)
+    assert s.alarms == 0, s.alarms
+
+
+def test_trip_follows_program_ceiling():
+    face = programs.Program("face", programs.CONTINUOUS, 50_000, (), "test")
+    s = _sup(face)
+    assert s.trip_level(49_000) == 50_000  # 49 kPa + 20 % capped by the program
+    assert _run(s, 1, 50_001, 49_000, True, 0, 0) == 0
+    assert s.alarms & safety.A_OVERVAC
+
+
+def test_rise_faster_than_limit():
+    s = _sup()
+    # 11 kPa in 50 ms = 220 kPa/s
+    first = _run(s, 40, lambda i: 1_100 * i, 60_000, True, FULL, 0)
+    assert s.alarms & safety.A_RISE and first == 10, first
+    s = _sup()
+    _run(s, 40, lambda i: 900 * i, 60_000, True, FULL, 0)  # 180 kPa/s
+    assert not s.alarms & safety.A_RISE
+
+
+def test_implausible_reading():
+    s = _sup()
+    assert _run(s, 1, -12_000, 0, False, 0, FULL) == 0 and s.alarms & safety.A_SENSOR
+    s = _sup()
+    assert _run(s, 1, 96_000, 0, False, 0, FULL) == 0 and s.alarms & safety.A_SENSOR
+
+
+def test_offset_at_rest_after_two_seconds_and_two_stable_means():
+    s = _sup()
+    first = _run(s, 1000, lambda i: 3_000 + _noise(i), 0, False, 0, FULL)
+    # the decay rule does not apply below 5 kPa; settle 2 s + 2 windows of 0.5 s
+    assert s.alarms == safety.A_OFFSET, s.alarms
+    assert first == 599, first
+    s = _sup()
+    _run(s, 1000, lambda i: 1_000 + _noise(i), 0, False, 0, FULL)
+    assert s.alarms == 0  # within the 1.5 kPa limit
+
+
+def test_vent_decay_and_residual():
+    s = _sup()
+    first = _run(s, 600, 30_000, 0, False, 0, FULL)  # vent open, nothing decays
+    assert s.alarms == safety.A_VENT and first == 400, (s.alarms, first)
+    s = _sup()
+    # from 4.7 kPa (below the decay rule) slowly (never stable: no offset), > 2 kPa at 10 s
+    first = _run(s, 2200, lambda i: 2_500 + (2_200 - i), 0, False, 0, FULL)
+    assert s.alarms == safety.A_VENT and first == 2000, (s.alarms, first)
+
+
+def test_pump_on_rise_with_pump_off():
+    s = _sup()
+    first = _run(s, 100, lambda i: 10_000 + 20 * i, 10_000, True, 0, 5000)
+    assert s.alarms & safety.A_PUMP_ON and first == 51, first
+
+
+def test_pump_on_when_venting_at_setpoint_and_not_during_overshoot():
+    s = _sup()
+    _run(s, 1000, lambda i: 31_000 + _noise(i), 30_000, True, 0, 3000)  # 1 kPa above: an overshoot being vented
+    assert not s.alarms
+    first = _run(s, 500, lambda i: 30_200 + _noise(i), 30_000, True, 0, 3000)
+    assert s.alarms & safety.A_PUMP_ON and first == 399, first
+
+
+def test_blockage_no_flow_at_setpoint():
+    s = _sup()
+    _run(s, 600, lambda i: 30_000 + _noise(i), 30_000, True, 6000, 0)  # learn 6000
+    assert not s.alarms
+    first = _run(s, 1000, lambda i: 30_000 + _noise(i), 30_000, True, 300, 0)
+    assert s.alarms == safety.A_BLOCKAGE, s.alarms
+    assert 600 <= first <= 800, first
+
+
+def test_no_blockage_after_a_vented_overshoot():
+    s = _sup()
+    _run(s, 400, 30_000, 30_000, True, 6000, 0)
+    _run(s, 400, lambda i: 30_200 + _noise(i), 30_000, True, 0, 2000)  # venting
+    _run(s, 1000, lambda i: 30_000 + _noise(i), 30_000, True, 0, 0)  # unwinding
+    assert not s.alarms & safety.A_BLOCKAGE, s.alarms
+
+
+def test_leak_cannot_reach():
+    s = _sup()
+    # full pump, stuck at 20 kPa below a 30 kPa setpoint, never reached
+    first = _run(s, 1200, lambda i: 20_000 + _noise(i), 30_000, True, FULL, 0)
+    assert s.alarms == safety.A_LEAK and 790 <= first <= 1010, (s.alarms, first)
+
+
+def test_pump_fail_flat_at_ambient():
+    s = _sup()
+    first = _run(s, 1000, lambda i: 100 + _noise(i), 30_000, True, FULL, 0)
+    assert s.alarms == safety.A_PUMP and first == 600, (s.alarms, first)
+
+
+def test_max_hold_and_session_time_per_program():
+    prog = programs.Program("cup", programs.CONTINUOUS, 60_000, (), "test", max_hold_ms=2_000, max_session_ms=4_000, hold_above_pa=5_000)
+    s = _sup(prog)
+    first = _run(s, 600, lambda i: 20_000 + _noise(i), 20_000, True, 6000, 0)
+    assert s.alarms & safety.A_HOLD and first == 400, first
+    s = _sup(prog)
+    _run(s, 1000, lambda i: 4_000 + _noise(i), 4_000, True, 6000, 0)  # below the hold threshold
+    assert not s.alarms
+    first = _run(s, 200, lambda i: 4_000 + _noise(i), 4_000, True, 6000, 0)
+    assert s.alarms & safety.A_SESSION and first == 0, first  # 4 s + 1 s grace, then the next tick
+
+
+def test_program_defaults_keep_positional_signature():
+    p = programs.Program("x", programs.CONTINUOUS, 40_000, (), "help")
+    assert p.max_session_ms == programs.MAX_SESSION_MS and p.max_hold_ms == programs.MAX_SESSION_MS
+    for q in programs.PROGRAMS:
+        assert q.param("duration").hi <= q.max_session_ms
+
+
+def test_host_heartbeat():
+    s = _sup()
+    s.set_program(programs.PROGRAMS[0], 1_000)
+    _run(s, 150, 0, 0, False, 0, FULL)
+    s.host_seen()
+    assert _run(s, 199, 0, 0, False, 0, FULL) == -1
+    assert _run(s, 1, 0, 0, False, 0, FULL) == 0 and s.alarms == safety.A_HOST
+
+
+def test_overrun_is_non_latching_and_does_not_stop():
+    s = _sup()
+    s.overrun()
+    assert s.alarms == safety.A_OVERRUN and not s.alarms & safety.STOP_MASK
+    _run(s, 1999, 0, 0, False, 0, FULL)
+    assert s.alarms == safety.A_OVERRUN
+    _run(s, 1, 0, 0, False, 0, FULL)
+    assert s.alarms == 0
+
+
+def test_small_ints_at_the_longest_limits():
+    # 7 days in ms and window sums stay below 2**30 (32-bit small ints)
+    assert programs.MAX_SESSION_MS + 1_000 < (1 << 30)
+    assert 200 * 65535 < (1 << 30) and 100 * 95_000 < (1 << 30)
