@@ -42,6 +42,8 @@ _VS_MAX = const(1024)
 _VS_DEFAULT = const(64)  # until measured: assume the vent 4x the pump
 _HOLD_REUSE_DIV = const(10)
 _FF_STALE = const(20)
+_REFINE_TICKS = const(200)  # 1 s within 1 % of the target
+_REFINE_MAX_HOLD = const(58_982)  # 90 % duty: beyond, the correction is noise
 _FF_MAX = const(1_000_000)  # Pa/s; ff * 1000 stays below 2**30  # reuse a learned hold duty within 10 % of its target
 
 # Tuning defaults (service parameters; docs/control.md).
@@ -86,6 +88,11 @@ class Controller:
         # last change (stale after _FF_STALE ticks).
         self._ff = 0
         self._since = 0
+        # After an approach: ticks held near the target; once settled, the
+        # gain measured at full pump (net of the leak) is corrected with the
+        # hold duty the integrator found (docs/control.md).
+        self._settled = -1  # -1 = nothing to refine
+        self._r_full = 0
         self.relay = rl.RelayTest()  # autotune's relay test (relay.py)
         self.pump_u16 = 0
         self.vent_u16 = FULL
@@ -174,6 +181,7 @@ class Controller:
                 self.setpoint_pa = target_pa
 
     def off(self):
+        self._settled = -1
         self._remember_hold()
         self.relay.cancel()
         self.mode = MODE_OFF
@@ -219,6 +227,8 @@ class Controller:
                 return
             self.pid.reset(pv, r.u0)  # test over: the PI holds again, bumpless
         self._track(pv)
+        if self._settled >= 0:
+            self._refine(pv)
         if (r.state == rl.ARMED or r.state == rl.NOISE) and self.setpoint_pa == r.sp:
             r.watch(pv, self.pid.i)
 
@@ -263,9 +273,34 @@ class Controller:
             self.g_measured = True
             self._vent_scale()
             self._schedule()
+            self._r_full = g
+            self._settled = 0
         self.approaches += 1
         self.phase = PHASE_TRACK
         self.pid.reset(pv, self._hold_guess(self.target_pa))
+
+    def _refine(self, pv):
+        # Full pump climbs at r = G - L; holding takes u = L / G of full duty;
+        # so G = r / (1 - u). Once, 1 s after the approach, if still near it.
+        t = self.target_pa
+        e = pv - t
+        if self.setpoint_pa != t or e > t // 100 or -e > t // 100:
+            self._settled = 0
+            return
+        self._settled += 1
+        if self._settled < _REFINE_TICKS:
+            return
+        self._settled = -1
+        u = self.pid.i
+        if u <= 0 or u > _REFINE_MAX_HOLD:
+            return
+        q = FULL * 1000 // (FULL - u)  # 1000 / (1 - u), at most 10 000
+        r = self._r_full
+        g = r // 1000 * q + (r % 1000) * q // 1000
+        if g <= _G_MAX:
+            self.g_pump = g
+            self._vent_scale()
+            self._schedule()
 
     def _end_down(self, pv):
         g = -self.rate_n * 1000 // (_N * self.period_ms)

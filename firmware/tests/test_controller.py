@@ -74,10 +74,10 @@ def test_step_approaches_at_full_pump_then_holds_without_overshoot():
         _run(ctl, ch, 400 + 20 * 1000 * 1000 // g // _DT, peak)
         assert peak[0] < 20_000 * 101 // 100, (g, peak[0])
         assert abs(ch.v - 20_000) < 200, (g, ch.v)
-        # the measured gain is the net rise rate at full pump near the target:
-        # the pump's g less the leak there (half of g in this plant)
-        # (averaged over the last 8 ticks of the climb, so a little higher)
-        assert g * 45 // 100 < ctl.g_pump <= g * 65 // 100, (g, ctl.g_pump)
+        # The approach measures the net rise at full pump (g less the leak:
+        # about half of g here); once held for 1 s, the hold duty corrects it
+        # to the pump's own gain g.
+        assert g * 3 // 4 <= ctl.g_pump <= g * 5 // 4, (g, ctl.g_pump)
 
 
 def test_gain_schedule_gives_the_same_time_constant_to_every_plant():
