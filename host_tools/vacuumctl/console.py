@@ -5,14 +5,110 @@ from __future__ import annotations
 import threading
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.completion import WordCompleter
+from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.patch_stdout import patch_stdout
 
 from .errors import DeviceError, UserError
 from .link import DeviceLink
 
-_COMMANDS = ["help", "version", "status", "start", "stop", "clear", "tel", "programs", "get", "set", "pause", "resume", "next", "log", "quit"]
-_WORDS = _COMMANDS + ["continuous", "target=", "ramp=", "duration=", "on", "off", "kp", "ki", "kd", "vacuum", "setpoint"]
+_UNITS = ("Pa", "kPa", "hPa", "mbar", "mmHg", "inHg", "atm", "cmH2O")
+_SUBCOMMANDS = {
+    "tel": ["on", "off"], "mode": ["human", "machine"], "echo": ["on", "off"],
+    "config": ["show", "get", "set", "diff", "commit", "revert", "reset", "audit"],
+    "tune": ["auto", "status", "result", "commit", "discard", "abort"],
+    "alarms": ["log"], "flashlog": ["alarm", "therapy"], "log": ["clear"],
+    "selftest": ["exception", "stall"],
+}
+
+
+class DeviceVocabulary:
+    """What the connected device says it understands: commands, programs and
+    their parameters, get/set and configuration parameters. Asked once at
+    connect time, so completion follows the firmware, not this tool."""
+
+    def __init__(self, link: DeviceLink):
+        self.commands = self._words_after(link, "help", "commands:")
+        self.programs = self._ask(link, "programs").split()
+        self.program_params: dict[str, list[str]] = {}
+        for prog in self.programs:
+            words = self._ask(link, "programs " + prog).split()
+            self.program_params[prog] = [w.split("=")[0] + "=" for w in words[1:] if "[" in w]
+        self.params = self._paren_list(link, "get")
+        self.config = [w.split("=")[0] for w in self._ask(link, "config show").split() if "=" in w and not w.startswith(("source=", "staged_changes="))]
+        self._help: dict[str, str] = {}
+        self._link = link
+
+    @staticmethod
+    def _ask(link: DeviceLink, line: str) -> str:
+        try:
+            return link.request(line)
+        except DeviceError as e:
+            return e.message
+        except (UserError, TimeoutError):
+            return ""
+
+    def _words_after(self, link: DeviceLink, line: str, marker: str) -> list[str]:
+        text = self._ask(link, line)
+        if marker in text:
+            text = text.split(marker, 1)[1].split("(", 1)[0]
+        return text.split()
+
+    def _paren_list(self, link: DeviceLink, line: str) -> list[str]:
+        text = self._ask(link, line)
+        if "params:" in text:
+            return text.split("params:", 1)[1].split(")", 1)[0].split()
+        return []
+
+    def help_for(self, command: str) -> str:
+        """The device's own help line for a command (cached)."""
+        if command not in self.commands:
+            return ""
+        if command not in self._help:
+            self._help[command] = self._ask(self._link, "help " + command)
+        return self._help[command]
+
+    def candidates(self, words: list[str], current: str) -> list[str]:
+        """Completions for the word being typed, given the words before it."""
+        if not words:
+            return self.commands + ["quit"]
+        cmd = words[0]
+        if cmd == "start" and len(words) == 1:
+            return self.programs
+        if cmd == "start" and len(words) >= 2:
+            used = {w.split("=")[0] + "=" for w in words[2:]}
+            params = [p for p in self.program_params.get(words[1], []) if p not in used]
+            if "=" in current:  # a value: offer units after the digits
+                head = current.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+                return [head + u for u in _UNITS + ("s", "min", "h")] if head[-1:].isdigit() else []
+            return params + ["heartbeat="]
+        if cmd in ("get", "set") and len(words) == 1:
+            return self.params
+        if cmd == "config" and len(words) == 2 and words[1] in ("get", "set"):
+            return self.config
+        if cmd == "tune" and len(words) == 2 and words[1] == "auto":
+            return ["target=", "amp=", "timeout="]
+        if cmd == "tune" and len(words) == 2 and words[1] == "commit":
+            return ["fast", "no_overshoot", "schedule"]
+        if cmd in ("help",) and len(words) == 1:
+            return self.commands
+        if cmd == "programs" and len(words) == 1:
+            return self.programs
+        if len(words) == 1:
+            return _SUBCOMMANDS.get(cmd, [])
+        return []
+
+
+class DeviceCompleter(Completer):
+    def __init__(self, vocab: DeviceVocabulary):
+        self.vocab = vocab
+
+    def get_completions(self, document, complete_event):  # type: ignore[no-untyped-def]
+        text = document.text_before_cursor
+        words = text.split()
+        current = "" if text.endswith(" ") or not words else words.pop()
+        for cand in self.vocab.candidates(words, current):
+            if cand.startswith(current):
+                yield Completion(cand, start_position=-len(current))
 
 
 def run_console(link: DeviceLink) -> int:
@@ -29,7 +125,15 @@ def run_console(link: DeviceLink) -> int:
             elif msg.kind != "tel":
                 print(msg.text)
 
-    session: PromptSession[str] = PromptSession(completer=WordCompleter(_WORDS, sentence=True))
+    vocab = DeviceVocabulary(link)
+
+    def toolbar() -> str:
+        # Inline help: the device's own description of the command being typed.
+        words = session.default_buffer.document.text.split()
+        return vocab.help_for(words[0]) if words else "Tab completes commands, programs, parameters and units; quit or Ctrl-D leaves"
+
+    session: PromptSession[str] = PromptSession(completer=DeviceCompleter(vocab), bottom_toolbar=toolbar,
+                                                complete_while_typing=False)
     print("connected: %s  (quit or Ctrl-D to leave)" % link.request("version"))
     with patch_stdout():
         threading.Thread(target=show_events, daemon=True).start()
