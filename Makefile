@@ -50,6 +50,7 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) tools/bench/bench.py
+	$(PY) tools/bench/presets.py
 
 bench-programs: $(STAMP)
 	$(PY) tools/bench/presets.py
