@@ -12,14 +12,16 @@ A scenario is a JSON object; every key is optional::
       "sensor": "xgzp6897d",           # see SENSORS; absent: the board's own
       "plant": {"volume_ml": 60, ...}, # see PLANT_DEFAULTS / PLANT_RANGES
       "events": [                      # sorted by t_ms
-        {"t_ms": 8000, "fault": "leak", "value": 1.5}
+        {"t_ms": 8000, "fault": "leak", "value": 1.5},
+        {"after_pump_on_ms": 4000, "fault": "blockage"}
       ]
     }
 
 ``load_scenario(ref, scenarios_dir)`` and ``validate_scenario(obj)`` return a
 fully defaulted copy: every top-level key present, every plant key present
-(as float), and every event has ``t_ms`` (int), ``fault`` (str) and
-``value``:
+(as float), and every event has ``t_ms`` (int; or instead
+``after_pump_on_ms``, int: that long after the pump PWM is first driven),
+``fault`` (str) and ``value``:
 
 * sensor_offset: offset in Pa (float), required.
 * leak: added leak in L/min at 10 kPa (float), required; 0 removes it.
@@ -79,7 +81,11 @@ FAULTS = (
 )
 # faults whose value only says set (non-zero or absent) or clear (0)
 SET_CLEAR_FAULTS = ("blockage", "pump_fail", "pump_stuck_on", "vent_stuck_closed", "sensor_stuck")
-EVENT_KEYS = ("t_ms", "fault", "value")
+# An event happens at t_ms (from simulation start, or from the host's first
+# byte with --hold) or, instead, after_pump_on_ms after the pump PWM is first
+# driven: the session's start as the hardware sees it, so a fault lands at
+# the same point of a session however late the host's start command arrived.
+EVENT_KEYS = ("t_ms", "fault", "value", "after_pump_on_ms")
 
 # A 60 mL body cup on a typical small 12 V diaphragm pump (domain.md:
 # "Typical hardware": free flow 1-3 L/min, maximum vacuum 60-85 kPa).
@@ -236,11 +242,17 @@ def _validate_event(i, ev):
     path = "scenario.events[%d]" % i
     _object(path, ev)
     _check_keys(path, ev, EVENT_KEYS)
-    if "t_ms" not in ev:
-        raise ScenarioError("%s.t_ms: missing (required: time of the event in ms from start, integer >= 0)" % path)
+    relative = "after_pump_on_ms" in ev
+    if "t_ms" not in ev and not relative:
+        raise ScenarioError("%s.t_ms: missing (required: time of the event in ms from start, integer >= 0; or after_pump_on_ms instead)" % path)
+    if "t_ms" in ev and relative:
+        raise ScenarioError("%s: give either t_ms or after_pump_on_ms, not both" % path)
     if "fault" not in ev:
         raise ScenarioError("%s.fault: missing (required, one of: %s)" % (path, ", ".join(FAULTS)))
-    t_ms = _integer(path + ".t_ms", ev["t_ms"], "time in ms")
+    if relative:
+        t_ms = _integer(path + ".after_pump_on_ms", ev["after_pump_on_ms"], "time in ms after the pump is first driven")
+    else:
+        t_ms = _integer(path + ".t_ms", ev["t_ms"], "time in ms")
     fault = _choice(path + ".fault", ev["fault"], FAULTS, "fault")
     vpath = path + ".value"
     has_value = "value" in ev
@@ -272,7 +284,7 @@ def _validate_event(i, ev):
         value = 0.0 if (has_value and value == 0) else 1.0
     elif has_value:
         value = float(value)
-    return {"t_ms": t_ms, "fault": fault, "value": value}
+    return {("after_pump_on_ms" if relative else "t_ms"): t_ms, "fault": fault, "value": value}
 
 
 def _validate_events(obj):
@@ -280,15 +292,16 @@ def _validate_events(obj):
     if not isinstance(obj, list):
         raise ScenarioError("%s: expected an array of event objects, got %s" % (path, _describe(obj)))
     out = []
-    prev = None
+    prev = {}  # key -> (index, time) of the previous event timed the same way
     for i, ev in enumerate(obj):
         e = _validate_event(i, ev)
-        if prev is not None and e["t_ms"] < prev:
+        key = "t_ms" if "t_ms" in e else "after_pump_on_ms"
+        if key in prev and e[key] < prev[key][1]:
             raise ScenarioError(
-                "scenario.events[%d].t_ms: %d is earlier than events[%d].t_ms %d; events must be sorted by t_ms"
-                % (i, e["t_ms"], i - 1, prev)
+                "scenario.events[%d].%s: %d is earlier than events[%d].%s %d; events must be sorted by %s"
+                % (i, key, e[key], prev[key][0], key, prev[key][1], key)
             )
-        prev = e["t_ms"]
+        prev[key] = (i, e[key])
         out.append(e)
     return out
 

@@ -26,7 +26,10 @@ class SimStop(BaseException):
 
 class _Event:
     def __init__(self, d):
-        self.t_us = d["t_ms"] * 1000
+        # A relative event (after_pump_on_ms) gets its t_us when the pump PWM
+        # is first driven.
+        self.t_us = d["t_ms"] * 1000 if "t_ms" in d else None
+        self.rel_us = d.get("after_pump_on_ms", 0) * 1000
         self.fault = d["fault"]
         self.value = d.get("value")
 
@@ -73,7 +76,9 @@ class World:
         self._led_pin = getattr(b, "ALARM_LED_PIN", None)
         self._pwms = {}
         self._pins = {}
-        self._events = [_Event(e) for e in scenario["events"]]
+        events = [_Event(e) for e in scenario["events"]]
+        self._events = [e for e in events if e.t_us is not None]
+        self._after_pump_on = [e for e in events if e.t_us is None]
         self._next_event = 0
         self.faults = {}  # active fault name -> value, for the truth log
         self.hung = False
@@ -185,10 +190,16 @@ class World:
             if self._until_us is not None and self.phys_us >= self._until_us:
                 self.clock.now_us = self.phys_us
                 raise SimStop()
+            if self._after_pump_on and self.pump_level() > 0:
+                self._arm_after_pump_on()
             while self._next_event < len(self._events) and self._events[self._next_event].t_us <= self.phys_us:
                 ev = self._events[self._next_event]
                 self._next_event += 1
                 self._apply(ev)
+                if self._truth is not None:
+                    # A row at the event's own millisecond: tests time
+                    # detection from it exactly, not to the row interval.
+                    self._write_truth(self.pump_level(), self.vent_opening())
             end = self.phys_us + _STEP_US
             if not self.hung and end > t_us:
                 end = t_us
@@ -209,6 +220,21 @@ class World:
                 self._pace()
         if self.clock.now_us < self.phys_us:
             self.clock.now_us = self.phys_us
+
+    def _arm_after_pump_on(self):
+        """The pump PWM is driven for the first time: relative events get
+        their time from now and join the pending ones in time order."""
+        for e in self._after_pump_on:
+            e.t_us = self.phys_us + e.rel_us
+        pending = self._events[self._next_event:]
+        for e in self._after_pump_on:  # insertion keeps file order among equal times
+            i = len(pending)
+            while i > 0 and pending[i - 1].t_us > e.t_us:
+                i -= 1
+            pending.insert(i, e)
+        self._events = pending
+        self._next_event = 0
+        self._after_pump_on = []
 
     def _pace(self):
         ahead = int(self.phys_us / self.speed) - time.ticks_diff(time.ticks_us(), self._real_t0)

@@ -323,3 +323,20 @@ def test_load_errors():
     os.remove(path)
     m = _load_err(5)
     assert "scenario" in m
+
+
+def test_events_after_the_pump_is_first_driven():
+    evs = validate_scenario({"events": [
+        {"t_ms": 100, "fault": "leak", "value": 1},
+        {"after_pump_on_ms": 4000, "fault": "blockage"},
+        {"t_ms": 50_000, "fault": "sensor_stuck"},
+        {"after_pump_on_ms": 4000, "fault": "pump_fail", "value": 0},
+    ]})["events"]
+    assert evs[1] == {"after_pump_on_ms": 4000, "fault": "blockage", "value": 1.0}
+    assert sorted(evs[3].keys()) == ["after_pump_on_ms", "fault", "value"]
+    m = _err({"events": [{"t_ms": 1, "after_pump_on_ms": 2, "fault": "blockage"}]})
+    assert "scenario.events[0]" in m and "not both" in m, m
+    m = _err({"events": [{"after_pump_on_ms": 9, "fault": "blockage"}, {"after_pump_on_ms": 8, "fault": "blockage"}]})
+    assert "events[1].after_pump_on_ms" in m and "sorted" in m, m
+    m = _err({"events": [{"after_pump_on_ms": -1, "fault": "blockage"}]})
+    assert "after_pump_on_ms" in m and ">= 0" in m, m
