@@ -443,9 +443,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--speed", type=_speed, help="simulated board only: speed (default 1 = real time)")
     s.set_defaults(func=cmd_console)
 
-    from . import helptext, plot, ports
+    from . import alarms_cmd, helptext, plot, ports
     plot.register(sub)
     ports.register(sub)
+    alarms_cmd.register(sub)
     helptext.add_examples(p, sub)
     return p
 

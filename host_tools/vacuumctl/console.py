@@ -8,8 +8,10 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.patch_stdout import patch_stdout
 
+from .alarms_cmd import paint
 from .errors import DeviceError, UserError
 from .link import DeviceLink
+from .telemetry import Message
 
 _UNITS = ("Pa", "kPa", "hPa", "mbar", "mmHg", "inHg", "atm", "cmH2O")
 _SUBCOMMANDS = {
@@ -111,6 +113,14 @@ class DeviceCompleter(Completer):
                 yield Completion(cand, start_position=-len(current))
 
 
+def alarm_line(msg: Message) -> str:
+    """An alarm event as shown over the prompt: a raised alarm in its
+    priority's colour (high red, medium yellow, low cyan), ack, silence,
+    clear and end in bold."""
+    prio = msg.fields.get("priority")
+    return paint(msg.text, prio if isinstance(prio, str) else "raise", True)
+
+
 def run_console(link: DeviceLink) -> int:
     stop = threading.Event()
 
@@ -121,7 +131,7 @@ def run_console(link: DeviceLink) -> int:
             except Exception:  # noqa: BLE001 - queue.Empty
                 continue
             if msg.kind == "alarm":
-                print("\x1b[1;31m%s\x1b[0m" % msg.text)
+                print(alarm_line(msg))
             elif msg.kind != "tel":
                 print(msg.text)
 

@@ -64,6 +64,14 @@ Tab completes commands and parameters; alarms print the moment they arrive. Ctrl
   vacuumctl --port sim tune auto --target 30kPa            # relay autotune; the result is staged
   vacuumctl --port sim tune commit schedule                # apply the staged result (or: tune discard)
 details: docs/control.md""",
+    "alarms": """examples:
+  vacuumctl --port /dev/ttyACM0 alarms                 # active alarms: priority, latching, acknowledged
+  vacuumctl --port /dev/ttyACM0 alarms ack             # the sound stops; the alarms stay
+  vacuumctl --port /dev/ttyACM0 alarms silence 60s     # pause the sound (at most 2 min)
+  vacuumctl --port /dev/ttyACM0 alarms clear           # after fixing the cause; logged on the device
+  vacuumctl --port /dev/ttyACM0 alarms log --flash --csv alarms.csv   # the log kept across resets
+Priorities are coloured on a terminal (high red, medium yellow, low cyan).
+exit status: 0 ok; 1 the device refused (the reason is printed)""",
     "log": """examples:
   vacuumctl --port /dev/ttyACM0 log --csv therapy.csv""",
 }
