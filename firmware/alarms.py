@@ -23,6 +23,7 @@ A_SESSION = const(4096)  # session longer than the program's maximum
 A_HOST = const(8192)  # host heartbeat lost during a host-supervised session
 A_OVERRUN = const(16384)  # control loop missed its deadline
 A_RESET = const(32768)  # the device booted from a watchdog or brown-out reset
+A_INTERRUPTED = const(65536)  # a session was running when the power or the firmware stopped
 
 HIGH = const(3)
 MEDIUM = const(2)
@@ -46,6 +47,9 @@ TABLE = (
     (A_BLOCKAGE, "blockage", MEDIUM, True, True),
     (A_PUMP, "pump", MEDIUM, True, True),
     (A_LEAK, "leak", MEDIUM, True, True),
+    # Found at boot: the therapy stopped without the device ending it (power
+    # cut, reset). A person must look at the patient; nothing is running.
+    (A_INTERRUPTED, "interrupted", MEDIUM, True, False),
     (A_RESET, "reset", LOW, True, False),
     (A_OVERRUN, "overrun", LOW, False, False),
 )

@@ -74,6 +74,8 @@ class Device:
         self.boot_notes = []  # events to send after the boot banner
         self._log_alarm = store.RingLog(board.DATA_DIR, "alarms", 4096)
         self._log_therapy = store.RingLog(board.DATA_DIR, "therapy", 4096)
+        self.interrupted = _interrupted_session(self._log_therapy)  # (program, started_ms) or None
+        self._session_on_flash = False  # a start record is on flash, its end is not yet
         for name, attr in (("cal_offset", "CAL_OFFSET_PA"), ("cal_gain", "CAL_GAIN_PPM")):
             if hasattr(board, attr):  # the board's calibration is the default
                 config.find(name).default = getattr(board, attr)
@@ -129,8 +131,19 @@ class Device:
             self.wdt = machine.WDT(timeout=board.WDT_TIMEOUT_MS)
         # Logged before the pump starts: the flash write stalls the CPU.
         self.log("therapy", "start %s target_pa=%d duration_ms=%d" % (prog.name, values["target"], values["duration"]))
+        self._session_on_flash = True
         self.session.start(prog, values, self.vacuum_pa, self.uptime_ms)
         self.sup.set_program(prog, heartbeat_ms)
+
+    def _log_session_end(self):
+        """The session's end record, once it is over: after the release (idle)
+        or in fault (outputs already safe), so the flash stall never meets a
+        running pump. A start record without one means interrupted."""
+        st = self.session.state
+        if st == ses.IDLE or st == ses.FAULT:
+            self._session_on_flash = False
+            why = "alarm" if st == ses.FAULT else ses.END_NAMES[self.session.end_reason]
+            self.log("therapy", "end %s reason=%s elapsed_ms=%d" % (self.session.program.name, why, self.session.elapsed_ms))
 
     def clear_alarms(self):
         bits = self.sup.alarms
@@ -195,6 +208,8 @@ class Device:
             c.sleep_until_us(c.ticks_add(c.ticks_us(), self.stall_ms * 1000))
             self.stall_ms = 0
         self.session.report(self.console.event, self.uptime_ms, self.vacuum_pa, self.alarm_text)
+        if self._session_on_flash:
+            self._log_session_end()
         self.tuner.service(self)
         if self.tel_period_ticks:
             self._tel_count += 1
@@ -254,6 +269,11 @@ class Device:
         if cause in ("wdt_reset", "brownout_reset"):
             # Not a normal power-up: whatever ran (a session?) was cut short.
             self.sup.alarms |= safety.A_RESET
+        if self.interrupted:
+            prog, started = self.interrupted
+            self.sup.alarms |= alarms.A_INTERRUPTED
+            self.console.event("event session_interrupted program=%s started_ms=%s reset=%s" % (prog, started, cause))
+            self.log("therapy", "end %s reason=interrupted" % prog)  # reported once
         for note in self.boot_notes:
             self.console.event(note)
         deadline = clock.ticks_add(clock.ticks_us(), period)
@@ -304,6 +324,22 @@ class Device:
 
 _STATE_BYTES = tuple(n.encode() for n in ses.STATE_NAMES)
 _ALARM_BYTES = tuple((bit, name.encode()) for bit, name in safety.ALARM_NAMES)
+
+
+def _interrupted_session(log):
+    """(program, start uptime ms) if the therapy log on flash ends with a
+    session start and no end: the last session was cut short by a power
+    loss or a reset. Records: 't_ms=N start PROGRAM ...', 't_ms=N end ...'."""
+    try:
+        recs = log.records()
+    except OSError:
+        return None
+    if not recs:
+        return None
+    words = recs[-1].decode().split()
+    if len(words) >= 3 and words[1] == "start":
+        return words[2], words[0][5:]
+    return None
 
 
 def _reset_name():
