@@ -51,7 +51,9 @@ def parse_log(reply: str) -> list[dict[str, str]]:
     """Records of ``alarms log N`` (``log records=2 total=2: t_ms=5120 raise
     internal value=20012; ...``) or ``flashlog alarm N`` (``2 alarm records:
     ...``). On flash a boot starts uptime again from 0: each record gets the
-    number of the boot it belongs to (0 = the oldest one shown)."""
+    number of the boot it belongs to (0 = the oldest one shown), counted where
+    the uptime goes back: the log has no boot counter, so two boots whose
+    records share an uptime read as one."""
     _, sep, body = reply.partition(": ")
     if not sep or not body.strip():
         return []

@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
-"""Fault matrix: every simulated fault event in every therapy program, on the
-unchanged firmware (simulated board, 60 mL default cup, speed max).
+"""Fault matrix: every simulated fault event in every therapy program and
+preset, on the unchanged firmware (simulated board, 60 mL default cup, speed
+max).
 
-Each cell: a scenario with the fault at FAULT_T_MS of device time (the
-session, started at ~1 s, is holding by then); the fault must be detected
-within its deadline by one of the expected alarms, the device must be in the
-safe state (commanded pump 0, vent fully open, state fault), and the true
-vacuum (physics ground truth, not the firmware's reading) must never exceed
-HARD_LIMIT_PA. Used by hil_tests/test_fault_matrix.py and `make safety-report`.
-All times are device time (ms).
+Each cell: the fault happens FAULT_AFTER_MS after the pump is first driven
+(the scenario event `after_pump_on_ms`: the session's start as the hardware
+sees it, so the cell is the same however late the host's start command
+arrives on a busy machine). It must be detected within its deadline by one of
+the expected alarms, the device must reach the safe state (commanded pump 0,
+vent fully open, state fault), and the true vacuum (physics ground truth, not
+the firmware's reading) must never exceed HARD_LIMIT_PA, nor the program's own
+ceiling except by the offset of a sensor that reads low (the firmware cannot
+see that offset while it regulates: docs/safety.md). Used by
+hil_tests/test_fault_matrix.py (a subset, SUBSET) and `make safety-report`
+(every cell). All times are device time (ms).
 """
 from __future__ import annotations
 
@@ -22,41 +27,118 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "host_tools"))
+from vacuumctl.errors import DeviceReset  # noqa: E402
 from vacuumctl.link import DeviceLink  # noqa: E402
+from vacuumctl.telemetry import parse_fields  # noqa: E402
 
 HARD_LIMIT_PA = 70_000  # pico board ceiling (firmware ABS max 71 kPa)
-FAULT_T_MS = 5_000
-NOMINAL_START_MS = 1_100  # uptime at which the start command usually arrives
-# One start line per therapy program (the matrix test checks that this covers
-# every program the device lists). Intermittent: on 1-9 s, off 9-13 s, on 13-21 s.
+FAULT_AFTER_MS = 4_000  # fault this long after the pump is first driven
+TEL = "tel on 50Hz"  # enough to time the safe state; more floods a busy host
+LOW_ALARMS = ("reset", "overrun")  # advisory: they do not end a session
+
+# One start line per program and preset, and its ceiling (programs.py), on
+# the default 60 mL cup. Phases after the start (t = 0 when the pump starts):
+#   continuous, body_sliding, cupping_back, npwt_continuous: hold, release at 20 s
+#   intermittent, npwt_intermittent: on 0-8 s, off 8-12 s, on 12-20 s
+#   interval_legs: on 0-5 s (its shortest phase), off 5-10 s, on 10-15 s
+#   dynamic, npwt_dynamic: rise 0-3 s, fall 3-6 s, ... (setpoint always moving)
+#   dotted, face_dotted: build, hold 3 s, vent, wait 4 s (the operator moves
+#     the cup), repeat: about 8 s per dot
+#   npwt_intermittent: on 0-60 s (its shortest phase), off 60-120 s
+#   npwt_dynamic: rise 0-10 s, fall 10-20 s, release at 20 s
+#   pulse, decompression: 0.5 Hz (the 60 mL cup reaches 90 % of the depth
+#     at 0.5 Hz, 70 % at 1 Hz: docs/programs.md), release to ambient
+# The massage presets' gentle start is shortened so each cell stays short.
 PROGRAMS = {
-    "continuous": "start continuous target=30kPa duration=20s",
-    "intermittent": "start intermittent target=30kPa on=8s off=4s duration=24s",
+    "continuous": ("start continuous target=30kPa duration=20s", 71_000),
+    "intermittent": ("start intermittent target=30kPa on=8s off=4s duration=24s", 71_000),
+    "dynamic": ("start dynamic target=30kPa floor=10kPa rise=3s fall=3s duration=20s", 71_000),
+    "dotted": ("start dotted target=30kPa hold=3s wait=4s duration=30s", 50_663),
+    "pulse": ("start pulse target=20kPa freq=0.5Hz duration=20s", 71_000),
+    "face_dotted": ("start face_dotted target=30kPa hold=3s wait=4s duration=30s", 50_663),
+    "body_sliding": ("start body_sliding target=30kPa ramp=1s duration=20s", 71_000),
+    "cupping_back": ("start cupping_back target=20kPa ramp=1s duration=20s", 50_663),
+    "decompression": ("start decompression target=20kPa freq=0.5Hz ramp=1s duration=20s", 50_663),
+    "interval_legs": ("start interval_legs target=40mmHg on=5s off=5s duration=30s", 7_000),
+    "npwt_continuous": ("start npwt_continuous target=125mmHg duration=20s", 26_664),
+    "npwt_intermittent": ("start npwt_intermittent target=125mmHg on=1min off=1min duration=2min", 26_664),
+    "npwt_dynamic": ("start npwt_dynamic target=125mmHg rise=10s fall=10s duration=20s", 26_664),
 }
-# Programs the device lists that this matrix does not yet exercise: they came
-# with the programs branch after the matrix was written and need their own
-# start lines and deadlines (a dotted program waits for the operator between
-# dots, a pulse program never holds a setpoint, ...). The matrix test fails if
-# a program is neither here nor in PROGRAMS.
-NOT_COVERED = ("dynamic", "dotted", "pulse", "face_dotted", "body_sliding", "cupping_back", "decompression",
-               "interval_legs", "npwt_continuous", "npwt_intermittent", "npwt_dynamic")
-# fault -> (event value, expected alarms, {program: deadline ms after the fault}, why)
+# Kept for the matrix test's coverage check: every program the device lists
+# is in PROGRAMS.
+NOT_COVERED: tuple[str, ...] = ()
+
+# fault -> (event value, expected alarms, default deadline ms after the fault,
+# {program: deadline} where the program's phases change it, why)
+DOTS = ("dotted", "face_dotted")
 FAULTS = {
-    "sensor_disconnect": (None, {"sensor"}, {"continuous": 100, "intermittent": 100}, "4 failed samples"),
-    "sensor_stuck": (None, {"stuck"}, {"continuous": 750, "intermittent": 750}, "100 frozen samples (0.5 s) while regulating, from the first sample equal to the frozen one"),
-    "sensor_offset": (5000.0, {"offset"}, {"continuous": 23_000, "intermittent": 9_000}, "at the next rest (release at ~21.5 s / off phase at 9 s) + 3 s"),
-    "leak": (1.5, {"leak"}, {"continuous": 6_000, "intermittent": 16_000}, "4 s below target at full pump (this on phase or the next)"),
-    "blockage": (None, {"blockage", "rise"}, {"continuous": 7_000, "intermittent": 10_000}, "4 s of no flow at the setpoint; or the tubing's rise at the next pull-down"),
-    "pump_fail": (None, {"pump"}, {"continuous": 8_000, "intermittent": 14_000}, "3 windows of 1 s falling / flat at ambient at > 50 % pump"),
-    "pump_stuck_on": (None, {"pump_on", "vent"}, {"continuous": 7_000, "intermittent": 15_000}, "2 s of venting at the setpoint with the pump off"),
-    "vent_stuck_closed": (None, {"vent"}, {"continuous": 21_000, "intermittent": 8_000}, "not halved 2 s after the vent opened (release at ~21.5 s / off phase at 9 s)"),
-    "firmware_hang": (None, {"reset"}, {"continuous": 1_100, "intermittent": 1_100}, "watchdog reset (1 s), reported at boot"),
-    "power_cut": (2000, set(), {"continuous": 2_500, "intermittent": 2_500}, "boots safe; pwron_reset is not told apart from a normal power-up (needs the persistent store)"),
+    "sensor_disconnect": (None, {"sensor"}, 100, {}, "4 failed samples (20 ms)"),
+    "sensor_stuck": (None, {"stuck", "vent"}, 750, dict.fromkeys(DOTS, 2_500),
+                     "100 frozen samples (0.5 s) while regulating or pumping; frozen during a dot's vent: the vent rule (not halved in 2 s)"),
+    "sensor_offset": (5000.0, {"offset"}, 20_000,
+                      {"intermittent": 8_000, "interval_legs": 5_000, "dotted": 12_000, "face_dotted": 12_000, "npwt_intermittent": 60_000},
+                      "at the next rest (release at 16 s after the fault, an off phase, a dot's vent and wait) + 3 s"),
+    "leak": (4.0, {"leak"}, 6_000, {"intermittent": 16_000, "dotted": 12_000, "face_dotted": 12_000},
+             "4 s below target at full pump (in this on phase or dot, or the next)"),
+    "blockage": (None, {"blockage", "rise", "overvacuum"}, 7_000, {},
+                 "4 s of no flow at the setpoint; or the blocked tubing's fast rise (rise), or its line vacuum above the trip level (overvacuum)"),
+    "pump_fail": (None, {"pump"}, 8_000, {"dotted": 12_000, "face_dotted": 12_000, "interval_legs": 12_000},
+                  "3 windows of 1 s falling / flat near ambient at > 50 % pump (this phase or the next)"),
+    "pump_stuck_on": (None, {"pump_on", "vent"}, 7_000, dict.fromkeys(DOTS, 14_000),
+                      "2 s of venting at the setpoint with the pump off (a dot: at the next hold)"),
+    "vent_stuck_closed": (None, {"vent"}, 20_000,
+                          {"intermittent": 8_000, "interval_legs": 4_000, "dotted": 4_000, "face_dotted": 4_000, "npwt_intermittent": 60_000},
+                          "not halved 2 s after the vent opened (the release 16 s after the fault, an off phase, a dot's vent)"),
+    "firmware_hang": (None, {"reset"}, 1_100, {}, "watchdog reset (1 s), reported at boot"),
+    "power_cut": (2000, {"interrupted"}, 2_500, {}, "reported at the next boot: a session was running"),
 }
+# Cells the supervisor does not detect yet (no rule fits a pulsed setpoint,
+# or the leg chamber's short phases): they count as GAP, not as a pass, and
+# must stay contained (true vacuum within its limit). Open work, docs/safety.md.
+_PULSED = "pulsed setpoint: the hold-based rule never sees a steady setpoint or a full 1 s window at high pump"
+KNOWN_GAPS = {
+    ("leak", "pulse"): _PULSED,
+    ("leak", "decompression"): _PULSED,
+    ("pump_fail", "pulse"): _PULSED,
+    ("pump_fail", "decompression"): _PULSED,
+    ("pump_stuck_on", "pulse"): _PULSED + "; the stuck pump against the open vent settles at about 1 kPa",
+    ("pump_stuck_on", "decompression"): _PULSED + "; the stuck pump against the open vent settles at about 1 kPa",
+    ("leak", "interval_legs"): "40 mmHg in 5 s on phases: no rule fires (cause not yet analysed)",
+    ("pump_stuck_on", "interval_legs"): "40 mmHg in 5 s phases: no rule fires (cause not yet analysed)",
+}
+
+
+PROBE_DEADLINE_MS = 0  # `fault_matrix.py --probe`: one long deadline for all, to see natural times
+
+
+def deadline_of(fault, program):
+    return PROBE_DEADLINE_MS or FAULTS[fault][3].get(program, FAULTS[fault][2])
+
+
+def subset():
+    """Cells for `make test`, chosen deterministically: every fault on two
+    programs and every program against at least two faults (the full matrix
+    is `make safety-report`)."""
+    progs = list(PROGRAMS)
+    faults = list(FAULTS)
+    cells = []
+    for i, f in enumerate(faults):
+        for k in (0, 1):
+            cells.append((f, progs[(2 * i + k) % len(progs)]))
+    covered = {p: sum(1 for c in cells if c[1] == p) for p in progs}
+    j = 0
+    for p in progs:
+        while covered[p] < 2:
+            f = faults[j % len(faults)]
+            j += 1
+            if (f, p) not in cells:
+                cells.append((f, p))
+                covered[p] += 1
+    return cells
 
 
 def _scenario(fault, value, path):
-    ev = {"t_ms": FAULT_T_MS, "fault": fault}
+    ev = {"after_pump_on_ms": FAULT_AFTER_MS, "fault": fault}
     if value is not None:
         ev["value"] = value
     with open(path, "w") as f:
@@ -68,107 +150,160 @@ def _truth(path):
         return [r for r in csv.DictReader(f) if r.get("event") is not None]
 
 
-def run_cell(fault, program, wall_timeout_s=60.0):
-    value, expected, deadlines, _ = FAULTS[fault]
-    deadline = deadlines[program]
+def _first_raise(link, t_from):
+    """(name, t_ms) of the first alarm raised at or after t_from that is not
+    advisory, from the device's alarm log (an event line can be lost on a
+    busy host; the log cannot)."""
+    text = link.request("alarms log 32")
+    body = text.split(": ", 1)[1] if ": " in text else ""
+    for rec in body.split("; "):
+        words = rec.split()
+        if len(words) >= 3 and words[1] == "raise" and words[2] not in LOW_ALARMS:
+            t = int(words[0].split("=")[1])
+            if t >= t_from:
+                return words[2], t
+    return None, None
+
+
+def run_cell(fault, program, wall_timeout_s=90.0):
+    value, expected, _, _, _ = FAULTS[fault]
+    deadline = deadline_of(fault, program)
+    start_line, ceiling = PROGRAMS[program]
     tmp = tempfile.mkdtemp(prefix="faultmatrix_")
     scen = os.path.join(tmp, "cell.json")
     truth_path = os.path.join(tmp, "truth.csv")
     _scenario(fault, value, scen)
     link = DeviceLink.open("sim:" + scen, truth_csv=truth_path)
-    res = {"fault": fault, "program": program, "deadline_ms": deadline, "alarm": "-", "detect_ms": None, "safe_ms": None, "peak_true_pa": None, "problems": []}
+    res = {"fault": fault, "program": program, "deadline_ms": deadline, "alarm": "-", "detect_ms": None,
+           "safe_ms": None, "peak_true_pa": None, "ceiling_pa": ceiling, "problems": []}
     try:
-        link.request("tel on 200Hz")
-        link.request(PROGRAMS[program])
+        link.request(TEL)
+        link.request(start_line)
         end = time.monotonic() + wall_timeout_s
-        raised = None
-        boot = None
+        booted = False
         last_t = 0
+        t_fault = None  # uptime of the fault: first pump drive + FAULT_AFTER_MS
         safe_t = None
-        t_start = None  # uptime of the first telemetry line in the session
+        fault_seen = False
         while time.monotonic() < end:
-            try:
-                m = link.messages.get(timeout=1.0)
-            except Exception:  # noqa: BLE001 - queue.Empty
+            m = link.next_message(timeout_s=1.0)
+            if m is None or m.kind == "boot":
+                # Quiet (a hang, or a reboot whose banner was lost) or a reboot.
+                if m is not None or link.resets:
+                    booted = True
+                    break
+                try:
+                    t = int(parse_fields(link.request("hb", timeout_s=1.0, retries=0))["t_ms"])
+                except DeviceReset:
+                    booted = True
+                    break
+                except (TimeoutError, OSError, ValueError, KeyError):
+                    continue
+                if t < last_t:
+                    booted = True
+                    break
                 continue
-            if m.kind == "boot":
-                boot = m
+            if m.kind != "tel":
+                continue
+            f = m.fields
+            last_t = int(f["t_ms"])
+            if t_fault is None and int(f["pump_duty"]) > 0:
+                t_fault = last_t + FAULT_AFTER_MS  # refined from the truth file below
+            if t_fault is not None and last_t >= t_fault:
+                fault_seen = True
+            if fault_seen and safe_t is None and f["state"] == "fault" and f["pump_duty"] == 0 and f["valve_duty"] == 65535:
+                safe_t = last_t
+            if safe_t is not None and last_t >= safe_t + 300:
                 break
-            if m.kind == "alarm" and m.text.startswith("alarm raise") and raised is None and "priority=low" not in m.text:
-                raised = m
-            if m.kind == "tel":
-                last_t = int(m.fields["t_ms"])
-                f = m.fields
-                if t_start is None and f["state"] == "run":
-                    t_start = last_t
-                    # Deadlines assume the session starts at NOMINAL_START_MS;
-                    # the host's command can arrive later on a busy machine.
-                    deadline += max(0, t_start - NOMINAL_START_MS)
-                    res["deadline_ms"] = deadline
-                if raised is not None and safe_t is None and f["pump_duty"] == 0 and f["valve_duty"] == 65535 and f["state"] == "fault":
-                    safe_t = last_t
-                if safe_t is not None and last_t >= safe_t + 300:
-                    break
-                if last_t > FAULT_T_MS + deadline + 3_000:
-                    break
-        if boot is not None:
+            if t_fault is not None and last_t > t_fault + deadline + 3_000:
+                break
+        time.sleep(0.3)
+        rows = _truth(truth_path)
+        fault_rows = [int(r["t_ms"]) for r in rows if fault in r["event"].split("|")]
+        if not fault_rows:
+            res["problems"].append("the fault never happened (no pump drive?)")
+            return res
+        t_fault = fault_rows[0]  # truth t_ms == uptime of the first boot
+        if fault == "power_cut":  # its note waits for the first row after the reboot
+            t_fault = next(int(r["t_ms"]) for r in rows if int(r["pump_duty"]) > 0) + FAULT_AFTER_MS
+        if booted:
             time.sleep(0.3)
             al = link.request("alarms")
-            rows = _truth(truth_path)
-            t_fault = next(int(r["t_ms"]) for r in rows if fault in r["event"])
-            t_boot = next(int(r["t_ms"]) for r in rows if "boot" in r["event"] or "wdt_reset" in r["event"])
-            res["detect_ms"] = t_boot - t_fault if expected else None  # a power cut is not detected: it just boots
+            t_boot = next(int(r["t_ms"]) for r in rows if int(r["t_ms"]) >= t_fault and ("boot" in r["event"] or "wdt_reset" in r["event"]))
+            res["detect_ms"] = t_boot - t_fault
             names = [w.split("=")[0] for w in al.split()[2:]]
             res["alarm"] = ",".join(names) or "-"
-            res["boot"] = boot.text
-            after = [r for r in rows if int(r["t_ms"]) > t_fault]
-            if not all(int(r["pump_duty"]) == 0 and int(r["valve_duty"]) == 65535 for r in after if int(r["t_ms"]) >= t_boot):
+            if not all(int(r["pump_duty"]) == 0 and int(r["valve_duty"]) == 65535 for r in rows if int(r["t_ms"]) >= t_boot):
                 res["problems"].append("not safe after the reset")
             res["safe_ms"] = 0
-            if expected and not expected & set(names):
+            if not expected & set(names):
                 res["problems"].append("expected %s after boot, got %s" % (sorted(expected), al))
-            if not expected and names:
-                res["problems"].append("unexpected alarms after boot: %s" % al)
-        elif raised is None:
-            res["problems"].append("no alarm by %d ms after the fault" % (last_t - FAULT_T_MS))
         else:
-            name = raised.text.split()[2]
-            res["alarm"] = name
-            t_alarm = int(raised.fields["t_ms"])
-            res["detect_ms"] = t_alarm - FAULT_T_MS  # truth t_ms == uptime on the first boot
-            if name not in expected:
-                res["problems"].append("alarm %s, expected one of %s" % (name, sorted(expected)))
-            if safe_t is None:
-                res["problems"].append("no safe state after the alarm")
+            name, t_alarm = _first_raise(link, t_fault)
+            if name is None and (fault, program) in KNOWN_GAPS:
+                res["gap"] = KNOWN_GAPS[(fault, program)]
+            elif name is None:
+                res["problems"].append("no alarm by %d ms after the fault" % (last_t - t_fault))
             else:
-                res["safe_ms"] = safe_t - t_alarm
+                res["alarm"] = name
+                res["detect_ms"] = t_alarm - t_fault
+                if name not in expected:
+                    res["problems"].append("alarm %s, expected one of %s" % (name, sorted(expected)))
+                if safe_t is None:
+                    st = parse_fields(link.request("status"))
+                    if st.get("state") == "fault" and st.get("pump_duty") == 0 and st.get("valve_duty") == 65535:
+                        res["safe_ms"] = "yes"  # safe now; its telemetry line was lost
+                    else:
+                        res["problems"].append("no safe state after the alarm")
+                else:
+                    res["safe_ms"] = max(0, safe_t - t_alarm)
         if res["detect_ms"] is not None and not 0 <= res["detect_ms"] <= deadline:
             res["problems"].append("detected after %d ms, deadline %d ms" % (res["detect_ms"], deadline))
         time.sleep(0.2)
         rows = _truth(truth_path)
         res["peak_true_pa"] = max(int(r["true_vacuum_pa"]) for r in rows)
-        if res["peak_true_pa"] > HARD_LIMIT_PA:
-            res["problems"].append("true vacuum %d Pa above the hard limit" % res["peak_true_pa"])
+        limit = min(HARD_LIMIT_PA, ceiling + (int(value) if fault == "sensor_offset" else 0))
+        if res["peak_true_pa"] > limit:
+            res["problems"].append("true vacuum %d Pa above the limit %d Pa" % (res["peak_true_pa"], limit))
     finally:
         link.close()
     return res
 
 
-def main():
-    print("Fault matrix: faults x programs on the simulated 60 mL cup, fault at t=%d ms; times in device ms" % FAULT_T_MS)
-    print("%-18s %-13s %-10s %9s %9s %8s %12s  %s" % ("fault", "program", "alarm", "detect", "deadline", "to safe", "peak true", "result"))
-    bad = 0
-    for fault in FAULTS:
-        for prog in PROGRAMS:
+def status(r):
+    """PASS, GAP (a known undetected cell that stayed contained) or FAIL."""
+    return "FAIL" if r["problems"] else "GAP" if r.get("gap") else "PASS"
+
+
+def _row(r):
+    st = status(r)
+    return "%-18s %-18s %-12s %7s %8d %7s %8s %8s  %s" % (
+        r["fault"], r["program"], r["alarm"], "-" if r["detect_ms"] is None else r["detect_ms"], r["deadline_ms"],
+        "-" if r["safe_ms"] is None else r["safe_ms"], r["peak_true_pa"], r["ceiling_pa"],
+        st + (": " + "; ".join(r["problems"]) if r["problems"] else " (not detected, contained: %s)" % r["gap"] if r.get("gap") else ""))
+
+
+def main(argv=None):
+    global PROBE_DEADLINE_MS
+    argv = sys.argv[1:] if argv is None else argv
+    if "--probe" in argv:
+        PROBE_DEADLINE_MS = 70_000
+    faults = [a for a in argv if a in FAULTS] or list(FAULTS)
+    progs = [a for a in argv if a in PROGRAMS] or list(PROGRAMS)
+    print("Fault matrix: faults x programs on the simulated 60 mL cup, fault %d ms after the pump starts; "
+          "times in device ms, pressures in Pa" % FAULT_AFTER_MS)
+    print("%-18s %-18s %-12s %7s %8s %7s %8s %8s  %s" % ("fault", "program", "alarm", "detect", "deadline", "to safe", "peak", "ceiling", "result"))
+    counts = {"PASS": 0, "GAP": 0, "FAIL": 0}
+    t0 = time.monotonic()
+    for fault in faults:
+        for prog in progs:
             r = run_cell(fault, prog)
-            ok = not r["problems"]
-            bad += not ok
-            print("%-18s %-13s %-10s %9s %9d %8s %10s Pa  %s" % (
-                fault, prog, r["alarm"], "-" if r["detect_ms"] is None else r["detect_ms"], r["deadline_ms"],
-                "-" if r["safe_ms"] is None else r["safe_ms"], r["peak_true_pa"], "PASS" if ok else "FAIL: " + "; ".join(r["problems"])))
-    print("hard limit %d Pa; %d cell(s) failed" % (HARD_LIMIT_PA, bad))
-    print("NOT covered yet (no start line / deadlines): %s" % ", ".join(NOT_COVERED))
-    return 1 if bad else 0
+            counts[status(r)] += 1
+            print(_row(r), flush=True)
+    print("%d cells: %d pass, %d known gaps (not detected, contained), %d failed; %.0f s wall; hard limit %d Pa "
+          "(a program's ceiling is its own limit, plus the offset of a sensor reading low)" % (
+              len(faults) * len(progs), counts["PASS"], counts["GAP"], counts["FAIL"], time.monotonic() - t0, HARD_LIMIT_PA))
+    return 1 if counts["FAIL"] else 0
 
 
 if __name__ == "__main__":
