@@ -100,7 +100,8 @@ def silence_token(text: str | None) -> str:
     return " %dms" % ms
 
 
-def run(args: argparse.Namespace, link: DeviceLink, out: TextIO = sys.stdout) -> int:
+def run(args: argparse.Namespace, link: DeviceLink, out: TextIO | None = None) -> int:
+    out = out or sys.stdout  # looked up now: pytest and callers may swap sys.stdout
     colour = out.isatty() and not getattr(args, "csv", None)
     action = args.action
     if action == "list":
