@@ -152,6 +152,10 @@ def _truth(path):
         return [r for r in csv.DictReader(f) if r.get("event") is not None]
 
 
+def _rebooted(truth_path):
+    return any("boot" in r["event"].split("|") for r in _truth(truth_path))
+
+
 def _first_raise(link, t_from):
     """(name, t_ms) of the first alarm raised at or after t_from that is not
     advisory, from the device's alarm log (an event line can be lost on a
@@ -191,8 +195,8 @@ def run_cell(fault, program, wall_timeout_s=90.0):
             m = link.next_message(timeout_s=1.0)
             if m is None or m.kind == "boot":
                 # Quiet (a hang, or a reboot whose banner was lost) or a reboot.
-                if m is not None or link.resets:
-                    booted = True
+                if m is not None or link.resets or _rebooted(truth_path):
+                    booted = True  # (the truth file knows even if the banner line was dropped)
                     break
                 try:
                     t = int(parse_fields(link.request("hb", timeout_s=1.0, retries=0))["t_ms"])
@@ -230,6 +234,7 @@ def run_cell(fault, program, wall_timeout_s=90.0):
             t_fault = next(int(r["t_ms"]) for r in rows if int(r["pump_duty"]) > 0) + FAULT_AFTER_MS
         if booted:
             time.sleep(0.3)
+            link.enter_machine_mode()  # the reboot left it in human mode (if the banner was lost, nobody resynchronised)
             al = link.request("alarms")
             t_boot = next(int(r["t_ms"]) for r in rows if int(r["t_ms"]) >= t_fault and ("boot" in r["event"] or "wdt_reset" in r["event"]))
             res["detect_ms"] = t_boot - t_fault
