@@ -26,6 +26,7 @@ from frame import crc16
 from outputs import Outputs
 from serial_link import SerialLink
 from textbuf import TextBuf
+from therapylog import TherapyLog
 
 _TEL_BUF = const(300)
 
@@ -49,7 +50,9 @@ class Device:
         self.sup = safety.Supervisor(board.MAX_VACUUM_PA, 1000 // board.CONTROL_HZ)
         self.ctl = Controller(self.period_ms)
         self.tuner = autotune.Tuner()
-        self.session = ses.Session(self.ctl, self.sup, getattr(board, "PUMP_FREE_FLOW_ML_MIN", 0), getattr(board, "PUMP_MAX_VACUUM_PA", 0))
+        self._log_alarm = store.RingLog(board.DATA_DIR, "alarms", 4096)
+        therapy = TherapyLog(store.RingLog(board.DATA_DIR, "therapy", 4096), lambda e: self._storage_error("therapy", e), self._flash_write)
+        self.session = ses.Session(self.ctl, self.sup, getattr(board, "PUMP_FREE_FLOW_ML_MIN", 0), getattr(board, "PUMP_MAX_VACUUM_PA", 0), therapy)
         self.link = SerialLink()
         self.console = Console(self, self.link)
         self.vacuum_pa = 0
@@ -72,8 +75,6 @@ class Device:
         self._tel = TextBuf(_TEL_BUF)
         self.storage = "ok"  # ok | backup | defaults | error: shown in status
         self.boot_notes = []  # events to send after the boot banner
-        self._log_alarm = store.RingLog(board.DATA_DIR, "alarms", 4096)
-        self._log_therapy = store.RingLog(board.DATA_DIR, "therapy", 4096)
         for name, attr in (("cal_offset", "CAL_OFFSET_PA"), ("cal_gain", "CAL_GAIN_PPM")):
             if hasattr(board, attr):  # the board's calibration is the default
                 config.find(name).default = getattr(board, attr)
@@ -106,19 +107,28 @@ class Device:
         self.cal.set(v["cal_offset"], v["cal_gain"])
 
     def log(self, which, text, stamp=True):
-        """Append to the alarm or therapy log; a flash problem is reported
-        (status storage=error, an event) and never stops the device."""
+        """Append to the alarm log; a flash problem is reported (status
+        storage=error, an event) and never stops the device."""
         self.flash_writing = True
         try:
             rec = ("t_ms=%d %s" % (self.uptime_ms, text)) if stamp else text
-            (self._log_alarm if which == "alarm" else self._log_therapy).append(rec.encode())
+            self._log_alarm.append(rec.encode())
         except (store.StoreError, OSError, ValueError) as e:
-            if self.storage != "error":
-                self.storage = "error"
-                self.console.event("event storage log=%s error=%s" % (which, str(e).replace(" ", "_")))
+            self._storage_error(which, e)
+
+    def _flash_write(self):
+        self.flash_writing = True  # a known stall, not an overrun
+
+    def _storage_error(self, which, e):
+        if self.storage != "error":
+            self.storage = "error"
+            self.console.event("event storage log=%s error=%s" % (which, str(e).replace(" ", "_")))
 
     def log_records(self, which):
-        return [r.decode() for r in (self._log_alarm if which == "alarm" else self._log_therapy).records()]
+        if which == "alarm":
+            return [r.decode() for r in self._log_alarm.records()]
+        log = self.session.log
+        return [log.row(i) for i in range(log.count())]
 
     # ---- commands --------------------------------------------------------
     def start_session(self, prog, values, heartbeat_ms=0):
@@ -127,8 +137,8 @@ class Device:
             # the board into the safe state. (Idle outputs are already safe,
             # and an unarmed watchdog leaves the REPL usable for deployment.)
             self.wdt = machine.WDT(timeout=board.WDT_TIMEOUT_MS)
-        # Logged before the pump starts: the flash write stalls the CPU.
-        self.log("therapy", "start %s target_pa=%d duration_ms=%d" % (prog.name, values["target"], values["duration"]))
+        # The therapy log's start entry is written by start(), before the
+        # pump starts: the flash write stalls the CPU.
         self.session.start(prog, values, self.vacuum_pa, self.uptime_ms)
         self.sup.set_program(prog, heartbeat_ms)
 
@@ -144,8 +154,9 @@ class Device:
         self.tel_period_ticks = max(1, self.control_hz * 1000 // mhz)
         self._tel_count = 0
 
-    def alarm_text(self):
-        a = self.sup.alarms
+    def alarm_text(self, a=None):
+        if a is None:
+            a = self.sup.alarms
         if not a:
             return "none"
         return ",".join(name for bit, name in safety.ALARM_NAMES if a & bit)

@@ -182,7 +182,7 @@ def cmd_next(dev, args):
 def cmd_log(dev, args):
     log = dev.session.log
     if not args:
-        return "count=%d total=%d capacity=%d persistent=no" % (log.count(), log.total, log.capacity)
+        return "count=%d total=%d persistent=%s storage=%s" % (log.count(), log.total, "yes" if log.persistent else "no", dev.storage)
     if len(args) == 1 and args[0] == "clear":
         log.clear()
         return "log cleared"
@@ -452,7 +452,7 @@ COMMANDS = {
     "pause": (cmd_pause, "pause", "vent and freeze the session timer (resume within 10 min)"),
     "resume": (cmd_resume, "resume", "continue a paused session"),
     "next": (cmd_next, "next", "dotted programs: the cup has been moved, build the next dot"),
-    "log": (cmd_log, "log | log <index> | log clear", "therapy log (RAM only, not kept across a reset): count, or one record (0 = oldest)"),
+    "log": (cmd_log, "log | log <index> | log clear", "therapy log on flash, one record per session: count, or one record (0 = oldest)"),
     "get": (cmd_get, "get <param>", "read a parameter"),
     "set": (cmd_set, "set <param> <value>", "change a parameter"),
     "tune": (cmd_tune, "tune auto target=P [amp=PCT] [timeout=DUR] | status | result | commit RULE | discard | abort", "relay autotune around P inside the hard limits; the result is staged until committed (rules: fast, no_overshoot, schedule)"),

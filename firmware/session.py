@@ -68,10 +68,11 @@ def _band(level_pa):
 
 
 class Session:
-    def __init__(self, controller, supervisor, pump_free_ml_min=0, pump_max_vacuum_pa=0):
+    def __init__(self, controller, supervisor, pump_free_ml_min=0, pump_max_vacuum_pa=0, log=None):
         self._ctl = controller
         self._sup = supervisor
-        self.log = TherapyLog()
+        self.log = log if log is not None else TherapyLog()  # RAM only without a store
+        self.alarms_seen = 0  # every alarm raised during the session (bits)
         self.leak = LeakEstimator(pump_free_ml_min, pump_max_vacuum_pa)
         self.state = IDLE
         self.program = None
@@ -168,6 +169,7 @@ class Session:
         self.seal_ml_min = -1
         self._seal_done = False
         self.leak.reset()
+        self.alarms_seen = 0
         params = ",".join("%s:%d" % (p.name, values[p.name]) for p in program.params)
         self.log.begin(now_ms, program.name, params)
         self._sup.session_start()
@@ -412,7 +414,10 @@ class Session:
         t.put_int(self.swing_pa)
 
     def report(self, emit, uptime_ms, vacuum_pa, alarm_text):
-        """Events and log records for what step() counted (allocates)."""
+        """Events and log records for what step() counted (allocates).
+        alarm_text(bits) names alarm bits."""
+        if self.log.is_open():
+            self.alarms_seen |= self._sup.alarms
         seen = self._seen
         if self.seal_reports != seen[0]:
             seen[0] = self.seal_reports
@@ -427,9 +432,9 @@ class Session:
         if self.ended != seen[3]:
             seen[3] = self.ended
             emit("event session_end vacuum_pa=%d reason=%s program=%s delivered_ms=%d" % (vacuum_pa, END_NAMES[self.end_reason], self.program.name, self.delivered_ms))
-            self.log.finish(uptime_ms, self.elapsed_ms, self.delivered_ms, END_NAMES[self.end_reason], "none")
+            self.log.finish(uptime_ms, self.elapsed_ms, self.delivered_ms, END_NAMES[self.end_reason], alarm_text(self.alarms_seen))
         if self.state == FAULT and self.log.is_open():
-            self.log.finish(uptime_ms, self.elapsed_ms, self.delivered_ms, END_NAMES[END_ALARM], alarm_text())
+            self.log.finish(uptime_ms, self.elapsed_ms, self.delivered_ms, END_NAMES[END_ALARM], alarm_text(self.alarms_seen))
         day = uptime_ms // _DAY_MS
         if day != self._day:
             self._day = day
