@@ -13,6 +13,7 @@ from micropython import const
 
 import alarms
 import autotune
+import channels
 import config
 from annunciator import Annunciator
 import safety
@@ -23,7 +24,6 @@ import version
 from console import Console
 from controller import MODE_REGULATE, Controller
 from frame import crc16
-from outputs import Outputs
 from serial_link import SerialLink
 from textbuf import TextBuf
 from therapylog import TherapyLog
@@ -50,6 +50,9 @@ class Device:
         self.sup = safety.Supervisor(board.MAX_VACUUM_PA, 1000 // board.CONTROL_HZ)
         self.ctl = Controller(self.period_ms)
         self.tuner = autotune.Tuner()
+        # Boards with several chambers: the channels after the first (None: one).
+        self.channel_count = channels.count(board)
+        self.extra = channels.Channels(board, machine, outputs, self.period_ms) if self.channel_count > 1 else None
         self._log_alarm = store.RingLog(board.DATA_DIR, "alarms", 4096)
         therapy = TherapyLog(store.RingLog(board.DATA_DIR, "therapy", 4096), lambda e: self._storage_error("therapy", e), self._flash_write)
         self.session = ses.Session(self.ctl, self.sup, getattr(board, "PUMP_FREE_FLOW_ML_MIN", 0), getattr(board, "PUMP_MAX_VACUUM_PA", 0), therapy)
@@ -141,10 +144,14 @@ class Device:
         # pump starts: the flash write stalls the CPU.
         self.session.start(prog, values, self.vacuum_pa, self.uptime_ms)
         self.sup.set_program(prog, heartbeat_ms)
+        if self.extra is not None:
+            self.extra.start(prog)
 
     def clear_alarms(self):
         bits = self.sup.alarms
         self.sup.clear()
+        if self.extra is not None:
+            self.extra.clear()
         self.session.clear_fault()
         for e in self.alarm_state.cleared(bits, self.uptime_ms):
             self.console.event(e)
@@ -175,6 +182,10 @@ class Device:
         # vented off phase); the supervisor's regulation checks follow it.
         self.sup.session_tick(s.state == ses.RUN)
         alarms = self.sup.check(st, self.vacuum_pa, ctl.setpoint_pa, ctl.mode == MODE_REGULATE, self.out.pump_u16, self.out.vent_u16)
+        if self.extra is not None:
+            # Any channel's alarm is the device's: every channel goes safe.
+            self.sup.alarms |= self.extra.check(s.state == ses.IDLE)
+            alarms = self.sup.alarms
         if self.inject_exception:
             self.inject_exception = False
             raise RuntimeError("selftest")
@@ -191,6 +202,8 @@ class Device:
         if self.vacuum_pa >= self.sup.trip_pa:
             pump = 0
         self.out.set(pump, ctl.vent_u16)
+        if self.extra is not None:
+            self.extra.drive(s)
 
     # ---- between ticks ---------------------------------------------------
     def background(self):
@@ -248,6 +261,8 @@ class Device:
                     t.put(name)
                     first = False
         self.session.put_tel(t)
+        if self.extra is not None:
+            self.extra.put_tel(t, self.vacuum_pa)
         if c.machine:
             crc = crc16(t.buf, 0, t.n)
             t.put(b"*")
@@ -330,7 +345,7 @@ def main():
     try:
         # Outputs first: from here on the firmware holds them safe (before,
         # the hardware does: pump gate pull-down, normally-open vent).
-        out = Outputs(board, machine)
+        out = channels.make_outputs(board, machine)
         Device(out).run()
     except KeyboardInterrupt:
         if out is not None:

@@ -91,6 +91,7 @@ class Session:
         self.hold_ms = 0
         self.wait_ms = 0
         self.freq_mhz = 0
+        self.step_pa = 0  # gradient: each next channel this much lower
         self.elapsed_ms = 0
         self.phase = PH_HOLD
         self.phase_ms = 0  # time spent in the current phase
@@ -146,11 +147,12 @@ class Session:
         self.hold_ms = g("hold", 0)
         self.wait_ms = g("wait", 0)
         self.freq_mhz = g("freq", 0)
+        self.step_pa = g("step", 0)
         if self.kind == pg.PULSE:
             period = 1_000_000 // self.freq_mhz
             self.on_ms = period // 2
             self.off_ms = period - self.on_ms
-        self.phase = (PH_HOLD, PH_ON, PH_RISE, PH_BUILD, PH_ON)[self.kind]
+        self.phase = (PH_HOLD, PH_ON, PH_RISE, PH_BUILD, PH_ON, PH_HOLD)[self.kind]
         self.elapsed_ms = 0
         self.phase_ms = 0
         self.pause_ms = 0
@@ -264,7 +266,7 @@ class Session:
             return
         self.phase_ms += dt
         k = self.kind
-        if k == pg.CONTINUOUS:
+        if k == pg.CONTINUOUS or k == pg.GRADIENT:
             lvl = self.target_pa
         elif k == pg.INTERMITTENT:
             lvl = self._intermittent()
@@ -369,6 +371,20 @@ class Session:
         n = self.cycles
         if n == _PULSE_FIRST_REPORT or n % _PULSE_REPORT_EVERY == 0:
             self.pulse_reports += 1
+
+    def channel_level(self, i):
+        """Level of channel i (0 = the first) of a multi-channel board, or
+        VENTED: the first channel's commanded level (gentle start included)
+        scaled to this channel's share; every channel follows the program's
+        phases. Gradient: each channel step_pa lower than the one before."""
+        c = self._cmd_pa
+        if c < 0 or self.state != RUN:
+            return VENTED
+        t = self.target_pa
+        full = t - i * self.step_pa
+        if c >= t or t <= 0:
+            return full
+        return full * ((c << 13) // t) >> 13  # full < 2**17: below 2**30
 
     def _drive(self, lvl, v):
         if lvl < 0:
