@@ -39,7 +39,7 @@ PROGRAMS = {
 # dots, a pulse program never holds a setpoint, ...). The matrix test fails if
 # a program is neither here nor in PROGRAMS.
 NOT_COVERED = ("dynamic", "dotted", "pulse", "face_dotted", "body_sliding", "cupping_back", "decompression",
-               "interval_legs", "npwt_continuous", "npwt_intermittent", "npwt_dynamic")
+               "interval_legs", "npwt_continuous", "npwt_intermittent", "npwt_dynamic", "gradient")
 # fault -> (event value, expected alarms, {program: deadline ms after the fault}, why)
 FAULTS = {
     "sensor_disconnect": (None, {"sensor"}, {"continuous": 100, "intermittent": 100}, "4 failed samples"),
