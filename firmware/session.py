@@ -447,8 +447,9 @@ class Session:
             emit("event dot_done dots=%d vacuum_pa=%d (move the cup, then 'next')" % (self.dots, vacuum_pa))
         if self.ended != seen[3]:
             seen[3] = self.ended
-            emit("event session_end vacuum_pa=%d reason=%s program=%s delivered_ms=%d" % (vacuum_pa, END_NAMES[self.end_reason], self.program.name, self.delivered_ms))
+            # Logged first: once the host sees session_end, the record is on flash.
             self.log.finish(uptime_ms, self.elapsed_ms, self.delivered_ms, END_NAMES[self.end_reason], alarm_text(self.alarms_seen))
+            emit("event session_end vacuum_pa=%d reason=%s program=%s delivered_ms=%d" % (vacuum_pa, END_NAMES[self.end_reason], self.program.name, self.delivered_ms))
         if self.state == FAULT and self.log.is_open():
             self.log.finish(uptime_ms, self.elapsed_ms, self.delivered_ms, END_NAMES[END_ALARM], alarm_text(self.alarms_seen))
         day = uptime_ms // _DAY_MS
