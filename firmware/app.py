@@ -13,6 +13,7 @@ from micropython import const
 
 import alarms
 import autotune
+import channels
 import config
 from annunciator import Annunciator
 import safety
@@ -23,9 +24,9 @@ import version
 from console import Console
 from controller import MODE_REGULATE, Controller
 from frame import crc16
-from outputs import Outputs
 from serial_link import SerialLink
 from textbuf import TextBuf
+from therapylog import TherapyLog
 
 _TEL_BUF = const(300)
 
@@ -49,7 +50,12 @@ class Device:
         self.sup = safety.Supervisor(board.MAX_VACUUM_PA, 1000 // board.CONTROL_HZ)
         self.ctl = Controller(self.period_ms)
         self.tuner = autotune.Tuner()
-        self.session = ses.Session(self.ctl, self.sup, getattr(board, "PUMP_FREE_FLOW_ML_MIN", 0), getattr(board, "PUMP_MAX_VACUUM_PA", 0))
+        # Boards with several chambers: the channels after the first (None: one).
+        self.channel_count = channels.count(board)
+        self.extra = channels.Channels(board, machine, outputs, self.period_ms) if self.channel_count > 1 else None
+        self._log_alarm = store.RingLog(board.DATA_DIR, "alarms", 4096)
+        therapy = TherapyLog(store.RingLog(board.DATA_DIR, "therapy", 4096), lambda e: self._storage_error("therapy", e), self._flash_write)
+        self.session = ses.Session(self.ctl, self.sup, getattr(board, "PUMP_FREE_FLOW_ML_MIN", 0), getattr(board, "PUMP_MAX_VACUUM_PA", 0), therapy)
         self.link = SerialLink()
         self.console = Console(self, self.link)
         self.vacuum_pa = 0
@@ -72,10 +78,6 @@ class Device:
         self._tel = TextBuf(_TEL_BUF)
         self.storage = "ok"  # ok | backup | defaults | error: shown in status
         self.boot_notes = []  # events to send after the boot banner
-        self._log_alarm = store.RingLog(board.DATA_DIR, "alarms", 4096)
-        self._log_therapy = store.RingLog(board.DATA_DIR, "therapy", 4096)
-        self.interrupted = _interrupted_session(self._log_therapy)  # (program, started_ms) or None
-        self._session_on_flash = False  # a start record is on flash, its end is not yet
         for name, attr in (("cal_offset", "CAL_OFFSET_PA"), ("cal_gain", "CAL_GAIN_PPM")):
             if hasattr(board, attr):  # the board's calibration is the default
                 config.find(name).default = getattr(board, attr)
@@ -108,19 +110,28 @@ class Device:
         self.cal.set(v["cal_offset"], v["cal_gain"])
 
     def log(self, which, text, stamp=True):
-        """Append to the alarm or therapy log; a flash problem is reported
-        (status storage=error, an event) and never stops the device."""
+        """Append to the alarm log; a flash problem is reported (status
+        storage=error, an event) and never stops the device."""
         self.flash_writing = True
         try:
             rec = ("t_ms=%d %s" % (self.uptime_ms, text)) if stamp else text
-            (self._log_alarm if which == "alarm" else self._log_therapy).append(rec.encode())
+            self._log_alarm.append(rec.encode())
         except (store.StoreError, OSError, ValueError) as e:
-            if self.storage != "error":
-                self.storage = "error"
-                self.console.event("event storage log=%s error=%s" % (which, str(e).replace(" ", "_")))
+            self._storage_error(which, e)
+
+    def _flash_write(self):
+        self.flash_writing = True  # a known stall, not an overrun
+
+    def _storage_error(self, which, e):
+        if self.storage != "error":
+            self.storage = "error"
+            self.console.event("event storage log=%s error=%s" % (which, str(e).replace(" ", "_")))
 
     def log_records(self, which):
-        return [r.decode() for r in (self._log_alarm if which == "alarm" else self._log_therapy).records()]
+        if which == "alarm":
+            return [r.decode() for r in self._log_alarm.records()]
+        log = self.session.log
+        return [log.row(i) for i in range(log.count())]
 
     # ---- commands --------------------------------------------------------
     def start_session(self, prog, values, heartbeat_ms=0):
@@ -129,25 +140,18 @@ class Device:
             # the board into the safe state. (Idle outputs are already safe,
             # and an unarmed watchdog leaves the REPL usable for deployment.)
             self.wdt = machine.WDT(timeout=board.WDT_TIMEOUT_MS)
-        # Logged before the pump starts: the flash write stalls the CPU.
-        self.log("therapy", "start %s target_pa=%d duration_ms=%d" % (prog.name, values["target"], values["duration"]))
-        self._session_on_flash = True
+        # The therapy log's start entry is written by start(), before the
+        # pump starts: the flash write stalls the CPU.
         self.session.start(prog, values, self.vacuum_pa, self.uptime_ms)
         self.sup.set_program(prog, heartbeat_ms)
-
-    def _log_session_end(self):
-        """The session's end record, once it is over: after the release (idle)
-        or in fault (outputs already safe), so the flash stall never meets a
-        running pump. A start record without one means interrupted."""
-        st = self.session.state
-        if st == ses.IDLE or st == ses.FAULT:
-            self._session_on_flash = False
-            why = "alarm" if st == ses.FAULT else ses.END_NAMES[self.session.end_reason]
-            self.log("therapy", "end %s reason=%s elapsed_ms=%d" % (self.session.program.name, why, self.session.elapsed_ms))
+        if self.extra is not None:
+            self.extra.start(prog)
 
     def clear_alarms(self):
         bits = self.sup.alarms
         self.sup.clear()
+        if self.extra is not None:
+            self.extra.clear()
         self.session.clear_fault()
         for e in self.alarm_state.cleared(bits, self.uptime_ms):
             self.console.event(e)
@@ -157,8 +161,9 @@ class Device:
         self.tel_period_ticks = max(1, self.control_hz * 1000 // mhz)
         self._tel_count = 0
 
-    def alarm_text(self):
-        a = self.sup.alarms
+    def alarm_text(self, a=None):
+        if a is None:
+            a = self.sup.alarms
         if not a:
             return "none"
         return ",".join(name for bit, name in safety.ALARM_NAMES if a & bit)
@@ -177,6 +182,10 @@ class Device:
         # vented off phase); the supervisor's regulation checks follow it.
         self.sup.session_tick(s.state == ses.RUN)
         alarms = self.sup.check(st, self.vacuum_pa, ctl.setpoint_pa, ctl.mode == MODE_REGULATE, self.out.pump_u16, self.out.vent_u16)
+        if self.extra is not None:
+            # Any channel's alarm is the device's: every channel goes safe.
+            self.sup.alarms |= self.extra.check(s.state == ses.IDLE)
+            alarms = self.sup.alarms
         if self.inject_exception:
             self.inject_exception = False
             raise RuntimeError("selftest")
@@ -193,6 +202,8 @@ class Device:
         if self.vacuum_pa >= self.sup.trip_pa:
             pump = 0
         self.out.set(pump, ctl.vent_u16)
+        if self.extra is not None:
+            self.extra.drive(s)
 
     # ---- between ticks ---------------------------------------------------
     def background(self):
@@ -208,8 +219,6 @@ class Device:
             c.sleep_until_us(c.ticks_add(c.ticks_us(), self.stall_ms * 1000))
             self.stall_ms = 0
         self.session.report(self.console.event, self.uptime_ms, self.vacuum_pa, self.alarm_text)
-        if self._session_on_flash:
-            self._log_session_end()
         self.tuner.service(self)
         if self.tel_period_ticks:
             self._tel_count += 1
@@ -252,6 +261,8 @@ class Device:
                     t.put(name)
                     first = False
         self.session.put_tel(t)
+        if self.extra is not None:
+            self.extra.put_tel(t, self.vacuum_pa)
         if c.machine:
             crc = crc16(t.buf, 0, t.n)
             t.put(b"*")
@@ -269,11 +280,13 @@ class Device:
         if cause in ("wdt_reset", "brownout_reset"):
             # Not a normal power-up: whatever ran (a session?) was cut short.
             self.sup.alarms |= safety.A_RESET
-        if self.interrupted:
-            prog, started = self.interrupted
+        cut = self.session.log.take_interrupted()
+        if cut is not None:
+            # A session of an earlier power-on has a start but no end on flash:
+            # cut short by a power loss or a reset. Reported once.
+            prog, started = cut
             self.sup.alarms |= alarms.A_INTERRUPTED
             self.console.event("event session_interrupted program=%s started_ms=%s reset=%s" % (prog, started, cause))
-            self.log("therapy", "end %s reason=interrupted" % prog)  # reported once
         for note in self.boot_notes:
             self.console.event(note)
         deadline = clock.ticks_add(clock.ticks_us(), period)
@@ -326,22 +339,6 @@ _STATE_BYTES = tuple(n.encode() for n in ses.STATE_NAMES)
 _ALARM_BYTES = tuple((bit, name.encode()) for bit, name in safety.ALARM_NAMES)
 
 
-def _interrupted_session(log):
-    """(program, start uptime ms) if the therapy log on flash ends with a
-    session start and no end: the last session was cut short by a power
-    loss or a reset. Records: 't_ms=N start PROGRAM ...', 't_ms=N end ...'."""
-    try:
-        recs = log.records()
-    except OSError:
-        return None
-    if not recs:
-        return None
-    words = recs[-1].decode().split()
-    if len(words) >= 3 and words[1] == "start":
-        return words[2], words[0][5:]
-    return None
-
-
 def _reset_name():
     c = machine.reset_cause()
     for name in ("PWRON_RESET", "HARD_RESET", "WDT_RESET", "DEEPSLEEP_RESET", "SOFT_RESET", "BROWNOUT_RESET"):
@@ -355,7 +352,7 @@ def main():
     try:
         # Outputs first: from here on the firmware holds them safe (before,
         # the hardware does: pump gate pull-down, normally-open vent).
-        out = Outputs(board, machine)
+        out = channels.make_outputs(board, machine)
         Device(out).run()
     except KeyboardInterrupt:
         if out is not None:

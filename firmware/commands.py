@@ -119,7 +119,14 @@ def cmd_status(dev, args):
         dev.sup.ceiling_pa,
         dev.sensor.errors,
         dev.overruns,
-    ) + " " + s.status_text() + " storage=%s flash_stalls=%d max_late_us=%d" % (dev.storage, dev.flash_stalls, dev.max_late_us)
+    ) + " " + s.status_text() + " storage=%s flash_stalls=%d max_late_us=%d" % (dev.storage, dev.flash_stalls, dev.max_late_us) + _channels_text(dev)
+
+
+def _channels_text(dev):
+    x = dev.extra
+    if x is None:
+        return ""
+    return " channels=%d %s ch_alarms=%s" % (dev.channel_count, x.status_text(dev.vacuum_pa, dev.ctl.setpoint_pa), x.alarm_text(dev.alarm_text))
 
 
 def cmd_start(dev, args):
@@ -135,7 +142,7 @@ def cmd_start(dev, args):
     ceiling = prog.ceiling_pa if prog.ceiling_pa < dev.sup.ceiling_pa else dev.sup.ceiling_pa
     rest, heartbeat_ms = alarm_commands.heartbeat_arg(args[1:])
     values = parse_program_args(prog, rest, ceiling)
-    bad = programs.relation_error(prog, values)
+    bad = programs.relation_error(prog, values, dev.channel_count)
     if bad:
         raise CmdError(E_RANGE, bad)
     if values["duration"] > prog.max_session_ms:
@@ -182,7 +189,7 @@ def cmd_next(dev, args):
 def cmd_log(dev, args):
     log = dev.session.log
     if not args:
-        return "count=%d total=%d capacity=%d persistent=no" % (log.count(), log.total, log.capacity)
+        return "count=%d total=%d persistent=%s storage=%s" % (log.count(), log.total, "yes" if log.persistent else "no", dev.storage)
     if len(args) == 1 and args[0] == "clear":
         log.clear()
         return "log cleared"
@@ -369,7 +376,7 @@ def _set_target(dev, token):
     p = s.program.param("target")
     hi = min(p.hi, s.program.ceiling_pa, dev.sup.ceiling_pa)
     _check_range("target", v, p.lo, hi, "Pa")
-    bad = programs.relation_error(s.program, {"target": v, "floor": s.floor_pa})
+    bad = programs.relation_error(s.program, {"target": v, "floor": s.floor_pa, "step": s.step_pa}, dev.channel_count)
     if bad:
         raise CmdError(E_RANGE, "session's " + bad)
     s.set_target(v, dev.vacuum_pa)
@@ -452,7 +459,7 @@ COMMANDS = {
     "pause": (cmd_pause, "pause", "vent and freeze the session timer (resume within 10 min)"),
     "resume": (cmd_resume, "resume", "continue a paused session"),
     "next": (cmd_next, "next", "dotted programs: the cup has been moved, build the next dot"),
-    "log": (cmd_log, "log | log <index> | log clear", "therapy log (RAM only, not kept across a reset): count, or one record (0 = oldest)"),
+    "log": (cmd_log, "log | log <index> | log clear", "therapy log on flash, one record per session: count, or one record (0 = oldest)"),
     "get": (cmd_get, "get <param>", "read a parameter"),
     "set": (cmd_set, "set <param> <value>", "change a parameter"),
     "tune": (cmd_tune, "tune auto target=P [amp=PCT] [timeout=DUR] | status | result | commit RULE | discard | abort", "relay autotune around P inside the hard limits; the result is staged until committed (rules: fast, no_overshoot, schedule)"),

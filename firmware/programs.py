@@ -19,7 +19,8 @@ INTERMITTENT = const(1)  # alternate target (on) and floor (off)
 DYNAMIC = const(2)  # ramp smoothly floor -> target -> floor, never to zero
 DOTTED = const(3)  # build, hold, release fully, wait for the operator, repeat
 PULSE = const(4)  # suction and release at a set rate
-KIND_NAMES = ("continuous", "intermittent", "dynamic", "dotted", "pulse")
+GRADIENT = const(5)  # one level per channel of a multi-channel board, stepping down
+KIND_NAMES = ("continuous", "intermittent", "dynamic", "dotted", "pulse", "gradient")
 
 _S = const(1_000)
 _MIN = const(60_000)
@@ -34,6 +35,7 @@ _MMHG_200 = const(26_664)  # NPWT highest setting
 _ATM_01 = const(10_133)  # dotted face massage, lowest
 _ATM_05 = const(50_663)  # dotted face massage, highest
 _ABS_MAX = const(71_000)  # 0.7 atm: body massage maximum (compiled-in ceiling)
+_GRADIENT_MIN_PA = const(1_000)  # lowest level of a gradient channel
 
 
 class Param:
@@ -156,6 +158,18 @@ PROGRAMS = (
             _duration(15 * _MIN, 2 * _HOUR),
         ),
         "rhythmic suction and release; reports the swing the plant achieved",
+    ),
+    Program(
+        "gradient",
+        GRADIENT,
+        _ABS_MAX,
+        (
+            _target(1_000, _ABS_MAX, help="level of channel 1 (distal), the highest"),
+            Param("step", PA, 0, _ABS_MAX, 5_000, "each next channel this much lower (proximal = lowest); every level >= 1 kPa"),
+            _ramp(),
+            _duration(15 * _MIN, 2 * _HOUR),
+        ),
+        "vacuum gradient: several cups at different levels, one per channel (multi-channel boards)",
     ),
     # ---- presets: the techniques of the articles -------------------------
     Program(
@@ -286,11 +300,19 @@ def names():
     return " ".join(p.name for p in PROGRAMS)
 
 
-def relation_error(prog, values):
-    """Checks between parameters (each is already within its own range):
-    a message, or None when the combination is valid."""
+def relation_error(prog, values, channels=1):
+    """Checks between parameters (each is already within its own range) and
+    against the board's number of channels: a message, or None when the
+    combination is valid."""
     floor = values.get("floor", 0)
     target = values["target"]
+    if prog.kind == GRADIENT:
+        if channels < 2:
+            return "%s needs a board with several pump/vent/sensor channels; this one has %d" % (prog.name, channels)
+        low = target - values.get("step", 0) * (channels - 1)
+        if low < _GRADIENT_MIN_PA:
+            return "the last of %d channels would get %dPa (target %dPa - %d x step %dPa); every level must be >= %dPa" % (
+                channels, low, target, channels - 1, values.get("step", 0), _GRADIENT_MIN_PA)
     if floor >= target and (floor > 0 or prog.kind == DYNAMIC):
         return "floor %dPa must be below target %dPa%s" % (floor, target, "" if prog.kind == DYNAMIC else " (floor=0 vents to ambient)")
     return None

@@ -68,10 +68,11 @@ def _band(level_pa):
 
 
 class Session:
-    def __init__(self, controller, supervisor, pump_free_ml_min=0, pump_max_vacuum_pa=0):
+    def __init__(self, controller, supervisor, pump_free_ml_min=0, pump_max_vacuum_pa=0, log=None):
         self._ctl = controller
         self._sup = supervisor
-        self.log = TherapyLog()
+        self.log = log if log is not None else TherapyLog()  # RAM only without a store
+        self.alarms_seen = 0  # every alarm raised during the session (bits)
         self.leak = LeakEstimator(pump_free_ml_min, pump_max_vacuum_pa)
         self.state = IDLE
         self.program = None
@@ -90,6 +91,7 @@ class Session:
         self.hold_ms = 0
         self.wait_ms = 0
         self.freq_mhz = 0
+        self.step_pa = 0  # gradient: each next channel this much lower
         self.elapsed_ms = 0
         self.phase = PH_HOLD
         self.phase_ms = 0  # time spent in the current phase
@@ -145,11 +147,12 @@ class Session:
         self.hold_ms = g("hold", 0)
         self.wait_ms = g("wait", 0)
         self.freq_mhz = g("freq", 0)
+        self.step_pa = g("step", 0)
         if self.kind == pg.PULSE:
             period = 1_000_000 // self.freq_mhz
             self.on_ms = period // 2
             self.off_ms = period - self.on_ms
-        self.phase = (PH_HOLD, PH_ON, PH_RISE, PH_BUILD, PH_ON)[self.kind]
+        self.phase = (PH_HOLD, PH_ON, PH_RISE, PH_BUILD, PH_ON, PH_HOLD)[self.kind]
         self.elapsed_ms = 0
         self.phase_ms = 0
         self.pause_ms = 0
@@ -168,6 +171,7 @@ class Session:
         self.seal_ml_min = -1
         self._seal_done = False
         self.leak.reset()
+        self.alarms_seen = 0
         params = ",".join("%s:%d" % (p.name, values[p.name]) for p in program.params)
         self.log.begin(now_ms, program.name, params)
         self._sup.session_start()
@@ -262,7 +266,7 @@ class Session:
             return
         self.phase_ms += dt
         k = self.kind
-        if k == pg.CONTINUOUS:
+        if k == pg.CONTINUOUS or k == pg.GRADIENT:
             lvl = self.target_pa
         elif k == pg.INTERMITTENT:
             lvl = self._intermittent()
@@ -368,6 +372,20 @@ class Session:
         if n == _PULSE_FIRST_REPORT or n % _PULSE_REPORT_EVERY == 0:
             self.pulse_reports += 1
 
+    def channel_level(self, i):
+        """Level of channel i (0 = the first) of a multi-channel board, or
+        VENTED: the first channel's commanded level (gentle start included)
+        scaled to this channel's share; every channel follows the program's
+        phases. Gradient: each channel step_pa lower than the one before."""
+        c = self._cmd_pa
+        if c < 0 or self.state != RUN:
+            return VENTED
+        t = self.target_pa
+        full = t - i * self.step_pa
+        if c >= t or t <= 0:
+            return full
+        return full * ((c << 13) // t) >> 13  # full < 2**17: below 2**30
+
     def _drive(self, lvl, v):
         if lvl < 0:
             if self._cmd_pa >= 0:
@@ -412,7 +430,10 @@ class Session:
         t.put_int(self.swing_pa)
 
     def report(self, emit, uptime_ms, vacuum_pa, alarm_text):
-        """Events and log records for what step() counted (allocates)."""
+        """Events and log records for what step() counted (allocates).
+        alarm_text(bits) names alarm bits."""
+        if self.log.is_open():
+            self.alarms_seen |= self._sup.alarms
         seen = self._seen
         if self.seal_reports != seen[0]:
             seen[0] = self.seal_reports
@@ -426,10 +447,11 @@ class Session:
             emit("event dot_done dots=%d vacuum_pa=%d (move the cup, then 'next')" % (self.dots, vacuum_pa))
         if self.ended != seen[3]:
             seen[3] = self.ended
+            # Logged first: once the host sees session_end, the record is on flash.
+            self.log.finish(uptime_ms, self.elapsed_ms, self.delivered_ms, END_NAMES[self.end_reason], alarm_text(self.alarms_seen))
             emit("event session_end vacuum_pa=%d reason=%s program=%s delivered_ms=%d" % (vacuum_pa, END_NAMES[self.end_reason], self.program.name, self.delivered_ms))
-            self.log.finish(uptime_ms, self.elapsed_ms, self.delivered_ms, END_NAMES[self.end_reason], "none")
         if self.state == FAULT and self.log.is_open():
-            self.log.finish(uptime_ms, self.elapsed_ms, self.delivered_ms, END_NAMES[END_ALARM], alarm_text())
+            self.log.finish(uptime_ms, self.elapsed_ms, self.delivered_ms, END_NAMES[END_ALARM], alarm_text(self.alarms_seen))
         day = uptime_ms // _DAY_MS
         if day != self._day:
             self._day = day

@@ -277,6 +277,16 @@ class RingLog:
         self._size = _SEG_HDR_LEN
         self._torn = False
 
+    def clear(self):
+        """Remove every record (both segments); the next append starts anew."""
+        try:
+            for p in self._paths:
+                _remove(p)
+        except OSError as e:
+            self._active = -1
+            raise _io_error("clearing", self._paths[0][:-2], e)
+        self._active = -1
+
     def append(self, payload):
         """Append one record (bytes, at most MAX_ENTRY). Raises StoreError if
         the flash is full or fails; earlier records stay readable."""

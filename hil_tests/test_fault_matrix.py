@@ -21,8 +21,10 @@ CELLS = fault_matrix.subset()
 
 def test_matrix_covers_every_program_and_fault(device, needs_sim):
     listed = [w.split("(")[0] for w in device.request("programs").split()]
-    assert sorted(listed) == sorted(fault_matrix.PROGRAMS), "add a start line for each new program to fault_matrix.PROGRAMS"
-    assert not fault_matrix.NOT_COVERED
+    # Every program is in the matrix, except gradient (multi-channel board
+    # only), whose per-channel faults hil_tests/test_gradient.py covers.
+    assert sorted(listed) == sorted(list(fault_matrix.PROGRAMS) + list(fault_matrix.NOT_COVERED)), "add a start line for each new program to fault_matrix.PROGRAMS"
+    assert fault_matrix.NOT_COVERED == ("gradient",)
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "boards", "sim"))
     import scenario
 

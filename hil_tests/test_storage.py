@@ -125,7 +125,7 @@ def test_alarm_log_survives_a_restart(monkeypatch, tmp_path):
         recs = link.request("flashlog alarm")
         assert recs.startswith("1 alarm records:") and "raise internal" in recs
         therapy = link.request("flashlog therapy")
-        assert "start continuous target_pa=20000" in therapy
+        assert "program=continuous params=target:20000" in therapy and "end=alarm alarms=internal" in therapy
 
 
 @pytest.mark.parametrize("cut", CUT_POINTS)

@@ -34,6 +34,9 @@ fully defaulted copy: every top-level key present, every plant key present
 * sensor_disconnect, sensor_reconnect, firmware_hang: the number given
   (float) or None; its meaning is up to the simulator.
 
+An event may name ``"channel": N`` (1..8, kept only when given; default 1):
+on a multi-channel board (sim_multi) the sensor or chamber of channel N.
+
 Any problem raises ``ScenarioError`` (a ValueError) whose message names the
 offending key path and the valid range or choices, e.g.
 ``scenario.plant.volume_ml: 0 is out of range 1..50000 mL``; errors from
@@ -85,7 +88,8 @@ SET_CLEAR_FAULTS = ("blockage", "pump_fail", "pump_stuck_on", "vent_stuck_closed
 # byte with --hold) or, instead, after_pump_on_ms after the pump PWM is first
 # driven: the session's start as the hardware sees it, so a fault lands at
 # the same point of a session however late the host's start command arrived.
-EVENT_KEYS = ("t_ms", "fault", "value", "after_pump_on_ms")
+EVENT_KEYS = ("t_ms", "fault", "value", "after_pump_on_ms", "channel")
+MAX_CHANNELS = 8  # "channel" of an event: 1..this (a multi-channel board's chamber)
 
 # A 60 mL body cup on a typical small 12 V diaphragm pump (domain.md:
 # "Typical hardware": free flow 1-3 L/min, maximum vacuum 60-85 kPa).
@@ -284,7 +288,10 @@ def _validate_event(i, ev):
         value = 0.0 if (has_value and value == 0) else 1.0
     elif has_value:
         value = float(value)
-    return {("after_pump_on_ms" if relative else "t_ms"): t_ms, "fault": fault, "value": value}
+    out = {("after_pump_on_ms" if relative else "t_ms"): t_ms, "fault": fault, "value": value}
+    if "channel" in ev:
+        out["channel"] = _in_range(path + ".channel", _integer(path + ".channel", ev["channel"], "channel number"), 1, MAX_CHANNELS, "")
+    return out
 
 
 def _validate_events(obj):

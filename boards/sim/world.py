@@ -32,6 +32,7 @@ class _Event:
         self.rel_us = d.get("after_pump_on_ms", 0) * 1000
         self.fault = d["fault"]
         self.value = d.get("value")
+        self.channel = d.get("channel", 1) - 1  # index into the board's channels
 
 
 def _make_sensor(kind, board_def, seed, noise_pa, ambient_pa):
@@ -71,12 +72,27 @@ class World:
         self._buses = {b.I2C_ID: {self.sensor.address: self.sensor}}
         self._pump_pin = b.PUMP_PIN
         self._vent_pin = b.VENT_PIN
+        # A multi-channel board (board.CHANNELS): one chamber (the scenario's
+        # plant), sensor, pump and vent per channel; channel 1 is the above.
+        self.plants = [self.plant]
+        self.sensors = [self.sensor]
+        self._pins_of = [(b.PUMP_PIN, b.VENT_PIN)]
+        for i, (pump, vent, bus, sda, scl) in enumerate(getattr(b, "CHANNELS", ())[1:]):
+            sen = _make_sensor(self.sensor_kind, b, seed + 7919 * (i + 1), plant["sensor_noise_pa"], plant["ambient_kpa"] * 1000.0)
+            key = bus if bus >= 0 else ("soft", scl, sda)
+            self._buses.setdefault(key, {})[sen.address] = sen
+            self.plants.append(Plant(scenario["plant"]))
+            self.sensors.append(sen)
+            self._pins_of.append((pump, vent))
         self._vent_no = b.VENT_NORMALLY_OPEN
         self._buzzer_pin = getattr(b, "BUZZER_PIN", None)
         self._led_pin = getattr(b, "ALARM_LED_PIN", None)
         self._pwms = {}
         self._pins = {}
         events = [_Event(e) for e in scenario["events"]]
+        for e in events:
+            if e.channel >= len(self.plants):
+                raise ValueError("scenario event %s: channel %d, but board %s has %d" % (e.fault, e.channel + 1, self.board_name, len(self.plants)))
         self._events = [e for e in events if e.t_us is not None]
         self._after_pump_on = [e for e in events if e.t_us is None]
         self._next_event = 0
@@ -95,7 +111,7 @@ class World:
         self._truth_next = 0
         if truth_path:
             self._truth = open(truth_path, "w")
-            self._truth.write(TRUTH_COLUMNS + "\n")
+            self._truth.write(TRUTH_COLUMNS + "".join(",ch%d_true_vacuum_pa,ch%d_pump_duty,ch%d_valve_duty" % (i + 1, i + 1, i + 1) for i in range(1, len(self.plants))) + "\n")
         self._real_t0 = time.ticks_us()
         self._pace_next = 0
         self._power_off_until = 0
@@ -155,13 +171,13 @@ class World:
             self._wdt_deadline = self.clock.now_us + self._wdt_timeout_us
 
     # ---- actuators as the physics sees them -----------------------------
-    def pump_level(self):
-        p = self._pwms.get(self._pump_pin)
+    def pump_level(self, ch=0):
+        p = self._pwms.get(self._pins_of[ch][0])
         return 0 if p is None else p.level()
 
-    def vent_opening(self):
+    def vent_opening(self, ch=0):
         # A normally-open valve is open when its coil is unpowered.
-        p = self._pwms.get(self._vent_pin)
+        p = self._pwms.get(self._pins_of[ch][1])
         coil = 0 if p is None else p.level()
         return 65535 - coil if self._vent_no else coil
 
@@ -206,6 +222,9 @@ class World:
             pump = self.pump_level()
             vent = self.vent_opening()
             plant.step((end - self.phys_us) * 1e-6, pump / 65535.0, vent / 65535.0)
+            for i in range(1, len(self.plants)):
+                self.plants[i].step((end - self.phys_us) * 1e-6, self.pump_level(i) / 65535.0, self.vent_opening(i) / 65535.0)
+                self.sensors[i].advance(end, -self.plants[i].line_vacuum_pa)
             self.phys_us = end
             self.sensor.advance(end, -plant.line_vacuum_pa)
             if self._truth is not None and end >= self._truth_next:
@@ -248,18 +267,20 @@ class World:
         f = ev.fault
         v = ev.value
         setting = v is None or v != 0
-        plant = self.plant
-        self._note(f)
+        plant = self.plants[ev.channel]
+        sensor = self.sensors[ev.channel]
+        key = f if not ev.channel else "ch%d:%s" % (ev.channel + 1, f)  # in the truth log
+        self._note(key)
         if f == "sensor_disconnect":
-            self.sensor.connected = False
+            sensor.connected = False
         elif f == "sensor_reconnect":
-            self.sensor.connected = True
-            self.faults.pop("sensor_disconnect", None)
+            sensor.connected = True
+            self.faults.pop(key.replace("reconnect", "disconnect"), None)
             return
         elif f == "sensor_stuck":
-            self.sensor.stuck = setting
+            sensor.stuck = setting
         elif f == "sensor_offset":
-            self.sensor.offset_pa = float(v)
+            sensor.offset_pa = float(v)
             setting = v != 0
         elif f == "leak":
             plant.extra_leak_l_min_at_10kpa = float(v)
@@ -280,9 +301,9 @@ class World:
             if self.flash is not None:
                 self.flash.cut_at_write(int(v))
         if setting:
-            self.faults[f] = v
+            self.faults[key] = v
         else:
-            self.faults.pop(f, None)
+            self.faults.pop(key, None)
 
     def power_cut_now(self, off_ms=_FLASH_CUT_OFF_MS, note=True):
         """The board loses power now (also from inside a flash write): it
@@ -290,7 +311,8 @@ class World:
         if not self._power_failed:
             self._power_failed = True
             self._power_off_until = max(self.phys_us, self.clock.now_us) + off_ms * 1000
-            self.sensor.power_on_reset()  # the sensor shares the board's supply
+            for sen in self.sensors:
+                sen.power_on_reset()  # the sensors share the board's supply
             if note:
                 self._note("power_cut")
         if self.clock.now_us < self.phys_us:
@@ -305,7 +327,7 @@ class World:
         if p.vent_stuck_closed:
             vent = 0
         self._truth.write(
-            "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%s,%s\n"
+            "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%s,%s"
             % (
                 self.phys_us // 1000,
                 int(p.vacuum_pa),
@@ -321,6 +343,9 @@ class World:
                 self._pending_event_note,
             )
         )
+        for i in range(1, len(self.plants)):
+            self._truth.write(",%d,%d,%d" % (int(self.plants[i].vacuum_pa), self.pump_level(i), self.vent_opening(i)))
+        self._truth.write("\n")
         self._pending_event_note = ""
 
     # ---- resets ----------------------------------------------------------

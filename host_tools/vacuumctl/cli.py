@@ -347,11 +347,16 @@ def cmd_log(args: argparse.Namespace) -> int:
             head = parse_fields(link.request("log"))
             writer = csv.writer(out)
             writer.writerow(LOG_COLUMNS)
+            unsaved = 0
             for i in range(int(head.get("count", 0))):
                 row = parse_log_row(link.request("log %d" % i))
                 writer.writerow([row.get(c, "") for c in LOG_COLUMNS])
+                unsaved += row.get("stored") == "no"
         if head.get("persistent") == "no":
             print("vacuumctl: note: this device keeps its log in RAM only; it is lost at reset", file=sys.stderr)
+        elif unsaved:
+            print("vacuumctl: note: %d session(s) could not be written to the device's flash (storage=%s); "
+                  "they are lost at reset" % (unsaved, head.get("storage", "?")), file=sys.stderr)
     finally:
         if args.csv:
             out.close()

@@ -7,7 +7,7 @@ import re
 from . import units
 
 _PARAM = re.compile(r"^(\w+)=(!|-?\d+)(Pa|ms|mHz)?\[(-?\d+)(Pa|ms|mHz)\.\.(-?\d+)(Pa|ms|mHz)\]$")
-LOG_COLUMNS = ("seq", "start_ms", "end_ms", "program", "params", "elapsed_ms", "delivered_ms", "end", "alarms")
+LOG_COLUMNS = ("seq", "boot", "start_ms", "end_ms", "program", "params", "elapsed_ms", "delivered_ms", "end", "alarms", "stored")
 
 
 def parse_program(reply: str) -> dict:
