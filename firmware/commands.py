@@ -3,6 +3,7 @@
 import autotune
 import programs
 import safety
+import sensor as sensor_mod
 import session as ses
 import units
 import version
@@ -122,6 +123,14 @@ def cmd_status(dev, args):
     ) + " " + s.status_text() + " storage=%s flash_stalls=%d max_late_us=%d" % (dev.storage, dev.flash_stalls, dev.max_late_us)
 
 
+def _sensor_answers(dev):
+    # 'clear' resets the supervisor's sensor debounce: without this a start
+    # right after it would run the pump blind until the alarm re-latches
+    # (found by hil_tests/test_fuzz_alarm.py).
+    if dev.sensor_status >= sensor_mod.BUS_ERROR:
+        raise CmdError(E_STATE, "the pressure sensor is not answering (last sample failed); check its cable")
+
+
 def cmd_start(dev, args):
     if not args:
         raise CmdError(E_ARG, "usage: start <program> key=value ... (programs: %s)" % programs.names())
@@ -132,6 +141,7 @@ def cmd_start(dev, args):
         raise CmdError(E_STATE, "alarm active (%s): fix the cause, then 'clear'" % dev.alarm_text())
     if dev.session.state != ses.IDLE:
         raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ses.STATE_NAMES[dev.session.state])
+    _sensor_answers(dev)
     ceiling = prog.ceiling_pa if prog.ceiling_pa < dev.sup.ceiling_pa else dev.sup.ceiling_pa
     rest, heartbeat_ms = alarm_commands.heartbeat_arg(args[1:])
     values = parse_program_args(prog, rest, ceiling)
@@ -167,6 +177,7 @@ def cmd_resume(dev, args):
     _no_args(args)
     if dev.sup.alarms:
         raise CmdError(E_STATE, "alarm active (%s)" % dev.alarm_text())
+    _sensor_answers(dev)
     if not dev.session.resume():
         raise CmdError(E_STATE, "no session is paused (state %s)" % ses.STATE_NAMES[dev.session.state])
     return "resumed remaining_ms=%d" % dev.session.remaining_ms()
@@ -205,6 +216,7 @@ def cmd_tune(dev, args):
             raise CmdError(E_STATE, "alarm active (%s): fix the cause, then 'clear'" % dev.alarm_text())
         if dev.session.state != ses.IDLE:
             raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ses.STATE_NAMES[dev.session.state])
+        _sensor_answers(dev)
         amp, timeout, rest = autotune.AMP_PCT_DEFAULT, autotune.TIMEOUT_MS_DEFAULT, []
         for tok in args[1:]:
             if tok.startswith("amp="):
