@@ -74,5 +74,9 @@ safety-report: $(STAMP)
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} $(PYTEST) -q -s hil_tests/test_fuzz_protocol.py hil_tests/test_fuzz_alarm.py host_tools/tests/test_fuzz_inputs.py
 
+# Endurance: 72 h of device time at full speed (about an hour of wall time).
+soak: $(STAMP)
+	$(PY) tools/soak.py --hours $${SOAK_HOURS:-72}
+
 clean:
 	rm -rf $(VENV) out build .pytest_cache

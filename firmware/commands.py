@@ -403,7 +403,19 @@ PARAMS = {
     "plant_gain": (lambda dev: dev.ctl.g_pump, None, "Pa/s", "vacuum rise rate at full pump near the target, measured by the last approach"),
     "vent_gain": (lambda dev: dev.ctl.g_vent, None, "Pa/s", "vacuum fall rate at full vent, measured by the last downward approach (0 = not yet)"),
     "scheduled": (lambda dev: 1 if dev.ctl.scheduled else 0, None, "", "1 = gains scheduled from plant_gain and tau; 0 = fixed kp/ki/kd"),
+    "heap_alloc": (lambda dev: _heap(True), None, "bytes", "live heap after a full collection (the collection runs between ticks)"),
+    "heap_free": (lambda dev: _heap(False), None, "bytes", "free heap now"),
+    "max_late_us": (lambda dev: dev.max_late_us, None, "us", "latest start of a control tick since boot (jitter)"),
 }
+
+
+def _heap(collect):
+    import gc  # endurance checks (tools/soak.py): heap growth over days
+
+    if collect:
+        gc.collect()
+        return gc.mem_alloc()
+    return gc.mem_free()
 
 
 def cmd_get(dev, args):
