@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(PY) -m pytest
 
-.PHONY: all venv sim test test-host test-hil bench bench-programs safety-report mpy wiring powercut clean help
+.PHONY: all venv sim test test-host test-hil bench bench-programs safety-report mpy wiring powercut fuzz soak clean help
 
 all: test
 
@@ -18,6 +18,8 @@ help:
 	@echo "make mpy    cross-compile the firmware with mpy-cross for every board into build/<board>/ and print sizes"
 	@echo "make powercut  power-cut sweep: every flash write of record saves, log appends/rotations and a config commit on the sim"
 	@echo "make safety-report  fault matrix: every simulated fault x every program, detection, safe state, peak true vacuum"
+	@echo "make fuzz   fuzz campaign: 5000 cases per fuzz test (protocol on the sim, alarms, config/scenario files, vacuumctl argv)"
+	@echo "make soak   72 h of device time of intermittent wound therapy on the sim: heap, ticks, GC pauses, telemetry (~1 h wall)"
 	@echo "make venv   create .venv from requirements.lock (done automatically by the targets above)"
 
 $(STAMP): requirements.lock host_tools/pyproject.toml
@@ -67,6 +69,14 @@ powercut: $(STAMP)
 
 safety-report: $(STAMP)
 	$(PY) tools/bench/fault_matrix.py
+
+# The fuzz tests with 5000 derandomized cases each (make test runs 100).
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} $(PYTEST) -q -s hil_tests/test_fuzz_protocol.py hil_tests/test_fuzz_alarm.py host_tools/tests/test_fuzz_inputs.py
+
+# Endurance: 72 h of device time at full speed (about an hour of wall time).
+soak: $(STAMP)
+	$(PY) tools/soak.py --hours $${SOAK_HOURS:-72}
 
 clean:
 	rm -rf $(VENV) out build .pytest_cache

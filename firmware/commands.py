@@ -3,6 +3,7 @@
 import autotune
 import programs
 import safety
+import sensor as sensor_mod
 import session as ses
 import units
 import version
@@ -129,6 +130,14 @@ def _channels_text(dev):
     return " channels=%d %s ch_alarms=%s" % (dev.channel_count, x.status_text(dev.vacuum_pa, dev.ctl.setpoint_pa), x.alarm_text(dev.alarm_text))
 
 
+def _sensor_answers(dev):
+    # 'clear' resets the supervisor's sensor debounce: without this a start
+    # right after it would run the pump blind until the alarm re-latches
+    # (found by hil_tests/test_fuzz_alarm.py).
+    if dev.sensor_status >= sensor_mod.BUS_ERROR:
+        raise CmdError(E_STATE, "the pressure sensor is not answering (last sample failed); check its cable")
+
+
 def cmd_start(dev, args):
     if not args:
         raise CmdError(E_ARG, "usage: start <program> key=value ... (programs: %s)" % programs.names())
@@ -139,6 +148,7 @@ def cmd_start(dev, args):
         raise CmdError(E_STATE, "alarm active (%s): fix the cause, then 'clear'" % dev.alarm_text())
     if dev.session.state != ses.IDLE:
         raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ses.STATE_NAMES[dev.session.state])
+    _sensor_answers(dev)
     ceiling = prog.ceiling_pa if prog.ceiling_pa < dev.sup.ceiling_pa else dev.sup.ceiling_pa
     rest, heartbeat_ms = alarm_commands.heartbeat_arg(args[1:])
     values = parse_program_args(prog, rest, ceiling)
@@ -174,6 +184,7 @@ def cmd_resume(dev, args):
     _no_args(args)
     if dev.sup.alarms:
         raise CmdError(E_STATE, "alarm active (%s)" % dev.alarm_text())
+    _sensor_answers(dev)
     if not dev.session.resume():
         raise CmdError(E_STATE, "no session is paused (state %s)" % ses.STATE_NAMES[dev.session.state])
     return "resumed remaining_ms=%d" % dev.session.remaining_ms()
@@ -212,6 +223,7 @@ def cmd_tune(dev, args):
             raise CmdError(E_STATE, "alarm active (%s): fix the cause, then 'clear'" % dev.alarm_text())
         if dev.session.state != ses.IDLE:
             raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ses.STATE_NAMES[dev.session.state])
+        _sensor_answers(dev)
         amp, timeout, rest = autotune.AMP_PCT_DEFAULT, autotune.TIMEOUT_MS_DEFAULT, []
         for tok in args[1:]:
             if tok.startswith("amp="):
@@ -398,7 +410,19 @@ PARAMS = {
     "plant_gain": (lambda dev: dev.ctl.g_pump, None, "Pa/s", "vacuum rise rate at full pump near the target, measured by the last approach"),
     "vent_gain": (lambda dev: dev.ctl.g_vent, None, "Pa/s", "vacuum fall rate at full vent, measured by the last downward approach (0 = not yet)"),
     "scheduled": (lambda dev: 1 if dev.ctl.scheduled else 0, None, "", "1 = gains scheduled from plant_gain and tau; 0 = fixed kp/ki/kd"),
+    "heap_alloc": (lambda dev: _heap(True), None, "bytes", "live heap after a full collection (the collection runs between ticks)"),
+    "heap_free": (lambda dev: _heap(False), None, "bytes", "free heap now"),
+    "max_late_us": (lambda dev: dev.max_late_us, None, "us", "latest start of a control tick since boot (jitter)"),
 }
+
+
+def _heap(collect):
+    import gc  # endurance checks (tools/soak.py): heap growth over days
+
+    if collect:
+        gc.collect()
+        return gc.mem_alloc()
+    return gc.mem_free()
 
 
 def cmd_get(dev, args):
