@@ -20,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("needs_sim")
 
 # One mpremote connection (one Ctrl-C) per simulated-board process: the Unix
 # port occasionally keeps a Ctrl-C's interrupt pending and then exits on the
-# next SIGINT (its "second Ctrl-C" rule); see docs/deploy.md.
+# next SIGINT (its "second Ctrl-C" rule); see docs/simulation.md.
 
 MPREMOTE = str(Path(sys.executable).parent / "mpremote")
 
