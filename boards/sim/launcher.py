@@ -136,6 +136,11 @@ class Relay:
         self.master = master
         self.child = child
         self.dropped = 0
+        # The Unix port dies of a SIGINT that comes before it runs Python code
+        # (it installs its handler then): a Ctrl-C before the board's first
+        # output is held back and delivered at that output.
+        self.ready = False
+        self.pending_ctrl_c = False
         assert child.stdin is not None and child.stdout is not None
         self.to_child = child.stdin.fileno()
         self.from_child = child.stdout.fileno()
@@ -149,12 +154,19 @@ class Relay:
             if e.errno in (errno.EAGAIN, errno.EIO):
                 return
             raise
-        if CTRL_C in data and self.child.poll() is None:
-            self.child.send_signal(signal.SIGINT)
+        if CTRL_C in data:
+            if self.ready:
+                self.interrupt()
+            else:
+                self.pending_ctrl_c = True
         try:
             os.write(self.to_child, data)
         except BrokenPipeError:
             pass
+
+    def interrupt(self) -> None:
+        if self.child.poll() is None:
+            self.child.send_signal(signal.SIGINT)
 
     def device_to_host(self) -> bool:
         try:
@@ -163,6 +175,10 @@ class Relay:
             return True
         if not data:
             return False
+        if not self.ready:
+            self.ready = True
+            if self.pending_ctrl_c:
+                self.interrupt()
         try:
             os.write(self.master, data)
         except BlockingIOError:

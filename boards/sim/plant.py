@@ -147,6 +147,7 @@ class Plant:
         self.pump_failed = False
         self.pump_stuck_on = False
         self.vent_stuck_closed = False
+        self.interrupted = False  # a Ctrl-C arrived inside the integrator
         gen = self._integrator()
         next(gen)
         self._send = gen.send
@@ -158,6 +159,9 @@ class Plant:
             self._substeps(dt_s, pump_drive, vent_open)
         elif dt_s > 0.0:
             self._send((dt_s, pump_drive, vent_open))
+        if self.interrupted:
+            self.interrupted = False
+            raise KeyboardInterrupt
 
     def _substeps(self, dt_s, pump_drive, vent_open):
         n = int(dt_s / MAX_DT_S)
@@ -193,112 +197,119 @@ class Plant:
         vl = 0.0  # line vacuum while split, Pa
         split = False
         while True:
-            dt, u, w = yield
-            # effective commands after faults
-            if self.pump_failed:
-                u = 0.0
-            elif self.pump_stuck_on:
-                u = 1.0
-            elif u > 1.0:
-                u = 1.0
-            elif not u > 0.0:
-                u = 0.0
-            if self.vent_stuck_closed:
-                w = 0.0
-            elif w > 1.0:
-                w = 1.0
-            elif not w > 0.0:
-                w = 0.0
-            self._u = u
-            self._vent = w
-            xl = self.extra_leak_l_min_at_10kpa
-            if xl != xl_seen:
-                xl_seen = xl
-                pkl = pa * (kl + xl * klm)
-            if self.blocked:
-                if not split:
-                    split = True
-                    self._split = True
-                    vl = v
-                # --- line: rigid 2 mL with pump and vent
-                cap = lcap
-                num = 0.0
-                if u:
-                    p = pa - vl
-                    a = u * qf
-                    s = 1.0 - vl * ivm
-                    num = p * a * s
-                    cap = cap + dt * a * (s + p * ivm)
-                if w:
-                    g = pkv * w
-                    if vl > V_LIN_PA:
-                        r = _sqrt(vl)
-                        num = num - g * r
-                        cap = cap + dt * 0.5 * g / r
-                    else:
-                        g = g * _ISQ_LIN
-                        num = num - g * vl
-                        cap = cap + dt * g
-                vl = vl + dt * num / cap
-                if vl < _V_ZERO:
-                    vl = 0.0
-                elif vl > vtop:
-                    vl = vtop
-                # --- chamber: compliant, cut off, leak only
-                if pkl and v > 0.0:
+            # A Ctrl-C (SIGINT -> KeyboardInterrupt) landing in here would
+            # end the generator, and the physics with it: the step is cut
+            # short instead, and step() passes the interrupt on.
+            try:
+                while True:
+                    dt, u, w = yield
+                    # effective commands after faults
+                    if self.pump_failed:
+                        u = 0.0
+                    elif self.pump_stuck_on:
+                        u = 1.0
+                    elif u > 1.0:
+                        u = 1.0
+                    elif not u > 0.0:
+                        u = 0.0
+                    if self.vent_stuck_closed:
+                        w = 0.0
+                    elif w > 1.0:
+                        w = 1.0
+                    elif not w > 0.0:
+                        w = 0.0
+                    self._u = u
+                    self._vent = w
+                    xl = self.extra_leak_l_min_at_10kpa
+                    if xl != xl_seen:
+                        xl_seen = xl
+                        pkl = pa * (kl + xl * klm)
+                    if self.blocked:
+                        if not split:
+                            split = True
+                            self._split = True
+                            vl = v
+                        # --- line: rigid 2 mL with pump and vent
+                        cap = lcap
+                        num = 0.0
+                        if u:
+                            p = pa - vl
+                            a = u * qf
+                            s = 1.0 - vl * ivm
+                            num = p * a * s
+                            cap = cap + dt * a * (s + p * ivm)
+                        if w:
+                            g = pkv * w
+                            if vl > V_LIN_PA:
+                                r = _sqrt(vl)
+                                num = num - g * r
+                                cap = cap + dt * 0.5 * g / r
+                            else:
+                                g = g * _ISQ_LIN
+                                num = num - g * vl
+                                cap = cap + dt * g
+                        vl = vl + dt * num / cap
+                        if vl < _V_ZERO:
+                            vl = 0.0
+                        elif vl > vtop:
+                            vl = vtop
+                        # --- chamber: compliant, cut off, leak only
+                        if pkl and v > 0.0:
+                            if v < v_floor:
+                                cap = ccap0 - c2 * v
+                            else:
+                                cap = ccapf
+                            if v > V_LIN_PA:
+                                r = _sqrt(v)
+                                v = v - dt * pkl * r / (cap + dt * 0.5 * pkl / r)
+                            else:
+                                g = pkl * _ISQ_LIN
+                                v = v - dt * g * v / (cap + dt * g)
+                            if v < _V_ZERO:
+                                v = 0.0
+                        self.vacuum_pa = v
+                        self.line_vacuum_pa = vl
+                        continue
+                    if split:
+                        split = False
+                        self._split = False
+                        v = self._merged_vacuum(v, vl)
+                    # --- lumped node: line + chamber
                     if v < v_floor:
-                        cap = ccap0 - c2 * v
+                        cap = cap0 - c2 * v
                     else:
-                        cap = ccapf
-                    if v > V_LIN_PA:
-                        r = _sqrt(v)
-                        v = v - dt * pkl * r / (cap + dt * 0.5 * pkl / r)
+                        cap = capf
+                    if w:
+                        g = pkl + pkv * w
                     else:
-                        g = pkl * _ISQ_LIN
-                        v = v - dt * g * v / (cap + dt * g)
+                        g = pkl
+                    # net removal N (Pa m^3/s); cap accumulates Cap - dt * dN/dv
+                    if u:
+                        p = pa - v
+                        a = u * qf
+                        s = 1.0 - v * ivm
+                        num = p * a * s
+                        cap = cap + dt * a * (s + p * ivm)
+                    else:
+                        num = 0.0
+                    if g:
+                        if v > V_LIN_PA:
+                            r = _sqrt(v)
+                            num = num - g * r
+                            cap = cap + dt * 0.5 * g / r
+                        else:
+                            g = g * _ISQ_LIN
+                            num = num - g * v
+                            cap = cap + dt * g
+                    v = v + dt * num / cap
                     if v < _V_ZERO:
-                        v = 0.0
-                self.vacuum_pa = v
-                self.line_vacuum_pa = vl
-                continue
-            if split:
-                split = False
-                self._split = False
-                v = self._merged_vacuum(v, vl)
-            # --- lumped node: line + chamber
-            if v < v_floor:
-                cap = cap0 - c2 * v
-            else:
-                cap = capf
-            if w:
-                g = pkl + pkv * w
-            else:
-                g = pkl
-            # net removal N (Pa m^3/s); cap accumulates Cap - dt * dN/dv
-            if u:
-                p = pa - v
-                a = u * qf
-                s = 1.0 - v * ivm
-                num = p * a * s
-                cap = cap + dt * a * (s + p * ivm)
-            else:
-                num = 0.0
-            if g:
-                if v > V_LIN_PA:
-                    r = _sqrt(v)
-                    num = num - g * r
-                    cap = cap + dt * 0.5 * g / r
-                else:
-                    g = g * _ISQ_LIN
-                    num = num - g * v
-                    cap = cap + dt * g
-            v = v + dt * num / cap
-            if v < _V_ZERO:
-                v = 0.0  # also keeps the decay out of slow subnormal floats
-            elif v > vtop:
-                v = vtop
-            self.vacuum_pa = v
-            self.line_vacuum_pa = v
+                        v = 0.0  # also keeps the decay out of slow subnormal floats
+                    elif v > vtop:
+                        v = vtop
+                    self.vacuum_pa = v
+                    self.line_vacuum_pa = v
+            except KeyboardInterrupt:
+                self.interrupted = True
 
     def _chamber_volume(self, v):
         vc = self._v0 - self._c * v

@@ -7,8 +7,8 @@
 #
 # Builds the simulated world from a scenario, installs it behind the emulated
 # `machine` module and boots the unchanged firmware (main.py from the firmware
-# directory) as a board would. Resets (watchdog, machine.reset(), power cut,
-# Ctrl-D) reboot the firmware while the physics keeps running. When the
+# directory, or from the flash once a deploy put main.py there) as a board
+# would. Resets (watchdog, machine.reset(), power cut, Ctrl-D) reboot the firmware while the physics keeps running. When the
 # firmware stops (Ctrl-C or an uncaught error) the board sits in its REPL, as a
 # real one does. Serial I/O is stdin/stdout; boards/sim/launcher.py puts a
 # pseudo-terminal in front of it. Normally started by `vacuumctl sim`.
@@ -81,10 +81,11 @@ def _make_flash(opts):
 
 def main():
     opts = _parse_args(sys.argv[1:])
-    for p in (opts["firmware"], _ROOT + "/boards", _HERE):
+    for p in (_ROOT + "/boards", _HERE):
         sys.path.insert(0, p)
-    # Order now: sim (machine, board), boards, firmware. The firmware dir plays
-    # the role of the device's flash.
+    # Order now: sim (machine, board), boards; boot_loop adds the firmware's
+    # place after them at every boot (the flash if it holds main.py, else
+    # the firmware directory).
     import scenario as scenario_mod
 
     try:
@@ -102,7 +103,7 @@ def main():
     import boot_loop
 
     try:
-        boot_loop.run(world)
+        boot_loop.run(world, opts["firmware"])
     except SimStop:
         pass
     finally:
