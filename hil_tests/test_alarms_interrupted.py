@@ -45,7 +45,7 @@ def test_power_cut_mid_session_raises_interrupted_at_boot(tmp_path, monkeypatch,
         assert before and int(before[-1][1]) > 15_000, before[-1:]
         assert "interrupted" in link.request("flashlog alarm 5")
         # Reported once: the boot wrote the end record; an advisory alarm does not block a new session.
-        assert "reason=interrupted" in link.request("flashlog therapy 1")
+        assert "end=interrupted" in link.request("flashlog therapy 1")
         link.request("start continuous target=10kPa duration=2s")
         assert link.request("clear") == "cleared interrupted"
 
@@ -57,15 +57,15 @@ def test_completed_and_alarm_ended_sessions_are_not_interrupted(tmp_path, monkey
         while "session_end" not in (m := link.next_message(timeout_s=30)).text:  # type: ignore[union-attr]
             pass
         recs = link.request("flashlog therapy 2")
-        assert " start continuous " in recs and "end continuous reason=completed" in recs, recs
+        assert "program=continuous" in recs and "end=completed" in recs, recs
     # The next power-up (same flash): nothing was interrupted.
     with DeviceLink.open("sim") as link:
         assert link.request("alarms").startswith("active=0"), link.request("alarms")
         link.request("start continuous target=20kPa duration=20s")
         link.request("selftest exception")  # ends the session by an alarm: logged as its end
         for _ in range(50):
-            if "reason=alarm" in link.request("flashlog therapy 1"):
+            if "end=alarm" in link.request("flashlog therapy 1"):
                 break
-        assert "end continuous reason=alarm" in link.request("flashlog therapy 1")
+        assert "end=alarm" in link.request("flashlog therapy 1")
     with DeviceLink.open("sim") as link:
         assert "interrupted" not in link.request("alarms")
