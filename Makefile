@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(PY) -m pytest
 
-.PHONY: all venv sim test test-host test-hil bench bench-programs safety-report mpy wiring powercut fuzz soak clean help
+.PHONY: deploy all venv sim test test-host test-hil bench bench-programs safety-report mpy wiring powercut fuzz soak clean help
 
 all: test
 
@@ -15,6 +15,7 @@ help:
 	@echo "make bench  measure control quality vs physical limit and peers, timing, simulation speed"
 	@echo "make bench-programs  every preset's tracking error and time at target; pulse depth vs frequency per plant"
 	@echo "make typecheck  check the host tool's type hints with mypy"
+	@echo "make deploy PORT=/dev/ttyACM0 BOARD=pico   build, copy with mpremote, verify by hash, reset"
 	@echo "make mpy    cross-compile the firmware with mpy-cross for every board into build/<board>/ and print sizes"
 	@echo "make powercut  power-cut sweep: every flash write of record saves, log appends/rotations and a config commit on the sim"
 	@echo "make safety-report  fault matrix: every simulated fault x every program, detection, safe state, peak true vacuum"
@@ -56,6 +57,12 @@ bench: $(STAMP)
 
 bench-programs: $(STAMP)
 	$(PY) tools/bench/presets.py
+
+# Build for BOARD and copy to the board on PORT with mpremote, each file
+# verified by SHA-256, then reset: make deploy PORT=/dev/ttyACM0 BOARD=pico
+deploy: $(STAMP)
+	@test -n "$(PORT)" || { echo "make deploy: give the board's port, e.g. make deploy PORT=/dev/ttyACM0 BOARD=pico"; exit 2; }
+	$(PY) tools/deploy.py --board $(or $(BOARD),pico) --port $(PORT)
 
 mpy: $(STAMP)
 	$(PY) tools/mpy_build.py

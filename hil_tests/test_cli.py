@@ -94,3 +94,8 @@ def test_tune_auto_stages_and_prints_the_rules(needs_sim):
         assert needle in r.stdout, r.stdout
     r = _run(["--port", "sim:default", "tune", "auto", "--target", "30kPa", "--timeout", "2"])
     assert r.returncode == 3 and "aborted: reason=timeout" in r.stdout, r.stdout
+
+
+def test_deploy_to_the_sim_shortcut_is_refused_with_a_sentence(needs_sim):
+    r = _run(["--port", "sim", "deploy", "--board", "pico"])
+    assert r.returncode == 1 and "vacuumctl sim --flash" in r.stderr and "Traceback" not in r.stderr

@@ -9,6 +9,7 @@ import argparse
 import csv
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -19,6 +20,7 @@ from . import __doc__ as _pkg_doc  # noqa: F401
 from . import tune, units
 from .errors import DeviceError, DeviceReset, UserError
 from .link import DeviceLink
+from .paths import repo_root
 from .simport import is_sim_port
 from .telemetry import CSV_COLUMNS, Message, parse_fields
 
@@ -187,6 +189,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
     argv = [args.scenario or "default", "--speed", args.speed or "1"]
     if args.truth_csv:
         argv += ["--truth-csv", args.truth_csv]
+    if args.flash:
+        argv += ["--flash", args.flash]
     return int(launcher.main(argv) or 0)
 
 
@@ -375,6 +379,21 @@ def cmd_config(args: argparse.Namespace, extra: list[str]) -> int:
         return run_config(args, link)
 
 
+def cmd_deploy(args: argparse.Namespace) -> int:
+    """tools/deploy.py of the checkout the tool is installed from."""
+    if is_sim_port(args.port):
+        raise UserError("deploy needs the port of a running board: for the simulated board start "
+                        "'vacuumctl sim --flash IMG' and pass the pty it prints as --port")
+    argv = [sys.executable, str(repo_root() / "tools" / "deploy.py"), "--board", args.board, "--port", args.port]
+    if args.no_build:
+        argv.append("--no-build")
+    r = subprocess.run(argv, capture_output=True, text=True)
+    sys.stdout.write(r.stdout)
+    if r.returncode != 0:
+        raise UserError((r.stderr.strip() or "deploy failed").removeprefix("deploy: "))
+    return 0
+
+
 def cmd_console(args: argparse.Namespace) -> int:
     from .console import run_console
 
@@ -400,6 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("scenario", nargs="?", help="scenario name (boards/sim/scenarios) or JSON path")
     s.add_argument("--speed", type=_speed, default="1", help="simulated seconds per wall second, or max (default 1)")
     s.add_argument("--truth-csv", help="write the physics ground truth to this CSV")
+    s.add_argument("--flash", help="the board's flash image (created blank if missing; kept across runs): deploy to it")
     s.set_defaults(func=cmd_sim)
 
     s = sub.add_parser("run", help="run a program for a device-time duration and record telemetry",
@@ -433,6 +453,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_log)
 
     tune.add_parser(sub)
+
+    s = sub.add_parser("deploy", help="build the firmware for a board and copy it with mpremote, verified by hash")
+    s.add_argument("--board", required=True, help="board definition in boards/ (pico, pico2, esp32_devkitc)")
+    s.add_argument("--no-build", action="store_true", help="deploy build/BOARD/ as it is")
+    s.set_defaults(func=cmd_deploy)
 
     s = sub.add_parser("config", help="service parameters: show|get|set|diff|commit|revert|reset|audit|save FILE|load FILE",
                        description="set stages a change on the device (validated against its range); commit writes "

