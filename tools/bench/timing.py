@@ -49,3 +49,19 @@ sp_ = SPID(0.0007, 0.05, 3e-6, setpoint=20000.0, sample_time=None, output_limits
 us_spid = bench(lambda pv: sp_(float(pv), dt=0.005))
 h_spid = heap(lambda pv: sp_(float(pv), dt=0.005))
 print("pid_us %.2f ctl_us %.2f tick_us %.2f nop_us %.2f spid_us %.2f heap_pid %d heap_ctl %d heap_tick %d heap_spid %d" % (us_pid, us_ctl, us_tick, us_nop, us_spid, h_pid, h_ctl, h_tick, h_spid))
+# GC pause: the firmware's modules and objects live on the heap (as on the
+# board after boot), plus background garbage (reply and event strings);
+# gc.collect() timed on this interpreter, many times.
+import commands, console, alarms, config, store, therapylog, autotune, units, frame, textbuf  # noqa: F401,E401
+keep = [bytearray(64) for _ in range(300)]  # live objects: buffers, logs
+junk = None
+pauses = []
+for i in range(200):
+    junk = ["reply %d vacuum_pa=%d" % (i, j) for j in range(200)]  # background garbage
+    junk = None
+    t0 = time.ticks_us()
+    gc.collect()
+    pauses.append(time.ticks_diff(time.ticks_us(), t0))
+gc.collect()
+pauses.sort()
+print("gc_max_us %d gc_median_us %d gc_heap_alloc %d" % (pauses[-1], pauses[len(pauses) // 2], gc.mem_alloc()))
