@@ -24,9 +24,9 @@ VACUUMCTL = str(Path(sys.executable).parent / "vacuumctl")
 pytestmark = pytest.mark.usefixtures("needs_sim")
 
 
-def _open(monkeypatch: pytest.MonkeyPatch, image: Path, scenario: str = "default") -> DeviceLink:
+def _open(monkeypatch: pytest.MonkeyPatch, image: Path, scenario: str = "default", speed: str = "max") -> DeviceLink:
     monkeypatch.setenv("VACUUM_SIM_FLASH", str(image))
-    return DeviceLink.open("sim:" + scenario)
+    return DeviceLink.open("sim:" + scenario, speed=speed)
 
 
 def _wait(link: DeviceLink, pred, what: str):
@@ -72,7 +72,10 @@ def test_sessions_survive_a_power_cut_and_vacuumctl_log_lists_them(monkeypatch, 
     cut = tmp_path / "cut.json"
     cut.write_text(json.dumps({"description": "power lost at 12 s for 1 s",
                                "events": [{"t_ms": 12_000, "fault": "power_cut", "value": 1000}]}))
-    with _open(monkeypatch, image, str(cut)) as link:
+    # The power cut is at a fixed device time (12 s) and must land in the
+    # third session: at 3x real time the host's commands, which follow the
+    # device's events, keep well ahead of it even on a busy machine.
+    with _open(monkeypatch, image, str(cut), speed="3") as link:
         link.request("start continuous target=20kPa duration=2s")
         ev = _ended(link)
         assert ev["reason"] == "completed"
