@@ -40,11 +40,11 @@ _VS_ONE = const(256)  # vent scale fixed point: 256 = vent as strong as pump
 _VS_MIN = const(64)  # vent at most 4x the pump (PID output range, 2**30)
 _VS_MAX = const(1024)
 _VS_DEFAULT = const(64)  # until measured: assume the vent 4x the pump
-_HOLD_REUSE_DIV = const(10)
+_HOLD_REUSE_DIV = const(10)  # reuse a learned hold duty within 10 % of its target
 _FF_STALE = const(20)
 _REFINE_TICKS = const(200)  # 1 s within 1 % of the target
 _REFINE_MAX_HOLD = const(58_982)  # 90 % duty: beyond, the correction is noise
-_FF_MAX = const(1_000_000)  # Pa/s; ff * 1000 stays below 2**30  # reuse a learned hold duty within 10 % of its target
+_FF_MAX = const(1_000_000)  # Pa/s; ff * 1000 stays below 2**30
 
 # Tuning defaults (service parameters; docs/control.md).
 TAU_MS = const(25)  # closed-loop time constant of the hold
@@ -125,7 +125,10 @@ class Controller:
     # The two below run inside the tick (at the end of an approach): ints only,
     # no tuples.
     def _kp_for(self, g_pa_s):
-        g_tau = g_pa_s * self.tau_ms // 1000  # Pa gained in tau at full pump
+        # Pa gained in tau at full pump; split so that G (<= 5e6) times tau
+        # (<= 2000 ms) never forms a product beyond 2**30
+        t = self.tau_ms
+        g_tau = (g_pa_s // 1000) * t + (g_pa_s % 1000) * t // 1000
         if g_tau < 1:
             g_tau = 1
         kp = 65_535_000 // g_tau  # duty per kPa: full duty for g_tau Pa of error
@@ -314,7 +317,8 @@ class Controller:
     def _vent_scale(self):
         # Vent opening per unit of PI output: as strong as the pump, measured.
         if self.g_vent and self.g_measured:
-            vs = self.g_pump * _VS_ONE // self.g_vent
+            # (in sixteenths of Pa/s: G up to 5e6 times 256 would pass 2**30)
+            vs = (self.g_pump >> 4) * _VS_ONE // ((self.g_vent >> 4) + 1)
             self._set_vs(_VS_MIN if vs < _VS_MIN else (_VS_MAX if vs > _VS_MAX else vs))
 
     def _set_vs(self, vs):

@@ -307,3 +307,19 @@ def test_moving_target_gets_feed_forward_of_its_rate():
     for _ in range(30):
         ctl.update(lvl)
     assert ctl.pump_u16 < want // 5
+
+
+def test_gain_arithmetic_stays_within_small_ints_at_the_extremes():
+    # This PC's MicroPython has 62-bit small ints, so an overflow on a 32-bit
+    # board (31-bit small ints: a heap allocation, fatal under heap_lock)
+    # would pass unnoticed: check every intermediate against 2**30 here.
+    lim = 1 << 30
+    for tau in (10, 25, 2000):
+        for ti in (2, 8, 50):
+            ctl = Controller(_DT)
+            ctl.set_tuning(tau, ti, 3)
+            for g in (200, 3_000, 90_000, 5_000_000):
+                assert (g // 1000) * tau < lim and (g % 1000) * tau < lim
+                kp, ki = ctl.gains_for(g)
+                assert 0 < kp <= 4_000_000 and ki * _DT < lim, (tau, ti, g, kp, ki)
+                assert (kp // (tau * ti)) * 1000 < lim and (kp % (tau * ti)) * 1000 < lim
