@@ -46,14 +46,21 @@ def test_deploy_compiled_firmware_into_a_blank_board_and_run_a_session(tmp_path)
         assert len(r.stdout.split("\n")[1].split()) == len(list(src.iterdir()))
         with DeviceLink.open(sim.port) as link:
             assert "+deployed" in link.request("version")
+            link.request("tel on 50Hz")
             link.request("start continuous target=20kPa duration=3s")
+            peak, end = 0, None
             deadline = time.monotonic() + 60
-            vac = 0
-            while time.monotonic() < deadline:
-                st = dict(w.split("=", 1) for w in link.request("status").split() if "=" in w)
-                vac = max(vac, int(st["vacuum_pa"]))
-                if st["state"] == "idle" and vac > 0:
-                    break
-            assert 19_000 <= vac <= 21_000 and st["state"] == "idle"
+            while end is None and time.monotonic() < deadline:
+                m = link.next_message(timeout_s=1.0)
+                if m is None:
+                    continue
+                if m.kind == "tel" and m.fields.get("state") == "run":
+                    peak = max(peak, int(m.fields["vacuum_pa"]))
+                elif m.kind == "event" and "session_end" in m.text:
+                    end = m.fields
+            # The deployed firmware pulled down, held 20 kPa and completed.
+            assert end is not None and end["reason"] == "completed", end
+            assert int(end["delivered_ms"]) >= 1_500, end
+            assert 19_000 <= peak <= 21_000, peak
     finally:
         sim.stop()
