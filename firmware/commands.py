@@ -259,8 +259,8 @@ def cmd_tune(dev, args):
         # Through the configuration: validated against each parameter's range,
         # written to flash, read back, audited, then applied.
         import config
-        import config_commands
 
+        config_commands = _lazy("config_commands")
         cfg = dev.config
         for name, v in t.staged.config_values(args[1]).items():
             p = config.param(name)

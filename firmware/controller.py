@@ -82,7 +82,6 @@ class Controller:
         # between target and floor): preloaded into the integrator.
         self._hold_u = [0, 0]
         self._hold_t = [0, 0]
-        self.approaches = 0
         # Feed-forward of a moving target (programs that move the level every
         # tick: gentle start, dynamic): its rate in Pa/s, and ticks since the
         # last change (stale after _FF_STALE ticks).
@@ -278,7 +277,6 @@ class Controller:
             self._schedule()
             self._r_full = g
             self._settled = 0
-        self.approaches += 1
         self.phase = PHASE_TRACK
         self.pid.reset(pv, self._hold_guess(self.target_pa))
 
@@ -310,7 +308,6 @@ class Controller:
         if _G_MIN <= g <= _G_MAX:
             self.g_vent = g
             self._vent_scale()
-        self.approaches += 1
         self.phase = PHASE_TRACK
         self.pid.reset(pv, self._hold_guess(self.target_pa))
 

@@ -249,3 +249,14 @@ def remove_image(path):
 def scratch_image():
     """A fresh image path under /tmp for tests (remove_image() it after)."""
     return "/tmp/vacuum-flash-test-%s.img" % "".join("%02x" % b for b in os.urandom(6))
+
+
+def with_scratch_chip(fn, blocks=64):
+    """Tests: fn(chip) on a fresh, mounted chip, removed afterwards."""
+    chip = SimFlash(scratch_image(), blocks)
+    try:
+        chip.mount()
+        fn(chip)
+    finally:
+        chip.close()
+        remove_image(chip.path)

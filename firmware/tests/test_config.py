@@ -6,7 +6,7 @@ import time
 import config
 import store
 from cmderror import CmdError
-from flash import MOUNT_POINT, SimFlash, remove_image, scratch_image
+from flash import MOUNT_POINT, with_scratch_chip
 
 D = MOUNT_POINT + "/data"
 
@@ -18,15 +18,6 @@ class _Clock:
     def consume_us(self, us):
         self.us += us
 
-
-def _with_chip(fn):
-    chip = SimFlash(scratch_image(), 64)
-    try:
-        chip.mount()
-        fn(chip)
-    finally:
-        chip.close()
-        remove_image(chip.path)
 
 
 def _err(fn, code):
@@ -62,7 +53,7 @@ def test_bad_values_are_refused_with_the_range_and_change_nothing():
         _err(lambda: c.stage("max_vacuum", "1"), "E_UNKNOWN")
         assert c.diff() == [] and c.staged == config.defaults()
 
-    _with_chip(body)
+    with_scratch_chip(body)
 
 
 def test_commit_persists_reads_back_and_audits():
@@ -85,7 +76,7 @@ def test_commit_persists_reads_back_and_audits():
         c2.revert()
         assert c2.diff() == []
 
-    _with_chip(body)
+    with_scratch_chip(body)
 
 
 def test_corrupt_config_falls_back_to_previous_then_defaults():
@@ -106,7 +97,7 @@ def test_corrupt_config_falls_back_to_previous_then_defaults():
         c3 = config.Config(D)
         assert c3.load() == store.DEFAULTS and c3.committed == config.defaults() and len(c3.problems) == 2
 
-    _with_chip(body)
+    with_scratch_chip(body)
 
 
 def test_out_of_range_value_on_flash_takes_its_default():
@@ -117,7 +108,7 @@ def test_out_of_range_value_on_flash_takes_its_default():
         assert c.committed["kp"] == 0 and c.committed["ki"] == 10
         assert len(c.problems) == 2
 
-    _with_chip(body)
+    with_scratch_chip(body)
 
 
 def test_commit_flash_time():
@@ -140,4 +131,4 @@ def test_commit_flash_time():
         print("config commit: worst flash busy time %d us (W25Q16JV typical timing), worst host wall time %d us" % (worst, worst_wall))
         assert worst < 1_000_000
 
-    _with_chip(body)
+    with_scratch_chip(body)

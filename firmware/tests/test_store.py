@@ -4,19 +4,10 @@
 import os
 
 import store
-from flash import MOUNT_POINT, SimFlash, remove_image, scratch_image
+from flash import MOUNT_POINT, with_scratch_chip
 
 D = MOUNT_POINT + "/data"
 
-
-def _with_chip(fn, blocks=64):
-    chip = SimFlash(scratch_image(), blocks)
-    try:
-        chip.mount()
-        fn(chip)
-    finally:
-        chip.close()
-        remove_image(chip.path)
 
 
 def test_record_round_trip_and_backup_of_the_previous_version():
@@ -30,7 +21,7 @@ def test_record_round_trip_and_backup_of_the_previous_version():
         chip.mount()  # reboot
         assert r.load()[0] == b"two"
 
-    _with_chip(body)
+    with_scratch_chip(body)
 
 
 def test_corrupt_current_falls_back_to_backup_then_defaults():
@@ -50,7 +41,7 @@ def test_corrupt_current_falls_back_to_backup_then_defaults():
         assert (payload, src) == (None, store.DEFAULTS)
         assert problems == ["current: checksum mismatch", "backup: truncated header"]
 
-    _with_chip(body)
+    with_scratch_chip(body)
 
 
 def test_saving_over_a_corrupt_current_keeps_the_good_backup():
@@ -67,7 +58,7 @@ def test_saving_over_a_corrupt_current_keeps_the_good_backup():
             f.write(b"#")
         assert r.load()[:2] == (b"good", store.BACKUP)
 
-    _with_chip(body)
+    with_scratch_chip(body)
 
 
 def test_other_format_version_is_not_loaded():
@@ -76,7 +67,7 @@ def test_other_format_version_is_not_loaded():
         payload, src, problems = store.Record(D, "cfg", 2).load()
         assert src == store.DEFAULTS and problems[0] == "current: format version 1, expected 2"
 
-    _with_chip(body)
+    with_scratch_chip(body)
 
 
 def test_ring_log_is_bounded_and_keeps_the_newest():
@@ -96,7 +87,7 @@ def test_ring_log_is_bounded_and_keeps_the_newest():
         log2.append(b"after")
         assert log2.records()[-1] == b"after" and log2.records()[-2] == b"entry 199"
 
-    _with_chip(body)
+    with_scratch_chip(body)
 
 
 def test_torn_log_tail_is_dropped_and_appending_goes_on():
@@ -112,7 +103,7 @@ def test_torn_log_tail_is_dropped_and_appending_goes_on():
         log.append(b"rec5")
         assert log.records() == [b"rec%d" % i for i in range(6)]
 
-    _with_chip(body)
+    with_scratch_chip(body)
 
 
 def _fill(path):
@@ -164,7 +155,7 @@ def test_full_filesystem_is_reported_and_the_old_record_kept():
         r.save(b"after")
         assert r.load()[0] == b"after"
 
-    _with_chip(body)
+    with_scratch_chip(body)
 
 
 def test_bad_arguments_are_refused():

@@ -5,20 +5,11 @@
 import os
 
 import store
-from flash import MOUNT_POINT, SimFlash, remove_image, scratch_image
+from flash import MOUNT_POINT, with_scratch_chip
 from therapylog import TherapyLog
 
 D = MOUNT_POINT + "/data"
 
-
-def _with_chip(fn, blocks=64):
-    chip = SimFlash(scratch_image(), blocks)
-    try:
-        chip.mount()
-        fn(chip)
-    finally:
-        chip.close()
-        remove_image(chip.path)
 
 
 def _row(log, i):
@@ -53,7 +44,7 @@ def test_sessions_survive_a_reboot_and_a_cut_session_is_interrupted():
         assert (r["seq"], r["boot"], r["end"], r["alarms"]) == ("2", "1", "alarm", "sensor,leak"), r
         assert errors == []
 
-    _with_chip(body)
+    with_scratch_chip(body)
 
 
 def _fill(prefix):
@@ -99,7 +90,7 @@ def test_full_flash_is_reported_and_the_session_kept_in_ram():
         assert rows[-1]["seq"] == "13" and all(r["stored"] == "yes" for r in rows)
         assert "12" in [r["seq"] for r in rows]
 
-    _with_chip(body)
+    with_scratch_chip(body)
 
 
 def test_old_sessions_rotate_out_and_seq_keeps_counting():
@@ -116,7 +107,7 @@ def test_old_sessions_rotate_out_and_seq_keeps_counting():
         log.clear()
         assert log.count() == 0 and log.total == 40
 
-    _with_chip(body)
+    with_scratch_chip(body)
 
 
 def test_an_overlong_entry_is_cut_not_lost():
@@ -127,4 +118,4 @@ def test_an_overlong_entry_is_cut_not_lost():
         r = _row(log, 0)
         assert r["program"] == "gradient" and r["params"].endswith("...") and r["end"] == "stopped"
 
-    _with_chip(body)
+    with_scratch_chip(body)
