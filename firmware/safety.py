@@ -27,6 +27,7 @@ from alarms import (  # noqa: F401 - re-exported for app/commands
     NAMES,
     STOP_MASK,
 )
+from phasecheck import PhaseCheck
 
 ALARM_NAMES = NAMES
 
@@ -66,7 +67,7 @@ _RISE_MAX_PA = const(10_000)
 _PUMP_ON_U16 = const(32768)
 _PUMP_WINDOW_MS = const(1000)
 _PUMP_WINDOWS = const(3)
-_REACH_WINDOWS = const(4)
+_REACH_WINDOWS = const(3)
 _PUMP_DECLINE_PA = const(300)
 _PUMP_PROGRESS_PA = const(200)
 _PUMP_LOW_PA = const(2000)
@@ -149,6 +150,8 @@ class Supervisor:
         self._reg = False
         self._pump = 0
         self._vent = _FULL
+        self._running = False
+        self._phase = PhaseCheck()
         self._reset_detectors()
 
     def _reset_detectors(self):
@@ -171,6 +174,7 @@ class Supervisor:
         self._reached = False
         self._leak_ms = 0
         self._bk_reset(0)
+        self._phase.reset()
 
     def _bk_reset(self, sp):
         self._bk_sp = sp
@@ -230,6 +234,7 @@ class Supervisor:
     # ---- the control tick -----------------------------------------------
     def session_tick(self, running):
         """Session time and host heartbeat; running = a session is in RUN."""
+        self._running = running
         if not running:
             return
         dt = self.period_ms
@@ -283,6 +288,9 @@ class Supervisor:
         else:
             self._vent_ms = -1
             self._vh_ms = 0
+        if not self.alarms & STOP_MASK:
+            # Pulses and short phases: judged phase by phase (phasecheck.py).
+            self.alarms |= self._phase.step(self)
         if not self._reg:
             self._pump_ms = -1
             self._leak_ms = 0

@@ -110,6 +110,10 @@ class Bmp280Emu(I2CTargetEmu):
         self.conversions = 0
         self.power_on_reset()
 
+    def restart_noise(self):
+        """Start the noise sequence again from the seed (see World)."""
+        self._noise.restart()
+
     def power_on_reset(self):
         regs = self.regs
         for i in range(256):

@@ -59,6 +59,10 @@ class MprlsEmu(I2CTargetEmu):
         self.conversions = 0
         self.power_on_reset()
 
+    def restart_noise(self):
+        """Start the noise sequence again from the seed (see World)."""
+        self._noise.restart()
+
     def power_on_reset(self):
         self._busy = False
         self._end_us = 0

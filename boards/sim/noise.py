@@ -12,7 +12,12 @@ _TWO_PI = 2.0 * math.pi
 class Gauss:
     def __init__(self, seed, salt=0):
         s = ((seed * 2654435761) ^ (salt * 0x85EBCA6B) ^ 0x9E3779B9) & 0xFFFFFFFF
-        self._x = s or 0x6D2B79F5
+        self._x0 = s or 0x6D2B79F5
+        self.restart()
+
+    def restart(self):
+        """Start the sequence again from the seed."""
+        self._x = self._x0
         self._spare = None
         for _ in range(4):
             self._u32()

@@ -96,6 +96,7 @@ class World:
         self._events = [e for e in events if e.t_us is not None]
         self._after_pump_on = [e for e in events if e.t_us is None]
         self._next_event = 0
+        self._noise_restarted = False
         self.faults = {}  # active fault name -> value, for the truth log
         self.hung = False
         self.hold_for_input = hold_for_input
@@ -206,6 +207,13 @@ class World:
             if self._until_us is not None and self.phys_us >= self._until_us:
                 self.clock.now_us = self.phys_us
                 raise SimStop()
+            if not self._noise_restarted and self.pump_level() > 0:
+                # The session's start as the hardware sees it: every sensor's
+                # noise restarts here, so a session (and a fault timed from
+                # here) meets the same noise however long the board idled.
+                self._noise_restarted = True
+                for sen in self.sensors:
+                    sen.restart_noise()
             if self._after_pump_on and self.pump_level() > 0:
                 self._arm_after_pump_on()
             while self._next_event < len(self._events) and self._events[self._next_event].t_us <= self.phys_us:

@@ -120,9 +120,8 @@ class Xgzp6897dEmu(I2CTargetEmu):
         self.forced_raw_t = None
         # deterministic per-instance noise source (xorshift32)
         s = (seed * 2654435761 + 0x9E3779B9) & 0xFFFFFFFF
-        self._rng = s or 0x6D2B79F5
-        for _ in range(4):
-            self._rand_u32()
+        self._rng0 = s or 0x6D2B79F5
+        self.restart_noise()
         # physical input as last seen by advance()
         self._t_us = None
         self._gauge_pa = 0.0
@@ -150,6 +149,14 @@ class Xgzp6897dEmu(I2CTargetEmu):
         return self._busy
 
     # ---- noise -------------------------------------------------------------
+    def restart_noise(self):
+        """Start the noise sequence again from the seed (World does so when
+        the pump is first driven, so a session sees the same noise however
+        long the board idled before it)."""
+        self._rng = self._rng0
+        for _ in range(4):
+            self._rand_u32()
+
     def _rand_u32(self):
         x = self._rng
         x ^= (x << 13) & 0xFFFFFFFF

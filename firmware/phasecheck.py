@@ -1,0 +1,158 @@
+# Per-phase fault rules for programs whose setpoint never holds long enough
+# for the supervisor's hold-based rules (pulse, decompression, and any
+# program that alternates regulated "on" phases with vented "off" phases).
+#
+# An on phase is a run of fresh samples while the controller regulates; an
+# off phase a run with the pump commanded off and the vent fully open. Each
+# phase is judged once, when it ends, against what this session's first
+# healthy phases achieved on the same plant (learned, as the controller
+# learns the plant gain):
+#  * on phase short: still pulling at > 90 % pump when it ended, its own
+#    setpoint not reached, and its rise (peak minus its start) under half the
+#    best rise learned. 3 consecutive short phases: `pump` if the rise was
+#    under 500 Pa (no gas moved), else `leak`.
+#  * off phase residual, judged every 800 ms of an off phase while the
+#    session runs: with the pump off and the vent open the vacuum can only
+#    fall to ambient. The mean of the last complete 200 ms window not halved
+#    from the phase start -> the vent did not open (`vent`; the slowest
+#    healthy release here, the 400 mL NPWT canister, halves in 0.5 s); more
+#    than 400 Pa above the trough (the vacuum before the session's first
+#    pull-down, or any lower off-phase mean since) and stalled (less than
+#    50 Pa below the window before; a healthy orifice release is fastest
+#    near ambient) -> something still pumps (`pump_on`). 2 consecutive bad
+#    judgements -> alarm.
+# Thresholds and delays: docs/safety.md. Runs in the heap-locked tick: state
+# in attributes, small frames, integers only.
+from micropython import const
+
+from alarms import A_LEAK, A_PUMP, A_PUMP_ON, A_VENT
+
+_FULL = const(65535)
+_PULL_U16 = const(58982)  # 90 % duty: the controller is still pulling
+_LEARN = const(2)  # on phases learned before judging
+_SHORT_PHASES = const(3)  # consecutive short on phases -> alarm
+_DEAD_RISE_PA = const(500)  # a rise below this at full pump: the pump moves no gas
+_JUDGE_WINDOWS = const(4)  # off phases are judged every 4 windows (800 ms)
+_WIN = const(40)  # off: samples per window mean (200 ms at 200 Hz; noise 20 -> 3 Pa)
+_STALL_PA = const(50)  # window mean falling less than this: the release has stalled
+_RESID_PA = const(400)  # stalled this far above the learned trough: pumped
+_VENT_MIN_PA = const(1000)  # the halving check needs a release from at least this
+_RESID_PHASES = const(2)  # consecutive bad releases -> alarm
+_NEVER = const(0x3FFFFFFF)
+
+_NONE = const(0)
+_ON = const(1)
+_OFF = const(2)
+
+
+class PhaseCheck:
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        """A new session (or a clear): forget the plant learned."""
+        self._state = _NONE
+        self._start = 0  # vacuum at the phase start
+        self._peak = 0  # on: highest vacuum
+        self._sp = 0  # on: highest setpoint
+        self._pump = 0  # on: last commanded pump
+        self._sum = 0  # off: the running window
+        self._n = 0
+        self._mean = 0  # off: the last complete window's mean
+        self._prev = 0  # off: the one before
+        self._rise_ref = 0
+        self._rise_n = 0  # on phases learned
+        self._trough = _NEVER  # ambient as this sensor reads it
+        self._w = 0  # off: complete windows
+        self._short = 0
+        self._resid = 0
+
+    def step(self, s):
+        """One fresh sample of Supervisor s (its _v, _sp, _reg, _running and
+        last tick's _pump/_vent); returns alarm bits."""
+        a = 0
+        v = s._v
+        if s._reg:
+            if self._state != _ON:
+                self._on_begin(v, s._sp)
+            else:
+                if v > self._peak:
+                    self._peak = v
+                if s._sp > self._sp:
+                    self._sp = s._sp
+                self._pump = s._pump
+        elif s._pump == 0 and s._vent >= _FULL:
+            if self._state != _OFF:
+                if self._state == _ON:
+                    a = self._on_end()
+                self._off_begin(v)
+            else:
+                self._sum += v
+                self._n += 1
+                if self._n >= _WIN:
+                    self._window()
+                    if self._w % _JUDGE_WINDOWS == 0 and s._running and self._trough != _NEVER:
+                        a = self._judge_off()
+        else:
+            self._state = _NONE
+        return a
+
+    def _window(self):
+        self._prev = self._mean
+        self._mean = self._sum // _WIN
+        self._sum = 0
+        self._n = 0
+        self._w += 1
+
+    def _on_begin(self, v, sp):
+        if self._trough == _NEVER:
+            self._trough = v  # the session starts from rest
+        self._state = _ON
+        self._start = v
+        self._peak = v
+        self._sp = sp
+        self._pump = 0
+
+    def _off_begin(self, v):
+        self._state = _OFF
+        self._start = v
+        self._w = 0
+        self._sum = 0
+        self._n = 0
+        self._mean = v
+        self._prev = v
+
+    def _on_end(self):
+        rise = self._peak - self._start
+        sp = self._sp
+        gap = sp // 10 if sp > 20_000 else 2_000  # the leak rule's gap: max(2 kPa, 10 %)
+        if self._rise_n < _LEARN:
+            self._rise_n += 1
+            if rise > self._rise_ref:
+                self._rise_ref = rise
+            return 0
+        if self._pump > _PULL_U16 and self._peak < sp - gap and 2 * rise < self._rise_ref:
+            self._short += 1
+            if self._short >= _SHORT_PHASES:
+                return A_PUMP if rise < _DEAD_RISE_PA else A_LEAK
+            return 0
+        self._short = 0
+        if rise > self._rise_ref:
+            self._rise_ref = rise  # a deeper target later: the best rise so far
+        return 0
+
+    def _judge_off(self):
+        m = self._mean
+        ref = self._trough
+        a = 0
+        if self._start - ref >= _VENT_MIN_PA and 2 * (m - ref) > self._start - ref:
+            a = A_VENT  # not even halved: the vent did not open
+        elif m > ref + _RESID_PA and m > self._prev - _STALL_PA:
+            a = A_PUMP_ON  # settled above ambient with the pump off: it still runs
+        if not a:
+            self._resid = 0
+            if m < ref:
+                self._trough = m
+            return 0
+        self._resid += 1
+        return a if self._resid >= _RESID_PHASES else 0

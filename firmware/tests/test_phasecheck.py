@@ -1,0 +1,152 @@
+# Unit tests of the per-phase rules (phasecheck.py) through the supervisor,
+# in MicroPython under heap_lock: synthetic pulses at 200 Hz (5 ms ticks).
+import micropython
+
+import safety
+
+FULL = 65535
+
+
+def _noise(i):
+    return (i * 7919) % 41 - 20  # deterministic +-20 Pa
+
+
+class Pulses:
+    """Pulses of `on` ticks of suction (rising `rate` Pa per tick at full
+    pump up to the setpoint, then held at 5 % pump) and `off` ticks vented
+    (falling `fall` Pa per tick to `floor`)."""
+
+    def __init__(self, on=200, off=200, sp=20_000, rate=150, fall=2_000, floor=0):
+        self.on, self.off, self.sp, self.rate, self.fall, self.floor = on, off, sp, rate, fall, floor
+        self.top = 0
+
+    def tick(self, i):
+        """(vacuum, setpoint, regulating, pump, vent) at tick i."""
+        k = i % (self.on + self.off)
+        if k < self.on:
+            v = self.rate * (k + 1)
+            if v >= self.sp:
+                v = self.sp
+                pump = 3_000
+            else:
+                pump = FULL
+            self.top = v
+            return v + _noise(i), self.sp, True, pump, 0
+        v = self.top - self.fall * (k - self.on + 1)
+        if v < self.floor:
+            v = self.floor
+        return v + _noise(i), 0, False, 0, FULL
+
+
+def _run(pulses, n, s=None, change=None):
+    """n ticks; (supervisor, tick of the first alarm or -1). change(i, p) may
+    alter the pulses from tick i (the fault)."""
+    if s is None:
+        s = safety.Supervisor(70_000, 5)
+        s.session_start()
+    first = -1
+    for i in range(n):
+        if change is not None:
+            change(i, pulses)
+        v, sp, reg, pump, vent = pulses.tick(i)  # (the test's tuple allocates)
+        micropython.heap_lock()  # the supervisor's tick must not
+        try:
+            s.session_tick(True)
+            a = s.check(0, v, sp, reg, pump, vent)
+        finally:
+            micropython.heap_unlock()
+        if a and first < 0:
+            first = i
+    return s, first
+
+
+def _at(t, **kw):
+    def change(i, p):
+        if i == t:
+            for k in kw:
+                setattr(p, k, kw[k])
+
+    return change
+
+
+def test_healthy_pulses_raise_nothing():
+    s, first = _run(Pulses(), 8_000)  # 20 pulses of 0.5 Hz
+    assert first < 0 and s.alarms == 0, s.alarms
+    # 5 Hz on the same plant: every pulse ends still pulling, far below the setpoint
+    s, first = _run(Pulses(on=20, off=20), 8_000)
+    assert first < 0 and s.alarms == 0, s.alarms
+    # the slowest release here (400 mL NPWT canister: 26 kPa halved in
+    # 0.5 s), 1 s off phases: halved, and still falling when judged at 800 ms
+    s, first = _run(Pulses(on=400, off=200, sp=26_000, rate=200, fall=130), 8_000)
+    assert first < 0 and s.alarms == 0, s.alarms
+
+
+def test_gentle_start_deeper_pulses_are_not_short():
+    p = Pulses(on=20, off=20, sp=2_000)  # 5 Hz, shallow while the intensity ramps up
+
+    def ramp(i, p):
+        p.sp = 2_000 + i * 5 if i < 4_000 else 22_000
+
+    s, first = _run(p, 8_000, change=ramp)
+    assert first < 0 and s.alarms == 0, s.alarms
+
+
+def test_leak_three_short_pulses():
+    # 2 healthy pulses (learned), then a leak: the pulse tops out at 2.2 kPa
+    p = Pulses()
+    p.tick = _capped(p, 800, 2_200)
+    s, first = _run(p, 4_000)
+    assert s.alarms == safety.A_LEAK, s.alarms
+    assert first == 800 + 2 * 400 + 200, first  # the end of the third short pulse
+
+
+def _capped(p, t0, cap):
+    """p.tick, with the vacuum capped from tick t0 (the plant's leak equilibrium)."""
+    orig = p.tick
+
+    def tick(i):
+        v, sp, reg, pump, vent = orig(i)
+        if i >= t0 and reg and v > cap:
+            v = cap + _noise(i)
+            p.top = cap
+            pump = FULL
+        return v, sp, reg, pump, vent
+
+    return tick
+
+
+def test_dead_pump_three_flat_pulses():
+    p = Pulses()
+    p.tick = _capped(p, 800, 100)
+    s, first = _run(p, 4_000)
+    assert s.alarms == safety.A_PUMP and first == 1_800, (s.alarms, first)
+
+
+def test_stuck_pump_release_stalls_above_ambient():
+    # from tick 800 the vented release settles at 1 kPa: judged at 800 ms of
+    # each off phase, the second bad one raises pump_on
+    s, first = _run(Pulses(), 4_000, change=_at(800, floor=1_000))
+    assert s.alarms == safety.A_PUMP_ON, s.alarms
+    assert first == 800 + 400 + 200 + 160, first
+
+
+def test_stuck_vent_release_not_halved():
+    s, first = _run(Pulses(), 4_000, change=_at(800, fall=5))
+    assert s.alarms == safety.A_VENT and first == 1_560, (s.alarms, first)
+
+
+def test_long_off_phase_judged_every_800_ms():
+    # interval_legs-like: 5 s on, 5 s off; a stuck pump in the first off phase
+    s, first = _run(Pulses(on=1_000, off=1_000, sp=5_333, rate=50), 3_000, change=_at(1_000, floor=1_000))
+    assert s.alarms == safety.A_PUMP_ON and first == 1_000 + 320, (s.alarms, first)
+
+
+def test_nothing_judged_outside_a_session():
+    s = safety.Supervisor(70_000, 5)
+    s.session_start()
+    p = Pulses(floor=1_000)
+    for i in range(4_000):
+        v, sp, reg, pump, vent = p.tick(i)
+        s.session_tick(False)
+        s.check(0, v, sp, reg, pump, vent)
+    assert not s.alarms & safety.A_PUMP_ON, s.alarms
