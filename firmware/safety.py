@@ -52,8 +52,8 @@ _STUCK_SAMPLES = const(100)
 _STUCK_BAND_PA = const(1)
 _STUCK_PUMP_U16 = const(16384)  # 25 % duty
 
-# Hard limit on the rate of rise: 10 kPa within 10 fresh samples (50 ms),
-# i.e. 200 kPa/s. The fastest healthy plant here (5 mL face cup, full pump)
+# Hard limit on the rate of rise: 10 kPa above the lowest of the last 10
+# fresh samples (any span up to 50 ms), i.e. 200 kPa/s. The fastest healthy plant here (5 mL face cup, full pump)
 # rises 128 kPa/s; faster means the sensor sees only the tubing (blockage
 # during a pull-down) or jumps.
 _RISE_SAMPLES = const(10)
@@ -313,14 +313,20 @@ class Supervisor:
             self._stuck_n = 0
 
     def _rise_rule(self):
+        # Against the lowest of the last _RISE_SAMPLES, not the oldest: a
+        # blocked 2 mL line that the controller pumps up and vents in a
+        # 50 ms limit cycle would otherwise alias to no rise at all.
         r = self._ring
+        m = r[0]
+        for k in range(1, _RISE_SAMPLES):
+            if r[k] < m:
+                m = r[k]
         i = self._ri
-        old = r[i]
         r[i] = self._v
         self._ri = i + 1 if i + 1 < _RISE_SAMPLES else 0
         if self._rn < _RISE_SAMPLES:
             self._rn += 1
-        elif self._v - old > _RISE_MAX_PA:
+        elif self._v - m > _RISE_MAX_PA:
             self.alarms |= A_RISE
 
     def _hold_rule(self):

@@ -59,6 +59,11 @@ def test_rise_faster_than_limit():
     s = _sup()
     _run(s, 40, lambda i: 900 * i, 60_000, True, FULL, 0)  # 180 kPa/s
     assert not s.alarms & safety.A_RISE
+    # a 2 mL line pumped up and vented in a 50 ms limit cycle (blocked tube):
+    # every sample 50 ms apart is equal, yet it swings 20 kPa within each cycle
+    s = _sup()
+    first = _run(s, 40, lambda i: 4_000 + 2_000 * (i % 10), 20_000, True, FULL, 0)
+    assert s.alarms & safety.A_RISE and first == 16, first  # (the ring fills in the first 10)
 
 
 def test_implausible_reading():
