@@ -112,6 +112,23 @@ def test_normal_session_raises_no_alarm(open_device, scenario):
     assert all(f["alarms"] == "none" for f in tel)
 
 
+@pytest.mark.parametrize("scenario,start", [
+    ("large_cup_250ml", "start pulse target=20kPa freq=0.5Hz duration=20s"),  # slow release, never full depth
+    ("npwt_400ml", "start decompression target=20kPa freq=0.5Hz duration=20s"),  # slowest release here
+    ("leg_chamber_15l", "start interval_legs target=40mmHg on=5s off=5s duration=25s"),
+])
+def test_normal_pulsed_session_raises_no_alarm(open_device, scenario, start):
+    """The per-phase rules (firmware/phasecheck.py) judge every pulse and
+    release: healthy ones on the plants slowest to fill and to vent raise
+    nothing."""
+    dev = open_device(scenario)
+    dev.request("tel on 20Hz")
+    dev.request(start)
+    tel = dev.telemetry_until(lambda f: f["state"] == "idle" and int(f["t_ms"]) > 5_000, 40_000)
+    assert tel[-1]["state"] == "idle"
+    assert all(f["alarms"] == "none" for f in tel)
+
+
 def test_blockage_alarm(open_device):
     dev = open_device("fault_blockage")
     _start(dev)
