@@ -177,7 +177,7 @@ class Access:
             if c.ticks_diff(c.ticks_ms(), self._since) >= TIMEOUT_MS:
                 self.role = THERAPIST
                 self._log("lock reason=timeout")
-                self._event("event access role=therapist reason=timeout")
+                self._event("event access role=therapist reason=timeout t_ms=%d" % self._uptime_ms())
         if self._lock_ms:
             c = self._clock
             if c.ticks_diff(c.ticks_ms(), self._lock_at) >= self._lock_ms:
@@ -193,6 +193,9 @@ class Access:
             return "%s needs the service role: unlock <code> first" % form
         self._since = self._clock.ticks_ms()
         return None
+
+    def role_name(self):
+        return ROLE_NAMES[self.role]
 
     def retry_after_ms(self):
         if not self._lock_ms:

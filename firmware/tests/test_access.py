@@ -138,7 +138,7 @@ def test_service_times_out_without_service_commands_and_lock_ends_it():
         clock.run(a, 500_000)
         assert a.check("status".split()) is None and a.role == access.SERVICE  # a therapist command does not
         clock.run(a, 100_000)
-        assert a.role == access.THERAPIST and dev.events == ["event access role=therapist reason=timeout"]
+        assert a.role == access.THERAPIST and dev.events == ["event access role=therapist reason=timeout t_ms=0"]
         assert "needs the service role" in a.check("config set kp 5".split())
         a.unlock(b"246810")
         assert a.lock() == "role=therapist" and a.role == access.THERAPIST
