@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FACTORY_CODE, unlock
-from vacuumctl.errors import DeviceError
+from vacuumctl.errors import DeviceError, ServiceRoleNeeded
 from vacuumctl.link import DeviceLink
 from vacuumctl.telemetry import parse_fields
 
@@ -165,3 +165,17 @@ def test_the_code_is_echoed_as_stars(terminal):
     terminal.send(("unlock %s\r\n" % FACTORY_CODE).encode())
     seen = terminal.read_for("ok role=service")
     assert "unlock ******" in seen and FACTORY_CODE not in seen, seen
+
+
+def test_host_link_unlocks_by_itself_when_it_has_a_code(device):
+    link = device.link
+    with pytest.raises(ServiceRoleNeeded) as e:
+        link.request("config set kp 5000")
+    assert "vacuumctl unlock" in str(e.value) and "VACUUMCTL_SERVICE_CODE" in str(e.value)
+    link.service_code = "000000"
+    with pytest.raises(DeviceError) as e2:
+        link.request("config set kp 5000")
+    assert str(e2.value).startswith("device refused: the service code was refused: wrong code") and "000000" not in str(e2.value)
+    link.service_code = FACTORY_CODE
+    assert link.request("config set kp 5000").startswith("staged kp=5000")
+    assert parse_fields(link.request("status"))["role"] == "service"

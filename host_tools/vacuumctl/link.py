@@ -182,14 +182,15 @@ class DeviceLink:
         that needs the service role unlocks first when a service code is
         known ($VACUUMCTL_SERVICE_CODE), then is sent once more (the refusal
         changed nothing on the device)."""
+        code = self.service_code
         try:
             return self._request(text, timeout_s, retries)
         except DeviceError as e:
             if e.code != "E_ACCESS" or " needs the service role" not in e.message:
                 raise
-            if not self.service_code:
+            if not code:
                 raise ServiceRoleNeeded(e.code, e.message) from None
-        self.unlock(self.service_code)
+        self.unlock(code)
         return self._request(text, timeout_s, retries)
 
     def unlock(self, code: str) -> str:
