@@ -45,6 +45,12 @@ BUZZER_FREQ = const(2_700)  # near a piezo's resonance
 # filesystem (the rp2 port mounts it at /; firmware modules live there too).
 DATA_DIR = "/data"
 
+# Factory unlock code for the service role, as salt and SHA-256(salt + code)
+# (firmware/access.py): the code is 246810 on every board; change it at
+# commissioning with 'passcode NEW' (then only its salted hash is on flash).
+SERVICE_CODE_SALT = "5e1c0a7e3b9d2f41"
+SERVICE_CODE_SHA256 = "7a536213c23027bb35377ddb1f04216653e0c710dd38ba729db31b23d246da32"
+
 # Device limits. The firmware's compiled-in absolute ceiling (71 kPa, 0.7 atm)
 # still applies; a board may only lower it.
 MAX_VACUUM_PA = const(70_000)

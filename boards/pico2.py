@@ -47,3 +47,9 @@ def make_clock():
 
 # Configuration and logs on the board's littlefs filesystem (mounted at /).
 DATA_DIR = "/data"
+
+# Factory unlock code for the service role, as salt and SHA-256(salt + code)
+# (firmware/access.py): the code is 246810 on every board; change it at
+# commissioning with 'passcode NEW' (then only its salted hash is on flash).
+SERVICE_CODE_SALT = "5e1c0a7e3b9d2f41"
+SERVICE_CODE_SHA256 = "7a536213c23027bb35377ddb1f04216653e0c710dd38ba729db31b23d246da32"

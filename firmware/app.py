@@ -11,6 +11,7 @@ import machine
 import micropython
 from micropython import const
 
+import access
 import alarms
 import autotune
 import channels
@@ -87,6 +88,14 @@ class Device:
             self.storage = source if source != store.CURRENT else "error"
             self.boot_notes.append("event storage config=%s problems=%s" % (source, "|".join(self.config.problems).replace(" ", "_") or "none"))
         self.apply_config(self.config.committed)
+        # Roles: therapist at every boot; the unlock code's hash from flash,
+        # else the board's factory hash (docs/safety.md, "Roles and access").
+        self.access = access.Access(board.DATA_DIR, self.clock, lambda: self.uptime_ms, board.SERVICE_CODE_SALT, board.SERVICE_CODE_SHA256,
+                                    self.config.audit, self._flash_write, self._storage_error, self.console.event)
+        source = self.access.load()
+        if self.access.problems:
+            self.storage = source if source != store.CURRENT else "error"
+            self.boot_notes.append("event storage passcode=%s problems=%s" % (source, "|".join(self.access.problems).replace(" ", "_")))
         # Alarm records go to RAM and to flash; the flash write stalls the loop
         # briefly, after the outputs have already gone safe (docs/storage.md).
         self.alarm_state = alarms.AlarmState(alarms.PersistentAlarmLog(lambda text: self.log("alarm", text, False)))
@@ -207,6 +216,7 @@ class Device:
 
     # ---- between ticks ---------------------------------------------------
     def background(self):
+        self.access.poll()  # the service role's timeout, before any command
         self.console.service()
         a = self.sup.alarms
         if a != self.alarm_state.active:

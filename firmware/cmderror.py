@@ -11,6 +11,8 @@ E_CHAR = "E_CHAR"  # bytes a terminal cannot type
 E_INTERNAL = "E_INTERNAL"  # firmware error while executing; nothing changed
 E_READONLY = "E_READONLY"  # parameter cannot be set
 E_STORAGE = "E_STORAGE"  # flash write failed (full, I/O); nothing changed
+E_ACCESS = "E_ACCESS"  # needs the service role, or a wrong unlock code
+E_LOCKED = "E_LOCKED"  # unlock refused unchecked: too many wrong codes, wait
 
 
 class CmdError(Exception):

@@ -120,7 +120,7 @@ def cmd_status(dev, args):
         dev.sup.ceiling_pa,
         dev.sensor.errors,
         dev.overruns,
-    ) + " " + s.status_text() + " storage=%s flash_stalls=%d max_late_us=%d" % (dev.storage, dev.flash_stalls, dev.max_late_us) + _channels_text(dev)
+    ) + " " + s.status_text() + " storage=%s flash_stalls=%d max_late_us=%d role=%s" % (dev.storage, dev.flash_stalls, dev.max_late_us, dev.access.role_name()) + _channels_text(dev)
 
 
 def _channels_text(dev):
@@ -489,6 +489,9 @@ COMMANDS = {
     "tune": (cmd_tune, "tune auto target=P [amp=PCT] [timeout=DUR] | status | result | commit RULE | discard | abort", "relay autotune around P inside the hard limits; the result is staged until committed (rules: fast, no_overshoot, schedule)"),
     "config": (lambda dev, args: _lazy("config_commands").cmd_config(dev, args), "config show|get NAME|set NAME VALUE|diff|commit|revert|reset|audit [N]", "service parameters on flash: set stages a change, commit saves it (read back, then applied, audited)"),
     "flashlog": (lambda dev, args: _lazy("config_commands").cmd_flashlog(dev, args), "flashlog alarm|therapy [N]", "the last N records of the alarm or therapy log kept on flash"),
+    "unlock": (lambda dev, args: _lazy("access_commands").cmd_unlock(dev, args), "unlock CODE", "service role (set, config changes, tune auto/commit, selftest, log clear) until 'lock' or 10 min without a service command"),
+    "lock": (lambda dev, args: _lazy("access_commands").cmd_lock(dev, args), "lock", "back to the therapist role (start, stop, pause and choose programs within their ranges; read everything)"),
+    "passcode": (lambda dev, args: _lazy("access_commands").cmd_passcode(dev, args), "passcode NEW", "service role: change the unlock code (6..32 letters or digits; stored as a salted hash)"),
     "selftest": (cmd_selftest, "selftest exception | selftest stall DURATION", "prove the exception path ends in the safe state; block the loop to prove overrun detection"),
 }
 

@@ -164,7 +164,7 @@ class Config:
     def reset(self):
         self.staged = defaults()
 
-    def commit(self, uptime_ms):
+    def commit(self, uptime_ms, role="service"):
         """Write the staged values to flash, read them back, then make them
         the committed ones. Returns (changes, audit_error or None). Raises
         store.StoreError if the write failed (nothing changed)."""
@@ -182,7 +182,7 @@ class Config:
         audit_error = None
         for name, old, new in changes:
             try:
-                self.audit.append(b"t_ms=%d %s %d->%d" % (uptime_ms, name, old, new))
+                self.audit.append(b"t_ms=%d role=%s %s %d->%d" % (uptime_ms, role, name, old, new))
             except store.StoreError as e:
                 audit_error = e.message
         return changes, audit_error

@@ -1,6 +1,7 @@
 # The config and flashlog commands (docs/protocol.md, "Configuration and
 # logs"): service parameters staged, committed to flash and audited; the logs
 # kept on flash. Apart from commands.py so each module compiles in a small heap.
+import access
 import config
 import session as ses
 import store
@@ -56,7 +57,7 @@ def _config_commit(dev, args):
         raise CmdError(E_STATE, "a session is running; 'stop' it first (writing flash stalls the control loop)")
     dev.flash_writing = True  # a known stall, not an overrun
     try:
-        changes, audit_error = dev.config.commit(dev.uptime_ms)
+        changes, audit_error = dev.config.commit(dev.uptime_ms, access.ROLE_NAMES[dev.access.role])
     except store.StoreError as e:
         raise CmdError(E_STORAGE, "%s; nothing changed" % e.message)
     if not changes:

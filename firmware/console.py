@@ -6,7 +6,7 @@ import sys
 
 import frame
 import serial_link as sl
-from cmderror import E_CHAR, E_FRAME, E_INTERNAL, E_LONG, E_UNKNOWN, CmdError
+from cmderror import E_ACCESS, E_CHAR, E_FRAME, E_INTERNAL, E_LONG, E_UNKNOWN, CmdError
 from commands import COMMANDS
 
 _MAX_BYTES_PER_TICK = 64
@@ -67,6 +67,9 @@ class Console:
         entry = COMMANDS.get(words[0])
         if entry is None:
             return "err %s no command '%s'; type help" % (E_UNKNOWN, words[0])
+        denied = self._dev.access.check(words)
+        if denied:
+            return "err %s %s" % (E_ACCESS, denied)  # changes nothing
         try:
             return "ok " + entry[0](self._dev, words[1:])
         except CmdError as e:

@@ -20,6 +20,9 @@ _LF = const(10)
 _CTRL_C = const(3)  # the board's interrupt character; the USB stack consumes it
 _BS = const(8)
 _DEL = const(127)
+_SPACE = const(32)
+# Commands whose argument is a code: echoed as '*' after the first space.
+_SECRET_WORDS = (b"unlock", b"passcode")
 
 
 class SerialLink:
@@ -35,6 +38,7 @@ class SerialLink:
         self._bad = False
         self._after_cr = False
         self.echo = True
+        self._mask = False  # echoing '*': the rest of the line is a code
         self.rx_bytes = 0
         self.rx_lines = 0
         self.rejected = 0
@@ -77,14 +81,28 @@ class SerialLink:
             if self.n >= LINE_MAX:
                 self._long = True
                 continue
+            if c == _SPACE and not self._mask and self._secret_word():
+                self._mask = True
             self.line[self.n] = c
             self.n += 1
             if self.echo:
-                self.tx.write(b1)
+                self.tx.write(b"*" if self._mask and c != _SPACE else b1)
         return NONE
+
+    def _secret_word(self):
+        # Compared in place: no slice of the line buffer is allocated.
+        for w in _SECRET_WORDS:
+            if self.n == len(w):
+                i = 0
+                while i < self.n and self.line[i] == w[i]:
+                    i += 1
+                if i == self.n:
+                    return True
+        return False
 
     def _end_line(self):
         self.rx_lines += 1
+        self._mask = False
         if self._long:
             r = TOO_LONG
         elif self._bad:

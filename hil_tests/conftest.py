@@ -18,6 +18,19 @@ from vacuumctl.simport import SimProcess, start_sim
 from vacuumctl.telemetry import Message
 
 WALL_TIMEOUT_S = 60.0
+# The boards' factory unlock code (boards/*.py, docs/safety.md "Roles and access").
+FACTORY_CODE = "246810"
+
+
+def unlock(link: DeviceLink) -> None:
+    """Enter the service role (set, config changes, tune auto, selftest)."""
+    assert link.request("unlock " + FACTORY_CODE).startswith("role=service")
+
+
+@pytest.fixture(autouse=True)
+def _no_service_code_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The host tool unlocks by itself when this is set; tests say when.
+    monkeypatch.delenv("VACUUMCTL_SERVICE_CODE", raising=False)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -69,6 +82,9 @@ class Session:
 
     def request(self, text: str) -> str:
         return self.link.request(text)
+
+    def unlock(self) -> None:
+        unlock(self.link)
 
     def telemetry_until(self, stop: Callable[[dict], bool], max_device_ms: int,
                         on_msg: Callable[[Message], None] | None = None) -> list[dict]:

@@ -24,6 +24,7 @@ import serial
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from conftest import FACTORY_CODE
 from vacuumctl.simport import SimProcess, start_sim
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +40,7 @@ WALL_TIMEOUT_S = 30.0
 # drops what the host does not read (like an unpolled USB port), which
 # would show up as lost replies that the firmware did send.
 FUZZ_SPEED = os.environ.get("FUZZ_SPEED", "20")
+UNLOCK_EVERY = 20  # cases; each lasts seconds of device time at most
 
 
 def firmware_frame():
@@ -125,6 +127,16 @@ class FuzzBoard:
                 *done, self._partial = buf.split(b"\n")
                 self._lines.extend(d.rstrip(b"\r") for d in done)
                 self._cv.notify_all()
+
+    def keep_service_role(self) -> None:
+        """Human mode: unlock every UNLOCK_EVERY cases, so the service
+        commands among the bad lines reach their own validation (the device
+        drops the role after 10 min of device time without a service command)."""
+        if self.cases % UNLOCK_EVERY:
+            return
+        m = self.mark()
+        self.send(b"unlock " + FACTORY_CODE.encode() + b"\r\n")
+        self.wait_lines(m, lambda ls: any(ln.startswith(b"ok role=service") for ln in ls))
 
     def mark(self) -> int:
         with self._cv:

@@ -28,6 +28,7 @@ def test_raise_silence_ack_clear_with_events_log_and_signals(device, needs_sim):
     device.request("tel on 50Hz")
     device.request("start continuous target=20kPa duration=60s")
     device.telemetry_until(lambda f: f["vacuum_pa"] >= 15_000, 10_000)
+    device.unlock()
     device.request("selftest exception")
     raised = _event(device, "alarm raise internal")
     assert "priority=high" in raised.text and "latching=1" in raised.text
@@ -110,6 +111,7 @@ def test_overrun_is_a_low_non_latching_alarm_that_does_not_stop(device):
     device.request("tel on 50Hz")
     device.request("start continuous target=20kPa duration=30s")
     device.telemetry_until(lambda f: f["vacuum_pa"] >= 15_000, 10_000)
+    device.unlock()
     device.request("selftest stall 60ms")
     raised = _event(device, "alarm raise overrun")
     assert "priority=low latching=0" in raised.text
@@ -121,6 +123,7 @@ def test_overrun_is_a_low_non_latching_alarm_that_does_not_stop(device):
 
 
 def test_program_limits_cannot_be_raised_over_the_link(device):
+    device.unlock()  # not even in the service role
     with pytest.raises(DeviceError) as e:
         device.request("start continuous target=20kPa duration=169h")
     assert e.value.code == "E_RANGE"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from conftest import unlock
 from vacuumctl.link import DeviceLink
 
 
@@ -62,6 +63,7 @@ def test_completed_and_alarm_ended_sessions_are_not_interrupted(tmp_path, monkey
     with DeviceLink.open("sim") as link:
         assert link.request("alarms").startswith("active=0"), link.request("alarms")
         link.request("start continuous target=20kPa duration=20s")
+        unlock(link)
         link.request("selftest exception")  # ends the session by an alarm: logged as its end
         for _ in range(50):
             if "end=alarm" in link.request("flashlog therapy 1"):

@@ -15,6 +15,7 @@ def _fields(text: str) -> dict[str, str]:
 
 
 def _tune(dev, line: str):
+    dev.unlock()
     dev.request("tel on 50Hz")
     assert dev.request(line).startswith("tuning")
     tel = []
@@ -110,6 +111,7 @@ def test_relay_aborts_when_the_vacuum_strays(open_device, tmp_path):
     ("tune frobnicate", "E_ARG"),
 ])
 def test_bad_tune_commands_change_nothing(device, line, code):
+    device.unlock()
     before = device.request("status")
     with pytest.raises(DeviceError, match=code):
         device.request(line)

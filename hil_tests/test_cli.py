@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import FACTORY_CODE
+
 VACUUMCTL = str(Path(sys.executable).parent / "vacuumctl")
 
 
@@ -87,7 +89,14 @@ def test_tune_step_reports_the_response_and_saves_a_plot(tmp_path, needs_sim):
     assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
 
 
-def test_tune_auto_stages_and_prints_the_rules(needs_sim):
+def test_tune_auto_needs_the_service_code_and_says_how(needs_sim):
+    r = _run(["--port", "sim:default", "tune", "auto", "--target", "30kPa"])
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "'tune auto' needs the service role" in r.stderr and "vacuumctl unlock" in r.stderr and "VACUUMCTL_SERVICE_CODE" in r.stderr
+
+
+def test_tune_auto_stages_and_prints_the_rules(needs_sim, monkeypatch):
+    monkeypatch.setenv("VACUUMCTL_SERVICE_CODE", FACTORY_CODE)  # unlocks by itself
     r = _run(["--port", "sim:default", "tune", "auto", "--target", "30kPa"])
     assert r.returncode == 0, r.stdout + r.stderr
     for needle in ("Ku=", "plant: gain", "fast ", "no_overshoot", "schedule", "staged on the device, not applied"):

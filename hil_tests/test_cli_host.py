@@ -16,7 +16,7 @@ from typing import Iterator
 import pytest
 import serial
 
-from conftest import HumanTerminal
+from conftest import HumanTerminal, unlock
 from vacuumctl import cli, frame, ports
 from vacuumctl.errors import UserError
 from vacuumctl.link import DeviceLink
@@ -152,6 +152,7 @@ def test_missing_port_is_a_sentence():
 
 def test_device_in_alarm_refuses_run_with_a_sentence(pty):
     with DeviceLink.open(pty) as link:
+        unlock(link)
         link.request("selftest exception")
         deadline = time.monotonic() + WALL_S
         while parse_fields(link.request("status"))["alarms"] == "none":

@@ -66,6 +66,8 @@ def test_console_completes_runs_commands_and_shows_alarms(needs_sim):
         t.expect("ok started continuous")
         t.type("get tau\r")
         t.expect("ok tau=25 unit=ms")
+        t.type("unlock 246810\r")
+        t.expect("ok role=service")
         t.type("set kp -5\r")
         t.expect("err E_RANGE")
         # The pump fails at 8 s of device time: the alarm interrupts the

@@ -80,6 +80,7 @@ SENTINEL = b"status\nconfig diff\nget kp\n"
 
 
 def _human_case(board: FuzzBoard, chunks: list[bytes]) -> None:
+    board.keep_service_role()
     m = board.mark()
     for c in chunks:
         board.send(c)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import FACTORY_CODE
 from vacuumctl import frame
 
 
@@ -52,6 +53,7 @@ BAD_LINES = [
 
 @pytest.mark.parametrize("line,code", BAD_LINES, ids=[repr(b[:30]) for b, _ in BAD_LINES])
 def test_bad_line_rejected_and_nothing_changes(terminal, line, code):
+    assert terminal.command("unlock " + FACTORY_CODE).startswith("ok role=service")  # set kp validates its range
     before = _snapshot(terminal)
     reply = terminal.command(line)
     assert reply.startswith("err %s " % code), reply

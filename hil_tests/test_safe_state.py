@@ -19,6 +19,7 @@ def test_exception_in_control_tick_ends_safe(device):
     device.request("tel on 50Hz")
     device.request("start continuous target=30kPa duration=60s")
     device.telemetry_until(lambda f: f["vacuum_pa"] >= 25_000, 10_000)
+    device.unlock()
     device.request("selftest exception")
     tel = device.telemetry_until(lambda f: f["state"] == "fault", 1_000)
     last = tel[-1]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import FACTORY_CODE, unlock
 from vacuumctl.errors import DeviceError, DeviceReset
 from vacuumctl.link import DeviceLink
 from vacuumctl.telemetry import parse_fields
@@ -22,14 +23,19 @@ MICROPYTHON = str(Path(sys.executable).parent / "micropython")
 # Flash write (program/erase) indices at which the commit test cuts the power;
 # POWERCUT_ALL=1 (make powercut) tries every one, and one past the end.
 COMMIT_WRITES = 5
+UNLOCK_WRITES = 1  # the unlock's audit entry comes first (the simulated chip counts from boot)
 CUT_POINTS = list(range(1, COMMIT_WRITES + 2)) if os.environ.get("POWERCUT_ALL") else [1, 3, 5, 6]
 
 pytestmark = pytest.mark.usefixtures("needs_sim")
 
 
 def _open(monkeypatch: pytest.MonkeyPatch, image: Path, scenario: str = "default") -> DeviceLink:
+    """A power-up of the simulated board on this flash image, unlocked for
+    the service commands these tests use."""
     monkeypatch.setenv("VACUUM_SIM_FLASH", str(image))
-    return DeviceLink.open("sim:" + scenario)
+    link = DeviceLink.open("sim:" + scenario)
+    unlock(link)
+    return link
 
 
 def _status(link: DeviceLink) -> dict:
@@ -61,7 +67,7 @@ def test_config_survives_a_restart_and_is_audited(monkeypatch, tmp_path):
         # The gain really reaches the controller.
         assert link.request("get kp") == "kp=5000 unit=duty/kPa"
         audit = link.request("config audit")
-        assert audit.startswith("1 audit entries:") and "kp 0->5000" in audit
+        assert audit.startswith("3 audit entries:") and "role=service kp 0->5000" in audit, audit  # unlock, change, unlock
 
 
 def test_config_commit_is_refused_while_a_session_runs(monkeypatch, tmp_path):
@@ -136,8 +142,8 @@ def test_power_cut_during_config_commit_boots_safe_with_old_or_new(monkeypatch, 
     image = tmp_path / "flash.img"
     shutil.copy(base, image)
     scenario = tmp_path / "cut.json"
-    scenario.write_text(json.dumps({"description": "power fails at flash write %d" % cut,
-                                    "events": [{"t_ms": 0, "fault": "flash_cut_at_write", "value": cut}]}))
+    scenario.write_text(json.dumps({"description": "power fails at flash write %d of the commit" % cut,
+                                    "events": [{"t_ms": 0, "fault": "flash_cut_at_write", "value": UNLOCK_WRITES + cut}]}))
     with _open(monkeypatch, image, str(scenario)) as link:
         link.request("config set kp 4000")
         try:
@@ -155,7 +161,9 @@ def test_power_cut_during_config_commit_boots_safe_with_old_or_new(monkeypatch, 
         if not reset:
             assert reply == "committed kp 5000->4000" and kp == 4000
         else:
-            # The device carries on: a commit now succeeds.
+            # The device carries on (in the therapist role after the
+            # reset): a commit now succeeds.
+            unlock(link)
             link.request("config set kp 4200")
             assert link.request("config commit").startswith("committed kp")
             assert _kp(link) == 4200
@@ -166,6 +174,7 @@ def test_cli_config_save_on_one_device_load_on_another(monkeypatch, tmp_path, ca
 
     first = tmp_path / "a.img"
     monkeypatch.setenv("VACUUM_SIM_FLASH", str(first))
+    monkeypatch.setenv("VACUUMCTL_SERVICE_CODE", FACTORY_CODE)  # config set/load unlock by themselves
     assert main(["--port", "sim", "config", "set", "cal_offset", "-300Pa"]) == 0
     # Each vacuumctl call is a fresh power-up of the simulated board: staged
     # values are gone, so stage and commit through one link instead.

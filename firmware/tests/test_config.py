@@ -70,7 +70,7 @@ def test_commit_persists_reads_back_and_audits():
         chip.mount()  # reboot
         c2 = config.Config(D)
         assert c2.load() == store.CURRENT and c2.committed["kp"] == 5000 and c2.committed["leak_delay"] == 180000
-        assert c2.audit_entries() == ["t_ms=1234 kp 0->5000", "t_ms=1234 leak_delay 4000->180000"]
+        assert c2.audit_entries() == ["t_ms=1234 role=service kp 0->5000", "t_ms=1234 role=service leak_delay 4000->180000"]
         c2.reset()
         assert ("kp", 5000, 0) in c2.diff()
         c2.revert()

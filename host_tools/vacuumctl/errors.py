@@ -21,6 +21,20 @@ class DeviceError(UserError):
         self.message = message
 
 
+SERVICE_CODE_ENV = "VACUUMCTL_SERVICE_CODE"
+
+
+class ServiceRoleNeeded(DeviceError):
+    """``err E_ACCESS ... needs the service role``: says how to get it."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(code, message)
+        form = message.split(" needs ", 1)[0]
+        self.args = ("device refused: '%s' needs the service role. Run 'vacuumctl unlock' first (it asks for the "
+                     "code; the role lasts until 'vacuumctl lock' or 10 min without a service command), or set %s "
+                     "to unlock automatically (%s)" % (form, SERVICE_CODE_ENV, code),)
+
+
 class DeviceReset(UserError):
     """The device rebooted while we were talking to it."""
 

@@ -25,6 +25,7 @@ EXAMPLES: dict[str, str] = {
   vacuumctl --port /dev/ttyACM0 config set cal_offset -300Pa
   vacuumctl --port /dev/ttyACM0 config save bench1.json
   vacuumctl --port /dev/ttyACM1 config load bench1.json  # shows the changes, asks before committing
+set, commit, reset and load need the service role: 'vacuumctl unlock' first, or $VACUUMCTL_SERVICE_CODE.
 Each vacuumctl call opens the port anew; on a simulated board (--port sim) that is a fresh power-up,
 so stage and commit in one 'console' session there, or use 'config load FILE --yes'.
 exit status: 0 ok; 1 refused (the reason is printed) or load not confirmed""",
@@ -77,6 +78,15 @@ exit status: 0 every file verified; 1 build, copy or verification failed (the fi
   vacuumctl --port /dev/ttyACM0 alarms log --flash --csv alarms.csv   # the log kept across resets
 Priorities are coloured on a terminal (high red, medium yellow, low cyan).
 exit status: 0 ok; 1 the device refused (the reason is printed)""",
+    "unlock": """examples:
+  vacuumctl --port /dev/ttyACM0 unlock                 # asks for the code (not echoed); prints role=service timeout_s=600
+  VACUUMCTL_SERVICE_CODE=... vacuumctl --port /dev/ttyACM0 config set leak_delay 3min   # unlocks by itself
+The role lives on the device: until 'vacuumctl lock', 10 min without a service command, or a reset.
+Three wrong codes lock attempts out for 30 s, doubling per further wrong code up to 15 min.
+exit status: 0 unlocked; 1 wrong code or locked out (the sentence says how long)""",
+    "lock": """examples:
+  vacuumctl --port /dev/ttyACM0 lock                   # back to the therapist role
+exit status: 0""",
     "log": """examples:
   vacuumctl --port /dev/ttyACM0 log --csv therapy.csv""",
 }

@@ -15,6 +15,7 @@ DeviceReset and decides.
 from __future__ import annotations
 
 import errno
+import os
 import queue
 import threading
 import time
@@ -23,7 +24,7 @@ from typing import Iterator
 import serial
 
 from . import frame
-from .errors import DeviceError, DeviceLost, DeviceReset, UserError
+from .errors import SERVICE_CODE_ENV, DeviceError, DeviceLost, DeviceReset, ServiceRoleNeeded, UserError
 from .simport import SimProcess, is_sim_port, scenario_of, start_sim
 from .telemetry import Message, parse_fields
 from .version import check_protocol
@@ -74,6 +75,8 @@ class DeviceLink:
         self.raw_log: list[str] = []  # plain (unframed) lines: boot banner, tracebacks
         self.device_version: dict[str, int | str] = {}  # the last 'version' reply
         self.lost: str = ""  # why the port stopped working (unplugged), once it has
+        # Unlocks by itself when a command needs the service role (open() takes it from the environment).
+        self.service_code: str | None = None
         self._reader.start()
 
     # ---- opening ----------------------------------------------------------
@@ -96,6 +99,7 @@ class DeviceLink:
             raise
         ser.reset_input_buffer()
         link = cls(ser, sim)
+        link.service_code = os.environ.get(SERVICE_CODE_ENV) or None
         try:
             link.enter_machine_mode()
             check_protocol(link.device_version, "the device on %s" % port)
@@ -174,7 +178,33 @@ class DeviceLink:
 
     def request(self, text: str, timeout_s: float | None = None, retries: int = 3) -> str:
         """Send one command and return the text after ``ok``; raise
-        DeviceError on ``err``, DeviceReset if the device rebooted."""
+        DeviceError on ``err``, DeviceReset if the device rebooted. A command
+        that needs the service role unlocks first when a service code is
+        known ($VACUUMCTL_SERVICE_CODE), then is sent once more (the refusal
+        changed nothing on the device)."""
+        code = self.service_code
+        try:
+            return self._request(text, timeout_s, retries)
+        except DeviceError as e:
+            if e.code != "E_ACCESS" or " needs the service role" not in e.message:
+                raise
+            if not code:
+                raise ServiceRoleNeeded(e.code, e.message) from None
+        self.unlock(code)
+        return self._request(text, timeout_s, retries)
+
+    def unlock(self, code: str) -> str:
+        """Enter the service role; a refusal never quotes the code."""
+        if not code or any(c.isspace() for c in code):
+            raise UserError("the service code is one word without spaces")
+        try:
+            return self._request("unlock " + code, None, 3)
+        except DeviceError as e:
+            if e.code == "E_ACCESS":
+                raise DeviceError(e.code, "the service code was refused: " + e.message) from None
+            raise
+
+    def _request(self, text: str, timeout_s: float | None, retries: int) -> str:
         seq = self._next_seq()
         data = frame.encode_request(seq, text)
         resets_before = self.resets

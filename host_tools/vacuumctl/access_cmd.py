@@ -1,0 +1,49 @@
+"""``vacuumctl unlock`` and ``vacuumctl lock``: the device's service role
+(docs/safety.md, "Roles and access"). The role lives on the device: it lasts
+until ``lock``, 10 min without a service command, or a reset (a simulated
+board starts locked at every call, so there use $VACUUMCTL_SERVICE_CODE)."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+
+from .errors import SERVICE_CODE_ENV, UserError
+from .link import DeviceLink
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    s = sub.add_parser("unlock", help="enter the service role (asks for the code)",
+                       description="Enter the device's service role: set, config set/commit/reset/load, tune auto/commit, "
+                                   "selftest, log clear, passcode. The code comes from --code, else $%s, else a "
+                                   "prompt that does not echo. Three wrong codes lock attempts out for 30 s, doubling "
+                                   "per further wrong code up to 15 min." % SERVICE_CODE_ENV)
+    s.add_argument("--code", help="the service code (visible in the shell's history: prefer the prompt or $%s)" % SERVICE_CODE_ENV)
+    s.set_defaults(func=cmd_unlock)
+    s = sub.add_parser("lock", help="leave the service role (back to therapist)")
+    s.set_defaults(func=cmd_lock)
+
+
+def code_from(args: argparse.Namespace) -> str:
+    code = args.code or os.environ.get(SERVICE_CODE_ENV)
+    if not code:
+        try:
+            code = getpass.getpass("service code: ")
+        except EOFError:
+            code = ""
+    if not code:
+        raise UserError("no service code given (--code, $%s or the prompt)" % SERVICE_CODE_ENV)
+    return code
+
+
+def cmd_unlock(args: argparse.Namespace) -> int:
+    code = code_from(args)
+    with DeviceLink.open(args.port, speed="max") as link:
+        print(link.unlock(code))
+    return 0
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    with DeviceLink.open(args.port, speed="max") as link:
+        print(link.request("lock"))
+    return 0
