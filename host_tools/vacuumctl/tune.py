@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import csv
-import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from . import units
 from .errors import DeviceReset, UserError
+from .interrupt import CtrlC
 from .link import DeviceLink
 from .telemetry import CSV_COLUMNS, Message, parse_fields
 
@@ -73,19 +74,32 @@ def _idle_and_clear(link: DeviceLink) -> None:
         raise UserError("the device is busy (state %s): stop the session first" % st.get("state"))
 
 
-def _collect(link: DeviceLink, done: Callable[[dict, list[Message]], bool], writer: Any) -> list[dict]:
-    """Telemetry until done(fields, messages_seen); Ctrl-C stops the session."""
+SILENCE_S = 30  # no telemetry for this long (wall time): the device is gone or hung
+
+
+def _collect(link: DeviceLink, done: Callable[[dict, list[Message]], bool], writer: Any,
+             ctrl_c: CtrlC, stop_requests: tuple[str, ...]) -> tuple[list[dict], bool]:
+    """Telemetry until done(fields, messages_seen) -> (telemetry, False).
+
+    On Ctrl-C the test is ended with stop_requests (the device vents) and
+    recording goes on until the device reports idle -> (telemetry, True).
+    A vanished port raises DeviceLost, a reboot DeviceReset (sentences)."""
     tel: list[dict] = []
     events: list[Message] = []
+    stopping = False
+    silent_since = time.monotonic()
     while True:
-        try:
-            msg = link.messages.get(timeout=30)
-        except KeyboardInterrupt:
-            link.request("stop")
-            link.request("tune abort")
-            raise
-        except Exception:
-            raise UserError("telemetry stopped arriving: is the device still connected?") from None
+        if ctrl_c.is_set() and not stopping:
+            stopping = True
+            print("Ctrl-C: stopping the test and venting", flush=True)
+            for text in stop_requests:
+                link.request(text)
+        msg = link.next_message(0.25)
+        if msg is None:
+            if time.monotonic() - silent_since > SILENCE_S:
+                raise UserError("telemetry stopped arriving for %d s: is the device still connected?" % SILENCE_S)
+            continue
+        silent_since = time.monotonic()
         if msg.kind == "boot":
             raise DeviceReset("the device rebooted during the test (%s)" % msg.text)
         if msg.kind in ("event", "alarm"):
@@ -96,8 +110,15 @@ def _collect(link: DeviceLink, done: Callable[[dict, list[Message]], bool], writ
         tel.append(msg.fields)
         if writer:
             writer.writerow([msg.fields.get(c, "") for c in CSV_COLUMNS])
+        if stopping and msg.fields.get("state") in ("idle", "fault"):
+            return tel, True
         if done(msg.fields, events):
-            return tel
+            return tel, False
+
+
+def _interrupted_before_start(ctrl_c: CtrlC) -> None:
+    if ctrl_c.is_set():
+        raise KeyboardInterrupt  # nothing was started: plain "interrupted"
 
 
 def cmd_step(args: argparse.Namespace, link: DeviceLink) -> int:
@@ -106,13 +127,22 @@ def cmd_step(args: argparse.Namespace, link: DeviceLink) -> int:
     csv_path = Path(args.csv or "out/tune_step.csv")
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     _idle_and_clear(link)
-    with open(csv_path, "w", newline="") as f:
+    with open(csv_path, "w", newline="") as f, CtrlC() as ctrl_c:
         w = csv.writer(f)
         w.writerow(CSV_COLUMNS)
         link.request("tel on 200Hz")
+        _interrupted_before_start(ctrl_c)
         link.request("start continuous target=%dPa ramp=0ms duration=%dms" % (sp, hold_ms))
-        tel = _collect(link, lambda fl, ev: any("session_end" in m.text for m in ev) and fl.get("state") == "idle", w)
+        print("step to %s, holding %s s of device time (Ctrl-C stops the test and vents)" % (
+            units.format_pressure(sp, "kPa"), "%g" % args.hold), flush=True)
+        tel, interrupted = _collect(
+            link, lambda fl, ev: any("session_end" in m.text for m in ev) and fl.get("state") == "idle", w,
+            ctrl_c, ("stop",))
         link.request("tel off")
+    if interrupted:
+        print("step test stopped by Ctrl-C: the device is %s and vented; partial telemetry in %s" % (
+            tel[-1].get("state"), csv_path))
+        return 130
     run = [fl for fl in tel if fl.get("state") == "run"]
     if not run:
         raise UserError("the session never ran (alarms: %s)" % tel[-1].get("alarms"))
@@ -143,9 +173,7 @@ def _get(link: DeviceLink, name: str) -> str:
 def cmd_auto(args: argparse.Namespace, link: DeviceLink) -> int:
     sp = int(round(units.parse_pressure(args.target)))
     _idle_and_clear(link)
-    link.request("tel on 20Hz")
     line = "tune auto target=%dPa amp=%d timeout=%dms" % (sp, args.amp, int(args.timeout * 1000))
-    print(link.request(line))
     ended: list[Message] = []
 
     def done(fl: dict, ev: list[Message]) -> bool:
@@ -155,12 +183,15 @@ def cmd_auto(args: argparse.Namespace, link: DeviceLink) -> int:
                     ended.append(m)
         return bool(ended) and fl.get("state") == "idle"
 
-    old = signal.getsignal(signal.SIGINT)
-    try:
-        _collect(link, done, None)
-    finally:
-        signal.signal(signal.SIGINT, old)
-    link.request("tel off")
+    with CtrlC() as ctrl_c:
+        link.request("tel on 20Hz")
+        _interrupted_before_start(ctrl_c)
+        print(link.request(line), flush=True)
+        tel, interrupted = _collect(link, done, None, ctrl_c, ("tune abort", "stop"))
+        link.request("tel off")
+    if interrupted:
+        print("autotune stopped by Ctrl-C: nothing staged; the device is %s and vented" % tel[-1].get("state"))
+        return 130
     msg = ended[0]
     if "tune_aborted" in msg.text:
         print("autotune aborted: %s (nothing staged; the session was stopped and vented)" % msg.text.split(" ", 2)[2])
