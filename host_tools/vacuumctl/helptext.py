@@ -34,7 +34,10 @@ exit status: 0 ok; 1 refused (the reason is printed) or load not confirmed""",
 exit status: 0; 1 if the device speaks another protocol (it is not driven)""",
     "status": """examples:
   vacuumctl --port sim status
-  vacuumctl status                       # with exactly one board plugged in""",
+  vacuumctl status --unit mmHg           # with exactly one board plugged in; pressures in mmHg
+  vacuumctl --port sim status --raw      # the device's own reply (Pa, ms), for scripts""",
+    "stop": """examples:
+  vacuumctl --port /dev/ttyACM0 stop     # ends the device's session: pump off, vent open ("idle" if none ran)""",
     "sim": """examples:
   vacuumctl sim                          # default scenario, real time; prints "port: /dev/pts/N"
   vacuumctl sim leg_chamber_15l --speed 3 --truth-csv truth.csv

@@ -18,7 +18,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import units
+from . import units, userunit
 from .errors import UserError
 
 WIDTH_PX = 1200
@@ -132,7 +132,7 @@ def plot_csv(csv_path: str | Path, png_path: str | Path, title: str | None = Non
 
     Raises UserError for an unreadable or foreign CSV, or an unknown unit.
     """
-    unit = canonical_unit(unit)
+    unit = userunit.canonical(unit)
     series = read_csv(csv_path)
     # Imported here so every other command starts without loading matplotlib.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -207,14 +207,6 @@ def plot_csv(csv_path: str | Path, png_path: str | Path, title: str | None = Non
         raise UserError("cannot write %s: %s" % (out, e.strerror or e)) from None
 
 
-def canonical_unit(unit: str) -> str:
-    """``kpa`` -> ``kPa``; an unknown unit is a UserError naming the choices."""
-    for name in units.PRESSURE_UNITS:
-        if unit in (name, name.lower()):
-            return name
-    raise UserError("unknown pressure unit '%s'; use one of %s" % (unit, ", ".join(units.PRESSURE_UNITS)))
-
-
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Add ``vacuumctl plot`` to the CLI's subcommands."""
     s = sub.add_parser(
@@ -229,7 +221,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     s.add_argument("csv", help="telemetry CSV (run/monitor --csv) or simulator truth CSV (--truth-csv)")
     s.add_argument("-o", "--output", help="PNG to write (default: the CSV's name with .png)")
     s.add_argument("--title", help="plot title (default: file name, length and peak vacuum)")
-    s.add_argument("--unit", default="kPa", help="pressure unit for the vacuum axis (default kPa; e.g. mmHg, mbar)")
+    userunit.add_argument(s)
     s.set_defaults(func=cmd_plot, needs_port=False)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from . import units
+from . import units, userunit
 from .errors import DeviceReset, UserError
 from .interrupt import CtrlC
 from .link import DeviceLink
@@ -29,11 +29,11 @@ class StepFigures:
     ss_error_pa: float  # mean error over the last quarter
     ss_rms_pa: float
 
-    def lines(self, sp: int) -> list[str]:
+    def lines(self, sp: int, unit: str = "kPa") -> list[str]:
         def s(x: float | None) -> str:
             return "never" if x is None else "%.3f s" % x
         return [
-            "setpoint            %d Pa (%.2f kPa)" % (sp, sp / 1000.0),
+            "setpoint            %d Pa (%s)" % (sp, userunit.show(sp, unit)),
             "rise time 10-90 %%   %s" % s(self.rise_s),
             "settling (+-%d %%)    %s" % (int(BAND * 100), s(self.settle_s)),
             "overshoot           %.2f %%" % self.overshoot_pct,
@@ -134,7 +134,7 @@ def cmd_step(args: argparse.Namespace, link: DeviceLink) -> int:
         _interrupted_before_start(ctrl_c)
         link.request("start continuous target=%dPa ramp=0ms duration=%dms" % (sp, hold_ms))
         print("step to %s, holding %s s of device time (Ctrl-C stops the test and vents)" % (
-            units.format_pressure(sp, "kPa"), "%g" % args.hold), flush=True)
+            userunit.show(sp, getattr(args, "unit", userunit.DEFAULT)), "%g" % args.hold), flush=True)
         tel, interrupted = _collect(
             link, lambda fl, ev: any("session_end" in m.text for m in ev) and fl.get("state") == "idle", w,
             ctrl_c, ("stop",))
@@ -150,7 +150,7 @@ def cmd_step(args: argparse.Namespace, link: DeviceLink) -> int:
     t0 = int(run[0]["t_ms"]) - 5
     samples = [((int(fl["t_ms"]) - t0) / 1000.0, int(fl["vacuum_pa"])) for fl in run]
     figs = step_figures(samples, sp)
-    for line in figs.lines(sp):
+    for line in figs.lines(sp, getattr(args, "unit", userunit.DEFAULT)):
         print(line)
     print("plant gain          %s Pa/s at full pump (measured by the approach)" % _get(link, "plant_gain"))
     if alarms:
@@ -161,7 +161,8 @@ def cmd_step(args: argparse.Namespace, link: DeviceLink) -> int:
         from .plot import plot_csv
     except ImportError:  # pragma: no cover - plot ships with the tool
         raise UserError("plotting is unavailable: matplotlib is missing; run 'make venv'") from None
-    plot_csv(str(csv_path), png, title="step to %.1f kPa" % (sp / 1000.0))
+    unit = getattr(args, "unit", userunit.DEFAULT)
+    plot_csv(str(csv_path), png, title="step to %s" % userunit.show(sp, unit), unit=unit)
     print("plot: %s" % png)
     return 3 if alarms else 0
 
@@ -197,8 +198,8 @@ def cmd_auto(args: argparse.Namespace, link: DeviceLink) -> int:
         print("autotune aborted: %s (nothing staged; the session was stopped and vented)" % msg.text.split(" ", 2)[2])
         return 3
     r = parse_fields(msg.text)
-    print("relay test around %.2f kPa: Ku=%s duty/kPa  Tu=%s ms  amplitude=%s Pa  noise=%s Pa  hysteresis=%s Pa" % (
-        sp / 1000.0, r["ku"], r["tu_ms"], r["amp_pa"], r["noise_pa"], r["hyst_pa"]))
+    print("relay test around %s: Ku=%s duty/kPa  Tu=%s ms  amplitude=%s Pa  noise=%s Pa  hysteresis=%s Pa" % (
+        userunit.show(sp, getattr(args, "unit", userunit.DEFAULT)), r["ku"], r["tu_ms"], r["amp_pa"], r["noise_pa"], r["hyst_pa"]))
     print("plant: gain %s Pa/s at full pump, dead time %s ms" % (r["plant_gain"], r["lag_ms"]))
     print("proposed (staged on the device, not applied):")
     for rule in ("fast", "no_overshoot"):
@@ -239,12 +240,14 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
     t.add_argument("--csv", help="telemetry CSV (default out/tune_step.csv)")
     t.add_argument("--png", help="plot (default: the CSV's name with .png)")
     t.set_defaults(tune_func=cmd_step)
+    userunit.add_argument(t)
     a = tsub.add_parser("auto", help="relay autotune around P on the device; stages the result")
     a.add_argument("--target", required=True, help="setpoint with a unit, e.g. 30kPa")
     a.add_argument("--amp", type=int, default=20, help="relay amplitude, %% of full duty (5..25, default 20)")
     a.add_argument("--timeout", type=float, default=120.0, help="limit for the whole run, s (2..600, default 120)")
     a.add_argument("--commit", choices=RULES, help="commit this rule right away instead of only staging")
     a.set_defaults(tune_func=cmd_auto)
+    userunit.add_argument(a)
     c = tsub.add_parser("commit", help="apply the staged autotune result with one rule")
     c.add_argument("rule", choices=RULES)
     c.set_defaults(tune_func=cmd_commit)
