@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import Any, Callable, TextIO
 
 from . import __doc__ as _pkg_doc  # noqa: F401
 from . import tune, units, userunit
@@ -299,47 +299,79 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
+    from . import liveplot
+
     view = LiveView(every_ms=0, unit=args.unit)
+    trace = liveplot.Trace(args.window) if args.plot or args.plot_file else None
+    window = None
+    if args.plot and trace is not None:
+        window, why = liveplot.open_window(trace, args.unit)
+        if window is None:
+            print("vacuumctl: no live plot window: %s; monitoring as text%s" % (
+                why, "" if args.plot_file else " ('--plot-file PNG' saves the last window at exit)"), file=sys.stderr)
     csv_file = open(args.csv, "w", newline="") if args.csv else None
     writer = csv.writer(csv_file) if csv_file else None
     if writer:
         writer.writerow(CSV_COLUMNS)
-    with _open(args) as link:
-        def session_total() -> int | None:
-            st = parse_fields(link.request("status"))
-            return (int(st.get("elapsed_ms", 0)) + int(st.get("remaining_ms", 0))) or None
-
-        total = session_total()
-        state = None
-        link.request("tel on %sHz" % args.rate)
-        try:
-            while True:
-                msg = link.next_message()
-                if msg is None:
-                    continue
-                if msg.kind == "tel":
-                    if msg.fields.get("state") != state:
-                        state = msg.fields.get("state")
-                        if state in ("run", "pause"):
-                            total = session_total()  # a session started since
-                    view.show(msg.fields, total)
-                    if writer:
-                        writer.writerow([msg.fields.get(c, "") for c in CSV_COLUMNS])
-                else:
-                    view.note(msg.text)
-        except KeyboardInterrupt:
-            view.end()
-            try:
-                link.request("tel off")
-            except (UserError, TimeoutError):
-                pass
-            if state in ("run", "pause"):
-                # Monitoring is watching: the session belongs to the device.
-                print("vacuumctl: monitor stopped; the session on the device keeps running "
-                      "('vacuumctl stop' ends it)", file=sys.stderr)
-    if csv_file:
-        csv_file.close()
+    try:
+        with _open(args) as link:
+            _monitor_loop(args, link, view, writer, trace, window)
+    finally:
+        if csv_file:
+            csv_file.close()
+        if window is not None:
+            window.close()
+        if trace is not None and args.plot_file:
+            if liveplot.save(trace, args.unit, args.plot_file):
+                print("last %g s plotted to %s" % (args.window, args.plot_file))
+            else:
+                print("vacuumctl: no telemetry arrived: %s not written" % args.plot_file, file=sys.stderr)
     return 0
+
+
+def _monitor_loop(args: argparse.Namespace, link: DeviceLink, view: LiveView, writer: Any, trace: Any,
+                  window: Any) -> None:
+    """Show (and record, and plot) telemetry until Ctrl-C or the plot window closes."""
+    def session_total() -> int | None:
+        st = parse_fields(link.request("status"))
+        return (int(st.get("elapsed_ms", 0)) + int(st.get("remaining_ms", 0))) or None
+
+    total = session_total()
+    state = None
+    link.request("tel on %sHz" % args.rate)
+    try:
+        while True:
+            msg = link.next_message(0.05 if window is not None else None)
+            if window is not None:
+                window.refresh()
+                if window.closed():
+                    view.end()
+                    view.note("plot window closed: monitor ends")
+                    break
+            if msg is None:
+                continue
+            if msg.kind == "tel":
+                if msg.fields.get("state") != state:
+                    state = msg.fields.get("state")
+                    if state in ("run", "pause"):
+                        total = session_total()  # a session started since
+                view.show(msg.fields, total)
+                if writer:
+                    writer.writerow([msg.fields.get(c, "") for c in CSV_COLUMNS])
+                if trace is not None:
+                    trace.add(msg.fields)
+            else:
+                view.note(msg.text)
+    except KeyboardInterrupt:
+        view.end()
+    try:
+        link.request("tel off")
+    except (UserError, TimeoutError):
+        pass
+    if state in ("run", "pause"):
+        # Monitoring is watching: the session belongs to the device.
+        print("vacuumctl: monitor stopped; the session on the device keeps running "
+              "('vacuumctl stop' ends it)", file=sys.stderr)
 
 
 def cmd_programs(args: argparse.Namespace) -> int:
@@ -462,6 +494,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--csv", help="record telemetry to this CSV file")
     s.add_argument("--rate", default="10", help="telemetry rate in Hz (default 10)")
     s.add_argument("--speed", type=_speed, help="simulated board only: speed (default 1 = real time)")
+    s.add_argument("--plot", action="store_true", help="a live plot window of the last --window seconds "
+                                                       "(needs a display; without one the monitor says so and goes on)")
+    s.add_argument("--plot-file", metavar="PNG", help="at exit, save the last --window seconds as a PNG (no display needed)")
+    s.add_argument("--window", type=float, default=60.0, help="seconds of device time the plot shows (default 60)")
     s.set_defaults(func=cmd_monitor)
 
     s = sub.add_parser("programs", help="programs and presets with their parameters, defaults and ranges")
