@@ -240,6 +240,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         reply = link.request("start %s %s duration=%dms" % (args.program, " ".join(params), duration_ms))
         view.note("started: " + reply)
         ended = False
+        seen_session = False
         end_seen_at: int | None = None
         silent_since = time.monotonic()
         while True:
@@ -256,7 +257,9 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
             if msg.kind == "tel":
                 if writer:
                     writer.writerow([msg.fields.get(c, "") for c in CSV_COLUMNS])
-                view.show(msg.fields, duration_ms)
+                # No progress bar for telemetry from before the start (idle, nothing done yet).
+                seen_session = seen_session or msg.fields.get("state") != "idle"
+                view.show(msg.fields, duration_ms if seen_session else None)
                 if ended and msg.fields.get("state") == "idle":
                     t = int(msg.fields.get("t_ms", 0))
                     end_seen_at = t if end_seen_at is None else end_seen_at

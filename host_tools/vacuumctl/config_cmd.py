@@ -137,7 +137,11 @@ def run(args: argparse.Namespace, link: Any, confirm: Callable[[str], bool] | No
         print("changes: %s" % diff)
         if diff == "no staged changes":
             return 0
-        ok = args.yes or (confirm or _ask)("commit these changes to the device's flash? [y/N] ")
+        try:
+            ok = args.yes or (confirm or _ask)("commit these changes to the device's flash? [y/N] ")
+        except BaseException:  # Ctrl-C or end of input at the question: nothing stays staged
+            req("config revert")
+            raise
         if not ok:
             req("config revert")
             print("not committed; staged changes reverted")
