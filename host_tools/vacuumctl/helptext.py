@@ -52,6 +52,8 @@ its safe state), 130 stopped by Ctrl-C""",
     "monitor": """examples:
   vacuumctl --port /dev/ttyACM0 monitor --csv bench.csv
   vacuumctl --port sim monitor --rate 20
+  vacuumctl --port /dev/ttyACM0 monitor --plot --unit mmHg        # a live plot window (needs a display)
+  vacuumctl --port /dev/ttyACM0 monitor --plot-file last_minute.png  # saved when the monitor ends
 Ctrl-C ends the monitor only: a session the device runs keeps running ('vacuumctl stop' ends it).
 exit status: 0; 1 if the port vanished""",
     "console": """examples:
@@ -66,6 +68,7 @@ Tab completes commands and parameters; alarms print the moment they arrive. Ctrl
   vacuumctl --port sim tune step --target 30kPa            # rise, overshoot, settling; CSV and PNG
   vacuumctl --port sim tune auto --target 30kPa            # relay autotune; the result is staged
   vacuumctl --port sim tune commit schedule                # apply the staged result (or: tune discard)
+Ctrl-C stops the test: the device vents to ambient, nothing is staged (exit 130).
 details: docs/control.md""",
     "deploy": """examples:
   vacuumctl --port /dev/ttyACM0 deploy --board pico        # build .mpy, copy with mpremote, verify SHA-256, reset
