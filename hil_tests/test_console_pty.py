@@ -68,6 +68,7 @@ def test_console_completes_runs_commands_and_shows_alarms(needs_sim):
         t.expect("ok tau=25 unit=ms")
         t.type("set kp -5\r")
         t.expect("err E_RANGE")
+        assert b"\x1b[33merr E_RANGE" in t.screen  # a refusal in colour, not escaped to "?[33m"
         # The pump fails at 8 s of device time: the alarm interrupts the
         # prompt as soon as it arrives, without a keystroke.
         t.expect("alarm raise pump", timeout_s=60)

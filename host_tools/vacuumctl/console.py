@@ -145,7 +145,7 @@ def run_console(link: DeviceLink) -> int:
     session: PromptSession[str] = PromptSession(completer=DeviceCompleter(vocab), bottom_toolbar=toolbar,
                                                 complete_while_typing=False)
     print("connected: %s  (quit or Ctrl-D to leave)" % link.request("version"))
-    with patch_stdout():
+    with patch_stdout(raw=True):  # raw: our colour escapes reach the terminal (not shown as "?[33m")
         threading.Thread(target=show_events, daemon=True).start()
         try:
             while True:
