@@ -70,6 +70,7 @@ def test_console_completes_runs_commands_and_shows_alarms(needs_sim):
         t.expect("ok role=service")
         t.type("set kp -5\r")
         t.expect("err E_RANGE")
+        assert b"\x1b[33merr E_RANGE" in t.screen  # a refusal in colour, not escaped to "?[33m"
         # The pump fails at 8 s of device time: the alarm interrupts the
         # prompt as soon as it arrives, without a keystroke.
         t.expect("alarm raise pump", timeout_s=60)
@@ -80,3 +81,26 @@ def test_console_completes_runs_commands_and_shows_alarms(needs_sim):
     finally:
         if t.proc.poll() is None:
             t.proc.kill()
+
+
+def test_leaving_the_console_leaves_a_device_session_running_and_says_so(needs_sim):
+    from vacuumctl.link import DeviceLink
+    from vacuumctl.simport import start_sim
+    from vacuumctl.telemetry import parse_fields
+
+    sim = start_sim("default", speed="max")
+    t = Terminal([VACUUMCTL, "--port", sim.port, "console"])
+    try:
+        t.expect("vacuum>")
+        t.type("start continuous target=20kPa duration=1h\r")
+        t.expect("ok started continuous")
+        t.type("quit\r")
+        t.expect("the session on the device keeps running ('vacuumctl stop' or 'stop' here ends it)")
+        assert t.close() == 0
+        with DeviceLink.open(sim.port) as link:  # as picocom would leave it: still running
+            assert parse_fields(link.request("status"))["state"] == "run"
+            link.request("stop")
+    finally:
+        if t.proc.poll() is None:
+            t.proc.kill()
+        sim.stop()

@@ -60,3 +60,35 @@ def test_parser_accepts_config_actions():
     assert a.action == "load" and a.yes
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--port", "sim", "config", "frobnicate"])
+
+
+def test_ctrl_c_at_the_load_question_reverts_the_staged_changes(tmp_path):
+    import argparse
+
+    import pytest
+
+    from vacuumctl.config_cmd import run
+
+    sent: list[str] = []
+
+    def request(text: str) -> str:
+        sent.append(text)
+        if text == "config show":
+            return "kp=6000 leak_delay=4000ms source=flash"
+        if text.startswith("config get "):
+            return "name=%s value=1 staged=1 unit=%s lo=0 hi=10000000 | x" % (text.split()[2], "ms" if "leak" in text else "-")
+        if text == "config diff":
+            return "kp 6000->7000"
+        return "ok"
+
+    path = tmp_path / "c.json"
+    write_file(str(path), {"kp": 7000}, "test")
+    link = argparse.Namespace(request=request)
+
+    def ctrl_c(prompt: str) -> bool:
+        raise KeyboardInterrupt
+
+    args = argparse.Namespace(action="load", args=[str(path)], yes=False)
+    with pytest.raises(KeyboardInterrupt):
+        run(args, link, confirm=ctrl_c)
+    assert "config set kp 7000" in sent and sent[-1] == "config revert" and "config commit" not in sent

@@ -14,10 +14,10 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import Any, Callable, TextIO
 
 from . import __doc__ as _pkg_doc  # noqa: F401
-from . import tune, units
+from . import tune, units, userunit
 from .errors import DeviceError, DeviceReset, UserError
 from .link import DeviceLink
 from .paths import repo_root
@@ -104,8 +104,9 @@ def progress_bar(f: dict[str, int | str], total_ms: int, width: int = 20) -> str
 class LiveView:
     """One status line, redrawn in place on a terminal, appended otherwise."""
 
-    def __init__(self, stream: TextIO = sys.stdout, every_ms: int = 500):
+    def __init__(self, stream: TextIO = sys.stdout, every_ms: int = 500, unit: str = userunit.DEFAULT):
         self.stream = stream
+        self.unit = unit
         self.tty = stream.isatty()
         self.every_ms = every_ms
         self._last_t = -10**9
@@ -128,8 +129,9 @@ class LiveView:
         leak = int(f.get("leak_ml_min", -1))
         if leak >= 0:
             bar = " leak=%dmL/min%s" % (leak, bar)
-        line = "t=%7.2fs vacuum=%6.2fkPa setpoint=%6.2fkPa pump=%5.1f%% vent=%5.1f%% %-12s alarms=%s%s" % (
-            t / 1000, vac / 1000, sp / 1000, int(f.get("pump_duty", 0)) * 100 / 65535,
+        line = "t=%7.2fs vacuum=%s setpoint=%s pump=%5.1f%% vent=%5.1f%% %-12s alarms=%s%s" % (
+            t / 1000, userunit.show(vac, self.unit, 6), userunit.show(sp, self.unit, 6),
+            int(f.get("pump_duty", 0)) * 100 / 65535,
             int(f.get("valve_duty", 0)) * 100 / 65535, state, f.get("alarms", "?"), bar)
         if self.tty:
             self.stream.write("\r\x1b[K" + line)
@@ -176,9 +178,19 @@ def cmd_version(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     with _open(args) as link:
-        f = parse_fields(link.request("status"))
-    for k, v in f.items():
+        reply = link.request("status")
+    if args.raw:
+        print(reply)
+        return 0
+    for k, v in userunit.readable_fields(parse_fields(reply), args.unit):
         print("%-14s %s" % (k, v))
+    return 0
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    """End the device's session: it vents to ambient (the device's own stop)."""
+    with _open(args) as link:
+        print(link.request("stop"))
     return 0
 
 
@@ -199,7 +211,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     duration_ms = int(round(args.duration * 1000))
     if args.truth_csv and not is_sim_port(args.port):
         raise UserError("--truth-csv needs a simulated board (--port sim)")
-    view = LiveView(every_ms=args.show_every_ms)
+    view = LiveView(every_ms=args.show_every_ms, unit=args.unit)
     if args.plot and not args.csv:
         args.csv = str(Path(args.plot).with_suffix(".csv"))  # the data behind the picture
     for path in (args.csv, args.truth_csv):
@@ -228,6 +240,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         reply = link.request("start %s %s duration=%dms" % (args.program, " ".join(params), duration_ms))
         view.note("started: " + reply)
         ended = False
+        seen_session = False
         end_seen_at: int | None = None
         silent_since = time.monotonic()
         while True:
@@ -244,7 +257,9 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
             if msg.kind == "tel":
                 if writer:
                     writer.writerow([msg.fields.get(c, "") for c in CSV_COLUMNS])
-                view.show(msg.fields, duration_ms)
+                # No progress bar for telemetry from before the start (idle, nothing done yet).
+                seen_session = seen_session or msg.fields.get("state") != "idle"
+                view.show(msg.fields, duration_ms if seen_session else None)
                 if ended and msg.fields.get("state") == "idle":
                     t = int(msg.fields.get("t_ms", 0))
                     end_seen_at = t if end_seen_at is None else end_seen_at
@@ -279,7 +294,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     if args.plot:
         from .plot import plot_csv
 
-        plot_csv(args.csv, args.plot)
+        plot_csv(args.csv, args.plot, unit=args.unit)
         print("plot written to %s" % args.plot)
     if faulted:
         return 3
@@ -287,47 +302,79 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
-    view = LiveView(every_ms=0)
+    from . import liveplot
+
+    view = LiveView(every_ms=0, unit=args.unit)
+    trace = liveplot.Trace(args.window) if args.plot or args.plot_file else None
+    window = None
+    if args.plot and trace is not None:
+        window, why = liveplot.open_window(trace, args.unit)
+        if window is None:
+            print("vacuumctl: no live plot window: %s; monitoring as text%s" % (
+                why, "" if args.plot_file else " ('--plot-file PNG' saves the last window at exit)"), file=sys.stderr)
     csv_file = open(args.csv, "w", newline="") if args.csv else None
     writer = csv.writer(csv_file) if csv_file else None
     if writer:
         writer.writerow(CSV_COLUMNS)
-    with _open(args) as link:
-        def session_total() -> int | None:
-            st = parse_fields(link.request("status"))
-            return (int(st.get("elapsed_ms", 0)) + int(st.get("remaining_ms", 0))) or None
-
-        total = session_total()
-        state = None
-        link.request("tel on %sHz" % args.rate)
-        try:
-            while True:
-                msg = link.next_message()
-                if msg is None:
-                    continue
-                if msg.kind == "tel":
-                    if msg.fields.get("state") != state:
-                        state = msg.fields.get("state")
-                        if state in ("run", "pause"):
-                            total = session_total()  # a session started since
-                    view.show(msg.fields, total)
-                    if writer:
-                        writer.writerow([msg.fields.get(c, "") for c in CSV_COLUMNS])
-                else:
-                    view.note(msg.text)
-        except KeyboardInterrupt:
-            view.end()
-            try:
-                link.request("tel off")
-            except (UserError, TimeoutError):
-                pass
-            if state in ("run", "pause"):
-                # Monitoring is watching: the session belongs to the device.
-                print("vacuumctl: monitor stopped; the session on the device keeps running "
-                      "('vacuumctl stop' ends it)", file=sys.stderr)
-    if csv_file:
-        csv_file.close()
+    try:
+        with _open(args) as link:
+            _monitor_loop(args, link, view, writer, trace, window)
+    finally:
+        if csv_file:
+            csv_file.close()
+        if window is not None:
+            window.close()
+        if trace is not None and args.plot_file:
+            if liveplot.save(trace, args.unit, args.plot_file):
+                print("last %g s plotted to %s" % (args.window, args.plot_file))
+            else:
+                print("vacuumctl: no telemetry arrived: %s not written" % args.plot_file, file=sys.stderr)
     return 0
+
+
+def _monitor_loop(args: argparse.Namespace, link: DeviceLink, view: LiveView, writer: Any, trace: Any,
+                  window: Any) -> None:
+    """Show (and record, and plot) telemetry until Ctrl-C or the plot window closes."""
+    def session_total() -> int | None:
+        st = parse_fields(link.request("status"))
+        return (int(st.get("elapsed_ms", 0)) + int(st.get("remaining_ms", 0))) or None
+
+    total = session_total()
+    state = None
+    link.request("tel on %sHz" % args.rate)
+    try:
+        while True:
+            msg = link.next_message(0.05 if window is not None else None)
+            if window is not None:
+                window.refresh()
+                if window.closed():
+                    view.end()
+                    view.note("plot window closed: monitor ends")
+                    break
+            if msg is None:
+                continue
+            if msg.kind == "tel":
+                if msg.fields.get("state") != state:
+                    state = msg.fields.get("state")
+                    if state in ("run", "pause"):
+                        total = session_total()  # a session started since
+                view.show(msg.fields, total)
+                if writer:
+                    writer.writerow([msg.fields.get(c, "") for c in CSV_COLUMNS])
+                if trace is not None:
+                    trace.add(msg.fields)
+            else:
+                view.note(msg.text)
+    except KeyboardInterrupt:
+        view.end()
+    try:
+        link.request("tel off")
+    except (UserError, TimeoutError):
+        pass
+    if state in ("run", "pause"):
+        # Monitoring is watching: the session belongs to the device.
+        print("vacuumctl: monitor stopped; the session on the device keeps running "
+              "('vacuumctl stop' ends it)", file=sys.stderr)
 
 
 def cmd_programs(args: argparse.Namespace) -> int:
@@ -402,18 +449,26 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 
 # ---- parser ------------------------------------------------------------------
+UNIT_COMMANDS = ("status", "run", "monitor", "config")  # plot and tune step|auto add their own
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vacuumctl", description="Technician's tool for the open therapeutic vacuum device.")
     p.add_argument("--port", default=os.environ.get("VACUUM_PORT", ""),
                    help="serial port (e.g. /dev/ttyACM0), or sim / sim:SCENARIO for the simulated board")
+    p.add_argument("--unit", type=userunit.unit_arg, default=userunit.default_unit(),
+                   help="pressure unit of the output: kPa (default, or $VACUUM_UNIT), mmHg, Pa, inHg, cmH2O, "
+                        "atm, hPa, mbar; also accepted after the command")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     s = sub.add_parser("version", help="versions of this tool and (with --port) the firmware")
     s.set_defaults(func=cmd_version)
 
-    s = sub.add_parser("status", help="one status snapshot")
+    s = sub.add_parser("status", help="one status snapshot (pressures in --unit)")
+    s.add_argument("--raw", action="store_true", help="the device's reply as it is (Pa, ms): for scripts")
     s.add_argument("--speed", type=_speed, help="simulated board only: speed (default max)")
     s.set_defaults(func=cmd_status)
+
+    s = sub.add_parser("stop", help="end the session on the device: pump off, vent open")
+    s.set_defaults(func=cmd_stop)
 
     s = sub.add_parser("sim", help="run a simulated board in the foreground for other programs to connect to")
     s.add_argument("scenario", nargs="?", help="scenario name (boards/sim/scenarios) or JSON path")
@@ -442,6 +497,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--csv", help="record telemetry to this CSV file")
     s.add_argument("--rate", default="10", help="telemetry rate in Hz (default 10)")
     s.add_argument("--speed", type=_speed, help="simulated board only: speed (default 1 = real time)")
+    s.add_argument("--plot", action="store_true", help="a live plot window of the last --window seconds "
+                                                       "(needs a display; without one the monitor says so and goes on)")
+    s.add_argument("--plot-file", metavar="PNG", help="at exit, save the last --window seconds as a PNG (no display needed)")
+    s.add_argument("--window", type=float, default=60.0, help="seconds of device time the plot shows (default 60)")
     s.set_defaults(func=cmd_monitor)
 
     s = sub.add_parser("programs", help="programs and presets with their parameters, defaults and ranges")
@@ -478,6 +537,8 @@ def build_parser() -> argparse.ArgumentParser:
     plot.register(sub)
     ports.register(sub)
     alarms_cmd.register(sub)
+    for name in UNIT_COMMANDS:
+        userunit.add_argument(sub.choices[name])
     helptext.add_examples(p, sub)
     return p
 

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
+from . import userunit
 from .errors import UserError
 
 FORMAT = "vacuumfw-config"
@@ -49,6 +50,16 @@ def param_names(show_reply: str) -> list[str]:
 def token(value: int, unit: str) -> str:
     """The device's input form of a value: plain, or with its unit."""
     return str(value) if unit in ("", "-") else "%d%s" % (value, unit)
+
+
+def in_user_unit(f: dict[str, Any], unit: str) -> str:
+    """A Pa parameter's value, staged value and range in the user's unit
+    (empty for other parameters, or when the user reads Pa anyway)."""
+    if f.get("unit") != "Pa" or unit == "Pa":
+        return ""
+    return "in %s: value %s, staged %s, range %s..%s" % (
+        unit, userunit.show(f["value"], unit), userunit.show(f["staged"], unit),
+        userunit.show(f["lo"], unit), userunit.show(f["hi"], unit))
 
 
 def read_file(path: str) -> dict[str, int]:
@@ -95,7 +106,12 @@ def run(args: argparse.Namespace, link: Any, confirm: Callable[[str], bool] | No
             print("%-12s %10d %10d %8s %20s  %s" % (n, f["value"], f["staged"], f["unit"], "%d..%d" % (f["lo"], f["hi"]), f["help"]))
         return 0
     if action in ("get", "set", "diff", "commit", "revert", "reset", "audit"):
-        print(req(" ".join(["config", action] + rest)))
+        reply = req(" ".join(["config", action] + rest))
+        print(reply)
+        if action == "get":
+            in_unit = in_user_unit(parse_get(reply), getattr(args, "unit", userunit.DEFAULT))
+            if in_unit:
+                print(in_unit)
         return 0
     if action == "save":
         show = req("config show")
@@ -121,7 +137,11 @@ def run(args: argparse.Namespace, link: Any, confirm: Callable[[str], bool] | No
         print("changes: %s" % diff)
         if diff == "no staged changes":
             return 0
-        ok = args.yes or (confirm or _ask)("commit these changes to the device's flash? [y/N] ")
+        try:
+            ok = args.yes or (confirm or _ask)("commit these changes to the device's flash? [y/N] ")
+        except BaseException:  # Ctrl-C or end of input at the question: nothing stays staged
+            req("config revert")
+            raise
         if not ok:
             req("config revert")
             print("not committed; staged changes reverted")

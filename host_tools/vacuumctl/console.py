@@ -9,9 +9,9 @@ from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.patch_stdout import patch_stdout
 
 from .alarms_cmd import paint
-from .errors import DeviceError, UserError
+from .errors import DeviceError, DeviceLost, UserError
 from .link import DeviceLink
-from .telemetry import Message
+from .telemetry import Message, parse_fields
 
 _UNITS = ("Pa", "kPa", "hPa", "mbar", "mmHg", "inHg", "atm", "cmH2O")
 _SUBCOMMANDS = {
@@ -145,7 +145,7 @@ def run_console(link: DeviceLink) -> int:
     session: PromptSession[str] = PromptSession(completer=DeviceCompleter(vocab), bottom_toolbar=toolbar,
                                                 complete_while_typing=False)
     print("connected: %s  (quit or Ctrl-D to leave)" % link.request("version"))
-    with patch_stdout():
+    with patch_stdout(raw=True):  # raw: our colour escapes reach the terminal (not shown as "?[33m")
         threading.Thread(target=show_events, daemon=True).start()
         try:
             while True:
@@ -163,8 +163,25 @@ def run_console(link: DeviceLink) -> int:
                     print("ok " + link.request(line))
                 except DeviceError as e:
                     print("\x1b[33merr %s %s\x1b[0m" % (e.code, e.message))
+                except DeviceLost:
+                    raise  # nothing more to type to: leave with the sentence
                 except (UserError, TimeoutError) as e:
                     print("error: %s" % e)
         finally:
             stop.set()
+    _note_running_session(link)
     return 0
+
+
+def _note_running_session(link: DeviceLink) -> None:
+    """Leaving the console leaves the device as it is, like closing picocom;
+    say so when a session is still running there. (A simulated board started
+    for this console, --port sim, powers off with it: nothing to say.)"""
+    if link.sim is not None:
+        return
+    try:
+        state = parse_fields(link.request("status")).get("state")
+    except (UserError, TimeoutError):
+        return
+    if state in ("run", "pause"):
+        print("the session on the device keeps running ('vacuumctl stop' or 'stop' here ends it)")

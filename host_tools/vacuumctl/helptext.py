@@ -35,7 +35,10 @@ exit status: 0 ok; 1 refused (the reason is printed) or load not confirmed""",
 exit status: 0; 1 if the device speaks another protocol (it is not driven)""",
     "status": """examples:
   vacuumctl --port sim status
-  vacuumctl status                       # with exactly one board plugged in""",
+  vacuumctl status --unit mmHg           # with exactly one board plugged in; pressures in mmHg
+  vacuumctl --port sim status --raw      # the device's own reply (Pa, ms), for scripts""",
+    "stop": """examples:
+  vacuumctl --port /dev/ttyACM0 stop     # ends the device's session: pump off, vent open ("idle" if none ran)""",
     "sim": """examples:
   vacuumctl sim                          # default scenario, real time; prints "port: /dev/pts/N"
   vacuumctl sim leg_chamber_15l --speed 3 --truth-csv truth.csv
@@ -50,6 +53,8 @@ its safe state), 130 stopped by Ctrl-C""",
     "monitor": """examples:
   vacuumctl --port /dev/ttyACM0 monitor --csv bench.csv
   vacuumctl --port sim monitor --rate 20
+  vacuumctl --port /dev/ttyACM0 monitor --plot --unit mmHg        # a live plot window (needs a display)
+  vacuumctl --port /dev/ttyACM0 monitor --plot-file last_minute.png  # saved when the monitor ends
 Ctrl-C ends the monitor only: a session the device runs keeps running ('vacuumctl stop' ends it).
 exit status: 0; 1 if the port vanished""",
     "console": """examples:
@@ -64,6 +69,7 @@ Tab completes commands and parameters; alarms print the moment they arrive. Ctrl
   vacuumctl --port sim tune step --target 30kPa            # rise, overshoot, settling; CSV and PNG
   vacuumctl --port sim tune auto --target 30kPa            # relay autotune; the result is staged
   vacuumctl --port sim tune commit schedule                # apply the staged result (or: tune discard)
+Ctrl-C stops the test: the device vents to ambient, nothing is staged (exit 130).
 details: docs/control.md""",
     "deploy": """examples:
   vacuumctl --port /dev/ttyACM0 deploy --board pico        # build .mpy, copy with mpremote, verify SHA-256, reset

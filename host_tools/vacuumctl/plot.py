@@ -17,9 +17,13 @@ import argparse
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import units
+from . import units, userunit
 from .errors import UserError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 WIDTH_PX = 1200
 HEIGHT_PX = 750
@@ -132,20 +136,43 @@ def plot_csv(csv_path: str | Path, png_path: str | Path, title: str | None = Non
 
     Raises UserError for an unreadable or foreign CSV, or an unknown unit.
     """
-    unit = canonical_unit(unit)
+    unit = userunit.canonical(unit)
     series = read_csv(csv_path)
-    # Imported here so every other command starts without loading matplotlib.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
-
-    scale = units.PRESSURE_UNITS[unit]
     minutes = series.t_s[-1] > 600  # long sessions read better in minutes
     if minutes:
         series.t_s = [x / 60 for x in series.t_s]
         series.markers = [(x / 60, label) for x, label in series.markers]
+    fig = new_figure()
+    draw(fig, series, unit, title or _default_title(Path(csv_path), series, unit, minutes), minutes)
+    save_png(fig, png_path)
+
+
+def new_figure() -> "Figure":
+    """A WIDTH_PX x HEIGHT_PX figure on matplotlib's Agg canvas (no display needed)."""
+    # Imported here so every other command starts without loading matplotlib.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
     FigureCanvasAgg(fig)
+    return fig
+
+
+def save_png(fig: "Figure", png_path: str | Path) -> None:
+    out = Path(png_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fig.savefig(out, format="png")
+    except OSError as e:
+        raise UserError("cannot write %s: %s" % (out, e.strerror or e)) from None
+
+
+def draw(fig: "Figure", series: Series, unit: str, title: str, minutes: bool = False) -> None:
+    """Draw series onto an empty fig: the picture ``plot`` and the live
+    ``monitor --plot`` window share."""
+    from matplotlib.patches import Patch
+
+    scale = units.PRESSURE_UNITS[unit]
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     t = series.t_s
 
@@ -197,22 +224,8 @@ def plot_csv(csv_path: str | Path, png_path: str | Path, title: str | None = Non
     top.legend(handles, labels, loc="best", fontsize=8, framealpha=0.85)
     bottom.legend(loc="best", fontsize=8, framealpha=0.85)
 
-    top.set_title(title or _default_title(Path(csv_path), series, unit, minutes))
+    top.set_title(title)
     fig.tight_layout()
-    out = Path(png_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fig.savefig(out, format="png")
-    except OSError as e:
-        raise UserError("cannot write %s: %s" % (out, e.strerror or e)) from None
-
-
-def canonical_unit(unit: str) -> str:
-    """``kpa`` -> ``kPa``; an unknown unit is a UserError naming the choices."""
-    for name in units.PRESSURE_UNITS:
-        if unit in (name, name.lower()):
-            return name
-    raise UserError("unknown pressure unit '%s'; use one of %s" % (unit, ", ".join(units.PRESSURE_UNITS)))
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -229,7 +242,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     s.add_argument("csv", help="telemetry CSV (run/monitor --csv) or simulator truth CSV (--truth-csv)")
     s.add_argument("-o", "--output", help="PNG to write (default: the CSV's name with .png)")
     s.add_argument("--title", help="plot title (default: file name, length and peak vacuum)")
-    s.add_argument("--unit", default="kPa", help="pressure unit for the vacuum axis (default kPa; e.g. mmHg, mbar)")
+    userunit.add_argument(s)
     s.set_defaults(func=cmd_plot, needs_port=False)
 
 

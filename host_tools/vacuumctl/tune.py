@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import csv
-import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from . import units
+from . import units, userunit
 from .errors import DeviceReset, UserError
+from .interrupt import CtrlC
 from .link import DeviceLink
 from .telemetry import CSV_COLUMNS, Message, parse_fields
 
@@ -28,11 +29,11 @@ class StepFigures:
     ss_error_pa: float  # mean error over the last quarter
     ss_rms_pa: float
 
-    def lines(self, sp: int) -> list[str]:
+    def lines(self, sp: int, unit: str = "kPa") -> list[str]:
         def s(x: float | None) -> str:
             return "never" if x is None else "%.3f s" % x
         return [
-            "setpoint            %d Pa (%.2f kPa)" % (sp, sp / 1000.0),
+            "setpoint            %d Pa (%s)" % (sp, userunit.show(sp, unit)),
             "rise time 10-90 %%   %s" % s(self.rise_s),
             "settling (+-%d %%)    %s" % (int(BAND * 100), s(self.settle_s)),
             "overshoot           %.2f %%" % self.overshoot_pct,
@@ -73,19 +74,32 @@ def _idle_and_clear(link: DeviceLink) -> None:
         raise UserError("the device is busy (state %s): stop the session first" % st.get("state"))
 
 
-def _collect(link: DeviceLink, done: Callable[[dict, list[Message]], bool], writer: Any) -> list[dict]:
-    """Telemetry until done(fields, messages_seen); Ctrl-C stops the session."""
+SILENCE_S = 30  # no telemetry for this long (wall time): the device is gone or hung
+
+
+def _collect(link: DeviceLink, done: Callable[[dict, list[Message]], bool], writer: Any,
+             ctrl_c: CtrlC, stop_requests: tuple[str, ...]) -> tuple[list[dict], bool]:
+    """Telemetry until done(fields, messages_seen) -> (telemetry, False).
+
+    On Ctrl-C the test is ended with stop_requests (the device vents) and
+    recording goes on until the device reports idle -> (telemetry, True).
+    A vanished port raises DeviceLost, a reboot DeviceReset (sentences)."""
     tel: list[dict] = []
     events: list[Message] = []
+    stopping = False
+    silent_since = time.monotonic()
     while True:
-        try:
-            msg = link.messages.get(timeout=30)
-        except KeyboardInterrupt:
-            link.request("stop")
-            link.request("tune abort")
-            raise
-        except Exception:
-            raise UserError("telemetry stopped arriving: is the device still connected?") from None
+        if ctrl_c.is_set() and not stopping:
+            stopping = True
+            print("Ctrl-C: stopping the test and venting", flush=True)
+            for text in stop_requests:
+                link.request(text)
+        msg = link.next_message(0.25)
+        if msg is None:
+            if time.monotonic() - silent_since > SILENCE_S:
+                raise UserError("telemetry stopped arriving for %d s: is the device still connected?" % SILENCE_S)
+            continue
+        silent_since = time.monotonic()
         if msg.kind == "boot":
             raise DeviceReset("the device rebooted during the test (%s)" % msg.text)
         if msg.kind in ("event", "alarm"):
@@ -96,8 +110,15 @@ def _collect(link: DeviceLink, done: Callable[[dict, list[Message]], bool], writ
         tel.append(msg.fields)
         if writer:
             writer.writerow([msg.fields.get(c, "") for c in CSV_COLUMNS])
+        if stopping and msg.fields.get("state") in ("idle", "fault"):
+            return tel, True
         if done(msg.fields, events):
-            return tel
+            return tel, False
+
+
+def _interrupted_before_start(ctrl_c: CtrlC) -> None:
+    if ctrl_c.is_set():
+        raise KeyboardInterrupt  # nothing was started: plain "interrupted"
 
 
 def cmd_step(args: argparse.Namespace, link: DeviceLink) -> int:
@@ -106,13 +127,22 @@ def cmd_step(args: argparse.Namespace, link: DeviceLink) -> int:
     csv_path = Path(args.csv or "out/tune_step.csv")
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     _idle_and_clear(link)
-    with open(csv_path, "w", newline="") as f:
+    with open(csv_path, "w", newline="") as f, CtrlC() as ctrl_c:
         w = csv.writer(f)
         w.writerow(CSV_COLUMNS)
         link.request("tel on 200Hz")
+        _interrupted_before_start(ctrl_c)
         link.request("start continuous target=%dPa ramp=0ms duration=%dms" % (sp, hold_ms))
-        tel = _collect(link, lambda fl, ev: any("session_end" in m.text for m in ev) and fl.get("state") == "idle", w)
+        print("step to %s, holding %s s of device time (Ctrl-C stops the test and vents)" % (
+            userunit.show(sp, getattr(args, "unit", userunit.DEFAULT)), "%g" % args.hold), flush=True)
+        tel, interrupted = _collect(
+            link, lambda fl, ev: any("session_end" in m.text for m in ev) and fl.get("state") == "idle", w,
+            ctrl_c, ("stop",))
         link.request("tel off")
+    if interrupted:
+        print("step test stopped by Ctrl-C: the device is %s and vented; partial telemetry in %s" % (
+            tel[-1].get("state"), csv_path))
+        return 130
     run = [fl for fl in tel if fl.get("state") == "run"]
     if not run:
         raise UserError("the session never ran (alarms: %s)" % tel[-1].get("alarms"))
@@ -120,7 +150,7 @@ def cmd_step(args: argparse.Namespace, link: DeviceLink) -> int:
     t0 = int(run[0]["t_ms"]) - 5
     samples = [((int(fl["t_ms"]) - t0) / 1000.0, int(fl["vacuum_pa"])) for fl in run]
     figs = step_figures(samples, sp)
-    for line in figs.lines(sp):
+    for line in figs.lines(sp, getattr(args, "unit", userunit.DEFAULT)):
         print(line)
     print("plant gain          %s Pa/s at full pump (measured by the approach)" % _get(link, "plant_gain"))
     if alarms:
@@ -131,7 +161,8 @@ def cmd_step(args: argparse.Namespace, link: DeviceLink) -> int:
         from .plot import plot_csv
     except ImportError:  # pragma: no cover - plot ships with the tool
         raise UserError("plotting is unavailable: matplotlib is missing; run 'make venv'") from None
-    plot_csv(str(csv_path), png, title="step to %.1f kPa" % (sp / 1000.0))
+    unit = getattr(args, "unit", userunit.DEFAULT)
+    plot_csv(str(csv_path), png, title="step to %s" % userunit.show(sp, unit), unit=unit)
     print("plot: %s" % png)
     return 3 if alarms else 0
 
@@ -143,9 +174,7 @@ def _get(link: DeviceLink, name: str) -> str:
 def cmd_auto(args: argparse.Namespace, link: DeviceLink) -> int:
     sp = int(round(units.parse_pressure(args.target)))
     _idle_and_clear(link)
-    link.request("tel on 20Hz")
     line = "tune auto target=%dPa amp=%d timeout=%dms" % (sp, args.amp, int(args.timeout * 1000))
-    print(link.request(line))
     ended: list[Message] = []
 
     def done(fl: dict, ev: list[Message]) -> bool:
@@ -155,19 +184,22 @@ def cmd_auto(args: argparse.Namespace, link: DeviceLink) -> int:
                     ended.append(m)
         return bool(ended) and fl.get("state") == "idle"
 
-    old = signal.getsignal(signal.SIGINT)
-    try:
-        _collect(link, done, None)
-    finally:
-        signal.signal(signal.SIGINT, old)
-    link.request("tel off")
+    with CtrlC() as ctrl_c:
+        link.request("tel on 20Hz")
+        _interrupted_before_start(ctrl_c)
+        print(link.request(line), flush=True)
+        tel, interrupted = _collect(link, done, None, ctrl_c, ("tune abort", "stop"))
+        link.request("tel off")
+    if interrupted:
+        print("autotune stopped by Ctrl-C: nothing staged; the device is %s and vented" % tel[-1].get("state"))
+        return 130
     msg = ended[0]
     if "tune_aborted" in msg.text:
         print("autotune aborted: %s (nothing staged; the session was stopped and vented)" % msg.text.split(" ", 2)[2])
         return 3
     r = parse_fields(msg.text)
-    print("relay test around %.2f kPa: Ku=%s duty/kPa  Tu=%s ms  amplitude=%s Pa  noise=%s Pa  hysteresis=%s Pa" % (
-        sp / 1000.0, r["ku"], r["tu_ms"], r["amp_pa"], r["noise_pa"], r["hyst_pa"]))
+    print("relay test around %s: Ku=%s duty/kPa  Tu=%s ms  amplitude=%s Pa  noise=%s Pa  hysteresis=%s Pa" % (
+        userunit.show(sp, getattr(args, "unit", userunit.DEFAULT)), r["ku"], r["tu_ms"], r["amp_pa"], r["noise_pa"], r["hyst_pa"]))
     print("plant: gain %s Pa/s at full pump, dead time %s ms" % (r["plant_gain"], r["lag_ms"]))
     print("proposed (staged on the device, not applied):")
     for rule in ("fast", "no_overshoot"):
@@ -208,12 +240,14 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
     t.add_argument("--csv", help="telemetry CSV (default out/tune_step.csv)")
     t.add_argument("--png", help="plot (default: the CSV's name with .png)")
     t.set_defaults(tune_func=cmd_step)
+    userunit.add_argument(t)
     a = tsub.add_parser("auto", help="relay autotune around P on the device; stages the result")
     a.add_argument("--target", required=True, help="setpoint with a unit, e.g. 30kPa")
     a.add_argument("--amp", type=int, default=20, help="relay amplitude, %% of full duty (5..25, default 20)")
     a.add_argument("--timeout", type=float, default=120.0, help="limit for the whole run, s (2..600, default 120)")
     a.add_argument("--commit", choices=RULES, help="commit this rule right away instead of only staging")
     a.set_defaults(tune_func=cmd_auto)
+    userunit.add_argument(a)
     c = tsub.add_parser("commit", help="apply the staged autotune result with one rule")
     c.add_argument("rule", choices=RULES)
     c.set_defaults(tune_func=cmd_commit)

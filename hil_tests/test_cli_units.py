@@ -1,0 +1,52 @@
+"""`status` in the user's unit and `stop`, as a user runs them on the simulated board."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from vacuumctl.link import DeviceLink
+from vacuumctl.simport import start_sim
+from vacuumctl.telemetry import parse_fields
+
+VACUUMCTL = str(Path(sys.executable).parent / "vacuumctl")
+
+
+def _run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run([VACUUMCTL, *args], capture_output=True, text=True, timeout=60, env={**os.environ, **env})
+
+
+@pytest.fixture
+def pty(needs_sim) -> Iterator[str]:
+    sim = start_sim("default", speed="max")
+    try:
+        yield sim.port
+    finally:
+        sim.stop()
+
+
+def test_status_shows_pressures_in_the_users_unit_and_raw_for_scripts(pty):
+    with DeviceLink.open(pty) as link:
+        link.request("start continuous target=225mmHg duration=1h")
+    r = _run(["--port", pty, "status"], VACUUM_UNIT="mmHg")
+    assert r.returncode == 0, r.stderr
+    shown = dict(line.split(None, 1) for line in r.stdout.splitlines())
+    assert shown["state"] == "run" and shown["target"] == "225.0mmHg" and shown["ceiling"] == "525.0mmHg"
+    r = _run(["--port", pty, "status", "--raw"])
+    raw = parse_fields(r.stdout)
+    assert raw["target_pa"] == 29998 and raw["ceiling_pa"] == 70000
+
+
+def test_stop_ends_the_devices_session(pty):
+    with DeviceLink.open(pty) as link:
+        link.request("start continuous target=20kPa duration=1h")
+    r = _run(["--port", pty, "stop"])
+    assert r.returncode == 0 and r.stdout.strip() == "stopped", r.stdout + r.stderr
+    with DeviceLink.open(pty) as link:
+        assert parse_fields(link.request("status"))["state"] in ("release", "idle")
+    assert _run(["--port", pty, "stop"]).stdout.strip() == "idle"
