@@ -101,10 +101,13 @@ class Device:
         self.alarm_state = alarms.AlarmState(alarms.PersistentAlarmLog(lambda text: self.log("alarm", text, False)))
         self.annunciator = Annunciator(board, machine)
         self.stall_ms = 0  # selftest: block the loop once, like a long GC pause
+        # Power-on self-test of the sensor: one that does not answer at boot
+        # is a sensor alarm before the first command is served (run()).
+        self._sensor_failed_boot = False
         try:
             self.sensor.begin()
         except OSError:
-            pass  # reported as a sensor alarm by the supervisor on the first ticks
+            self._sensor_failed_boot = True
 
     # ---- configuration and logs (not in the tick: flash writes stall) ------
     def apply_config(self, v):
@@ -290,6 +293,8 @@ class Device:
         if cause in ("wdt_reset", "brownout_reset"):
             # Not a normal power-up: whatever ran (a session?) was cut short.
             self.sup.alarms |= safety.A_RESET
+        if self._sensor_failed_boot:
+            self.sup.alarms |= safety.A_SENSOR
         cut = self.session.log.take_interrupted()
         if cut is not None:
             # A session of an earlier power-on has a start but no end on flash:

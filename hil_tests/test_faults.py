@@ -149,3 +149,20 @@ def test_sensor_offset_alarm_at_release(open_device):
     # at rest 2 s, then two stable 0.5 s means
     detect = _check(dev, tel, "sensor_offset", 3_000 + 500, t_ref=released)
     print("sensor_offset detect ms after release", detect)
+
+
+def test_sensor_absent_at_power_up_alarms_before_the_first_command(open_device, tmp_path):
+    """Power-on self-test: a sensor that does not answer the boot probe is a
+    sensor alarm from the first tick, so the first command already sees it
+    (the rule on running samples alone needs 4 bad ticks, 20 ms) and a start
+    is refused."""
+    scen = tmp_path / "unplugged.json"
+    scen.write_text('{"events": [{"t_ms": 0, "fault": "sensor_disconnect"}]}')
+    dev = open_device(str(scen))
+    status = dict(kv.split("=", 1) for kv in dev.request("status").split() if "=" in kv)
+    assert status["alarms"] == "sensor" and status["state"] == "fault", status
+    assert status["pump_duty"] == "0" and status["valve_duty"] == "65535", status
+    log = dev.request("alarms log")
+    assert "t_ms=5 raise sensor" in log, log  # the first tick (5 ms period)
+    with pytest.raises(Exception, match="E_"):
+        dev.request("start continuous target=30kPa duration=60s")

@@ -96,6 +96,11 @@ class World:
         self._events = [e for e in events if e.t_us is not None]
         self._after_pump_on = [e for e in events if e.t_us is None]
         self._next_event = 0
+        # A sensor disconnected at t_ms 0 is unplugged at power-up: the
+        # firmware's boot probe already meets the NACK (power-on self-test).
+        for ev in self._events:
+            if ev.t_us == 0 and ev.fault == "sensor_disconnect":
+                self.sensors[ev.channel].connected = False
         self._noise_restarted = False
         self.faults = {}  # active fault name -> value, for the truth log
         self.hung = False
