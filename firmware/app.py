@@ -16,6 +16,7 @@ import alarms
 import autotune
 import channels
 import config
+import heapguard
 from annunciator import Annunciator
 import safety
 import sensor as sensor_mod
@@ -366,11 +367,13 @@ def main():
         Device(out).run()
     except KeyboardInterrupt:
         if out is not None:
-            out.safe()
+            out.safe()  # allocation-free: first, even if the heap is locked
+        heapguard.unlock_all()
         print("interrupted: pump off, vent open; firmware stopped (Ctrl-D restarts)")
     except Exception as e:  # noqa: BLE001 - anything unforeseen ends safe
         if out is not None:
             out.safe()
+        heapguard.unlock_all()
         print("fatal: %s; pump off, vent open" % type(e).__name__)
         sys.print_exception(e)
     finally:
