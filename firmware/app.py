@@ -16,7 +16,6 @@ import alarms
 import autotune
 import channels
 import config
-import heapguard
 from annunciator import Annunciator
 import safety
 import sensor as sensor_mod
@@ -364,18 +363,21 @@ def main():
         # Outputs first: from here on the firmware holds them safe (before,
         # the hardware does: pump gate pull-down, normally-open vent).
         out = channels.make_outputs(board, machine)
+        # Ctrl-C becomes data: the loop stops between ticks when it reads it
+        # (serial_link.INTERRUPT), so no interrupt can land inside the
+        # heap-locked tick, a flash write or a garbage collection.
+        micropython.kbd_intr(-1)
         Device(out).run()
     except KeyboardInterrupt:
         if out is not None:
-            out.safe()  # allocation-free: first, even if the heap is locked
-        heapguard.unlock_all()
+            out.safe()
         print("interrupted: pump off, vent open; firmware stopped (Ctrl-D restarts)")
     except Exception as e:  # noqa: BLE001 - anything unforeseen ends safe
         if out is not None:
             out.safe()
-        heapguard.unlock_all()
         print("fatal: %s; pump off, vent open" % type(e).__name__)
         sys.print_exception(e)
     finally:
         if out is not None:
             out.safe()
+        micropython.kbd_intr(3)  # the REPL after the firmware: Ctrl-C interrupts again
