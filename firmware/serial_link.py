@@ -4,6 +4,9 @@
 # Reads at most a bounded number of bytes per call so the control tick is
 # never delayed by input; lines longer than the buffer or containing bytes a
 # person cannot type are flagged, never truncated into something else.
+# While the firmware runs, Ctrl-C (0x03) is data (app.main sets
+# micropython.kbd_intr(-1)): polling stops at it with INTERRUPT and the loop
+# stops between ticks, never by an exception inside the heap-locked tick.
 import select
 import sys
 
