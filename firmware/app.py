@@ -368,6 +368,10 @@ def main():
         # Outputs first: from here on the firmware holds them safe (before,
         # the hardware does: pump gate pull-down, normally-open vent).
         out = channels.make_outputs(board, machine)
+        # Ctrl-C becomes data: the loop stops between ticks when it reads it
+        # (serial_link.INTERRUPT), so no interrupt can land inside the
+        # heap-locked tick, a flash write or a garbage collection.
+        micropython.kbd_intr(-1)
         Device(out).run()
     except KeyboardInterrupt:
         if out is not None:
@@ -381,3 +385,4 @@ def main():
     finally:
         if out is not None:
             out.safe()
+        micropython.kbd_intr(3)  # the REPL after the firmware: Ctrl-C interrupts again

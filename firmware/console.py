@@ -33,6 +33,10 @@ class Console:
         r = link.poll_line(_MAX_BYTES_PER_TICK)
         if r == sl.NONE:
             return
+        if r == sl.INTERRUPT:
+            # Ctrl-C, read as data between ticks: stop the firmware the way
+            # MicroPython's own interrupt would (app.main: outputs safe, REPL).
+            raise KeyboardInterrupt
         if r == sl.TOO_LONG:
             self._send(None, "err %s line longer than %d bytes; nothing done" % (E_LONG, sl.LINE_MAX))
             return

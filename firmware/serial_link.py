@@ -4,6 +4,9 @@
 # Reads at most a bounded number of bytes per call so the control tick is
 # never delayed by input; lines longer than the buffer or containing bytes a
 # person cannot type are flagged, never truncated into something else.
+# While the firmware runs, Ctrl-C (0x03) is data (app.main sets
+# micropython.kbd_intr(-1)): polling stops at it with INTERRUPT and the loop
+# stops between ticks, never by an exception inside the heap-locked tick.
 import select
 import sys
 
@@ -14,10 +17,11 @@ NONE = const(0)
 LINE = const(1)  # a complete line is in .line[:n]
 TOO_LONG = const(2)  # a line ended that overflowed the buffer
 BAD_BYTES = const(3)  # a line ended that contained bytes outside printable ASCII
+INTERRUPT = const(4)  # Ctrl-C: the line being typed is dropped; bytes after it stay unread
 
 _CR = const(13)
 _LF = const(10)
-_CTRL_C = const(3)  # the board's interrupt character; the USB stack consumes it
+_CTRL_C = const(3)  # the board's interrupt character, read as data
 _BS = const(8)
 _DEL = const(127)
 _SPACE = const(32)
@@ -45,7 +49,7 @@ class SerialLink:
 
     def poll_line(self, max_bytes):
         """Consume up to max_bytes of input; return LINE/TOO_LONG/BAD_BYTES
-        as soon as a line ends, or NONE."""
+        as soon as a line ends, INTERRUPT at a Ctrl-C, or NONE."""
         b1 = self._byte
         count = 0
         while count < max_bytes:
@@ -69,7 +73,12 @@ class SerialLink:
                 return self._end_line()
             self._after_cr = False
             if c == _CTRL_C:
-                continue
+                # What follows (mpremote's Ctrl-A, a second Ctrl-C) is left
+                # for the REPL that runs after the firmware.
+                self.n = 0
+                self._long = False
+                self._bad = False
+                return INTERRUPT
             if (c == _BS or c == _DEL) and self.echo:
                 if self.n > 0:
                     self.n -= 1

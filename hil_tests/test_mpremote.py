@@ -18,9 +18,8 @@ from vacuumctl.simport import SimProcess, start_sim
 
 pytestmark = pytest.mark.usefixtures("needs_sim")
 
-# One mpremote connection (one Ctrl-C) per simulated-board process: the Unix
-# port occasionally keeps a Ctrl-C's interrupt pending and then exits on the
-# next SIGINT (its "second Ctrl-C" rule); see docs/simulation.md.
+# mpremote's Ctrl-Cs reach the firmware and the waiting REPL as data (no
+# SIGINT), so one simulated board takes any number of connections.
 
 MPREMOTE = str(Path(sys.executable).parent / "mpremote")
 
@@ -124,5 +123,20 @@ def test_mpremote_reset_boots_main_from_the_flash(tmp_path):
                        "+", "soft-reset", "+", "exec", "import sys; print('main' in sys.modules)")
         assert "/flash/main.py from flash" in out
         assert out.rstrip().endswith("False")
+    finally:
+        sim.stop()
+
+
+def test_many_connections_to_one_board_each_stop_the_firmware(tmp_path):
+    sim = _sim(tmp_path / "flash.img")
+    try:
+        for i in range(4):
+            # Each connection stops what runs (the firmware after a reset,
+            # else the REPL) with its own \r\x03\x03.
+            out = mpremote(sim.port, "exec", "print(%d * 7)" % i, "+", "fs", "ls")
+            assert str(i * 7) in out
+            if i % 2:
+                mpremote(sim.port, "reset")  # the firmware boots and runs again
+        assert sim.alive()
     finally:
         sim.stop()

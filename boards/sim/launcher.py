@@ -11,9 +11,11 @@ serial port of a real board. Behind it, the unchanged firmware runs in the
 MicroPython Unix port (boards/sim/runner.py).
 
 The relay behaves like a board's USB CDC link: a Ctrl-C byte from the host
-interrupts the running program (SIGINT -> KeyboardInterrupt, as the RP2040's
-USB stack raises it), and output that nobody reads is dropped instead of
-blocking the device.
+is always passed on as data, and raises KeyboardInterrupt in the running
+program (SIGINT) only while MicroPython's interrupt character is enabled
+(micropython.kbd_intr(3), the board's default), as a board's USB stack does;
+the firmware disables it while it runs and reads the byte itself. Output that
+nobody reads is dropped instead of blocking the device.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import termios
+import time
 import tty
 from pathlib import Path
 
@@ -44,6 +47,33 @@ ROOT = HERE.parent.parent
 WORD_SIZE_FACTOR = 2
 SIM_OVERHEAD_BYTES = 256 * 1024
 CTRL_C = 0x03
+# The Unix port exits at a second SIGINT that arrives before it has raised the
+# first one: Ctrl-Cs closer together than this stay data only.
+SIGINT_SPACING_S = 0.25
+STOP_WAIT_S = 1.0
+
+
+def _proc_state(pid: int) -> str:
+    """The state letter in /proc/PID/stat ('T' stopped, 'Z' exited), or ''."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            stat = f.read()
+    except OSError:
+        return ""
+    return chr(stat[stat.rindex(b")") + 2])
+
+
+def _sigint_caught(pid: int) -> bool:
+    """True if the process has a SIGINT handler: MicroPython installs it with
+    kbd_intr(3) and restores the default action (death) with kbd_intr(-1)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) >> (signal.SIGINT - 1) & 1)
+    except OSError:
+        pass
+    return False
 
 
 def find_micropython() -> str:
@@ -141,6 +171,7 @@ class Relay:
         # output is held back and delivered at that output.
         self.ready = False
         self.pending_ctrl_c = False
+        self.last_sigint = -SIGINT_SPACING_S
         assert child.stdin is not None and child.stdout is not None
         self.to_child = child.stdin.fileno()
         self.from_child = child.stdout.fileno()
@@ -165,8 +196,25 @@ class Relay:
             pass
 
     def interrupt(self) -> None:
-        if self.child.poll() is None:
-            self.child.send_signal(signal.SIGINT)
+        """SIGINT if the child's interrupt character is enabled. The child is
+        stopped while that is read, so it cannot switch to kbd_intr(-1)
+        between the check and the signal (the signal would then kill it)."""
+        now = time.monotonic()
+        if self.child.poll() is not None or now - self.last_sigint < SIGINT_SPACING_S:
+            return
+        pid = self.child.pid
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            deadline = now + STOP_WAIT_S
+            state = _proc_state(pid)
+            while state not in ("T", "t", "Z", "") and time.monotonic() < deadline:
+                time.sleep(0.0001)
+                state = _proc_state(pid)
+            if state in ("T", "t") and _sigint_caught(pid):
+                os.kill(pid, signal.SIGINT)
+                self.last_sigint = now
+        finally:
+            os.kill(pid, signal.SIGCONT)
 
     def device_to_host(self) -> bool:
         try:

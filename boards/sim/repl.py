@@ -16,6 +16,8 @@
 import sys
 import select
 
+import micropython
+
 from board_fs import View
 
 FRIENDLY = 0
@@ -51,9 +53,9 @@ class _Input:
                     raise SystemExit(0)  # serial closed: the simulation ends
                 clock.sleep_until_us(clock.ticks_add(clock.ticks_us(), _IDLE_US))
         except KeyboardInterrupt:
-            # The launcher turns a Ctrl-C byte into SIGINT as well; waiting
-            # for input, the REPL reads it as the character (which also
-            # follows in the stream: a second Ctrl-C changes nothing).
+            # Waiting for input the REPL reads Ctrl-C as data (kbd_intr(-1));
+            # a SIGINT the launcher sent just before that switch surfaces
+            # here, and the byte itself follows in the stream.
             return 0x03
 
 
@@ -67,7 +69,10 @@ def _write(s):
 
 def _execute(source, scope, single=False):
     """Run source like the board: returns (SOFT_RESET or None, the exception
-    it raised or None). Resets and the end of the simulation propagate."""
+    it raised or None). Resets and the end of the simulation propagate.
+    Only the user's code is interruptible by Ctrl-C (SIGINT from the
+    launcher): the REPL itself reads Ctrl-C as a byte."""
+    micropython.kbd_intr(3)
     try:
         if single:
             try:
@@ -84,6 +89,8 @@ def _execute(source, scope, single=False):
         return SOFT_RESET, None
     except (KeyboardInterrupt, Exception) as e:  # noqa: BLE001 - a REPL reports and carries on
         return None, e
+    finally:
+        micropython.kbd_intr(-1)
     return None, None
 
 
@@ -199,6 +206,7 @@ def _friendly(inp, scope, world):
 def run(world):
     """The REPL until a soft reboot (returns SOFT_RESET); a hard reset
     (machine.reset(), watchdog) or the end of the simulation propagates."""
+    micropython.kbd_intr(-1)  # Ctrl-C is a byte the REPL reads (see _execute)
     inp = _Input(world)
     scope = {"__name__": "__main__"}
     view = View()
@@ -211,3 +219,4 @@ def run(world):
         return _friendly(inp, scope, world)
     finally:
         view.leave()
+        micropython.kbd_intr(3)  # booting: interruptible, as a board is
