@@ -68,7 +68,7 @@ class Console:
         if entry is None:
             return "err %s no command '%s'; type help" % (E_UNKNOWN, words[0])
         try:
-            return "ok " + entry[0](self._dev, words[1:])
+            return "ok " + entry(self._dev, words[1:])
         except CmdError as e:
             return "err %s %s" % (e.code, e.message)
         except Exception as e:  # noqa: BLE001 - a command bug must not stop the device
