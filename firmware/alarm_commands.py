@@ -76,8 +76,8 @@ def heartbeat_arg(args):
 
 
 COMMANDS = {
-    "alarms": (cmd_alarms, "alarms | alarms log [N]", "active alarms with priority, latching and acknowledgement; or the last N alarm log records"),
-    "ack": (cmd_ack, "ack", "acknowledge active alarms: their sound stops, they stay until cleared"),
-    "silence": (cmd_silence, "silence [DURATION]", "pause alarm sound for up to 2 min (default 2 min); a new alarm sounds again"),
-    "hb": (cmd_hb, "hb", "host heartbeat (any valid command counts) for sessions started with heartbeat=DURATION"),
+    "alarms": cmd_alarms,
+    "ack": cmd_ack,
+    "silence": cmd_silence,
+    "hb": cmd_hb,
 }

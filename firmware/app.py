@@ -53,7 +53,7 @@ class Device:
         self.tuner = autotune.Tuner()
         # Boards with several chambers: the channels after the first (None: one).
         self.channel_count = channels.count(board)
-        self.extra = channels.Channels(board, machine, outputs, self.period_ms) if self.channel_count > 1 else None
+        self.extra = channels.make_extra(board, machine, outputs, self.period_ms)
         self._log_alarm = store.RingLog(board.DATA_DIR, "alarms", 4096)
         therapy = TherapyLog(store.RingLog(board.DATA_DIR, "therapy", 4096), lambda e: self._storage_error("therapy", e), self._flash_write)
         self.session = ses.Session(self.ctl, self.sup, getattr(board, "PUMP_FREE_FLOW_ML_MIN", 0), getattr(board, "PUMP_MAX_VACUUM_PA", 0), therapy)

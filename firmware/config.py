@@ -1,5 +1,5 @@
 # Service configuration: the registry of parameters a technician may change
-# (name, unit, range, default, description), edits staged and validated
+# (name, unit, range, default; descriptions in config_commands.py), edits staged and validated
 # before anything changes, committed atomically to flash (store.Record), read
 # back, and only then applied; every committed change is appended to the
 # audit log. Hard limits (the board's MAX_VACUUM_PA, the compiled-in ceiling,
@@ -21,13 +21,12 @@ PLAIN = ""
 
 
 class Param:
-    def __init__(self, name, unit, lo, hi, default, help):
+    def __init__(self, name, unit, lo, hi, default):
         self.name = name
         self.unit = unit
         self.lo = lo
         self.hi = hi
         self.default = default
-        self.help = help
         self.role = "service"
 
     def range_text(self):
@@ -37,20 +36,20 @@ class Param:
 PARAMS = (
     # Gains: all three 0 = automatic (the controller schedules its gains);
     # anything else = these fixed gains (Controller.set_manual). Ranges as `set kp|ki|kd`.
-    Param("kp", PLAIN, 0, 4_000_000, 0, "PID proportional gain, duty per kPa (kp=ki=kd=0: automatic)"),
-    Param("ki", PLAIN, 0, 100_000_000, 0, "PID integral gain, duty per kPa*s (kp=ki=kd=0: automatic)"),
-    Param("kd", PLAIN, 0, 100_000_000, 0, "PID derivative gain, duty*ms per kPa (kp=ki=kd=0: automatic)"),
+    Param("kp", PLAIN, 0, 4_000_000, 0),
+    Param("ki", PLAIN, 0, 100_000_000, 0),
+    Param("kd", PLAIN, 0, 100_000_000, 0),
     # Gain schedule (kp=ki=kd=0): closed-loop time constant, integral time as
     # a multiple of it, approach look-ahead, and a plant gain to use until the
     # first approach measures one (0 = the controller's default). docs/control.md.
-    Param("tau", MS, 10, 2000, 25, "gain schedule: closed-loop time constant of the hold"),
-    Param("ti_factor", PLAIN, 2, 50, 8, "gain schedule: integral time as a multiple of tau"),
-    Param("lead", PLAIN, 0, 20, 3, "approach look-ahead, control ticks (sensor and actuator lag)"),
-    Param("plant_gain", PLAIN, 0, 5_000_000, 0, "gain schedule: Pa/s at full pump until an approach measures it (0 = default)"),
-    Param("leak_delay", MS, 1000, 600_000, 4000, "leak alarm delay: vacuum far below setpoint at full pump for this long"),
+    Param("tau", MS, 10, 2000, 25),
+    Param("ti_factor", PLAIN, 2, 50, 8),
+    Param("lead", PLAIN, 0, 20, 3),
+    Param("plant_gain", PLAIN, 0, 5_000_000, 0),
+    Param("leak_delay", MS, 1000, 600_000, 4000),
     # true vacuum = measured + cal_offset + measured x (cal_gain - 1e6) / 1e6 (sensor.Calibration)
-    Param("cal_offset", PA, -CAL_MAX_OFFSET_PA, CAL_MAX_OFFSET_PA, 0, "sensor calibration: offset added to the measured vacuum"),
-    Param("cal_gain", PLAIN, CAL_GAIN_MIN_PPM, CAL_GAIN_MAX_PPM, 1_000_000, "sensor calibration: gain in ppm (1000000 = 1.0)"),
+    Param("cal_offset", PA, -CAL_MAX_OFFSET_PA, CAL_MAX_OFFSET_PA, 0),
+    Param("cal_gain", PLAIN, CAL_GAIN_MIN_PPM, CAL_GAIN_MAX_PPM, 1_000_000),
 )
 _BY_NAME = {p.name: p for p in PARAMS}
 

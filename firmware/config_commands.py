@@ -9,6 +9,21 @@ import units
 from cmderror import E_ARG, E_RANGE, E_STATE, E_STORAGE, CmdError
 
 
+# What each parameter is for ('config get'; only here, loaded on demand).
+HELP = {
+    "kp": "PID proportional gain, duty per kPa (kp=ki=kd=0: automatic)",
+    "ki": "PID integral gain, duty per kPa*s (kp=ki=kd=0: automatic)",
+    "kd": "PID derivative gain, duty*ms per kPa (kp=ki=kd=0: automatic)",
+    "tau": "gain schedule: closed-loop time constant of the hold",
+    "ti_factor": "gain schedule: integral time as a multiple of tau",
+    "lead": "approach look-ahead, control ticks (sensor and actuator lag)",
+    "plant_gain": "gain schedule: Pa/s at full pump until an approach measures it (0 = default)",
+    "leak_delay": "leak alarm delay: vacuum far below setpoint at full pump for this long",
+    "cal_offset": "sensor calibration: offset added to the measured vacuum",
+    "cal_gain": "sensor calibration: gain in ppm (1000000 = 1.0)",
+}
+
+
 def _no_args(args):
     if args:
         raise CmdError(E_ARG, "takes no arguments, got '%s'" % " ".join(args))
@@ -34,7 +49,7 @@ def _config_get(dev, args):
         raise CmdError(E_ARG, "usage: config get NAME (parameters: %s)" % config.names())
     p = config.param(args[0])
     cfg = dev.config
-    return "name=%s value=%d staged=%d unit=%s lo=%d hi=%d default=%d role=%s | %s" % (p.name, cfg.committed[p.name], cfg.staged[p.name], p.unit or "-", p.lo, p.hi, p.default, p.role, p.help)
+    return "name=%s value=%d staged=%d unit=%s lo=%d hi=%d default=%d role=%s | %s" % (p.name, cfg.committed[p.name], cfg.staged[p.name], p.unit or "-", p.lo, p.hi, p.default, p.role, HELP[p.name])
 
 
 def _config_set(dev, args):

@@ -75,7 +75,7 @@ class Console:
         if denied:
             return "err %s %s" % (E_ACCESS, denied)  # changes nothing
         try:
-            return "ok " + entry[0](self._dev, words[1:])
+            return "ok " + entry(self._dev, words[1:])
         except CmdError as e:
             return "err %s %s" % (e.code, e.message)
         except Exception as e:  # noqa: BLE001 - a command bug must not stop the device

@@ -6,6 +6,8 @@
 # wide ranges; presets are programs of the same kinds whose defaults are the
 # figures of the source articles and whose ranges are that technique's limits
 # (docs/programs.md names the source of every figure).
+from collections import namedtuple
+
 from micropython import const
 
 # Parameter unit kinds.
@@ -38,14 +40,10 @@ _ABS_MAX = const(71_000)  # 0.7 atm: body massage maximum (compiled-in ceiling)
 _GRADIENT_MIN_PA = const(1_000)  # lowest level of a gradient channel
 
 
-class Param:
-    def __init__(self, name, kind, lo, hi, default, help):
-        self.name = name
-        self.kind = kind
-        self.lo = lo
-        self.hi = hi
-        self.default = default  # None = required
-        self.help = help
+# A tuple per parameter (about 75 of them): a third of a class instance's
+# RAM. default None = required. What each one is for is in program_help.py,
+# loaded only when a human asks.
+Param = namedtuple("Param", ("name", "kind", "lo", "hi", "default"))
 
 
 # Default session limits: the generic programs also serve NPWT, which runs
@@ -61,14 +59,14 @@ class Program:
     """kind: one of the kinds above. wound: wound therapy (seal check, hours
     of therapy per day, therapy-inactive reminder). preset_of: for a preset,
     the generic program it specialises. max_hold_ms, max_session_ms,
-    hold_above_pa: limits the supervisor enforces (keyword only)."""
+    hold_above_pa: limits the supervisor enforces (keyword only). Its
+    description is in program_help.py."""
 
-    def __init__(self, name, kind, ceiling_pa, params, help, wound=False, preset_of=None, *, max_hold_ms=MAX_SESSION_MS, max_session_ms=MAX_SESSION_MS, hold_above_pa=HOLD_ABOVE_PA):
+    def __init__(self, name, kind, ceiling_pa, params, wound=False, preset_of=None, *, max_hold_ms=MAX_SESSION_MS, max_session_ms=MAX_SESSION_MS, hold_above_pa=HOLD_ABOVE_PA):
         self.name = name
         self.kind = kind
         self.ceiling_pa = ceiling_pa
         self.params = params
-        self.help = help
         self.wound = wound
         self.preset_of = preset_of
         self.max_hold_ms = max_hold_ms  # continuous time above hold_above_pa
@@ -84,15 +82,15 @@ class Program:
 
 # ---- parameters shared by every program ------------------------------------
 def _ramp(default=0, hi=10 * _MIN):
-    return Param("ramp", MS, 0, hi, default, "gentle start: intensity rises from zero to full over this time")
+    return Param("ramp", MS, 0, hi, default)
 
 
 def _duration(default, hi, lo=_S):
-    return Param("duration", MS, lo, hi, default, "session length")
+    return Param("duration", MS, lo, hi, default)
 
 
-def _target(lo, hi, default=None, help="vacuum to hold"):
-    return Param("target", PA, lo, hi, default, help)
+def _target(lo, hi, default=None):
+    return Param("target", PA, lo, hi, default)
 
 
 PROGRAMS = (
@@ -102,74 +100,68 @@ PROGRAMS = (
         CONTINUOUS,
         _ABS_MAX,
         (_target(1_000, _ABS_MAX), _ramp(), _duration(15 * _MIN, 7 * _DAY)),
-        "hold a target: sliding massage, static cupping, NPWT continuous",
     ),
     Program(
         "intermittent",
         INTERMITTENT,
         _ABS_MAX,
         (
-            _target(1_000, _ABS_MAX, help="vacuum in the on phase"),
-            Param("floor", PA, 0, _ABS_MAX, 0, "vacuum in the off phase, below target (0 = vent to ambient)"),
-            Param("on", MS, _S, 60 * _MIN, 5 * _MIN, "length of the on phase"),
-            Param("off", MS, _S, 60 * _MIN, 2 * _MIN, "length of the off phase"),
-            Param("slew", MS, 0, 10 * _MIN, 0, "time for each change between floor and target (0 = as fast as safe)"),
+            _target(1_000, _ABS_MAX),
+            Param("floor", PA, 0, _ABS_MAX, 0),
+            Param("on", MS, _S, 60 * _MIN, 5 * _MIN),
+            Param("off", MS, _S, 60 * _MIN, 2 * _MIN),
+            Param("slew", MS, 0, 10 * _MIN, 0),
             _ramp(),
             _duration(15 * _MIN, 7 * _DAY),
         ),
-        "alternate target and floor: NPWT intermittent, interval vacuum therapy",
     ),
     Program(
         "dynamic",
         DYNAMIC,
         _ABS_MAX,
         (
-            _target(1_000, _ABS_MAX, help="top of the cycle"),
-            Param("floor", PA, 1_000, _ABS_MAX, _MMHG_25, "bottom of the cycle, below target; never zero"),
-            Param("rise", MS, _S, 60 * _MIN, _MIN, "time from floor to target"),
-            Param("fall", MS, _S, 60 * _MIN, _MIN, "time from target to floor"),
+            _target(1_000, _ABS_MAX),
+            Param("floor", PA, 1_000, _ABS_MAX, _MMHG_25),
+            Param("rise", MS, _S, 60 * _MIN, _MIN),
+            Param("fall", MS, _S, 60 * _MIN, _MIN),
             _ramp(),
             _duration(15 * _MIN, 7 * _DAY),
         ),
-        "cycle smoothly between floor and target, never to zero: NPWT dynamic pressure",
     ),
     Program(
         "dotted",
         DOTTED,
         _ATM_05,
         (
-            _target(1_000, _ATM_05, help="vacuum of each dot"),
-            Param("hold", MS, _S, 30 * _S, 4 * _S, "time at the target per dot"),
-            Param("wait", MS, 0, 60 * _S, 0, "pause after each release (0 = until the operator sends 'next')"),
+            _target(1_000, _ATM_05),
+            Param("hold", MS, _S, 30 * _S, 4 * _S),
+            Param("wait", MS, 0, 60 * _S, 0),
             _ramp(),
             _duration(15 * _MIN, 60 * _MIN),
         ),
-        "build, hold, release fully, wait for the operator to move the cup, repeat",
     ),
     Program(
         "pulse",
         PULSE,
         _ABS_MAX,
         (
-            _target(1_000, _ABS_MAX, help="depth of each pulse"),
-            Param("floor", PA, 0, _ABS_MAX, 0, "vacuum between pulses, below target (0 = vent to ambient)"),
-            Param("freq", MHZ, 100, 5_000, 1_000, "pulses per second (half suction, half release)"),
+            _target(1_000, _ABS_MAX),
+            Param("floor", PA, 0, _ABS_MAX, 0),
+            Param("freq", MHZ, 100, 5_000, 1_000),
             _ramp(),
             _duration(15 * _MIN, 2 * _HOUR),
         ),
-        "rhythmic suction and release; reports the swing the plant achieved",
     ),
     Program(
         "gradient",
         GRADIENT,
         _ABS_MAX,
         (
-            _target(1_000, _ABS_MAX, help="level of channel 1 (distal), the highest"),
-            Param("step", PA, 0, _ABS_MAX, 5_000, "each next channel this much lower (proximal = lowest); every level >= 1 kPa"),
+            _target(1_000, _ABS_MAX),
+            Param("step", PA, 0, _ABS_MAX, 5_000),
             _ramp(),
             _duration(15 * _MIN, 2 * _HOUR),
         ),
-        "vacuum gradient: several cups at different levels, one per channel (multi-channel boards)",
     ),
     # ---- presets: the techniques of the articles -------------------------
     Program(
@@ -177,13 +169,12 @@ PROGRAMS = (
         DOTTED,
         _ATM_05,
         (
-            _target(_ATM_01, _ATM_05, 20_000, "vacuum of each dot: 0.1-0.5 atm by skin area"),
-            Param("hold", MS, 3 * _S, 5 * _S, 4 * _S, "time at the target per dot: 3-5 s"),
-            Param("wait", MS, 0, 60 * _S, 0, "pause after each release (0 = until 'next')"),
+            _target(_ATM_01, _ATM_05, 20_000),
+            Param("hold", MS, 3 * _S, 5 * _S, 4 * _S),
+            Param("wait", MS, 0, 60 * _S, 0),
             _ramp(0, _MIN),
             _duration(10 * _MIN, 15 * _MIN),
         ),
-        "facial dotted vacuum massage (face limits: 0.5 atm, 15 min)",
         preset_of="dotted",
     ),
     Program(
@@ -191,11 +182,10 @@ PROGRAMS = (
         CONTINUOUS,
         _ABS_MAX,
         (
-            _target(_ATM_01, _ABS_MAX, 30_000, "vacuum while the cup slides: up to 0.7 atm"),
+            _target(_ATM_01, _ABS_MAX, 30_000),
             _ramp(10 * _S, 2 * _MIN),
             _duration(15 * _MIN, 15 * _MIN),
         ),
-        "sliding body massage over oiled skin (cellulite): 10-15 min",
         preset_of="continuous",
     ),
     Program(
@@ -203,11 +193,10 @@ PROGRAMS = (
         CONTINUOUS,
         _ATM_05,
         (
-            _target(5_000, _ATM_05, 20_000, "static cup vacuum"),
+            _target(5_000, _ATM_05, 20_000),
             _ramp(10 * _S, 2 * _MIN),
             _duration(5 * _MIN, 10 * _MIN),
         ),
-        "static cupping on the back: a few minutes per site, limited suction and time",
         preset_of="continuous",
     ),
     Program(
@@ -215,13 +204,12 @@ PROGRAMS = (
         PULSE,
         _ATM_05,
         (
-            _target(5_000, _ATM_05, 20_000, "depth of each pulse"),
-            Param("floor", PA, 0, 0, 0, "release fully between pulses"),
-            Param("freq", MHZ, 500, 5_000, 1_000, "pulses per second: 0.5-5 Hz"),
+            _target(5_000, _ATM_05, 20_000),
+            Param("floor", PA, 0, 0, 0),
+            Param("freq", MHZ, 500, 5_000, 1_000),
             _ramp(_MIN, 5 * _MIN),
             _duration(15 * _MIN, 30 * _MIN),
         ),
-        "decompression massage: rhythmic suction and release, intensity raised gradually",
         preset_of="pulse",
     ),
     Program(
@@ -229,15 +217,14 @@ PROGRAMS = (
         INTERMITTENT,
         7_000,
         (
-            _target(2_000, 7_000, _MMHG_40, "low-pressure phase: 20-70 mbar (FlowOx: 40 mmHg)"),
-            Param("floor", PA, 0, 0, 0, "normal pressure phase: ambient"),
-            Param("on", MS, 5 * _S, 60 * _S, 10 * _S, "low-pressure phase length (FlowOx: 10 s)"),
-            Param("off", MS, 5 * _S, 60 * _S, 7 * _S, "ambient phase length (FlowOx: 7 s)"),
-            Param("slew", MS, 0, 5 * _S, 0, "time for each change"),
+            _target(2_000, 7_000, _MMHG_40),
+            Param("floor", PA, 0, 0, 0),
+            Param("on", MS, 5 * _S, 60 * _S, 10 * _S),
+            Param("off", MS, 5 * _S, 60 * _S, 7 * _S),
+            Param("slew", MS, 0, 5 * _S, 0),
             _ramp(0, 5 * _MIN),
             _duration(30 * _MIN, 40 * _MIN),
         ),
-        "interval vacuum therapy of the legs in a chamber sealed at the waist: 20-40 min",
         preset_of="intermittent",
     ),
     Program(
@@ -245,11 +232,10 @@ PROGRAMS = (
         CONTINUOUS,
         _MMHG_200,
         (
-            _target(_MMHG_25, _MMHG_200, _MMHG_125, "wound vacuum: 25-200 mmHg"),
+            _target(_MMHG_25, _MMHG_200, _MMHG_125),
             _ramp(0, 10 * _MIN),
             _duration(3 * _DAY, 7 * _DAY),
         ),
-        "negative-pressure wound therapy, continuous 125 mmHg",
         wound=True,
         preset_of="continuous",
     ),
@@ -258,15 +244,14 @@ PROGRAMS = (
         INTERMITTENT,
         _MMHG_200,
         (
-            _target(_MMHG_25, _MMHG_200, _MMHG_125, "wound vacuum in the on phase: 25-200 mmHg"),
-            Param("floor", PA, 0, _MMHG_200, 0, "vacuum in the off phase (0 = ambient)"),
-            Param("on", MS, _MIN, 60 * _MIN, 5 * _MIN, "on phase: 5 min"),
-            Param("off", MS, _MIN, 60 * _MIN, 2 * _MIN, "off phase: 2 min"),
-            Param("slew", MS, 0, 5 * _MIN, 0, "time for each change"),
+            _target(_MMHG_25, _MMHG_200, _MMHG_125),
+            Param("floor", PA, 0, _MMHG_200, 0),
+            Param("on", MS, _MIN, 60 * _MIN, 5 * _MIN),
+            Param("off", MS, _MIN, 60 * _MIN, 2 * _MIN),
+            Param("slew", MS, 0, 5 * _MIN, 0),
             _ramp(0, 10 * _MIN),
             _duration(3 * _DAY, 7 * _DAY),
         ),
-        "negative-pressure wound therapy, intermittent 125 mmHg 5 min on / 2 min off",
         wound=True,
         preset_of="intermittent",
     ),
@@ -275,14 +260,13 @@ PROGRAMS = (
         DYNAMIC,
         _MMHG_200,
         (
-            _target(_MMHG_25, _MMHG_200, _MMHG_125, "top of the cycle: 25-200 mmHg"),
-            Param("floor", PA, _MMHG_25, _MMHG_200, _MMHG_25, "bottom of the cycle: 25 mmHg, never zero"),
-            Param("rise", MS, 10 * _S, 30 * _MIN, 3 * _MIN, "time from floor to target"),
-            Param("fall", MS, 10 * _S, 30 * _MIN, 3 * _MIN, "time from target to floor"),
+            _target(_MMHG_25, _MMHG_200, _MMHG_125),
+            Param("floor", PA, _MMHG_25, _MMHG_200, _MMHG_25),
+            Param("rise", MS, 10 * _S, 30 * _MIN, 3 * _MIN),
+            Param("fall", MS, 10 * _S, 30 * _MIN, 3 * _MIN),
             _ramp(0, 10 * _MIN),
             _duration(3 * _DAY, 7 * _DAY),
         ),
-        "negative-pressure wound therapy, dynamic between 25 mmHg and the target",
         wound=True,
         preset_of="dynamic",
     ),

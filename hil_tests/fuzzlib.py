@@ -56,7 +56,7 @@ def firmware_frame():
 def command_names() -> set[str]:
     text = (ROOT / "firmware" / "commands.py").read_text()
     block = text[text.index("COMMANDS = {"):]
-    return set(re.findall(r'^    "([a-z]+)": \(', block, re.M))
+    return set(re.findall(r'^    "([a-z]+)": ', block, re.M))
 
 
 # ---- the line reader's model ------------------------------------------------

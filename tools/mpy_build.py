@@ -38,7 +38,7 @@ def mpy_cross() -> str:
 
 
 def board_names() -> list[str]:
-    return sorted(p.stem for p in BOARDS.glob("*.py") if p.stem != "__init__")
+    return sorted(p.stem for p in BOARDS.glob("*.py") if p.stem not in ("__init__", "manifest"))  # manifest.py: the freeze manifest
 
 
 def board_mcu(name: str) -> str:

@@ -63,6 +63,7 @@ def _boot(world, firmware_dir, root, run_main):
     root = _use_root(_firmware_root(world, firmware_dir), root)
     if run_main and repl.mode == repl.FRIENDLY:  # after a raw-mode soft reboot MicroPython skips main.py
         try:
+            world.mark_firmware_boot()  # heap report: the firmware's share starts here
             __import__("main")
         except (KeyboardInterrupt, Exception) as e:  # noqa: BLE001 - as the board's REPL would
             sys.print_exception(e)

@@ -33,8 +33,11 @@ def test_registry_is_complete_and_defaults_are_in_range():
     names = [p.name for p in config.PARAMS]
     for n in ("kp", "ki", "kd", "leak_delay", "cal_offset", "cal_gain"):
         assert n in names
+    import config_commands
+
     for p in config.PARAMS:
-        assert p.lo <= p.default <= p.hi and p.role == "service" and p.help
+        assert p.lo <= p.default <= p.hi and p.role == "service" and config_commands.HELP[p.name]
+    assert sorted(config_commands.HELP) == sorted(names)  # no text for a parameter that is gone
     # Hard limits are not configuration.
     for n in ("ceiling", "max_vacuum", "trip", "control_hz", "wdt"):
         assert config.find(n) is None

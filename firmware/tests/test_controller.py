@@ -252,7 +252,7 @@ def test_hold_duty_is_reused_on_the_next_approach():
 
 
 def test_relay_test_is_allocation_free_and_measures_the_plant():
-    import autotune
+    import tune_result
     import relay as rl
 
     for g in (5_000, 50_000):
@@ -263,7 +263,7 @@ def test_relay_test_is_allocation_free_and_measures_the_plant():
         _run(ctl, ch, 8_000)  # heap-locked throughout
         r = ctl.relay
         assert r.state == rl.DONE, (g, rl.STATE_NAMES[r.state], r.cycles)
-        res = autotune.evaluate(r, _DT)
+        res = tune_result.evaluate(r, _DT)
         # The integer plant's gain near 20 kPa is g (pump) and its leak is the
         # hold duty's business: G within 30 %; dead time about 2-3 ticks.
         assert g * 7 // 10 <= res.g_pa_s <= g * 13 // 10, (g, res.g_pa_s)

@@ -44,7 +44,7 @@ def test_every_rule_runs_without_allocating():
 
 
 def test_trip_follows_program_ceiling():
-    face = programs.Program("face", programs.CONTINUOUS, 50_000, (), "test")
+    face = programs.Program("face", programs.CONTINUOUS, 50_000, ())
     s = _sup(face)
     assert s.trip_level(49_000) == 50_000  # 49 kPa + 20 % capped by the program
     assert _run(s, 1, 50_001, 49_000, True, 0, 0) == 0
@@ -140,7 +140,7 @@ def test_pump_fail_flat_at_ambient():
 
 
 def test_max_hold_and_session_time_per_program():
-    prog = programs.Program("cup", programs.CONTINUOUS, 60_000, (), "test", max_hold_ms=2_000, max_session_ms=4_000, hold_above_pa=5_000)
+    prog = programs.Program("cup", programs.CONTINUOUS, 60_000, (), max_hold_ms=2_000, max_session_ms=4_000, hold_above_pa=5_000)
     s = _sup(prog)
     first = _run(s, 600, lambda i: 20_000 + _noise(i), 20_000, True, 6000, 0)
     assert s.alarms & safety.A_HOLD and first == 400, first
@@ -152,7 +152,7 @@ def test_max_hold_and_session_time_per_program():
 
 
 def test_program_defaults_keep_positional_signature():
-    p = programs.Program("x", programs.CONTINUOUS, 40_000, (), "help")
+    p = programs.Program("x", programs.CONTINUOUS, 40_000, ())
     assert p.max_session_ms == programs.MAX_SESSION_MS and p.max_hold_ms == programs.MAX_SESSION_MS
     for q in programs.PROGRAMS:
         assert q.param("duration").hi <= q.max_session_ms
