@@ -16,10 +16,12 @@ def test_boot_is_safe(device, needs_sim):
 
 
 def test_exception_in_control_tick_ends_safe(device):
+    # Unlocked first: the window below runs from the telemetry queued
+    # before the selftest reply, so no extra round trip belongs in it.
+    device.unlock()
     device.request("tel on 50Hz")
     device.request("start continuous target=30kPa duration=60s")
     device.telemetry_until(lambda f: f["vacuum_pa"] >= 25_000, 10_000)
-    device.unlock()
     device.request("selftest exception")
     tel = device.telemetry_until(lambda f: f["state"] == "fault", 1_000)
     last = tel[-1]

@@ -290,6 +290,8 @@ class World:
             time.sleep_us(ahead)
 
     def _note(self, text):
+        if self._truth is None:
+            return  # only the truth log reads it: without one it would grow for ever
         self._pending_event_note = text if not self._pending_event_note else self._pending_event_note + "|" + text
 
     def _apply(self, ev):
