@@ -45,6 +45,7 @@ FIRMWARE = (
     "multichannel",
     "outputs",
     "param_commands",
+    "passcode",
     "phasecheck",
     "pid",
     "program_help",

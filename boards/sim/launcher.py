@@ -50,7 +50,7 @@ SIM_OVERHEAD_BYTES = 256 * 1024
 # WORD_SIZE_FACTOR, with the largest on-demand service module loaded) as a
 # share of the smallest board's HEAP_BYTES (the ESP32-DevKitC's 100 KB);
 # hil_tests/test_heap_budget.py, docs/reliability.md "Memory".
-FIRMWARE_HEAP_BUDGET_PCT = 80
+FIRMWARE_HEAP_BUDGET_PCT = 85
 CTRL_C = 0x03
 # The Unix port exits at a second SIGINT that arrives before it has raised the
 # first one: Ctrl-Cs closer together than this stay data only.

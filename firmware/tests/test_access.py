@@ -3,6 +3,7 @@
 # timeout, the code change (salted hash, atomic record, fallbacks), the
 # wrong-code count surviving a reboot, and the cost of one hash.
 import hashlib
+import sys
 import time
 
 import access
@@ -57,6 +58,15 @@ class _Dev:
         self.storage_errors.append((which, e))
 
 
+def _digest(salt, code):
+    import passcode
+
+    try:
+        return passcode.digest(salt, code)
+    finally:
+        sys.modules.pop("passcode", None)
+
+
 def _read(path):
     with open(path, "rb") as f:
         return f.read()
@@ -74,7 +84,7 @@ def _err(fn, code):
 def test_factory_hash_matches_the_documented_code():
     from binascii import unhexlify
 
-    assert access.digest(unhexlify(SALT), b"246810") == unhexlify(SHA)
+    assert _digest(unhexlify(SALT), b"246810") == unhexlify(SHA)
 
 
 def test_role_table_therapist_and_service_forms():
@@ -208,11 +218,27 @@ def test_passcode_change_persists_as_salted_hash_and_falls_back():
 
 
 def test_hash_cost_on_this_port():
+    import passcode
+
     n = 2000
     t = time.ticks_us()
     for _ in range(n):
-        access.digest(b"\x5e\x1c\x0a\x7e\x3b\x9d\x2f\x41", b"246810")
+        passcode.digest(b"\x5e\x1c\x0a\x7e\x3b\x9d\x2f\x41", b"246810")
     us = time.ticks_diff(time.ticks_us(), t) / n
+    sys.modules.pop("passcode", None)
     print("access: one salted SHA-256 of a code: %.2f us on the Unix port" % us)
     assert us < 500  # far below the 5 ms control period
     assert hashlib.sha256(b"").digest()[:2] == b"\xe3\xb0"
+
+
+def test_hash_code_is_not_resident_between_calls():
+    # docs/reliability.md "Memory": hashing and record code load per call.
+    import sys
+
+    def body(chip):
+        a = _Dev(_Clock()).make()  # make() loads
+        assert "passcode" not in sys.modules
+        a.unlock(b"246810")
+        assert "passcode" not in sys.modules and a.role == access.SERVICE
+
+    with_scratch_chip(body)
