@@ -12,8 +12,8 @@ from cmderror import E_ARG, E_RANGE, E_STATE, E_STORAGE, CmdError
 # What each parameter is for ('config get'; only here, loaded on demand).
 HELP = {
     "kp": "PID proportional gain, duty per kPa (kp=ki=kd=0: automatic)",
-    "ki": "PID integral gain, duty per kPa*s (kp=ki=kd=0: automatic)",
-    "kd": "PID derivative gain, duty*ms per kPa (kp=ki=kd=0: automatic)",
+    "ki": "PID integral gain, duty per kPa and second (kp=ki=kd=0: automatic)",
+    "kd": "PID derivative gain, duty milliseconds per kPa (kp=ki=kd=0: automatic)",
     "tau": "gain schedule: closed-loop time constant of the hold",
     "ti_factor": "gain schedule: integral time as a multiple of tau",
     "lead": "approach look-ahead, control ticks (sensor and actuator lag)",

@@ -40,3 +40,30 @@ def test_a_service_call_forgets_what_it_imported():
     except commands.CmdError as e:
         assert e.code == "E_UNKNOWN"
     assert sorted(sys.modules) == before
+
+
+def _framable(text):
+    # Machine mode replaces what a frame may not carry ("*" ends the text
+    # before the CRC; control and non-ASCII bytes) by "?" (frame.encode).
+    for c in text:
+        o = ord(c)
+        if o < 32 or o > 126 or c == "*":
+            return False
+    return True
+
+
+def test_every_text_survives_machine_mode_unchanged():
+    import config_commands
+    import param_commands
+
+    texts = [t for pair in command_help.TEXTS.values() for t in pair]
+    texts += list(config_commands.HELP.values())
+    for entry in param_commands.PARAMS.values():
+        texts += [entry[2], entry[3]]
+    texts += list(program_help._COMMON.values())
+    for name, (purpose, params) in program_help.TEXTS.items():
+        texts.append(purpose)
+        texts += list(params.values()) if isinstance(params, dict) else []
+    bad = [t for t in texts if not _framable(t)]
+    assert not bad, bad
+    assert len(texts) > 40, len(texts)
