@@ -4,6 +4,7 @@
 # micropython.heap_lock() so it provably allocates nothing, feed the watchdog
 # if the tick was healthy, then serve the serial link and telemetry with a
 # bounded amount of work.
+import gc
 import sys
 
 import board
@@ -71,6 +72,12 @@ class Device:
         self.uptime_ms = 0  # since boot; an int of ms stays small for 12 days
         self._last_ms = self.clock.ticks_ms()
         self.max_late_us = 0
+        # Scheduled collection: when free heap drops below an eighth of the
+        # heap, collect right after a tick's background work (the most slack
+        # before the next deadline) instead of wherever an allocation in a
+        # command happens to find the heap full (docs/reliability.md).
+        self.gc_reserve = (gc.mem_free() + gc.mem_alloc()) // 8
+        self.gc_runs = 0
         self.inject_exception = False
         self.wdt = None
         self.tel_hz = 10_000  # milli-Hz
@@ -329,6 +336,9 @@ class Device:
             if err is None and self.wdt is not None:
                 self.wdt.feed()
             self.background()
+            if gc.mem_free() < self.gc_reserve:
+                gc.collect()
+                self.gc_runs += 1
             deadline = clock.ticks_add(deadline, period)
             behind = clock.ticks_diff(clock.ticks_us(), deadline)
             if behind > 0:

@@ -106,7 +106,7 @@ def cmd_status(dev, args):
         dev.sup.ceiling_pa,
         dev.sensor.errors,
         dev.overruns,
-    ) + " " + s.status_text() + " storage=%s flash_stalls=%d max_late_us=%d role=%s" % (dev.storage, dev.flash_stalls, dev.max_late_us, dev.access.role_name()) + _channels_text(dev)
+    ) + " " + s.status_text() + " storage=%s flash_stalls=%d max_late_us=%d gc_runs=%d role=%s" % (dev.storage, dev.flash_stalls, dev.max_late_us, dev.gc_runs, dev.access.role_name()) + _channels_text(dev)
 
 
 def _channels_text(dev):
