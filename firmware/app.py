@@ -72,12 +72,14 @@ class Device:
         self.uptime_ms = 0  # since boot; an int of ms stays small for 12 days
         self._last_ms = self.clock.ticks_ms()
         self.max_late_us = 0
-        # Scheduled collection: when free heap drops below an eighth of the
-        # heap, collect right after a tick's background work (the most slack
-        # before the next deadline) instead of wherever an allocation in a
-        # command happens to find the heap full (docs/reliability.md).
-        self.gc_reserve = (gc.mem_free() + gc.mem_alloc()) // 8
+        # Scheduled collection: once new allocations have used half of the
+        # heap that was free after the last collection, collect right after
+        # a tick's background work (the most slack before the next deadline)
+        # instead of wherever a command's allocation finds the heap full
+        # (docs/reliability.md). Relative to the live heap, so a nearly full
+        # heap does not mean a collection every tick.
         self.gc_runs = 0
+        self._next_gc_alloc()
         self.inject_exception = False
         self.wdt = None
         self.tel_hz = 10_000  # milli-Hz
@@ -336,9 +338,10 @@ class Device:
             if err is None and self.wdt is not None:
                 self.wdt.feed()
             self.background()
-            if gc.mem_free() < self.gc_reserve:
+            if gc.mem_alloc() > self.gc_at:
                 gc.collect()
                 self.gc_runs += 1
+                self._next_gc_alloc()
             deadline = clock.ticks_add(deadline, period)
             behind = clock.ticks_diff(clock.ticks_us(), deadline)
             if behind > 0:
@@ -351,6 +354,9 @@ class Device:
                     self.sup.overrun()
                 deadline = clock.ticks_add(clock.ticks_us(), period)
             self.flash_writing = False
+
+    def _next_gc_alloc(self):
+        self.gc_at = gc.mem_alloc() + gc.mem_free() // 2
 
     def _control_exception(self, e):
         self.out.safe()

@@ -1,9 +1,10 @@
-"""Scheduled garbage collection (docs/reliability.md, "GC pauses"): when the
-free heap falls below an eighth, the loop collects right after a tick's
-background work, not wherever a command's allocation finds the heap full.
-Commands that load an on-demand module (`programs NAME`) leave garbage, so a
-few of them during a session must make the loop collect, and the session
-runs on undisturbed."""
+"""Scheduled garbage collection (docs/reliability.md, "GC pauses"): once new
+allocations have used half of the heap left free by the last collection, the
+loop collects right after a tick's background work, not wherever a command's
+allocation finds the heap full. Commands that load an on-demand module
+(`programs NAME`) leave garbage (on the simulated board the physics' floats
+add their own), so the loop must have collected by itself during a session
+that runs on undisturbed."""
 from vacuumctl.telemetry import parse_fields
 
 
