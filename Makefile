@@ -20,7 +20,7 @@ help:
 	@echo "make powercut  power-cut sweep: every flash write of record saves, log appends/rotations and a config commit on the sim"
 	@echo "make safety-report  fault matrix: every simulated fault x every program, detection, safe state, peak true vacuum"
 	@echo "make fuzz   fuzz campaign: 5000 cases per fuzz test (protocol on the sim, alarms, config/scenario files, vacuumctl argv)"
-	@echo "make soak   72 h of device time of intermittent wound therapy on the sim: heap, ticks, GC pauses, telemetry (~1 h wall)"
+	@echo "make soak   72 h of device time of intermittent wound therapy on the sim: heap, ticks, GC pauses, telemetry (~1.8 h wall on a 2-core PC; SOAK_HOURS=N for a shorter run)"
 	@echo "make venv   create .venv from requirements.lock (done automatically by the targets above)"
 
 $(STAMP): requirements.lock host_tools/pyproject.toml
@@ -81,7 +81,7 @@ safety-report: $(STAMP)
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} $(PYTEST) -q -s hil_tests/test_fuzz_protocol.py hil_tests/test_fuzz_alarm.py host_tools/tests/test_fuzz_inputs.py
 
-# Endurance: 72 h of device time at full speed (about an hour of wall time).
+# Endurance: 72 h of device time at full speed (about 1.8 h of wall time; SOAK_HOURS=N).
 soak: $(STAMP)
 	$(PY) tools/soak.py --hours $${SOAK_HOURS:-72}
 
