@@ -6,27 +6,9 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-from pathlib import Path
-from typing import Iterator
 
-import pytest
-
-from test_cli_host import WALL_S, _wait_for_line
+from test_cli_host import VACUUMCTL, WALL_S, _wait_for_line, pty  # noqa: F401 - pty is a fixture
 from vacuumctl.link import DeviceLink
-from vacuumctl.simport import start_sim
-
-VACUUMCTL = str(Path(sys.executable).parent / "vacuumctl")
-
-
-@pytest.fixture
-def pty(needs_sim) -> Iterator[str]:
-    sim = start_sim("default", speed="max")
-    try:
-        yield sim.port
-    finally:
-        sim.stop()
-
 
 def test_monitor_plot_without_display_says_so_and_saves_the_window(pty, tmp_path):
     png = tmp_path / "live.png"

@@ -6,28 +6,12 @@ from __future__ import annotations
 import csv
 import signal
 import subprocess
-import sys
 from pathlib import Path
-from typing import Iterator
 
-import pytest
-
-from test_cli_host import WALL_S, _wait_for_line
+from test_cli_host import VACUUMCTL, WALL_S, _wait_for_line, pty  # noqa: F401 - pty is a fixture
 from vacuumctl.link import DeviceLink
 from vacuumctl.simport import start_sim
 from vacuumctl.telemetry import parse_fields
-
-VACUUMCTL = str(Path(sys.executable).parent / "vacuumctl")
-
-
-@pytest.fixture
-def pty(needs_sim) -> Iterator[str]:
-    sim = start_sim("default", speed="max")
-    try:
-        yield sim.port
-    finally:
-        sim.stop()
-
 
 def _step(port: str, csv_path: Path) -> "subprocess.Popen[str]":
     return subprocess.Popen([VACUUMCTL, "--port", port, "tune", "step", "--target", "30kPa", "--hold", "3600",
