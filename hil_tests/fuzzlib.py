@@ -54,9 +54,17 @@ def firmware_frame():
 
 
 def command_names() -> set[str]:
-    text = (ROOT / "firmware" / "commands.py").read_text()
-    block = text[text.index("COMMANDS = {"):]
-    return set(re.findall(r'^    "([a-z]+)": ', block, re.M))
+    """Every command word the firmware dispatches: the keys of each
+    module's ``COMMANDS = {...}`` table (commands.py merges the others,
+    e.g. alarm_commands.py's ``hb``)."""
+    names: set[str] = set()
+    for path in sorted((ROOT / "firmware").glob("*.py")):
+        text = path.read_text()
+        at = text.find("\nCOMMANDS = {")
+        if at >= 0:
+            block = text[at:text.index("\n}", at)]
+            names |= set(re.findall(r'^    "([a-z]+)": ', block, re.M))
+    return names
 
 
 # ---- the line reader's model ------------------------------------------------

@@ -21,14 +21,15 @@ fuzz`` runs 5000. The cases are derandomized: every run tries the same ones.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fuzzlib import (FUZZ, LONG_LINE, PRINTABLE, RANDOM_BYTES, TERMINATOR, FuzzBoard, assert_no_crash,
-                     bad_command, firmware_frame, model_lines)
+from fuzzlib import (COMMANDS, FUZZ, LONG_LINE, PRINTABLE, RANDOM_BYTES, ROOT, TERMINATOR, FuzzBoard,
+                     assert_no_crash, bad_command, firmware_frame, model_lines)
 from vacuumctl import frame as host_frame
 
 FW_FRAME = firmware_frame()
@@ -54,6 +55,16 @@ def board(port: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzB
               % (b.cases, b.lines_sent, b.bytes_sent, b.truth_rows, b.truth_last_ms))
     finally:
         b.close()
+
+
+def test_the_oracle_knows_every_command_word() -> None:
+    """Random lines are invalid only if no real command word starts them
+    (fuzzlib._not_a_command). The oracle's list is read from the firmware's
+    dispatch tables; it must match the help, which documents every command.
+    (A 5000-case run once drew "hb", which the list had missed.)"""
+    text = (ROOT / "firmware" / "command_help.py").read_text()
+    documented = set(re.findall(r'^    "([a-z_]+)": \(', text, re.M))
+    assert documented and COMMANDS == documented, (sorted(COMMANDS - documented), sorted(documented - COMMANDS))
 
 
 # ---- human mode ----------------------------------------------------------------

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from vacuumctl import cli
@@ -140,6 +140,8 @@ WORDS = st.one_of(
 
 @FUZZ
 @given(argv=st.lists(WORDS, max_size=8))
+@example(argv=["version", "\n0"])  # found by a 5000-case run: the error was split over two lines
+@example(argv=["status", "\x1b[2J"])
 def test_random_command_lines_exit_1_or_2_with_a_sentence(tmp_path_factory, argv: list[str], capsys) -> None:
     cwd = os.getcwd()
     os.chdir(tmp_path_factory.mktemp("argv"))  # nothing a command writes lands in the repository

@@ -450,8 +450,29 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 # ---- parser ------------------------------------------------------------------
 UNIT_COMMANDS = ("status", "run", "monitor", "config")  # plot and tune step|auto add their own
+
+
+def _printable(text: str) -> str:
+    """Control characters a user's argument carried (a pasted newline, an
+    escape) shown as escapes, so an error stays one readable line and
+    cannot drive the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _show_arg(arg: str) -> str:
+    return arg if arg and arg.isprintable() and " " not in arg else repr(arg)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors kept to one printable line (subcommand
+    parsers inherit it)."""
+
+    def error(self, message: str) -> Any:
+        super().error(_printable(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="vacuumctl", description="Technician's tool for the open therapeutic vacuum device.")
+    p = _Parser(prog="vacuumctl", description="Technician's tool for the open therapeutic vacuum device.")
     p.add_argument("--port", default=os.environ.get("VACUUM_PORT", ""),
                    help="serial port (e.g. /dev/ttyACM0), or sim / sim:SCENARIO for the simulated board")
     p.add_argument("--unit", type=userunit.unit_arg, default=userunit.default_unit(),
@@ -550,7 +571,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     if extra and not getattr(args, "takes_extra", False):
-        parser.error("unrecognized arguments: %s" % " ".join(extra))
+        parser.error("unrecognized arguments: %s" % " ".join(_show_arg(a) for a in extra))
     if args.command in ("monitor", "console") and getattr(args, "speed", None) is None and is_sim_port(args.port or ""):
         args.speed = "1"
     if args.command not in ("sim", "version") and getattr(args, "needs_port", True) and not args.port:
