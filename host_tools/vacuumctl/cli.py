@@ -19,6 +19,7 @@ from typing import Any, Callable, TextIO
 from . import __doc__ as _pkg_doc  # noqa: F401
 from . import tune, units, userunit
 from .errors import DeviceError, DeviceReset, UserError
+from .interrupt import CtrlC
 from .link import DeviceLink
 from .paths import repo_root
 from .simport import is_sim_port
@@ -342,9 +343,14 @@ def _monitor_loop(args: argparse.Namespace, link: DeviceLink, view: LiveView, wr
     total = session_total()
     state = None
     link.request("tel on %sHz" % args.rate)
-    try:
+    # Ctrl-C as a flag (interrupt.py), not an exception that may land
+    # inside the link's queue or lock code and wedge the exit.
+    with CtrlC() as ctrl_c:
         while True:
-            msg = link.next_message(0.05 if window is not None else None)
+            if ctrl_c.is_set():
+                view.end()
+                break
+            msg = link.next_message(0.05 if window is not None else 0.2)
             if window is not None:
                 window.refresh()
                 if window.closed():
@@ -365,8 +371,6 @@ def _monitor_loop(args: argparse.Namespace, link: DeviceLink, view: LiveView, wr
                     trace.add(msg.fields)
             else:
                 view.note(msg.text)
-    except KeyboardInterrupt:
-        view.end()
     try:
         link.request("tel off")
     except (UserError, TimeoutError):
