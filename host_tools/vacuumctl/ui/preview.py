@@ -127,13 +127,15 @@ def _gentle_start(raw: list[tuple[float, float]], ramp: float) -> list[tuple[flo
         return raw
     out: list[tuple[float, float]] = []
     for (t0, p0), (t1, p1) in zip(raw[::2], raw[1::2]):
-        n = 1
-        if t0 < ramp:
-            n = max(1, int(RAMP_STEPS * (min(t1, ramp) - t0) / ramp) + 1)
-        for i in range(n + 1):
-            t = t0 + (t1 - t0) * i / n
-            p = p0 + (p1 - p0) * i / n
-            out.append((t, p * min(1.0, t / ramp)))
+        pieces = [(t0, p0, t1, p1)]
+        if t0 < ramp < t1:  # split where the gentle start ends
+            pm = p0 + (p1 - p0) * (ramp - t0) / (t1 - t0)
+            pieces = [(t0, p0, ramp, pm), (ramp, pm, t1, p1)]
+        for a, pa, b, pb in pieces:
+            n = max(1, -(-RAMP_STEPS * (b - a) // ramp)) if b <= ramp else 1
+            for i in range(int(n) + 1):
+                t = a + (b - a) * i / n
+                out.append((t, (pa + (pb - pa) * i / n) * min(1.0, t / ramp)))
     return out
 
 

@@ -201,7 +201,8 @@ def make_app(hub: Hub, allow_remote: bool) -> web.Application:
     app.router.add_static("/static/", STATIC, follow_symlinks=False)
 
     async def close_pages(app: web.Application) -> None:
-        for ws in list(app[SOCKETS_KEY]):
+        sockets: set[web.WebSocketResponse] = app[SOCKETS_KEY]
+        for ws in sockets.copy():
             await ws.close(code=1001, message=b"vacuumctl ui stopped")
     app.on_shutdown.append(close_pages)
     return app

@@ -19,9 +19,9 @@
     for (const r of sorted) {
       chips.append(VC.el("span", { class: `chip ${r.priority} ${r.ack}`, "data-alarm": r.name,
         title: `${r.priority} priority, ${r.latching}, ${r.ack}${r.stops ? ", stopped therapy" : ""}`,
-        text: `${r.name.toUpperCase()}${r.ack === "acked" ? " (acknowledged)" : ""}` }));
+        text: `${r.name.toUpperCase()} · ${r.priority}${r.ack === "acked" ? " (acknowledged)" : ""}` }));
     }
-    bar.style.borderBottomColor = sorted.length ? `var(--${sorted[0].priority})` : "";
+    bar.dataset.priority = sorted.length ? sorted[0].priority : "";
     const tbody = $("alarm-table").querySelector("tbody");
     tbody.innerHTML = "";
     for (const r of sorted) {

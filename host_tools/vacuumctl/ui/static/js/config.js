@@ -21,7 +21,8 @@
       const input = VC.el("input", { size: 9, "data-name": p.name, placeholder: "new value" });
       const sel = VC.el("select", { "data-for": p.name });
       const choices = p.unit === "Pa" ? Object.keys(state.units.pressure) : p.unit === "ms" ? Object.keys(DUR) : [];
-      for (const u of choices) sel.add(new Option(u, u, false, u === (p.unit === "Pa" ? "Pa" : "s")));
+      const preferred = p.unit === "Pa" ? "Pa" : p.hi <= 10000 ? "ms" : "s";
+      for (const u of choices) sel.add(new Option(u, u, false, u === preferred));
       const stage = VC.el("button", { type: "button", text: "Stage", "data-stage": p.name });
       const go = () => {
         const v = input.value.trim();

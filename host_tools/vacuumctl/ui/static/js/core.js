@@ -185,6 +185,7 @@ const VC = (() => {
   function fmtMs(ms) {  // a parameter's duration as a person writes it
     if (ms && ms % 3600000 === 0) return ms / 3600000 + " h";
     if (ms && ms % 60000 === 0) return ms / 60000 + " min";
+    if (ms % 1000 && Math.abs(ms) < 10000) return ms + " ms";
     return ms / 1000 + " s";
   }
   function pct(duty) { return (Number(duty) * 100 / 65535).toFixed(1) + " %"; }

@@ -70,7 +70,7 @@
       width: el.clientWidth || 700, height: 300,
       scales: { x: { time: false }, y: { range: (u, lo, hi) => [0, Math.max(hi, sp) * 1.1] } },
       axes: [{ label: "time from the start command (s)" }, { label: `vacuum (${state.unit})`, size: 60 }],
-      series: [{}, { label: "vacuum", stroke: "#1f5fbf", width: 2 }, { label: "setpoint", stroke: "#111", dash: [6, 4] }],
+      series: [{ label: "t (s)" }, { label: "vacuum", stroke: "#1f5fbf", width: 2 }, { label: "setpoint", stroke: "#111", dash: [6, 4] }],
       hooks: { draw: [ann] },
     }, [xs, step.samples.map((p) => p[1] / k), xs.map((t) => (spAt.get(t) ?? step.sp) / k)], el);
     el.dataset.drawn = "yes";
