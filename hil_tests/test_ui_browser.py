@@ -148,6 +148,12 @@ def test_preset_preview_start_chart_follows_setpoint_stop_vents(browser, dashboa
     assert int(row["t_ms"]) <= t_idle + 100
     assert int(row["valve_duty"]) == 65535
     screenshot(page, shots, "stopped_early.png")
+    # The session is in the device's therapy log, in the table and in the CSV download.
+    page.click("#tabs button[data-tab=logs]")
+    page.wait_for_function("/body_sliding/.test(document.querySelector('#log-table tbody').textContent)", timeout=T)
+    assert "stopped" in page.inner_text("#log-table tbody tr:first-child")
+    csv_text = page.request.get(d.url + "api/log.csv").text()
+    assert csv_text.splitlines()[0].startswith("seq,boot,start_ms") and ",body_sliding," in csv_text and ",stopped," in csv_text
     assert page.errors == []
 
 
@@ -211,6 +217,34 @@ def test_step_test_metrics_drawn_and_true_to_the_plant(browser, dashboard, shots
     assert page.errors == []
 
 
+def test_autotune_stages_its_result_and_a_rule_is_committed(browser, dashboard, shots):
+    d = dashboard("default", "3")
+    page = open_page(browser, d.url)
+    page.click("#tabs button[data-tab=tuning]")
+    page.fill("#auto-target", "30")
+    page.select_option("#auto-unit", "kPa")
+    page.click("#auto-run")
+    page.wait_for_selector("#unlock-dialog[open]", timeout=T)  # tune auto needs the service role
+    page.fill("#unlock-code", FACTORY_CODE)
+    page.click("#unlock-ok")
+    page.wait_for_function("['staged', 'aborted'].includes(document.getElementById('auto-state').dataset.state)", timeout=T)
+    assert page.get_attribute("#auto-state", "data-state") == "staged", page.inner_text("#auto-state")
+    result = page.inner_text("#auto-result")
+    for rule in ("fast", "no_overshoot", "schedule", "currently"):
+        assert rule in result
+    page.locator("#auto-actions").scroll_into_view_if_needed()
+    screenshot(page, shots, "autotune_staged.png")
+    page.click("#auto-actions button[data-rule=schedule]")
+    page.wait_for_function("document.getElementById('auto-state').dataset.state === 'committed'", timeout=T)
+    assert "rule=schedule" in page.inner_text("#auto-state")
+    # Committed on the device: nothing staged any more, and the audit names it.
+    page.click("#tabs button[data-tab=console]")
+    page.fill("#console-in", "tune status")
+    page.press("#console-in", "Enter")
+    page.wait_for_function("/staged=no/.test(document.getElementById('console-out').textContent)", timeout=T)
+    assert page.errors == []
+
+
 def test_configuration_change_needs_the_code_and_is_committed(browser, dashboard, shots):
     d = dashboard("default", "3")
     page = open_page(browser, d.url)
@@ -233,6 +267,7 @@ def test_configuration_change_needs_the_code_and_is_committed(browser, dashboard
     page.click("#unlock-ok")
     page.wait_for_function("document.getElementById('config-diff').textContent.includes('leak_delay 4000->6000')", timeout=T)
     assert page.inner_text("#role-badge") == "role service"
+    page.locator("#panel-config").scroll_into_view_if_needed()
     screenshot(page, shots, "config_staged.png")
     page.click("#config-commit")
     page.wait_for_function("document.querySelector('#config-table tr[data-param=leak_delay] td.committed').textContent === '6 s'", timeout=T)

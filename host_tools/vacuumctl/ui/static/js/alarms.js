@@ -86,7 +86,7 @@
         state.alarms.silence_ms = 0;
         render();
       }
-      VC.painted(m.rx, "alarm");
+      VC.painted(m.rx, "alarm", Number(m.fields.t_ms));
     }
     log();
   });

@@ -16,16 +16,20 @@
   const PRIO_COLOUR = { high: "#d92d20", medium: "#c99400", low: "#1fb6c9" };
 
   // ---- measurements ----------------------------------------------------------
-  const stats = { draws: 0, drawTimes: [], telTimes: [], latency: [], alarmLatency: [], rows: 0 };
+  // latency: ms from the host taking a line off the port to the frame showing it;
+  // samples: {kind, rx, t_ms (device time of the line), paint} for tools/bench/ui_latency.py.
+  const stats = { draws: 0, drawTimes: [], telTimes: [], latency: [], alarmLatency: [], samples: [], rows: 0 };
   window.vcStats = stats;
   const waitingPaint = [];
   function afterPaint(fn) { requestAnimationFrame(() => requestAnimationFrame(fn)); }
   /* rx: when the host took the line off the port (server clock = this machine's clock). */
-  VC.painted = (rx, kind) => afterPaint(() => {
-    const ms = Date.now() - rx;
+  VC.painted = (rx, kind, tMs) => afterPaint(() => {
+    const paint = Date.now();
     const list = kind === "alarm" ? stats.alarmLatency : stats.latency;
-    list.push(ms);
+    list.push(paint - rx);
     if (list.length > 2000) list.shift();
+    stats.samples.push({ kind, rx, t_ms: tMs, paint });
+    if (stats.samples.length > 20000) stats.samples.shift();
   });
   function rate(times, now) {
     while (times.length && now - times[0] > 5000) times.shift();
@@ -241,7 +245,7 @@
     stats.rows += m.rows.length;
     const now = performance.now();
     for (let i = 0; i < m.rows.length; i++) stats.telTimes.push(now);
-    if (!paused) VC.painted(m.rx, "tel");
+    if (!paused && m.rows.length) VC.painted(m.rx, "tel", Number(m.rows[m.rows.length - 1][0]));
     schedule();
   });
   VC.on("msg", (m) => {

@@ -119,7 +119,7 @@
       width: el.clientWidth || 600, height: 220,
       scales: { x: { time: false }, y: { range: (u, lo, hi) => [0, Math.max(hi * 1.1, 1)] } },
       axes: [{ label: minutes ? "time from start (min)" : "time from start (s)" }, { label: `setpoint (${state.unit})`, size: 60 }],
-      series: [{}, { label: "setpoint", stroke: "#111", width: 2, fill: "rgba(31,95,191,0.08)" }],
+      series: [{}, { label: "setpoint", stroke: "#111", width: 2, fill: "rgba(31,95,191,0.08)", points: { show: false } }],
       legend: { show: false }, cursor: { show: false },
       hooks: { drawClear: [(u) => {
         const { top, height } = u.bbox;

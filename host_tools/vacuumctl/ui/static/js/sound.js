@@ -66,13 +66,16 @@ const Sound = (() => {
     document.body.dataset.sound = priority;
     if (priority === want) { out(); return; }
     want = priority;
-    if (want !== "off") { ensure(); loop(); } else clearTimeout(timer);
+    clearTimeout(timer);
+    // After this task: the alarm bar is painted first, the sound follows.
+    if (want !== "off") timer = setTimeout(() => { ensure(); loop(); out(); }, 0);
     out();
   }
 
   window.addEventListener("pointerdown", ensure, true);
   window.addEventListener("keydown", ensure, true);
   window.addEventListener("DOMContentLoaded", () => {
+    ensure();  // created now (the browser may keep it suspended until a click), not when an alarm comes
     document.getElementById("sound-btn").onclick = () => {
       ensure();
       if (document.body.dataset.soundOut === "blocked") return;  // the click itself allowed it
