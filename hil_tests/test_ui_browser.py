@@ -208,10 +208,10 @@ def test_step_test_metrics_drawn_and_true_to_the_plant(browser, dashboard, shots
     rows = page.inner_text("#step-figures")
     assert "rise time 10–90 %%\t%.3f s" % f["rise_s"] in rows and "overshoot\t%.2f %%" % f["overshoot_pct"] in rows
     assert page.get_attribute("#step-chart", "data-drawn") == "yes"
-    # Ground truth: the chamber's true vacuum crossed 90 % of the target when the page says it did.
+    # Ground truth: the chamber's true vacuum crossed 90 % of the target when the page says it did (seen: within 4 ms).
     t90_page = step["t0_ms"] + f["t90_s"] * 1000
     row = wait_truth(d.truth, lambda r: int(r["true_vacuum_pa"]) >= 27_000, after_ms=step["t0_ms"])
-    assert abs(int(row["t_ms"]) - t90_page) <= 60, (row["t_ms"], t90_page)
+    assert abs(int(row["t_ms"]) - t90_page) <= 30, (row["t_ms"], t90_page)  # 100 Hz telemetry, 10 ms truth rows
     page.locator("#panel-tuning").scroll_into_view_if_needed()
     screenshot(page, shots, "tuning_step.png")
     assert page.errors == []

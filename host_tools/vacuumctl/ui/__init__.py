@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from .. import units
+from .. import units, userunit
 from ..errors import UserError
 from ..simport import is_sim_port
 
@@ -42,6 +42,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                    help="sessions started from the page carry the device's host heartbeat: with no command from "
                         "this server for DUR of device time the device stops them itself (default 10s, scaled by "
                         "--speed on a simulated board; 0 turns it off)")
+    userunit.add_argument(s)  # the page's unit until the technician picks another there
     s.set_defaults(func=cmd_ui)
 
 
@@ -82,4 +83,4 @@ def cmd_ui(args: argparse.Namespace) -> int:
     hb = heartbeat_ms(args.heartbeat, args.port, speed)
     link = DeviceLink.open(args.port, speed=speed)
     link.service_code = None  # the page asks for the code; the server never keeps one
-    return serve(link, args.port, args.http_port, args.listen, not args.no_browser, hb)
+    return serve(link, args.port, args.http_port, args.listen, not args.no_browser, hb, args.unit)

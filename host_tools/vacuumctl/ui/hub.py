@@ -67,8 +67,10 @@ class Client:
 
 
 class Hub:
-    def __init__(self, bridge: DeviceBridge, port_label: str, heartbeat_ms: int, listen_note: str = ""):
+    def __init__(self, bridge: DeviceBridge, port_label: str, heartbeat_ms: int, listen_note: str = "",
+                 unit: str = userunit.DEFAULT):
         self.bridge = bridge
+        self.unit = unit
         self.port_label = port_label
         self.heartbeat_ms = heartbeat_ms
         self.listen_note = listen_note
@@ -130,7 +132,7 @@ class Hub:
             "tune": self.tune, "console": list(self.console_log),
             "commissioning": "commission" in self.commands, "commands": self.commands,
             "units": {"pressure": units.PRESSURE_UNITS, "decimals": userunit.DECIMALS,
-                      "default": userunit.default_unit()},
+                      "default": self.unit},
             "tel_rate_hz": TEL_RATE_HZ, "heartbeat_ms": self.heartbeat_ms, "lost": self.lost,
         }
 

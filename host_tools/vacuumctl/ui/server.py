@@ -237,12 +237,12 @@ def exposure(listen: str, port: int) -> str:
 
 
 def serve(link: DeviceLink, port_label: str, http_port: int, listen: str, open_browser: bool,
-          heartbeat_ms: int) -> int:
-    return asyncio.run(_serve(link, port_label, http_port, listen, open_browser, heartbeat_ms))
+          heartbeat_ms: int, unit: str = "kPa") -> int:
+    return asyncio.run(_serve(link, port_label, http_port, listen, open_browser, heartbeat_ms, unit))
 
 
 async def _serve(link: DeviceLink, port_label: str, http_port: int, listen: str, open_browser: bool,
-                 heartbeat_ms: int) -> int:
+                 heartbeat_ms: int, unit: str) -> int:
     loop = asyncio.get_running_loop()
     allow_remote = not _is_loopback(listen) and listen != "localhost"
     stop = asyncio.Event()
@@ -255,7 +255,7 @@ async def _serve(link: DeviceLink, port_label: str, http_port: int, listen: str,
         stop.set()
 
     bridge = DeviceBridge(link, loop, lambda m, rx: hub_ref[0].on_message(m, rx) if hub_ref else None, lost)
-    hub = Hub(bridge, port_label, heartbeat_ms, listen_note=listen if allow_remote else "")
+    hub = Hub(bridge, port_label, heartbeat_ms, listen_note=listen if allow_remote else "", unit=unit)
     hub_ref.append(hub)
     runner: web.AppRunner | None = None
     try:
