@@ -10,7 +10,7 @@ import json
 import re
 import signal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -71,35 +71,78 @@ def test_first_line_local_assets_and_other_sites_refused(needs_sim):
     assert rc == 0 and out.rstrip().endswith("ui: stopped")
 
 
-async def _start_session(url: str, port: int, line: dict[str, Any]) -> int:
-    """As a page would: connect, start a session, return the device time it ran at."""
+async def _start_session_then(url: str, port: int, then: Callable[[], None]) -> tuple[int, list[str]]:
+    """As a controlling page would: start a session; once it runs, call
+    then() with the page still connected (the server must not see it leave),
+    and read on until the server closes the socket. -> (device time the
+    session ran at, the notes the page got)."""
     import aiohttp
 
+    notes: list[str] = []
+    t_run = -1
     async with aiohttp.ClientSession() as s:
-        async with s.ws_connect(url + "ws", origin="http://127.0.0.1:%d" % port) as ws:
-            await ws.send_json({"op": "start", "id": 1, **line})
-            started = False
+        async with s.ws_connect(url + "ws", origin="http://127.0.0.1:%d" % port, heartbeat=None) as ws:
+            await ws.send_json({"op": "start", "id": 1, "program": "continuous",
+                                "params": {"target": "20kPa", "duration": "5min"}})
             async for m in ws:
+                if m.type != aiohttp.WSMsgType.TEXT:
+                    break
                 msg = json.loads(m.data)
                 if msg.get("t") == "reply":
                     assert msg["ok"], msg
-                    started = True
-                if started and msg.get("t") == "tel":
-                    for row in msg["rows"]:
-                        if row[5] == "run" and row[1] > 15_000:  # state, vacuum_pa
-                            return int(row[0])
-    raise AssertionError("the session did not run")
+                elif msg.get("t") == "note":
+                    notes.append(msg["text"])
+                elif msg.get("t") == "tel" and t_run < 0:
+                    t_run = next((int(r[0]) for r in msg["rows"] if r[5] == "run" and r[1] > 15_000), -1)  # state, vacuum_pa
+                    if t_run >= 0:
+                        then()
+                try:
+                    await ws.send_json({"op": "hb"})  # a live page
+                except ConnectionError:
+                    pass  # the server is closing: read what it still sent
+    assert t_run >= 0, "the session did not run"
+    return t_run, notes
 
 
 def test_ctrl_c_on_the_server_stops_the_session_it_started(board):
     sim, truth = board
     d = Dashboard(sim.port)
-    t_run = asyncio.run(_start_session(d.url, d.port, {"program": "continuous", "params": {"target": "20kPa", "duration": "5min"}}))
-    rc, out, _ = d.stop()  # Ctrl-C
+    t_run, notes = asyncio.run(_start_session_then(d.url, d.port, lambda: d.proc.send_signal(signal.SIGINT)))
+    rc, out, _ = d.stop()
     assert rc == 0 and "ui: stopped" in out
+    assert any(n.startswith("vacuumctl ui was stopped: the session was stopped") for n in notes), notes
     row = wait_truth(truth, lambda r: int(r["true_vacuum_pa"]) < 500, after_ms=t_run)
     later = wait_truth(truth, lambda r: True, after_ms=int(row["t_ms"]) + 200)
     assert int(later["pump_duty"]) == 0 and int(later["valve_duty"]) == 65535
+
+
+async def _start_then_hang(url: str, port: int) -> tuple[int, str]:
+    """A controlling page whose script hangs: its socket stays open, its heartbeat stops."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as s:
+        async with s.ws_connect(url + "ws", origin="http://127.0.0.1:%d" % port) as ws:
+            await ws.send_json({"op": "start", "id": 1, "program": "continuous", "params": {"target": "20kPa", "duration": "5min"}})
+            t_run = -1
+            async for m in ws:  # reading, never sending: no {"op": "hb"}
+                msg = json.loads(m.data)
+                if msg.get("t") == "tel" and t_run < 0:
+                    t_run = next((int(r[0]) for r in msg["rows"] if r[5] == "run" and r[1] > 15_000), -1)
+                if msg.get("t") == "note" and "stopped answering" in msg["text"]:
+                    return t_run, msg["text"]
+    raise AssertionError("the hung page was never noticed")
+
+
+def test_a_hung_controlling_page_loses_control_and_its_session_is_stopped(board):
+    sim, truth = board
+    d = Dashboard(sim.port)
+    try:
+        t_run, note = asyncio.run(_start_then_hang(d.url, d.port))
+        assert t_run > 0 and "the session was stopped" in note and "vent open" in note
+        row = wait_truth(truth, lambda r: int(r["true_vacuum_pa"]) < 500, after_ms=t_run)
+        assert int(row["t_ms"]) > t_run + 3 * 5_000 * 0.8  # not before the page had been silent ~5 s (speed 3)
+    finally:
+        d.stop()
 
 
 def test_a_killed_server_leaves_the_device_to_its_host_heartbeat(board):
@@ -107,9 +150,9 @@ def test_a_killed_server_leaves_the_device_to_its_host_heartbeat(board):
     gone (kill -9, nothing sent), the device ends the session by itself."""
     sim, truth = board
     d = Dashboard(sim.port, "--heartbeat", "5s")
-    t_run = asyncio.run(_start_session(d.url, d.port, {"program": "continuous", "params": {"target": "20kPa", "duration": "5min"}}))
-    d.proc.send_signal(signal.SIGKILL)
+    t_run, notes = asyncio.run(_start_session_then(d.url, d.port, lambda: d.proc.send_signal(signal.SIGKILL)))
     d.proc.wait(timeout=10)
+    assert notes == []  # the server said nothing more: it was gone
     row = wait_truth(truth, lambda r: int(r["true_vacuum_pa"]) < 500, after_ms=t_run)
     # The last poll was at most 0.5 s of wall time (1.5 s of device time) before t_run; then 5 s of silence.
     assert int(row["t_ms"]) - t_run < 5_000 + 1_500 + 1_500
