@@ -14,6 +14,7 @@ import csv
 import io
 import ipaddress
 import json
+import os
 import signal
 import socket
 import sys
@@ -223,6 +224,14 @@ def bind(listen: str, port: int) -> socket.socket:
     return sock
 
 
+def _no_browser_here() -> str:
+    """Why no browser window can open here ('' if one can): on Linux without
+    a display, webbrowser would start a text browser in this terminal."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return "no display (DISPLAY is not set)"
+    return ""
+
+
 def page_url(listen: str, port: int) -> str:
     host = "127.0.0.1" if listen in ("0.0.0.0", "::", "127.0.0.1") else listen
     return "http://%s:%d/" % ("[%s]" % host if ":" in host else host, port)
@@ -274,7 +283,11 @@ async def _serve(link: DeviceLink, port_label: str, http_port: int, listen: str,
         if allow_remote:
             print(exposure(listen, port), flush=True)
         if open_browser:
-            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+            why_not = _no_browser_here()
+            if why_not:
+                print("ui: %s: open the address above in a browser" % why_not, flush=True)
+            else:
+                threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
