@@ -342,10 +342,8 @@ class Hub:
         state = st.get("state")
         if state in ("run", "pause"):
             total = int(st.get("elapsed_ms", 0)) + int(st.get("remaining_ms", 0))
-            fresh = self.session.get("state") not in ("run", "pause")
             self.session = {"state": state, "program": st.get("program"), "total_ms": total,
-                            "elapsed_ms": int(st.get("elapsed_ms", 0)),
-                            "started_here": self.host_session or (not fresh and self.session.get("started_here", False))}
+                            "elapsed_ms": int(st.get("elapsed_ms", 0)), "started_here": self.host_session}
             self.broadcast({"t": "session", "session": self.session})
         elif self.session.get("state") in ("run", "pause") and state in ("idle", "fault", "release"):
             # Ended without a session_end seen yet (an alarm: the device went safe).

@@ -207,6 +207,7 @@
     if ((st === "run" || st === "pause") && total) {
       frac = 1 - Number(f.remaining_ms) / total;
       label = `${Math.floor(frac * 100)} % · ${VC.fmtDur(f.remaining_ms)} left` + (st === "pause" ? " (paused)" : "");
+      if (s.started_here === false) label += " · started elsewhere: keeps running if this page leaves";
     } else if (s.state === "ended" && s.end && total) {
       const done = Math.min(1, Number(s.end.elapsed_ms || 0) / total);
       const r = s.end.reason;
