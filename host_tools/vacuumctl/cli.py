@@ -562,6 +562,8 @@ def build_parser() -> argparse.ArgumentParser:
     plot.register(sub)
     ports.register(sub)
     alarms_cmd.register(sub)
+    from . import ui
+    ui.register(sub)
     for name in UNIT_COMMANDS:
         userunit.add_argument(sub.choices[name])
     helptext.add_examples(p, sub)
