@@ -66,10 +66,12 @@ def _program_params(extra: list[str]) -> list[str]:
             i += 1
         i += 1
         key = key.replace("-", "_")
-        if key in ("ramp",):
+        if key in ("ramp", "prove", "laser_time"):
             value = "%dms" % units.to_device_ms(value if not _is_number(value) else value + "s")
-        elif key in ("target", "floor", "depth"):
+        elif key in ("target", "floor", "depth", "contact"):
             value = "%dPa" % units.to_device_pa(value)
+        elif key in ("speed", "power"):
+            value = "%d%%" % units.to_device_percent(value if not _is_number(value) else value + "%")
         out.append("%s=%s" % (key, value))
     return out
 
