@@ -163,7 +163,7 @@ class Applicator:
         aux = self.aux
         return " laser=%s laser_reason=%s laser_ms=%d laser_time_ms=%d roller_pct=%d roller_hz=%d contact=%s emission=%s" % (
             "on" if aux.laser_u16 else "off", REASONS[self.reason], self.laser_ms, self.laser_max_ms if self.active else 0,
-            aux.roller_u16 * 100 // _FULL, self.roller_hz,
+            (aux.roller_u16 * 100 + _FULL // 2) // _FULL, self.roller_hz,
             "none" if not aux.has_switch else "closed" if aux.switch_closed() else "open",
             "unknown" if not aux.has_sense else "yes" if aux.emitting() else "no")
 

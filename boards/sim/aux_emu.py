@@ -110,8 +110,9 @@ class AuxEmu:
 
     # ---- physics ---------------------------------------------------------------
     def step(self, now_us):
-        """One physics step ending at now_us. Returns True when the emitted
-        power changed (the world then writes a truth row at this ms)."""
+        """At the start of a physics step (now_us): the rollers up to now,
+        the laser from now on. Returns True when the emitted power changed
+        (the world then writes a truth row at this ms)."""
         dt_s = (now_us - self._last_us) * 1e-6
         self._last_us = now_us
         self._roller(dt_s)

@@ -258,6 +258,9 @@ class World:
             end = self.phys_us + _STEP_US
             if not self.hung and end > t_us:
                 end = t_us
+            if self.aux is not None and self.aux.step(self.phys_us) and self._truth is not None:
+                # The laser switched for the step starting now: a row at this very ms.
+                self._write_truth(self.pump_level(), self.vent_opening())
             pump = self.pump_level()
             vent = self.vent_opening()
             plant.step((end - self.phys_us) * 1e-6, pump / 65535.0, vent / 65535.0)
@@ -266,8 +269,6 @@ class World:
                 self.sensors[i].advance(end, -self.plants[i].line_vacuum_pa)
             self.phys_us = end
             self.sensor.advance(end, -plant.line_vacuum_pa)
-            if self.aux is not None and self.aux.step(end) and self._truth is not None:
-                self._write_truth(pump, vent)  # the laser changed: a row at this very ms
             if self._truth is not None and end >= self._truth_next:
                 self._truth_next = end + self._truth_every
                 self._write_truth(pump, vent)
