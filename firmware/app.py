@@ -56,7 +56,7 @@ class Device:
         self.channel_count = channels.count(board)
         self.extra = channels.make_extra(board, machine, outputs, self.period_ms)
         # Boards with rollers and a laser: their interlock (None: none).
-        self.laser = channels.make_applicator(outputs, self.period_ms)
+        self.laser = None if outputs.aux is None else outputs.aux.applicator(self.period_ms)
         self._log_alarm = store.RingLog(board.DATA_DIR, "alarms", 4096)
         therapy = TherapyLog(store.RingLog(board.DATA_DIR, "therapy", 4096), lambda e: self._storage_error("therapy", e), self._flash_write)
         self.session = ses.Session(self.ctl, self.sup, getattr(board, "PUMP_FREE_FLOW_ML_MIN", 0), getattr(board, "PUMP_MAX_VACUUM_PA", 0), therapy)

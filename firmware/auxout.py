@@ -71,6 +71,16 @@ class AuxOutputs:
         self.roller_u16 = 0
         self.safe()
 
+    def applicator(self, period_ms):
+        """The interlock that drives these (laser.Applicator); the laser
+        programs (laser_programs.py) join the program table with it."""
+        import programs
+        from laser import Applicator
+        from laser_programs import PROGRAMS
+
+        programs.extend(PROGRAMS)
+        return Applicator(self, period_ms)
+
     def _pulse(self, pin):
         self.pulses = (self.pulses + 1) & _COUNT_MASK
 

@@ -9,16 +9,11 @@ def count(board):
     return len(getattr(board, "CHANNELS", ())) or 1
 
 
-def has_applicator(board):
-    """The board declares a roller motor or a laser source."""
-    return hasattr(board, "ROLLER_PIN") or hasattr(board, "LASER_EN_PIN")
-
-
 def make_outputs(board, machine):
     """Outputs for every channel of the board (and its rollers and laser),
     safe from the first instant."""
     aux = None
-    if has_applicator(board):
+    if hasattr(board, "ROLLER_PIN") or hasattr(board, "LASER_EN_PIN"):
         from auxout import AuxOutputs
 
         aux = AuxOutputs(board, machine)  # laser and rollers off before the pump exists
@@ -31,14 +26,6 @@ def make_outputs(board, machine):
     out.aux = aux  # Outputs.safe() turns them off first from now on
     return out
 
-
-def make_applicator(outputs, period_ms):
-    """The rollers and laser interlock (laser.Applicator), or None."""
-    if outputs.aux is None:
-        return None
-    from laser import Applicator
-
-    return Applicator(outputs.aux, period_ms)
 
 
 def make_extra(board, machine, outputs, period_ms):

@@ -132,6 +132,9 @@ def cmd_start(dev, args):
         raise CmdError(E_ARG, "usage: start <program> key=value ... (programs: %s)" % programs.names())
     prog = programs.find(args[0])
     if prog is None:
+        if args[0] in programs.LASER_NAMES:
+            raise CmdError(E_RANGE, "%s needs a board with a roller motor and a laser source (ROLLER_PIN, LASER_EN_PIN in its definition); this board (%s) has neither" % (
+                args[0], dev.board.NAME))
         raise CmdError(E_UNKNOWN, "no program '%s' (programs: %s)" % (args[0], programs.names()))
     if dev.sup.alarms & safety.STOP_MASK:
         raise CmdError(E_STATE, "alarm active (%s): fix the cause, then 'clear'" % dev.alarm_text())
@@ -142,8 +145,8 @@ def cmd_start(dev, args):
     rest, heartbeat_ms = alarm_commands.heartbeat_arg(args[1:])
     values = parse_program_args(prog, rest, ceiling)
     bad = programs.relation_error(prog, values, dev.channel_count)
-    if bad is None and prog.kind == programs.VACUUM_LASER:
-        bad = _laser_refusal(dev, prog, values)
+    if bad is None and prog.kind == programs.VACUUM_LASER:  # (a laser board: dev.laser exists)
+        bad = dev.laser.refusal(prog.name, values, dev.alarm_text(), dev.sup.alarms)
     if bad:
         raise CmdError(E_RANGE, bad)
     if values["duration"] > prog.max_session_ms:
@@ -155,18 +158,6 @@ def cmd_start(dev, args):
     return reply
 
 
-
-
-def _laser_refusal(dev, prog, values):
-    if dev.laser is None:
-        return "%s needs a board with a roller motor and a laser source (ROLLER_PIN, LASER_EN_PIN in its definition); this board (%s) has neither" % (
-            prog.name, dev.board.NAME)
-    bad = dev.laser.refusal(values)
-    if bad:
-        return "%s %s" % (prog.name, bad)
-    if dev.sup.alarms:
-        return "%s emits only with no alarm active (now: %s): 'clear' first" % (prog.name, dev.alarm_text())
-    return None
 
 
 def cmd_stop(dev, args):

@@ -66,6 +66,10 @@ _TEST_TICKS = const(2)
 # not proven).
 _PROVE_BAND_MIN_PA = const(2000)
 _PROVE_BAND_DIV = const(5)
+# The contact threshold at least max(_CONTACT_GAP_MIN_PA, target /
+# _CONTACT_GAP_DIV) below the target (checked at start).
+_CONTACT_GAP_MIN_PA = const(2000)
+_CONTACT_GAP_DIV = const(5)
 
 
 class Applicator:
@@ -110,15 +114,27 @@ class Applicator:
         self._win_n = 0
 
     # ---- between ticks -----------------------------------------------------
-    def refusal(self, values):
-        """Why this board cannot run a laser program with these values, or None."""
+    def refusal(self, name, values, alarm_text, alarms):
+        """Why program `name` cannot start with these values on this board,
+        or None."""
         aux = self.aux
         if not aux.has_rollers:
-            return "needs a roller motor (ROLLER_PIN in the board definition); this board has only a laser"
+            return "%s needs a roller motor (ROLLER_PIN in the board definition); this board has only a laser" % name
         if not aux.has_laser:
-            return "needs a laser source (LASER_EN_PIN in the board definition); this board has only rollers"
+            return "%s needs a laser source (LASER_EN_PIN in the board definition); this board has only rollers" % name
         if values["power"] != 100 and not aux.has_power:
             return "this board's laser has no power control (no LASER_PWM_PIN): power must be 100%%, got %d%%" % values["power"]
+        # The contact threshold sits clearly below the held vacuum, so that a
+        # sliding applicator's regulation never reads as a lift.
+        target = values["target"]
+        gap = target // _CONTACT_GAP_DIV
+        if gap < _CONTACT_GAP_MIN_PA:
+            gap = _CONTACT_GAP_MIN_PA
+        if values["contact"] > target - gap:
+            return "contact threshold %dPa must be at least %dPa below target %dPa (max(2kPa, 20%%)): a sliding applicator's vacuum moves around its target" % (
+                values["contact"], gap, target)
+        if alarms:
+            return "%s emits only with no alarm active (now: %s): 'clear' first" % (name, alarm_text)
         return None
 
     def start(self, program, values):

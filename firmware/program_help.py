@@ -163,6 +163,8 @@ def cmd_programs(dev, args):
         raise CmdError(E_ARG, "usage: programs [name]")
     p = programs.find(args[0])
     if p is None:
+        if args[0] in programs.LASER_NAMES:
+            raise CmdError(E_UNKNOWN, "%s runs only on a board with a roller motor and a laser source; this board (%s) has neither" % (args[0], dev.board.NAME))
         raise CmdError(E_UNKNOWN, "no program '%s' (programs: %s)" % (args[0], programs.names()))
     ceiling = min(p.ceiling_pa, dev.sup.ceiling_pa)
     ps = " ".join("%s=%s[%s]" % (q.name, "!" if q.default is None else "%d%s" % (q.default, _UNIT[q.kind]), _fmt_range(q)) for q in p.params)

@@ -40,11 +40,6 @@ _ATM_01 = const(10_133)  # dotted face massage, lowest
 _ATM_05 = const(50_663)  # dotted face massage, highest
 _ABS_MAX = const(71_000)  # 0.7 atm: body massage maximum (compiled-in ceiling)
 _GRADIENT_MIN_PA = const(1_000)  # lowest level of a gradient channel
-# Laser programs: the contact threshold must sit clearly below the held
-# vacuum, so that regulation noise on a sliding applicator never reads as a
-# lift: at least max(2 kPa, 20 % of target) below it.
-_CONTACT_GAP_MIN_PA = const(2_000)
-_CONTACT_GAP_DIV = const(5)
 
 
 # A tuple per parameter (about 75 of them): a third of a class instance's
@@ -170,22 +165,6 @@ PROGRAMS = (
             _duration(15 * _MIN, 2 * _HOUR),
         ),
     ),
-    Program(
-        "vacuum_laser",
-        VACUUM_LASER,
-        _ABS_MAX,
-        (
-            _target(_ATM_01, _ABS_MAX),
-            Param("contact", PA, 5_000, _ABS_MAX, 10_000),
-            Param("prove", MS, 500, 10 * _S, _S),
-            Param("speed", PCT, 20, 100, 50),
-            Param("power", PCT, 1, 100, 50),
-            Param("laser_time", MS, _S, 60 * _MIN, 15 * _MIN),
-            _ramp(5 * _S, 2 * _MIN),
-            _duration(15 * _MIN, 2 * _HOUR),
-        ),
-        max_session_ms=2 * _HOUR,
-    ),
     # ---- presets: the techniques of the articles -------------------------
     Program(
         "face_dotted",
@@ -293,24 +272,18 @@ PROGRAMS = (
         wound=True,
         preset_of="dynamic",
     ),
-    Program(
-        "roller_laser",
-        VACUUM_LASER,
-        _ATM_05,
-        (
-            _target(_ATM_01, _ATM_05, 20_000),
-            Param("contact", PA, 5_000, 40_000, 10_000),
-            Param("prove", MS, 500, 3 * _S, _S),
-            Param("speed", PCT, 20, 100, 50),
-            Param("power", PCT, 10, 100, 50),
-            Param("laser_time", MS, 10 * _S, 15 * _MIN, 10 * _MIN),
-            _ramp(5 * _S, _MIN),
-            _duration(10 * _MIN, 15 * _MIN),
-        ),
-        preset_of="vacuum_laser",
-        max_session_ms=15 * _MIN,
-    ),
 )
+
+
+# The programs of a laser applicator board (laser_programs.py) join the
+# table only on such a board (channels.make_applicator): another board's RAM
+# never holds them, and it refuses them by name with a clear error.
+LASER_NAMES = ("vacuum_laser", "roller_laser")
+
+
+def extend(more):
+    global PROGRAMS
+    PROGRAMS = PROGRAMS + more
 
 
 def find(name):
@@ -337,14 +310,6 @@ def relation_error(prog, values, channels=1):
         if low < _GRADIENT_MIN_PA:
             return "the last of %d channels would get %dPa (target %dPa - %d x step %dPa); every level must be >= %dPa" % (
                 channels, low, target, channels - 1, values.get("step", 0), _GRADIENT_MIN_PA)
-    if prog.kind == VACUUM_LASER:
-        contact = values["contact"]
-        gap = target // _CONTACT_GAP_DIV
-        if gap < _CONTACT_GAP_MIN_PA:
-            gap = _CONTACT_GAP_MIN_PA
-        if contact > target - gap:
-            return "contact threshold %dPa must be at least %dPa below target %dPa (max(2kPa, 20%%)): a sliding applicator's vacuum moves around its target" % (
-                contact, gap, target)
     if floor >= target and (floor > 0 or prog.kind == DYNAMIC):
         return "floor %dPa must be below target %dPa%s" % (floor, target, "" if prog.kind == DYNAMIC else " (floor=0 vents to ambient)")
     return None

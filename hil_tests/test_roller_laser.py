@@ -14,6 +14,7 @@ import time
 import pytest
 
 from vacuumctl.errors import DeviceError
+from vacuumctl.programs import parse_program
 from vacuumctl.telemetry import parse_fields
 
 pytestmark = pytest.mark.usefixtures("needs_sim")
@@ -250,13 +251,32 @@ def _lit_spans(truth):
     return spans
 
 
+def test_preset_defaults_and_limits_are_the_articles(open_device):
+    dev = open_device("roller_laser_body")
+    assert {"vacuum_laser", "roller_laser"} <= set(dev.request("programs").split())
+    p = parse_program(dev.request("programs roller_laser"))
+    assert p["preset_of"] == "vacuum_laser" and p["kind"] == "vacuum_laser" and p["ceiling_pa"] == 50_663, p
+    # 0.1-0.5 atm of the article's 0.1-0.7 (rollers draw a skin fold: ours); sessions 10-15 min
+    figures = {"target": (20_000, 10_133, 50_663, "Pa"), "duration": (600_000, 1_000, 900_000, "ms"), "prove": (1_000, 500, 3_000, "ms"),
+               "contact": (10_000, 5_000, 40_000, "Pa"), "power": (50, 10, 100, "pct"), "speed": (50, 20, 100, "pct"),
+               "laser_time": (600_000, 10_000, 900_000, "ms"), "ramp": (5_000, 0, 60_000, "ms")}
+    assert set(p["params"]) == set(figures)
+    for key, (default, lo, hi, unit) in figures.items():
+        assert p["params"][key] == {"default": default, "lo": lo, "hi": hi, "unit": unit}, (key, p["params"][key])
+
+
 def test_refused_where_it_cannot_run_and_nothing_changes(device, open_device):
     with pytest.raises(DeviceError) as e:
         device.request("start roller_laser")
     assert e.value.code == "E_RANGE" and "needs a board with a roller motor and a laser source" in str(e.value), str(e.value)
+    with pytest.raises(DeviceError) as e:
+        device.request("programs vacuum_laser")
+    assert e.value.code == "E_UNKNOWN" and "runs only on a board with a roller motor and a laser source" in str(e.value), str(e.value)
+    assert "roller_laser" not in device.request("programs").split()  # (not in this board's RAM)
     assert parse_fields(device.request("status"))["state"] == "idle"
     dev = open_device("roller_laser_body")
     for line, code, needle in (
+        ("start roller_laser duration=20min", "E_RANGE", "duration 1200s is out of range 1s..900s"),
         ("start roller_laser contact=17kPa", "E_RANGE", "at least 4kPa below target 20kPa"),
         ("start roller_laser power=5%", "E_RANGE", "power 5% is out of range 10%..100%"),
         ("start roller_laser speed=50kPa", "E_UNIT", "is a pressure, expected a percentage"),

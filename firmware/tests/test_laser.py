@@ -7,7 +7,10 @@ import micropython
 
 import alarms
 import laser
+import laser_programs
 import programs
+
+programs.extend(laser_programs.PROGRAMS)  # as channels.make_applicator does on a laser board
 
 P = 5  # ms per tick
 FULL = 65535
@@ -256,19 +259,29 @@ def test_laser_time_limit():
     assert not on[-1] and aux.roller_u16 > 0  # the vacuum and rollers go on
 
 
+def _refusal(a, alarms_bits=0, **over):
+    return a.refusal("roller_laser", _values(**over), "overrun" if alarms_bits else "none", alarms_bits)
+
+
 def test_refusals():
     a, aux = _app()
-    assert a.refusal(_values()) is None
+    assert _refusal(a) is None
+    assert "no alarm active (now: overrun)" in _refusal(a, alarms.A_OVERRUN)
     a, aux = _app(aux=FakeAux(power=False))
-    assert "power must be 100%" in a.refusal(_values())
-    assert a.refusal(_values(power=100)) is None
+    assert "power must be 100%" in _refusal(a)
+    assert _refusal(a, power=100) is None
     aux = FakeAux()
     aux.has_rollers = False
-    assert "roller motor" in laser.Applicator(aux, P).refusal(_values())
+    assert "roller motor" in _refusal(laser.Applicator(aux, P))
 
 
 def test_contact_must_be_clearly_below_target():
-    p = _prog()
-    assert programs.relation_error(p, _values(contact=16_000)) is None
-    assert "at least 4000Pa below" in programs.relation_error(p, _values(contact=16_001))
-    assert "at least 2000Pa below" in programs.relation_error(p, _values(target=10_000, contact=8_001))
+    a, aux = _app()
+    assert _refusal(a, contact=16_000) is None
+    assert "at least 4000Pa below" in _refusal(a, contact=16_001)
+    assert "at least 2000Pa below" in _refusal(a, target=10_000, contact=8_001)
+
+
+def test_laser_programs_join_the_table_only_when_added():
+    assert programs.find("roller_laser").preset_of == "vacuum_laser"
+    assert set(programs.LASER_NAMES) == set(p.name for p in laser_programs.PROGRAMS)
