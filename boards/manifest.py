@@ -42,6 +42,7 @@ FIRMWARE = (
     "frame",
     "hwclock",
     "laser",
+    "laser_programs",
     "leakrate",
     "mprls",
     "multichannel",
