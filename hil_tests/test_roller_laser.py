@@ -310,3 +310,8 @@ def test_host_tool_lists_and_runs_it(tmp_path):
                         "--prove", "0.5", "--ramp", "0", "--csv", str(csv_path)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "power_pct=40" in r.stdout and "prove_ms=500" in r.stdout, r.stdout
+    import csv as csv_mod
+
+    rows = list(csv_mod.DictReader(open(csv_path)))
+    assert rows and {"laser", "roller_hz", "contact"} <= set(rows[0]), rows[:1]
+    assert any(r["laser"] == "1" for r in rows) and any(int(r["roller_hz"] or 0) > 0 for r in rows)
