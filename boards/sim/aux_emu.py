@@ -38,6 +38,7 @@ COLUMNS = ",roller_duty,roller_speed_pct,roller_tach,laser,laser_supply,contact_
 
 class AuxEmu:
     FAULTS = FAULTS
+    COLUMNS = COLUMNS  # truth columns after the channels' (world.py)
 
     def __init__(self, world, board):
         self._world = world

@@ -125,7 +125,7 @@ class World:
         if truth_path:
             self._truth = open(truth_path, "w")
             self._truth.write(TRUTH_COLUMNS + "".join(",ch%d_true_vacuum_pa,ch%d_pump_duty,ch%d_valve_duty" % (i + 1, i + 1, i + 1) for i in range(1, len(self.plants)))
-                              + (self._aux_columns() if self.aux is not None else "") + "\n")
+                              + (self.aux.COLUMNS if self.aux is not None else "") + "\n")
         self._real_t0 = time.ticks_us()
         self._pace_next = 0
         self._power_off_until = 0
@@ -364,11 +364,6 @@ class World:
         if self.clock.now_us < self.phys_us:
             self.clock.now_us = self.phys_us
         raise machine.SimReset(machine.PWRON_RESET)
-
-    def _aux_columns(self):
-        import aux_emu
-
-        return aux_emu.COLUMNS
 
     def _write_truth(self, pump, vent):
         p = self.plant
