@@ -222,7 +222,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     csv_file = open(args.csv, "w", newline="") if args.csv else None
     writer = csv.writer(csv_file) if csv_file else None
-    columns = CSV_COLUMNS
+    columns: tuple[str, ...] = CSV_COLUMNS
     link = _open(args, truth_csv=args.truth_csv)
     stopped_by_user = False
     faulted = ""
