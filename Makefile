@@ -12,7 +12,7 @@ all: test
 help:
 	@echo "make sim    run a 30 s continuous-vacuum session (30 kPa) on the simulated board, live"
 	@echo "make test   run every test: host-tool unit tests, firmware unit tests in MicroPython, simulated-board tests"
-	@echo "make bench  measure control quality vs physical limit and peers, timing, simulation speed"
+	@echo "make bench  measure control quality vs physical limit and peers, timing, simulation speed; preset table; laser interlock"
 	@echo "make bench-programs  every preset's tracking error and time at target; pulse depth vs frequency per plant"
 	@echo "make typecheck  check the host tool's type hints with mypy"
 	@echo "make deploy PORT=/dev/ttyACM0 BOARD=pico   build, copy with mpremote, verify by hash, reset"
@@ -66,6 +66,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(PY) tools/bench/bench.py
 	$(PY) tools/bench/presets.py
+	$(PY) tools/bench/laser_interlock.py
 
 bench-programs: $(STAMP)
 	$(PY) tools/bench/presets.py
