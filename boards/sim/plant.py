@@ -77,6 +77,9 @@ _sqrt = math.sqrt
 LINE_VOLUME_ML = 2.0  # device-side tubing + sensor port, mL
 V_LIN_PA = 100.0  # orifice law linearised below this vacuum, Pa
 MAX_DT_S = 0.001  # larger steps are split into sub-steps of at most this
+STEP_US = 1000  # the simulated board's physics grid (World): 1 ms steps
+STEP_S = STEP_US * 1e-6  # == 0.001, as the world has always computed it
+TRACE_STEPS = 16  # line vacuum kept after each of the first this many steps of a resume
 MIN_VOLUME_FRAC = 0.2  # compliance cannot shrink the chamber below this
 _ISQ_LIN = 1.0 / _sqrt(V_LIN_PA)
 _RISE_LIMIT_S = 600.0
@@ -141,6 +144,19 @@ class Plant:
         self._split = False  # True while the line and chamber are separate
         self.vacuum_pa = 0.0
         self.line_vacuum_pa = 0.0
+        # Line vacuum after each step of the last resume (the first
+        # TRACE_STEPS of them): trace[i] is the value i + 1 steps after its
+        # start. The world shows a sensor the grid points around its
+        # conversion's end from here instead of stopping the physics there.
+        self.trace = [0.0] * TRACE_STEPS
+        # Inputs of the next resume of the integrator, passed as attributes
+        # (a tuple per resume would be garbage): n steps of dt, then one of
+        # dt_last if it is > 0, with pump drive u and vent opening w.
+        self._in_n = 0
+        self._in_dt = 0.0
+        self._in_last = 0.0
+        self._in_u = 0.0
+        self._in_w = 0.0
         # fault inputs
         self.extra_leak_l_min_at_10kpa = 0.0
         self.blocked = False
@@ -153,23 +169,39 @@ class Plant:
         self._send = gen.send
 
     # ------------------------------------------------------------------ step
+    # These stay tiny so MicroPython can put their frames on the C stack.
     def step(self, dt_s, pump_drive, vent_open):
-        # Kept tiny so MicroPython can put its frame on the C stack.
         if dt_s > MAX_DT_S:
             self._substeps(dt_s, pump_drive, vent_open)
         elif dt_s > 0.0:
-            self._send((dt_s, pump_drive, vent_open))
-        if self.interrupted:
-            self.interrupted = False
-            raise KeyboardInterrupt
+            self._in_n = 1
+            self._in_dt = dt_s
+            self._run(0.0, pump_drive, vent_open)
 
     def _substeps(self, dt_s, pump_drive, vent_open):
         n = int(dt_s / MAX_DT_S)
         if n * MAX_DT_S < dt_s:
             n += 1
-        h = dt_s / n
-        for _ in range(n):
-            self._send((h, pump_drive, vent_open))
+        self._in_n = n
+        self._in_dt = dt_s / n
+        self._run(0.0, pump_drive, vent_open)
+
+    def advance_us(self, us, pump_drive, vent_open):
+        """Integrate ``us`` microseconds with constant commands: exactly what
+        step() does when called with 1 ms steps and then the remainder (the
+        simulated board's physics grid), in one resume of the integrator."""
+        self._in_n = us // STEP_US
+        self._in_dt = STEP_S
+        self._run((us % STEP_US) * 1e-6, pump_drive, vent_open)
+
+    def _run(self, dt_last, pump_drive, vent_open):
+        self._in_last = dt_last
+        self._in_u = pump_drive
+        self._in_w = vent_open
+        self._send(None)
+        if self.interrupted:
+            self.interrupted = False
+            raise KeyboardInterrupt
 
     def _integrator(self):
         # A generator on purpose: MicroPython allocates the frame of any
@@ -177,6 +209,12 @@ class Plant:
         # every call, and with the float garbage of the simulation that costs
         # 1-3 us per call. A generator's frame is allocated once; resuming it
         # allocates nothing. All constants and state live in its locals.
+        # One resume integrates n steps of dt with constant commands: the
+        # commands and faults only change between resumes, so everything
+        # that depends on them alone is computed once per resume. Products
+        # are hoisted only in the order the expressions evaluate them
+        # (``dt * a * x`` is ``(dt * a) * x``), so the result is the same, bit
+        # for bit, as n separate single steps.
         pa = self._pa
         ivm = 1.0 / self._vm
         vtop = self._vtop
@@ -192,6 +230,13 @@ class Plant:
         kl = self._kl
         klm = self._k_per_lmin
         pkl = pa * kl
+        vlin = V_LIN_PA
+        isq = _ISQ_LIN
+        vzero = _V_ZERO
+        sqrt = _sqrt
+        tr = self.trace
+        ntr = TRACE_STEPS
+        tzero = True  # the trace holds only zeros
         xl_seen = 0.0
         v = 0.0  # lumped (or chamber, when split) vacuum, Pa
         vl = 0.0  # line vacuum while split, Pa
@@ -199,10 +244,14 @@ class Plant:
         while True:
             # A Ctrl-C (SIGINT -> KeyboardInterrupt) landing in here would
             # end the generator, and the physics with it: the step is cut
-            # short instead, and step() passes the interrupt on.
+            # short instead (the state keeps the last whole step), and
+            # step() passes the interrupt on.
             try:
                 while True:
-                    dt, u, w = yield
+                    yield
+                    n = self._in_n
+                    u = self._in_u
+                    w = self._in_w
                     # effective commands after faults
                     if self.pump_failed:
                         u = 0.0
@@ -224,49 +273,70 @@ class Plant:
                     if xl != xl_seen:
                         xl_seen = xl
                         pkl = pa * (kl + xl * klm)
+                    a = u * qf
+                    dt = self._in_dt
+                    last = self._in_last
                     if self.blocked:
                         if not split:
                             split = True
                             self._split = True
                             vl = v
-                        # --- line: rigid 2 mL with pump and vent
-                        cap = lcap
-                        num = 0.0
-                        if u:
-                            p = pa - vl
-                            a = u * qf
-                            s = 1.0 - vl * ivm
-                            num = p * a * s
-                            cap = cap + dt * a * (s + p * ivm)
-                        if w:
-                            g = pkv * w
-                            if vl > V_LIN_PA:
-                                r = _sqrt(vl)
-                                num = num - g * r
-                                cap = cap + dt * 0.5 * g / r
-                            else:
-                                g = g * _ISQ_LIN
-                                num = num - g * vl
-                                cap = cap + dt * g
-                        vl = vl + dt * num / cap
-                        if vl < _V_ZERO:
-                            vl = 0.0
-                        elif vl > vtop:
-                            vl = vtop
-                        # --- chamber: compliant, cut off, leak only
-                        if pkl and v > 0.0:
-                            if v < v_floor:
-                                cap = ccap0 - c2 * v
-                            else:
-                                cap = ccapf
-                            if v > V_LIN_PA:
-                                r = _sqrt(v)
-                                v = v - dt * pkl * r / (cap + dt * 0.5 * pkl / r)
-                            else:
-                                g = pkl * _ISQ_LIN
-                                v = v - dt * g * v / (cap + dt * g)
-                            if v < _V_ZERO:
-                                v = 0.0
+                        gv = pkv * w
+                        glv = gv * isq
+                        gll = pkl * isq
+                        k = 0
+                        tzero = False
+                        while True:  # n steps of dt, then one of last
+                            if not n:
+                                if not last:
+                                    break
+                                n = 1
+                                dt = last
+                                last = 0.0
+                            dta = dt * a
+                            hgv = dt * 0.5 * gv
+                            dtglv = dt * glv
+                            hgl = dt * 0.5 * pkl
+                            dtgll = dt * gll
+                            for _ in range(n):
+                                # --- line: rigid 2 mL with pump and vent
+                                cap = lcap
+                                num = 0.0
+                                if u:
+                                    p = pa - vl
+                                    s = 1.0 - vl * ivm
+                                    num = p * a * s
+                                    cap = cap + dta * (s + p * ivm)
+                                if w:
+                                    if vl > vlin:
+                                        r = sqrt(vl)
+                                        num = num - gv * r
+                                        cap = cap + hgv / r
+                                    else:
+                                        num = num - glv * vl
+                                        cap = cap + dtglv
+                                vl = vl + dt * num / cap
+                                if vl < vzero:
+                                    vl = 0.0
+                                elif vl > vtop:
+                                    vl = vtop
+                                # --- chamber: compliant, cut off, leak only
+                                if pkl and v > 0.0:
+                                    if v < v_floor:
+                                        cap = ccap0 - c2 * v
+                                    else:
+                                        cap = ccapf
+                                    if v > vlin:
+                                        r = sqrt(v)
+                                        v = v - dt * pkl * r / (cap + hgl / r)
+                                    else:
+                                        v = v - dt * gll * v / (cap + dtgll)
+                                    if v < vzero:
+                                        v = 0.0
+                                if k < ntr:
+                                    tr[k] = vl
+                                    k += 1
+                            n = 0
                         self.vacuum_pa = v
                         self.line_vacuum_pa = vl
                         continue
@@ -274,42 +344,70 @@ class Plant:
                         split = False
                         self._split = False
                         v = self._merged_vacuum(v, vl)
+                    if not u and not v:
+                        # Ambient with the pump off: every step leaves v at
+                        # exactly 0 (no net flow), so none is computed.
+                        self.vacuum_pa = v
+                        self.line_vacuum_pa = v
+                        if not tzero:
+                            for k in range(ntr):
+                                tr[k] = v
+                            tzero = True
+                        continue
                     # --- lumped node: line + chamber
-                    if v < v_floor:
-                        cap = cap0 - c2 * v
-                    else:
-                        cap = capf
                     if w:
                         g = pkl + pkv * w
                     else:
                         g = pkl
-                    # net removal N (Pa m^3/s); cap accumulates Cap - dt * dN/dv
-                    if u:
-                        p = pa - v
-                        a = u * qf
-                        s = 1.0 - v * ivm
-                        num = p * a * s
-                        cap = cap + dt * a * (s + p * ivm)
-                    else:
-                        num = 0.0
-                    if g:
-                        if v > V_LIN_PA:
-                            r = _sqrt(v)
-                            num = num - g * r
-                            cap = cap + dt * 0.5 * g / r
-                        else:
-                            g = g * _ISQ_LIN
-                            num = num - g * v
-                            cap = cap + dt * g
-                    v = v + dt * num / cap
-                    if v < _V_ZERO:
-                        v = 0.0  # also keeps the decay out of slow subnormal floats
-                    elif v > vtop:
-                        v = vtop
+                    gl = g * isq
+                    k = 0
+                    tzero = False
+                    while True:  # n steps of dt, then one of last
+                        if not n:
+                            if not last:
+                                break
+                            n = 1
+                            dt = last
+                            last = 0.0
+                        dta = dt * a
+                        hg = dt * 0.5 * g
+                        dtgl = dt * gl
+                        for _ in range(n):
+                            if v < v_floor:
+                                cap = cap0 - c2 * v
+                            else:
+                                cap = capf
+                            # net removal N (Pa m^3/s); cap accumulates Cap - dt * dN/dv
+                            if u:
+                                p = pa - v
+                                s = 1.0 - v * ivm
+                                num = p * a * s
+                                cap = cap + dta * (s + p * ivm)
+                            else:
+                                num = 0.0
+                            if g:
+                                if v > vlin:
+                                    r = sqrt(v)
+                                    num = num - g * r
+                                    cap = cap + hg / r
+                                else:
+                                    num = num - gl * v
+                                    cap = cap + dtgl
+                            v = v + dt * num / cap
+                            if v < vzero:
+                                v = 0.0  # also keeps the decay out of slow subnormal floats
+                            elif v > vtop:
+                                v = vtop
+                            if k < ntr:
+                                tr[k] = v
+                                k += 1
+                        n = 0
                     self.vacuum_pa = v
                     self.line_vacuum_pa = v
             except KeyboardInterrupt:
                 self.interrupted = True
+                self.vacuum_pa = v
+                self.line_vacuum_pa = vl if split else v
 
     def _chamber_volume(self, v):
         vc = self._v0 - self._c * v

@@ -8,16 +8,45 @@ import sys
 import time
 
 import machine
-from plant import Plant
+from plant import TRACE_STEPS, Plant
 from vclock import VirtualClock
 
-_STEP_US = 1000  # physics step; the plant sub-steps internally if it must
+_STEP_US = 1000  # physics grid: steps of 1 ms (plant.STEP_US)
+_FAR_US = 1_000_000  # a hung firmware's wait is stepped through in chunks of this
+_TRACE_US = _STEP_US * (TRACE_STEPS - 1)  # a segment the plant's trace covers with a step to spare
 _BOOT_US = 250_000
 _FLASH_CUT_OFF_MS = 500  # off time of a power cut injected at a flash write  # reset to main.py running, as on an RP2040 with MicroPython
 TRUTH_COLUMNS = (
     "t_ms,true_vacuum_pa,line_vacuum_pa,pump_duty,valve_duty,"
     "pump_flow_ml_min,vent_flow_ml_min,leak_flow_ml_min,buzzer,alarm_led,faults,event"
 )
+
+
+def _show(sen, plant, start, end, last):
+    """Show a sensor the line after the plant stepped from start to end, as
+    if it had seen every grid point: for each conversion that ends in
+    between, the grid points just before and after its end (it
+    interpolates between them) from the plant's trace, then the end."""
+    wake = sen.wake_us()
+    while wake is not None and wake <= end:
+        k = (wake - start + _STEP_US - 1) // _STEP_US  # steps to the grid point at/after wake
+        if start + k * _STEP_US >= end:
+            # The end itself is that point: the last grid point before it first.
+            k = (end - start - 1) // _STEP_US
+            if k > 0:
+                sen.observe(start + k * _STEP_US, -plant.trace[k - 1])
+            break
+        if k > 1:
+            sen.observe(start + (k - 1) * _STEP_US, -plant.trace[k - 2])
+        sen.observe(start + k * _STEP_US, -plant.trace[k - 1])
+        nxt = sen.wake_us()  # a periodic mode's next conversion, or None
+        if nxt == wake:
+            break
+        wake = nxt
+    if last:
+        sen.advance(end, -plant.line_vacuum_pa)
+    else:
+        sen.observe(end, -plant.line_vacuum_pa)
 
 
 class SimStop(BaseException):
@@ -122,6 +151,8 @@ class World:
         self._pace_next = 0
         self._power_off_until = 0
         self._power_failed = False
+        self._wait = self._waits().send
+        self._wait(None)
         self.flash = flash  # boards/sim/flash.SimFlash or None
         if flash is not None:
             flash.attach(self.clock, self.power_cut_now)
@@ -212,62 +243,137 @@ class World:
         return 0 if p is None else p.value()
 
     # ---- time ------------------------------------------------------------
+    # The physics runs on a grid of 1 ms steps counted from where each wait
+    # starts (the last step of a wait ends at its deadline). Everything the
+    # world does happens at grid points: scenario events, truth rows, the
+    # watchdog, pacing, --until, and the sensors seeing the physics. Between
+    # two grid points where something happens, the plant integrates all the
+    # steps in one call (Plant.advance_us), so a wait costs the physics it
+    # needs and a few calls, not a round of bookkeeping per millisecond. The
+    # result is the same as stepping every millisecond and checking
+    # everything after each step: same steps, same grid points, and a sensor
+    # sees the same two grid points around each conversion's end.
+    #
+    # The loop lives in a generator (_waits) whose frame is allocated once:
+    # MicroPython puts the frame of a function with more than a few locals
+    # on the heap at every call. What it raises (a reset, the end of the
+    # simulation, Ctrl-C) it hands back, and advance_to raises it here.
     def advance_to(self, t_us):
         if self.hold_for_input:
-            # Started by a host tool: time stands still until the host's first
-            # byte, so scenario event times count from when the host arrives.
-            import select
+            self._hold()
+        err = self._wait(t_us)
+        if err is not None:
+            raise err
 
-            p = select.poll()
-            p.register(sys.stdin, select.POLLIN)
-            p.poll(-1)
-            self.hold_for_input = False
-            self._real_t0 = time.ticks_us()
+    def _hold(self):
+        # Started by a host tool: time stands still until the host's first
+        # byte, so scenario event times count from when the host arrives.
+        import select
+
+        p = select.poll()
+        p.register(sys.stdin, select.POLLIN)
+        p.poll(-1)
+        self.hold_for_input = False
+        self._real_t0 = time.ticks_us()
+
+    def _waits(self):
+        err = None
+        clock = self.clock
         plant = self.plant
-        while self.phys_us < t_us or self.hung:
-            if self._until_us is not None and self.phys_us >= self._until_us:
-                self.clock.now_us = self.phys_us
-                raise SimStop()
-            if not self._noise_restarted and self.pump_level() > 0:
-                # The session's start as the hardware sees it: every sensor's
-                # noise restarts here, so a session (and a fault timed from
-                # here) meets the same noise however long the board idled.
-                self._noise_restarted = True
-                for sen in self.sensors:
-                    sen.restart_noise()
-            if self._after_pump_on and self.pump_level() > 0:
-                self._arm_after_pump_on()
-            while self._next_event < len(self._events) and self._events[self._next_event].t_us <= self.phys_us:
-                ev = self._events[self._next_event]
-                self._next_event += 1
-                self._apply(ev)
-                if self._truth is not None:
-                    # A row at the event's own millisecond: tests time
-                    # detection from it exactly, not to the row interval.
-                    self._write_truth(self.pump_level(), self.vent_opening())
-            end = self.phys_us + _STEP_US
-            if not self.hung and end > t_us:
-                end = t_us
-            pump = self.pump_level()
-            vent = self.vent_opening()
-            plant.step((end - self.phys_us) * 1e-6, pump / 65535.0, vent / 65535.0)
-            for i in range(1, len(self.plants)):
-                self.plants[i].step((end - self.phys_us) * 1e-6, self.pump_level(i) / 65535.0, self.vent_opening(i) / 65535.0)
-                self.sensors[i].advance(end, -self.plants[i].line_vacuum_pa)
-            self.phys_us = end
-            self.sensor.advance(end, -plant.line_vacuum_pa)
-            if self._truth is not None and end >= self._truth_next:
-                self._truth_next = end + self._truth_every
-                self._write_truth(pump, vent)
-            if self._wdt_deadline is not None and end >= self._wdt_deadline:
-                self.clock.now_us = end
-                self._note("wdt_reset")
-                raise machine.SimReset(machine.WDT_RESET)
-            if self.speed is not None and end >= self._pace_next:
-                self._pace_next = end + 10_000
-                self._pace()
-        if self.clock.now_us < self.phys_us:
-            self.clock.now_us = self.phys_us
+        sensor = self.sensor
+        sensors = self.sensors
+        step = _STEP_US
+        while True:
+            t_us = yield err
+            err = None
+            try:
+                phys = self.phys_us
+                if phys >= t_us and not self.hung:
+                    if clock.now_us < phys:
+                        clock.now_us = phys
+                    continue
+                # The firmware is not running during the wait: the commands
+                # are constant (events change faults, never the PWM).
+                pump = self.pump_level()
+                vent = self.vent_opening()
+                if pump > 0:
+                    if not self._noise_restarted:
+                        # The session's start as the hardware sees it: every
+                        # sensor's noise restarts here, so a session (and a
+                        # fault timed from here) meets the same noise however
+                        # long the board idled.
+                        self._noise_restarted = True
+                        for sen in sensors:
+                            sen.restart_noise()
+                    if self._after_pump_on:
+                        self._arm_after_pump_on()
+                u = pump / 65535.0
+                w = vent / 65535.0
+                extra = None
+                if len(self.plants) > 1:
+                    extra = [(self.plants[i], self.sensors[i], self.pump_level(i) / 65535.0, self.vent_opening(i) / 65535.0)
+                             for i in range(1, len(self.plants))]
+                events = self._events
+                while phys < t_us or self.hung:
+                    until = self._until_us
+                    if until is not None and phys >= until:
+                        clock.now_us = phys
+                        raise SimStop()
+                    while self._next_event < len(events) and events[self._next_event].t_us <= phys:
+                        ev = events[self._next_event]
+                        self._next_event += 1
+                        self._apply(ev)
+                        if self._truth is not None:
+                            # A row at the event's own millisecond: tests time
+                            # detection from it exactly, not to the row interval.
+                            self._write_truth(pump, vent)
+                    # The first grid point where something is due.
+                    due = phys + _FAR_US if self.hung else t_us
+                    if until is not None and until < due:
+                        due = until
+                    if self._next_event < len(events) and events[self._next_event].t_us < due:
+                        due = events[self._next_event].t_us
+                    if self._truth is not None and self._truth_next < due:
+                        due = self._truth_next
+                    if self._wdt_deadline is not None and self._wdt_deadline < due:
+                        due = self._wdt_deadline
+                    if self.speed is not None and self._pace_next < due:
+                        due = self._pace_next
+                    for sen in sensors:
+                        wake = sen.wake_us()  # e.g. a conversion's end
+                        if wake is not None:
+                            # Overdue: the next grid point. Else the plant's
+                            # trace must cover the grid point after it.
+                            b = phys + 1 if wake <= phys else phys + _TRACE_US
+                            if b < due:
+                                due = b
+                    if due <= phys:
+                        due = phys + 1
+                    end = phys + (due - phys + step - 1) // step * step
+                    if end > t_us and not self.hung:
+                        end = t_us
+                    last = end == t_us and not self.hung  # the firmware runs next
+                    plant.advance_us(end - phys, u, w)
+                    if extra is not None:
+                        for pl, sen, eu, ew in extra:
+                            pl.advance_us(end - phys, eu, ew)
+                            _show(sen, pl, phys, end, last)
+                    _show(sensor, plant, phys, end, last)
+                    self.phys_us = phys = end
+                    if self._truth is not None and end >= self._truth_next:
+                        self._truth_next = end + self._truth_every
+                        self._write_truth(pump, vent)
+                    if self._wdt_deadline is not None and end >= self._wdt_deadline:
+                        clock.now_us = end
+                        self._note("wdt_reset")
+                        raise machine.SimReset(machine.WDT_RESET)
+                    if self.speed is not None and end >= self._pace_next:
+                        self._pace_next = end + 10_000
+                        self._pace()
+                if clock.now_us < phys:
+                    clock.now_us = phys
+            except BaseException as e:  # noqa: BLE001 - raised by advance_to
+                err = e
 
     def _arm_after_pump_on(self):
         """The pump PWM is driven for the first time: relative events get
