@@ -32,10 +32,10 @@ from therapylog import TherapyLog
 
 _TEL_BUF = const(300)
 # gc.mem_alloc() walks the whole heap (8.3 ms on an RP2040, 30-45 us on the
-# simulated board): the loop reads it once every this many loops (160 ms at
-# 200 Hz), not every loop. Half of the free heap is far more than 160 ms of
+# simulated board): the loop reads it once every this many loops (320 ms at
+# 200 Hz), not every loop. Half of the free heap is far more than 320 ms of
 # background allocation; past it MicroPython collects by itself anyway.
-_GC_CHECK_LOOPS = const(32)
+_GC_CHECK_LOOPS = const(64)
 
 
 class Device:
@@ -220,6 +220,13 @@ class Device:
             # Cut the pump and open the vent in this very tick.
             if s.state != ses.FAULT:
                 s.fault()
+            self.out.safe()
+            return
+        if self._tracks_ambient and not self.sensor.ref.zeroed:
+            # An absolute sensor's boot zero (its first fresh samples, taken
+            # vented) is not done yet: a session started this early waits
+            # with the outputs safe, or it would zero on a chamber already
+            # under vacuum and read low for the whole session.
             self.out.safe()
             return
         s.step(self.period_ms, self.vacuum_pa)

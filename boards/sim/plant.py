@@ -79,7 +79,7 @@ V_LIN_PA = 100.0  # orifice law linearised below this vacuum, Pa
 MAX_DT_S = 0.001  # larger steps are split into sub-steps of at most this
 STEP_US = 1000  # the simulated board's physics grid (World): 1 ms steps
 STEP_S = STEP_US * 1e-6  # == 0.001, as the world has always computed it
-TRACE_STEPS = 16  # line vacuum kept after each of the first this many steps of a resume
+TRACE_STEPS = 16  # line vacuum kept after each of the last this many steps of a resume (a power of 2)
 MIN_VOLUME_FRAC = 0.2  # compliance cannot shrink the chamber below this
 _ISQ_LIN = 1.0 / _sqrt(V_LIN_PA)
 _RISE_LIMIT_S = 600.0
@@ -144,9 +144,9 @@ class Plant:
         self._split = False  # True while the line and chamber are separate
         self.vacuum_pa = 0.0
         self.line_vacuum_pa = 0.0
-        # Line vacuum after each step of the last resume (the first
-        # TRACE_STEPS of them): trace[i] is the value i + 1 steps after its
-        # start. The world shows a sensor the grid points around its
+        # Line vacuum after each step of the last resume, a ring of the last
+        # TRACE_STEPS: trace[i % TRACE_STEPS] is the value i + 1 steps after
+        # its start. The world shows a sensor the grid points around its
         # conversion's end from here instead of stopping the physics there.
         self.trace = [0.0] * TRACE_STEPS
         # Inputs of the next resume of the integrator, passed as attributes
@@ -236,6 +236,9 @@ class Plant:
         sqrt = _sqrt
         tr = self.trace
         ntr = TRACE_STEPS
+        trm = TRACE_STEPS - 1
+        e1 = 1.0 + pa * ivm
+        e2 = 2.0 * ivm
         tzero = True  # the trace holds only zeros
         xl_seen = 0.0
         v = 0.0  # lumped (or chamber, when split) vacuum, Pa
@@ -333,9 +336,8 @@ class Plant:
                                         v = v - dt * gll * v / (cap + dtgll)
                                     if v < vzero:
                                         v = 0.0
-                                if k < ntr:
-                                    tr[k] = vl
-                                    k += 1
+                                tr[k & trm] = vl
+                                k += 1
                             n = 0
                         self.vacuum_pa = v
                         self.line_vacuum_pa = vl
@@ -355,12 +357,21 @@ class Plant:
                             tzero = True
                         continue
                     # --- lumped node: line + chamber
+                    # One step, with q = pa - v, s = 1 - v/vm, r = sqrt(v):
+                    #   N   = u Qf q s - g r        (net removal, Pa m^3/s)
+                    #   Cap = capb(v) + dt (u Qf (s + q/vm) + g / (2 r))
+                    #   v  += dt N / Cap
+                    # (capb = cap0 - 2 C v, or capf on the compliance floor;
+                    # below V_LIN_PA the orifice is g v / sqrt(V_LIN_PA)).
+                    # Expanded in powers of v, with everything that depends
+                    # only on the commands and dt computed once per resume:
+                    #   dt N   = b0 - b1 v + b2 v^2 - gd r
+                    #   Cap    = k0 - k1 v + hg / r
                     if w:
                         g = pkl + pkv * w
                     else:
                         g = pkl
-                    gl = g * isq
-                    k = 0
+                    k = 0  # step count: the trace is a ring of TRACE_STEPS
                     tzero = False
                     while True:  # n steps of dt, then one of last
                         if not n:
@@ -369,38 +380,35 @@ class Plant:
                             n = 1
                             dt = last
                             last = 0.0
-                        dta = dt * a
-                        hg = dt * 0.5 * g
-                        dtgl = dt * gl
-                        for _ in range(n):
-                            if v < v_floor:
-                                cap = cap0 - c2 * v
-                            else:
-                                cap = capf
-                            # net removal N (Pa m^3/s); cap accumulates Cap - dt * dN/dv
-                            if u:
-                                p = pa - v
-                                s = 1.0 - v * ivm
-                                num = p * a * s
-                                cap = cap + dta * (s + p * ivm)
-                            else:
-                                num = 0.0
-                            if g:
-                                if v > vlin:
-                                    r = sqrt(v)
-                                    num = num - g * r
-                                    cap = cap + hg / r
+                        da = dt * a
+                        b0 = da * pa
+                        b1 = da * e1
+                        b2 = da * ivm
+                        gd = dt * g
+                        hg = 0.5 * gd
+                        gld = gd * isq  # linear orifice, per Pa
+                        b1l = b1 + gld
+                        k0 = cap0 + da * e1
+                        k1 = c2 + da * e2
+                        k0f = capf + da * e1
+                        k1f = da * e2
+                        for i in range(k, k + n):
+                            if v > vlin:
+                                r = sqrt(v)
+                                if v < v_floor:
+                                    v = v + (b0 + v * (b2 * v - b1) - gd * r) / (k0 - k1 * v + hg / r)
                                 else:
-                                    num = num - gl * v
-                                    cap = cap + dtgl
-                            v = v + dt * num / cap
+                                    v = v + (b0 + v * (b2 * v - b1) - gd * r) / (k0f - k1f * v + hg / r)
+                            elif v < v_floor:
+                                v = v + (b0 + v * (b2 * v - b1l)) / (k0 + gld - k1 * v)
+                            else:
+                                v = v + (b0 + v * (b2 * v - b1l)) / (k0f + gld - k1f * v)
                             if v < vzero:
                                 v = 0.0  # also keeps the decay out of slow subnormal floats
                             elif v > vtop:
                                 v = vtop
-                            if k < ntr:
-                                tr[k] = v
-                                k += 1
+                            tr[i & trm] = v
+                        k += n
                         n = 0
                     self.vacuum_pa = v
                     self.line_vacuum_pa = v

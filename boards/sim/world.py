@@ -14,39 +14,13 @@ from vclock import VirtualClock
 _STEP_US = 1000  # physics grid: steps of 1 ms (plant.STEP_US)
 _FAR_US = 1_000_000  # a hung firmware's wait is stepped through in chunks of this
 _TRACE_US = _STEP_US * (TRACE_STEPS - 1)  # a segment the plant's trace covers with a step to spare
+_TRACE_MASK = TRACE_STEPS - 1
 _BOOT_US = 250_000
 _FLASH_CUT_OFF_MS = 500  # off time of a power cut injected at a flash write  # reset to main.py running, as on an RP2040 with MicroPython
 TRUTH_COLUMNS = (
     "t_ms,true_vacuum_pa,line_vacuum_pa,pump_duty,valve_duty,"
     "pump_flow_ml_min,vent_flow_ml_min,leak_flow_ml_min,buzzer,alarm_led,faults,event"
 )
-
-
-def _show(sen, plant, start, end, last):
-    """Show a sensor the line after the plant stepped from start to end, as
-    if it had seen every grid point: for each conversion that ends in
-    between, the grid points just before and after its end (it
-    interpolates between them) from the plant's trace, then the end."""
-    wake = sen.wake_us()
-    while wake is not None and wake <= end:
-        k = (wake - start + _STEP_US - 1) // _STEP_US  # steps to the grid point at/after wake
-        if start + k * _STEP_US >= end:
-            # The end itself is that point: the last grid point before it first.
-            k = (end - start - 1) // _STEP_US
-            if k > 0:
-                sen.observe(start + k * _STEP_US, -plant.trace[k - 1])
-            break
-        if k > 1:
-            sen.observe(start + (k - 1) * _STEP_US, -plant.trace[k - 2])
-        sen.observe(start + k * _STEP_US, -plant.trace[k - 1])
-        nxt = sen.wake_us()  # a periodic mode's next conversion, or None
-        if nxt == wake:
-            break
-        wake = nxt
-    if last:
-        sen.advance(end, -plant.line_vacuum_pa)
-    else:
-        sen.observe(end, -plant.line_vacuum_pa)
 
 
 class SimStop(BaseException):
@@ -277,69 +251,85 @@ class World:
         self._real_t0 = time.ticks_us()
 
     def _waits(self):
+        # Everything that cannot change during a wait is read once per wait
+        # into a local: an attribute lookup costs about as much as a float
+        # operation here, and this loop runs 200 times per simulated second.
         err = None
         clock = self.clock
-        plant = self.plant
-        sensor = self.sensor
-        sensors = self.sensors
         step = _STEP_US
+        chans = [(self.plants[i], self.sensors[i]) for i in range(len(self.plants))]
+        cmds = [0.0] * (2 * len(chans))  # pump drive, vent opening per channel
+        until = self._until_us
+        speed = self.speed
         while True:
             t_us = yield err
             err = None
             try:
                 phys = self.phys_us
-                if phys >= t_us and not self.hung:
+                hung = self.hung
+                if phys >= t_us and not hung:
                     if clock.now_us < phys:
                         clock.now_us = phys
                     continue
                 # The firmware is not running during the wait: the commands
                 # are constant (events change faults, never the PWM).
-                pump = self.pump_level()
-                vent = self.vent_opening()
-                if pump > 0:
+                pwms = self._pwms
+                for i in range(len(chans)):
+                    pump_pin, vent_pin = self._pins_of[i]
+                    p = pwms.get(pump_pin)
+                    pump = 0 if p is None else p.level()
+                    p = pwms.get(vent_pin)
+                    vent = 0 if p is None else p.level()
+                    if self._vent_no:
+                        vent = 65535 - vent  # normally open: open when unpowered
+                    cmds[2 * i] = pump / 65535.0
+                    cmds[2 * i + 1] = vent / 65535.0
+                    if not i:
+                        pump0 = pump
+                        vent0 = vent
+                if pump0 > 0:
                     if not self._noise_restarted:
                         # The session's start as the hardware sees it: every
                         # sensor's noise restarts here, so a session (and a
                         # fault timed from here) meets the same noise however
                         # long the board idled.
                         self._noise_restarted = True
-                        for sen in sensors:
+                        for sen in self.sensors:
                             sen.restart_noise()
                     if self._after_pump_on:
                         self._arm_after_pump_on()
-                u = pump / 65535.0
-                w = vent / 65535.0
-                extra = None
-                if len(self.plants) > 1:
-                    extra = [(self.plants[i], self.sensors[i], self.pump_level(i) / 65535.0, self.vent_opening(i) / 65535.0)
-                             for i in range(1, len(self.plants))]
                 events = self._events
-                while phys < t_us or self.hung:
-                    until = self._until_us
+                ev_t = events[self._next_event].t_us if self._next_event < len(events) else None
+                truth = self._truth
+                wdt = self._wdt_deadline
+                while phys < t_us or hung:
                     if until is not None and phys >= until:
                         clock.now_us = phys
                         raise SimStop()
-                    while self._next_event < len(events) and events[self._next_event].t_us <= phys:
-                        ev = events[self._next_event]
-                        self._next_event += 1
-                        self._apply(ev)
-                        if self._truth is not None:
-                            # A row at the event's own millisecond: tests time
-                            # detection from it exactly, not to the row interval.
-                            self._write_truth(pump, vent)
+                    if ev_t is not None and ev_t <= phys:
+                        while self._next_event < len(events) and events[self._next_event].t_us <= phys:
+                            ev = events[self._next_event]
+                            self._next_event += 1
+                            self._apply(ev)
+                            if truth is not None:
+                                # A row at the event's own millisecond: tests
+                                # time detection from it exactly.
+                                self._write_truth(pump0, vent0)
+                        ev_t = events[self._next_event].t_us if self._next_event < len(events) else None
+                        hung = self.hung
                     # The first grid point where something is due.
-                    due = phys + _FAR_US if self.hung else t_us
+                    due = phys + _FAR_US if hung else t_us
                     if until is not None and until < due:
                         due = until
-                    if self._next_event < len(events) and events[self._next_event].t_us < due:
-                        due = events[self._next_event].t_us
-                    if self._truth is not None and self._truth_next < due:
+                    if ev_t is not None and ev_t < due:
+                        due = ev_t
+                    if truth is not None and self._truth_next < due:
                         due = self._truth_next
-                    if self._wdt_deadline is not None and self._wdt_deadline < due:
-                        due = self._wdt_deadline
-                    if self.speed is not None and self._pace_next < due:
+                    if wdt is not None and wdt < due:
+                        due = wdt
+                    if speed is not None and self._pace_next < due:
                         due = self._pace_next
-                    for sen in sensors:
+                    for pl, sen in chans:
                         wake = sen.wake_us()  # e.g. a conversion's end
                         if wake is not None:
                             # Overdue: the next grid point. Else the plant's
@@ -350,24 +340,47 @@ class World:
                     if due <= phys:
                         due = phys + 1
                     end = phys + (due - phys + step - 1) // step * step
-                    if end > t_us and not self.hung:
+                    if end > t_us and not hung:
                         end = t_us
-                    last = end == t_us and not self.hung  # the firmware runs next
-                    plant.advance_us(end - phys, u, w)
-                    if extra is not None:
-                        for pl, sen, eu, ew in extra:
-                            pl.advance_us(end - phys, eu, ew)
-                            _show(sen, pl, phys, end, last)
-                    _show(sensor, plant, phys, end, last)
+                    last = end == t_us and not hung  # the firmware runs next
+                    i = 0
+                    for pl, sen in chans:
+                        pl.advance_us(end - phys, cmds[i], cmds[i + 1])
+                        i += 2
+                        # Show the sensor the line as if it had seen every
+                        # grid point: for each conversion that ended in
+                        # between, the grid points just before and after its
+                        # end (it interpolates between them), from the
+                        # plant's trace; then the end itself.
+                        wake = sen.wake_us()
+                        while wake is not None and wake <= end:
+                            k = (wake - phys + step - 1) // step  # steps to the grid point at/after wake
+                            if phys + k * step >= end:
+                                # That point is the end: the one before it first.
+                                k = (end - phys - 1) // step
+                                if k > 0:
+                                    sen.observe(phys + k * step, -pl.trace[(k - 1) & _TRACE_MASK])
+                                break
+                            if k > 1:
+                                sen.observe(phys + (k - 1) * step, -pl.trace[(k - 2) & _TRACE_MASK])
+                            sen.observe(phys + k * step, -pl.trace[(k - 1) & _TRACE_MASK])
+                            k = sen.wake_us()  # a periodic mode's next conversion, or None
+                            if k == wake:
+                                break
+                            wake = k
+                        if last:
+                            sen.advance(end, -pl.line_vacuum_pa)
+                        else:
+                            sen.observe(end, -pl.line_vacuum_pa)
                     self.phys_us = phys = end
-                    if self._truth is not None and end >= self._truth_next:
+                    if truth is not None and end >= self._truth_next:
                         self._truth_next = end + self._truth_every
-                        self._write_truth(pump, vent)
-                    if self._wdt_deadline is not None and end >= self._wdt_deadline:
+                        self._write_truth(pump0, vent0)
+                    if wdt is not None and end >= wdt:
                         clock.now_us = end
                         self._note("wdt_reset")
                         raise machine.SimReset(machine.WDT_RESET)
-                    if self.speed is not None and end >= self._pace_next:
+                    if speed is not None and end >= self._pace_next:
                         self._pace_next = end + 10_000
                         self._pace()
                 if clock.now_us < phys:

@@ -89,6 +89,10 @@ _P_MAX_RAW = (1 << 23) - 1
 _T_MIN_RAW = -(1 << 15)
 _T_MAX_RAW = (1 << 15) - 1
 _TWO_PI = 2.0 * math.pi
+_sqrt = math.sqrt
+_log = math.log
+_cos = math.cos
+_sin = math.sin
 
 
 def pressure_conversion_us(osr_code):
@@ -143,10 +147,8 @@ class Xgzp6897dEmu(I2CTargetEmu):
         self._mode = _MODE_COMBINED
         self._conv_end_us = 0
         self._period_us = 0
-        # Raw results for a conversion that ends on the bus side before the
-        # next advance(): precomputed here so the bus path stays integer-only.
-        self._next_raw_p = self._raw_pressure(self._gauge_pa, self._zp)
-        self._next_raw_t = self._raw_temperature(self._zt)
+        self._bus_side_raws()
+        self._gauge_raw = round((self._gauge_pa + self.offset_pa) * self.k)
 
     # A read-out through __getattr__, not @property: in MicroPython a class
     # with a property looks every attribute access up in the class first.
@@ -171,8 +173,7 @@ class Xgzp6897dEmu(I2CTargetEmu):
         self._rng = self._rng0
         for _ in range(4):
             self._rand_u32()
-        self._zp, self._zt = self._gauss_pair()
-        self._noise_spent = False
+        self._draw()
 
     def _rand_u32(self):
         x = self._rng
@@ -183,12 +184,39 @@ class Xgzp6897dEmu(I2CTargetEmu):
         return x
 
     def _gauss_pair(self):
-        # Box-Muller: two independent standard normal deviates.
-        u1 = (self._rand_u32() + 1) / 4294967296.0  # (0, 1]
-        u2 = self._rand_u32() / 4294967296.0  # [0, 1)
-        r = math.sqrt(-2.0 * math.log(u1))
-        a = _TWO_PI * u2
-        return r * math.cos(a), r * math.sin(a)
+        # Box-Muller: two independent standard normal deviates, from two
+        # xorshift32 draws (inlined: this runs once per conversion).
+        x = self._rng
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        y = x
+        y ^= (y << 13) & 0xFFFFFFFF
+        y ^= y >> 17
+        y ^= (y << 5) & 0xFFFFFFFF
+        self._rng = y
+        r = _sqrt(-2.0 * _log((x + 1) / 4294967296.0))  # u1 in (0, 1]
+        a = _TWO_PI * (y / 4294967296.0)  # u2 in [0, 1)
+        return r * _cos(a), r * _sin(a)
+
+    def _draw(self):
+        """The next conversion's noise, and the integer parts of a result
+        the bus side may have to latch before the next look."""
+        self._zp, self._zt = self._gauss_pair()
+        self._noise_spent = False
+        self._bus_side_raws()
+
+    def _bus_side_raws(self):
+        # A conversion that ends on the bus side (the firmware reads after
+        # its end, before the world shows this part the physics again)
+        # latches gauge + noise from these integers: floats allocate, and
+        # the bus side may run under micropython.heap_lock(). Within one
+        # count (1/k Pa) of what the simulator side computes.
+        k = self.k
+        self._noise_raw = round(self.noise_pa * self._zp * k)
+        self._lo_raw = max(int(self.min_pa * k), _P_MIN_RAW)
+        self._hi_raw = min(int(self.full_scale_pa * k), _P_MAX_RAW)
+        self._next_raw_t = self._raw_temperature(self._zt)
 
     # ---- measurement model (simulator side, may allocate) -----------------
     def _raw_pressure(self, gauge_pa, z):
@@ -218,16 +246,11 @@ class Xgzp6897dEmu(I2CTargetEmu):
         """See the physics at now_us: a conversion that has ended latches
         the pressure at its end (interpolated from the previous look)."""
         if self._noise_spent:
-            self._redraw()
+            self._draw()  # a conversion that ended on the bus side used the last pair
         if self._busy and now_us >= self._conv_end_us:
             self._latch(now_us, gauge_pa)
         self._t_us = now_us
         self._gauge_pa = gauge_pa
-
-    def _redraw(self):
-        # A conversion that ended on the bus side used the last pair.
-        self._zp, self._zt = self._gauss_pair()
-        self._noise_spent = False
 
     def _latch(self, now_us, gauge_pa):
         prev_t = self._t_us
@@ -241,14 +264,13 @@ class Xgzp6897dEmu(I2CTargetEmu):
             prev_g = self._gauge_pa
             g = prev_g + (gauge_pa - prev_g) * (end - prev_t) / (now_us - prev_t)
         self._finish(self._raw_pressure(g, self._zp), self._raw_temperature(self._zt), now_us)
-        self._zp, self._zt = self._gauss_pair()
+        self._draw()
 
     def advance(self, now_us, gauge_pa):
-        """observe(), then precompute the result of a conversion that would
-        end on the bus side before the next look (the firmware runs next)."""
+        """observe(); the firmware runs next: the gauge part of a result the
+        bus side may latch (see _bus_side_raws)."""
         self.observe(now_us, gauge_pa)
-        self._next_raw_p = self._raw_pressure(gauge_pa, self._zp)
-        self._next_raw_t = self._raw_temperature(self._zt)
+        self._gauge_raw = round((gauge_pa + self.offset_pa) * self.k)
 
     # ---- conversion state machine (bus side: integers only) ---------------
     def _finish(self, raw_p, raw_t, now_us):
@@ -301,7 +323,12 @@ class Xgzp6897dEmu(I2CTargetEmu):
 
     def on_access(self, now_us):
         if self._busy and now_us >= self._conv_end_us:
-            self._finish(self._next_raw_p, self._next_raw_t, now_us)
+            raw = self._gauge_raw + self._noise_raw
+            if raw < self._lo_raw:
+                raw = self._lo_raw
+            elif raw > self._hi_raw:
+                raw = self._hi_raw
+            self._finish(raw, self._next_raw_t, now_us)
             self._noise_spent = True  # drawn again at the next look (floats)
 
     def on_write(self, reg, value, now_us):

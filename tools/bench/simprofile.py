@@ -65,11 +65,8 @@ def print_board(res: dict, label: str) -> None:
         depth[p["name"]] = 0 if p["parent"] is None else depth[p["parent"]] + 1
         per_call = p["us"] / p["calls"] if p["calls"] else 0.0
         print("  %-52s %10.0f %9.2f %7.1f%%" % ("  " * depth[p["name"]] + p["name"], p["us"] / s, per_call, 100.0 * p["us"] / wall))
-    loops = res["loops"]
-    walk = res["mem_alloc_us"] * loops
     rest = res["rest_us"]
-    print("  %-52s %10.0f %9.2f %7.1f%%" % ("firmware loop: gc.mem_alloc() heap walk (timed apart)", walk / s, res["mem_alloc_us"], 100.0 * walk / wall))
-    print("  %-52s %10.0f %9s %7.1f%%" % ("firmware loop: the rest (boot, collections, loop code)", (rest - walk) / s, "", 100.0 * (rest - walk) / wall))
+    print("  %-52s %10.0f %9s %7.1f%%" % ("the rest: firmware loop code, boot, unprobed", rest / s, "", 100.0 * rest / wall))
     print("  %-52s %10.0f" % ("total", wall / s))
 
 

@@ -120,14 +120,6 @@ def _probe_cost():
     return max(0.0, (wrapped - bare) / n)
 
 
-def _mem_alloc_cost():
-    n = 200
-    t = _ticks()
-    for _ in range(n):
-        gc.mem_alloc()
-    return _diff(_ticks(), t) / n
-
-
 def main():
     for p in (_ROOT + "/boards", _ROOT + "/boards/sim"):
         sys.path.insert(0, p)
@@ -172,6 +164,33 @@ def main():
     probe0(app.Device, "background", "firmware background (Device.background)", None)
     probe0(console.Console, "service", "serial input + commands (Console.service)", "firmware background (Device.background)")
     probe0(app.Device, "telemetry", "telemetry formatting (Device.telemetry)", "firmware background (Device.background)")
+    # The loop's gc calls (a heap walk each, and the scheduled collection):
+    # app's global `gc` becomes a probe around the real module.
+    walk = _slot("firmware loop: gc.mem_alloc/mem_free (heap walks)", None)
+    coll = _slot("firmware loop: gc.collect (scheduled collections)", None)
+
+    class _GcProbe:
+        def mem_alloc(self, f=gc.mem_alloc, a=walk):
+            t = _ticks()
+            r = f()
+            a[0] += _diff(_ticks(), t)
+            a[1] += 1
+            return r
+
+        def mem_free(self, f=gc.mem_free, a=walk):
+            t = _ticks()
+            r = f()
+            a[0] += _diff(_ticks(), t)
+            a[1] += 1
+            return r
+
+        def collect(self, f=gc.collect, a=coll):
+            t = _ticks()
+            f()
+            a[0] += _diff(_ticks(), t)
+            a[1] += 1
+
+    app.gc = _GcProbe()
     ovh = _probe_cost()
     import boot_loop
 
@@ -182,7 +201,6 @@ def main():
         pass
     wall = _diff(_ticks(), t0)
     w.close()
-    mem_alloc_us = _mem_alloc_cost()
     if chip.temporary:
         import flash
 
@@ -198,7 +216,7 @@ def main():
     top = sum(ACC[n][0] + ACC[n][1] * ovh for n in _names if PARENT[n] is None)
     loops = ACC["firmware tick (Device.tick)"][1]
     rest = wall - top
-    res = {"wall_us": wall, "sim_s": sim_s, "probe_us": ovh, "mem_alloc_us": mem_alloc_us, "loops": loops,
+    res = {"wall_us": wall, "sim_s": sim_s, "probe_us": ovh, "loops": loops,
            "parts": [{"name": n, "parent": p, "us": s, "calls": c} for n, p, s, c in out],
            "rest_us": rest}
     sys.stderr.write("SIMPROFILE " + _json(res) + "\n")
