@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(PY) -m pytest
 
-.PHONY: deploy all venv sim test test-host test-hil bench bench-programs safety-report mpy wiring powercut fuzz soak clean help
+.PHONY: deploy all venv sim test test-host test-hil bench bench-programs bench-speed safety-report mpy wiring powercut fuzz soak clean help
 
 all: test
 
@@ -14,6 +14,7 @@ help:
 	@echo "make test   run every test: host-tool unit tests, firmware unit tests in MicroPython, simulated-board tests"
 	@echo "make bench  measure control quality vs physical limit and peers, timing, simulation speed"
 	@echo "make bench-programs  every preset's tracking error and time at target; pulse depth vs frequency per plant"
+	@echo "make bench-speed  simulation speed: plain, 20 Hz telemetry, ground truth, through vacuumctl; vs the firmware-only ceiling"
 	@echo "make typecheck  check the host tool's type hints with mypy"
 	@echo "make deploy PORT=/dev/ttyACM0 BOARD=pico   build, copy with mpremote, verify by hash, reset"
 	@echo "make mpy    cross-compile the firmware with mpy-cross for every board into build/<board>/ and print sizes"
@@ -38,8 +39,12 @@ sim: $(STAMP)
 	$(VENV)/bin/vacuumctl --port sim run continuous --target 30kPa --duration 30 --speed 3 \
 		--show-every-ms 1000 --csv out/sim_session.csv --truth-csv out/sim_truth.csv
 
+# Every test: in parallel on all cores (pytest-xdist), then apart, one at a
+# time, the few paced in real time that a starved run could fail
+# (marker whole_machine, pytest.ini).
 test: $(STAMP)
-	$(PYTEST) -q
+	$(PYTEST) -q -n auto --dist worksteal -m "not whole_machine"
+	$(PYTEST) -q -m whole_machine
 
 test-host: $(STAMP)
 	$(PYTEST) host_tools/tests -q
@@ -57,6 +62,10 @@ bench: $(STAMP)
 
 bench-programs: $(STAMP)
 	$(PY) tools/bench/presets.py
+
+# Section 3 of make bench alone: simulation speeds and the firmware-only ceiling.
+bench-speed: $(STAMP)
+	$(PY) tools/bench/simspeed.py
 
 # Build for BOARD and copy to the board on PORT with mpremote, each file
 # verified by SHA-256, then reset: make deploy PORT=/dev/ttyACM0 BOARD=pico

@@ -83,6 +83,7 @@ def test_heartbeat_lost_ends_the_session_safe(device):
     assert 900 <= int(last["t_ms"]) - started <= 1_150
 
 
+@pytest.mark.whole_machine
 def test_heartbeat_kept_by_commands(port, tmp_path: Path, needs_sim):
     # Real time (speed 1), so the host can keep its heartbeat going.
     link = DeviceLink.open("sim:default", speed="1")
