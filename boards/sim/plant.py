@@ -47,6 +47,12 @@ unconditionally stable (a 2 mL line against a 500 L/min vent at 1 ms is fine),
 monotone for the pull-down and pump saturation, and its fixed points are the
 exact equilibria of the ODE regardless of dt. Larger ``dt_s`` are split into
 1 ms sub-steps. The vacuum is clamped to ``0 .. min(dp_max, p_atm)``.
+``advance_us(us, ...)`` runs the simulated board's grid (1 ms steps, then the
+remainder) in one resume; ``trace`` keeps the line vacuum after each of the
+last TRACE_STEPS steps. The lumped step is evaluated in an expanded form
+(see _integrator) equal to the one above up to rounding;
+boards/sim/tests/test_plant_reference.py checks it against the plain form
+(plant_reference.py) on every named scenario.
 
 ``vacuum_pa`` and ``line_vacuum_pa`` are outputs: the state lives inside the
 integrator, so assigning them does not change the plant.
@@ -57,15 +63,18 @@ effective (fault-adjusted) commands of that step, so stepping costs nothing
 for them. Inflows are L/min at ambient conditions, pump flow is L/min at the
 pump inlet (line) conditions.
 
-Performance (MicroPython 1.29 Unix port, this machine): about 1.5 us per 1 ms
-step. Two MicroPython costs shape the code and apply to any hot path:
+Performance (MicroPython 1.28 Unix port, this machine): about 8.5 k
+instructions (~0.9 us) per 1 ms step and ~20 k per resume, so ~6 us per
+5 ms control period (docs/simulation.md, "Where the time goes"). Two
+MicroPython costs shape the code and apply to any hot path:
 
 * A function whose arguments + locals + evaluation stack exceed 11 words gets
   its frame allocated on the heap at EVERY call (``VM_MAX_STATE_ON_STACK`` in
   py/objfun.c); with float garbage around, that costs 1-3 us per call. So
-  ``step`` is tiny and forwards to a long-lived generator (``_integrator``)
-  whose frame, holding all constants and state as locals, is allocated once;
-  resuming it allocates nothing but the argument tuple and the float results.
+  ``step``/``advance_us`` are tiny and forward to a long-lived generator
+  (``_integrator``) whose frame, holding all constants and state as locals,
+  is allocated once; its inputs are attributes (a tuple per resume would be
+  garbage), so a resume allocates nothing but the float results.
 * A class with any ``@property`` makes every instance attribute access about
   0.1 us slower, so the flow read-outs use ``__getattr__`` instead.
 """

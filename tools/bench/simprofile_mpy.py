@@ -95,6 +95,21 @@ def probe3(cls, meth, name, parent):
     setattr(cls, meth, w)
 
 
+def probe6(cls, meth, name, parent):
+    f = getattr(cls, meth)
+    a = _slot(name, parent)
+
+    def w(self, p1, p2, p3, p4, p5, p6, f=f, a=a):
+        t = _ticks()
+        try:
+            return f(self, p1, p2, p3, p4, p5, p6)
+        finally:
+            a[0] += _diff(_ticks(), t)
+            a[1] += 1
+
+    setattr(cls, meth, w)
+
+
 def _probe_cost():
     """Wall cost of one probe around a call, beyond the call itself (us)."""
 
@@ -160,7 +175,7 @@ def main():
     probe0(app.Device, "tick", "firmware tick (Device.tick)", None)
     probe3(machine.I2C, "readfrom_mem_into", "I2C byte path + emulation bus side", "firmware tick (Device.tick)")
     probe3(machine.I2C, "writeto_mem", "I2C byte path (writes)", "firmware tick (Device.tick)")
-    # Supervisor.check takes 6 arguments: time it by its caller's share instead.
+    probe6(safety.Supervisor, "check", "supervisor (Supervisor.check)", "firmware tick (Device.tick)")
     probe0(app.Device, "background", "firmware background (Device.background)", None)
     probe0(console.Console, "service", "serial input + commands (Console.service)", "firmware background (Device.background)")
     probe0(app.Device, "telemetry", "telemetry formatting (Device.telemetry)", "firmware background (Device.background)")
