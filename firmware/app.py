@@ -31,6 +31,11 @@ from textbuf import TextBuf
 from therapylog import TherapyLog
 
 _TEL_BUF = const(300)
+# gc.mem_alloc() walks the whole heap (8.3 ms on an RP2040, 30-45 us on the
+# simulated board): the loop reads it once every this many loops (320 ms at
+# 200 Hz), not every loop. Half of the free heap is far more than 320 ms of
+# background allocation; past it MicroPython collects by itself anyway.
+_GC_CHECK_LOOPS = const(64)
 
 
 class Device:
@@ -81,6 +86,7 @@ class Device:
         # (docs/reliability.md). Relative to the live heap, so a nearly full
         # heap does not mean a collection every tick.
         self.gc_runs = 0
+        self._gc_check = _GC_CHECK_LOOPS
         self._next_gc_alloc()
         self.inject_exception = False
         self.wdt = None
@@ -227,6 +233,13 @@ class Device:
                 s.fault()
             self.out.safe()
             return
+        if self._tracks_ambient and not self.sensor.ref.zeroed:
+            # An absolute sensor's boot zero (its first fresh samples, taken
+            # vented) is not done yet: a session started this early waits
+            # with the outputs safe, or it would zero on a chamber already
+            # under vacuum and read low for the whole session.
+            self.out.safe()
+            return
         s.step(self.period_ms, self.vacuum_pa)
         if self.laser is not None and s.state != ses.RUN:
             self.laser.off()  # the session ended in this step: no laser in its release
@@ -355,10 +368,13 @@ class Device:
             if err is None and self.wdt is not None:
                 self.wdt.feed()
             self.background()
-            if gc.mem_alloc() > self.gc_at:
-                gc.collect()
-                self.gc_runs += 1
-                self._next_gc_alloc()
+            self._gc_check -= 1
+            if not self._gc_check:
+                self._gc_check = _GC_CHECK_LOOPS
+                if gc.mem_alloc() > self.gc_at:
+                    gc.collect()
+                    self.gc_runs += 1
+                    self._next_gc_alloc()
             deadline = clock.ticks_add(deadline, period)
             behind = clock.ticks_diff(clock.ticks_us(), deadline)
             if behind > 0:

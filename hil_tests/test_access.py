@@ -74,6 +74,7 @@ def test_hard_limits_cannot_be_set_even_in_the_service_role(device):
     assert device.request("get ceiling") == "ceiling=70000 unit=Pa"
 
 
+@pytest.mark.whole_machine
 def test_wrong_codes_are_locked_out_doubling_and_the_lockout_ends_in_device_time(needs_sim):
     # 10x real time: a request's round trip is then well under a second of
     # device time, so the lockout's edges can be bracketed to 3 s.

@@ -23,10 +23,12 @@ pytestmark = pytest.mark.usefixtures("needs_sim")
 def test_deploy_compiled_firmware_into_a_blank_board_and_run_a_session(tmp_path):
     # Build for the Pico, then mark this build: its version.mpy says
     # "deployed", so the firmware answering afterwards provably came from flash.
-    r = subprocess.run([PY, str(ROOT / "tools" / "mpy_build.py"), "pico"], capture_output=True, text=True)
+    # Built into this test's own directory, not build/ (tests run in parallel).
+    r = subprocess.run([PY, str(ROOT / "tools" / "mpy_build.py"), "--out", str(tmp_path / "build"), "pico"],
+                       capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     src = tmp_path / "pico"
-    shutil.copytree(ROOT / "build" / "pico", src)
+    shutil.copytree(tmp_path / "build" / "pico", src)
     text = (ROOT / "firmware" / "version.py").read_text()
     marked = re.sub(r'FIRMWARE = "([^"]+)"', r'FIRMWARE = "\1+deployed"', text)
     assert marked != text

@@ -147,6 +147,12 @@ class MachineState:
 
 @pytest.fixture(scope="module")
 def machine(board: FuzzBoard) -> Iterator[MachineState]:
+    # The therapist role for the machine-mode cases: a service role left
+    # from the human-mode cases would end by itself after 10 min of device
+    # time (minutes of cases at full speed) with an unsolicited event.
+    m = board.mark()
+    board.send(b"\nlock\n")
+    board.wait_lines(m, lambda ls: any(b"role=therapist" in ln for ln in ls))
     m = board.mark()
     board.send(b"\nmode machine\n")
     board.wait_lines(m, lambda ls: any(ln.startswith(b"<0 ok mode machine") for ln in ls))

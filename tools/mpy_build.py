@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Cross-compile the firmware for real boards with mpy-cross.
 
-    python tools/mpy_build.py [BOARD ...]      (default: every board in boards/)
+    python tools/mpy_build.py [--out DIR] [BOARD ...]   (default: every board in boards/)
 
 For each board, every firmware/*.py (except main.py, which a board runs only
 as source) and the board definition (as board.mpy) are compiled for the
-board's architecture into build/<board>/, with main.py copied beside them:
+board's architecture into build/<board>/ (DIR/<board>/ with --out), with main.py copied beside them:
 exactly the files to copy to the board's flash. Prints each module's size per
 board and the total per architecture; exits 1 with mpy-cross's message on a
 compile error.
@@ -59,9 +59,9 @@ def compile_one(exe: str, src: Path, out: Path, arch: str, name: str) -> int:
     return out.stat().st_size
 
 
-def build(board: str, exe: str) -> tuple[str, dict[str, int]]:
+def build(board: str, exe: str, build_dir: Path = BUILD) -> tuple[str, dict[str, int]]:
     arch = ARCH[board_mcu(board)]
-    out_dir = BUILD / board
+    out_dir = build_dir / board
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
@@ -77,9 +77,14 @@ def build(board: str, exe: str) -> tuple[str, dict[str, int]]:
 
 
 def main(argv: list[str]) -> int:
+    build_dir = BUILD
+    if len(argv) >= 2 and argv[0] == "--out":
+        # Another place than build/ (a test's own directory: tests run in parallel).
+        build_dir = Path(argv[1]).resolve()
+        argv = argv[2:]
     boards = argv or board_names()
     exe = mpy_cross()
-    results = {b: build(b, exe) for b in boards}
+    results = {b: build(b, exe, build_dir) for b in boards}
     modules = sorted({m for _, s in results.values() for m in s})
     w = max(len(m) for m in modules)
     print("%-*s %s" % (w, "module", " ".join("%14s" % b for b in boards)))
@@ -92,7 +97,7 @@ def main(argv: list[str]) -> int:
         per_arch[arch] = sum(sizes.values())
     for arch, total in sorted(per_arch.items()):
         print("total %s: %d bytes (%.1f KiB)" % (arch, total, total / 1024))
-    print("output: %s" % ", ".join(str((BUILD / b).relative_to(ROOT)) for b in boards))
+    print("output: %s" % ", ".join(str(build_dir / b) if build_dir != BUILD else str((BUILD / b).relative_to(ROOT)) for b in boards))
     return 0
 
 

@@ -2,7 +2,8 @@
 #
 # The simulated board's `machine.I2C` looks a target up by its 7-bit address
 # and calls the bus-side methods below; the simulation world calls advance()
-# between control ticks with the true physical quantity at the device.
+# between control ticks with the true physical quantity at the device (and
+# observe() inside a wait, when wake_us() asks for it).
 #
 # Allocation rule: the bus-side methods (write_reg, read_reg_into, write_raw,
 # read_raw_into and the on_* hooks they call) may run inside the firmware's
@@ -38,8 +39,15 @@ class I2CTargetEmu:
 
     def __init__(self, address):
         self.address = address
+        # Instance attributes (not only the class defaults above): found at
+        # the first lookup on every transfer.
+        self.connected = True
+        self.hold_bus = False
         self.regs = bytearray(256)
         self.pointer = 0
+        # Without an on_read override a read copies the register file
+        # directly (the same bytes, without a method call per byte).
+        self._plain_read = type(self).on_read is I2CTargetEmu.on_read
 
     # ---- hooks (override in device emulations) ---------------------------
     def on_access(self, now_us):
@@ -65,9 +73,15 @@ class I2CTargetEmu:
         """readfrom_mem_into: fill buf from reg, reg+1, ..."""
         self.on_access(now_us)
         r = reg & 0xFF
-        for i in range(len(buf)):
-            buf[i] = self.on_read(r, now_us)
-            r = (r + 1) & 0xFF
+        if self._plain_read:
+            regs = self.regs
+            for i in range(len(buf)):
+                buf[i] = regs[r]
+                r = (r + 1) & 0xFF
+        else:
+            for i in range(len(buf)):
+                buf[i] = self.on_read(r, now_us)
+                r = (r + 1) & 0xFF
         self.pointer = r
 
     def write_raw(self, buf, now_us):
@@ -96,5 +110,20 @@ class I2CTargetEmu:
     def advance(self, now_us, gauge_pa):
         """Let the device see the physical world up to now_us. gauge_pa is the
         true gauge pressure at the sensor port (float Pa, negative below
-        ambient); devices that do not measure pressure ignore it."""
+        ambient); devices that do not measure pressure ignore it. The world
+        calls it at the end of every wait, right before the firmware runs."""
         pass
+
+    def observe(self, now_us, gauge_pa):
+        """As advance(), at a moment inside a wait that wake_us() asked for:
+        the firmware does not run before the next call. Override to skip
+        work only the bus side needs (precomputed results)."""
+        self.advance(now_us, gauge_pa)
+
+    def wake_us(self):
+        """The device time at which this device must next see the physics
+        (e.g. the end of a conversion), or None for no need before the end
+        of the wait. The world then calls observe() at the last 1 ms physics
+        step before that time and at the first one at or after it. Default
+        0: at every step (always correct, and the slowest)."""
+        return 0

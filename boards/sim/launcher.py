@@ -14,8 +14,10 @@ The relay behaves like a board's USB CDC link: a Ctrl-C byte from the host
 is always passed on as data, and raises KeyboardInterrupt in the running
 program (SIGINT) only while MicroPython's interrupt character is enabled
 (micropython.kbd_intr(3), the board's default), as a board's USB stack does;
-the firmware disables it while it runs and reads the byte itself. Output that
-nobody reads is dropped instead of blocking the device.
+the firmware disables it while it runs and reads the byte itself. Output the
+host has not read yet is buffered (HOST_BUFFER_BYTES, as a host's serial
+driver does); beyond that, output nobody reads is dropped instead of blocking
+the device.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import argparse
 import re
 import errno
 import os
+import select
 import selectors
 import shutil
 import signal
@@ -56,6 +59,11 @@ CTRL_C = 0x03
 # first one: Ctrl-Cs closer together than this stay data only.
 SIGINT_SPACING_S = 0.25
 STOP_WAIT_S = 1.0
+# What the host has not read yet is kept up to this much, as a host's serial
+# driver buffers a board's output (Linux cdc-acm and its tty: tens of KB and
+# more): a host that is briefly busy loses nothing, even with the board at
+# hundreds of times real time. Past it, output is dropped (a host not reading).
+HOST_BUFFER_BYTES = 1 << 20
 
 
 def _proc_state(pid: int) -> str:
@@ -171,6 +179,7 @@ class Relay:
         self.master = master
         self.child = child
         self.dropped = 0
+        self.pending = bytearray()  # device output the pty has not taken yet
         # The Unix port dies of a SIGINT that comes before it runs Python code
         # (it installs its handler then): a Ctrl-C before the board's first
         # output is held back and delivered at that output.
@@ -232,14 +241,34 @@ class Relay:
             self.ready = True
             if self.pending_ctrl_c:
                 self.interrupt()
-        try:
-            os.write(self.master, data)
-        except BlockingIOError:
-            self.dropped += len(data)  # nobody reading: a USB host that is not polling
-        except OSError as e:
-            if e.errno != errno.EIO:
-                raise
+        room = HOST_BUFFER_BYTES - len(self.pending)
+        if len(data) > room:
+            self.dropped += len(data) - room  # nobody reading: a USB host that is not polling
+            data = data[:room]
+        self.pending += data
+        self.flush()
         return True
+
+    def drain(self, wait_s: float = 1.0) -> None:
+        """The board has stopped: give a reading host its last output."""
+        deadline = time.monotonic() + wait_s
+        while self.pending and time.monotonic() < deadline:
+            select.select([], [self.master], [], 0.05)
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand the pty what it takes now; the rest waits (select: writable)."""
+        while self.pending:
+            try:
+                n = os.write(self.master, self.pending)
+            except BlockingIOError:
+                return
+            except OSError as e:
+                if e.errno != errno.EIO:
+                    raise
+                self.pending.clear()  # no slave side open: nobody to deliver to
+                return
+            del self.pending[:n]
 
     def run(self) -> int:
         # A simulated board running at full speed for a host that has died
@@ -248,16 +277,25 @@ class Relay:
         sel = selectors.DefaultSelector()
         sel.register(self.master, selectors.EVENT_READ, self.host_to_device)
         sel.register(self.from_child, selectors.EVENT_READ, None)
+        waiting = False  # master registered for writability too
         while True:
-            for key, _ in sel.select(timeout=0.5):
+            for key, mask in sel.select(timeout=0.5):
                 if key.data is None:
                     if not self.device_to_host():
+                        self.drain()
                         return self.child.wait()
                 else:
-                    key.data()
+                    if mask & selectors.EVENT_WRITE:
+                        self.flush()
+                    if mask & selectors.EVENT_READ:
+                        key.data()
+            if bool(self.pending) != waiting:
+                waiting = bool(self.pending)
+                sel.modify(self.master, selectors.EVENT_READ | (selectors.EVENT_WRITE if waiting else 0), self.host_to_device)
             if self.child.poll() is not None:
                 while self.device_to_host():
                     pass
+                self.drain()
                 return self.child.returncode
             if os.getppid() != parent:
                 return 0  # finally-block in main() stops the child

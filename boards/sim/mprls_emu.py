@@ -70,9 +70,16 @@ class MprlsEmu(I2CTargetEmu):
         self._sat = False
         self._next = self._measure(self._gauge_pa)
 
-    @property
-    def converting(self):
-        return self._busy
+    # A read-out through __getattr__, not @property: in MicroPython a class
+    # with a property looks every attribute access up in the class first.
+    def __getattr__(self, name):
+        if name == "converting":
+            return self._busy
+        raise AttributeError(name)
+
+    def wake_us(self):
+        """The end of the running conversion (None: idle)."""
+        return self._end_us if self._busy else None
 
     # ---- simulator side ----------------------------------------------------
     def counts_for(self, absolute_pa):

@@ -47,6 +47,12 @@ unconditionally stable (a 2 mL line against a 500 L/min vent at 1 ms is fine),
 monotone for the pull-down and pump saturation, and its fixed points are the
 exact equilibria of the ODE regardless of dt. Larger ``dt_s`` are split into
 1 ms sub-steps. The vacuum is clamped to ``0 .. min(dp_max, p_atm)``.
+``advance_us(us, ...)`` runs the simulated board's grid (1 ms steps, then the
+remainder) in one resume; ``trace`` keeps the line vacuum after each of the
+last TRACE_STEPS steps. The lumped step is evaluated in an expanded form
+(see _integrator) equal to the one above up to rounding;
+boards/sim/tests/test_plant_reference.py checks it against the plain form
+(plant_reference.py) on every named scenario.
 
 ``vacuum_pa`` and ``line_vacuum_pa`` are outputs: the state lives inside the
 integrator, so assigning them does not change the plant.
@@ -57,15 +63,18 @@ effective (fault-adjusted) commands of that step, so stepping costs nothing
 for them. Inflows are L/min at ambient conditions, pump flow is L/min at the
 pump inlet (line) conditions.
 
-Performance (MicroPython 1.29 Unix port, this machine): about 1.5 us per 1 ms
-step. Two MicroPython costs shape the code and apply to any hot path:
+Performance (MicroPython 1.28 Unix port, this machine): about 8.5 k
+instructions (~0.9 us) per 1 ms step and ~20 k per resume, so ~6 us per
+5 ms control period (docs/simulation.md, "Where the time goes"). Two
+MicroPython costs shape the code and apply to any hot path:
 
 * A function whose arguments + locals + evaluation stack exceed 11 words gets
   its frame allocated on the heap at EVERY call (``VM_MAX_STATE_ON_STACK`` in
   py/objfun.c); with float garbage around, that costs 1-3 us per call. So
-  ``step`` is tiny and forwards to a long-lived generator (``_integrator``)
-  whose frame, holding all constants and state as locals, is allocated once;
-  resuming it allocates nothing but the argument tuple and the float results.
+  ``step``/``advance_us`` are tiny and forward to a long-lived generator
+  (``_integrator``) whose frame, holding all constants and state as locals,
+  is allocated once; its inputs are attributes (a tuple per resume would be
+  garbage), so a resume allocates nothing but the float results.
 * A class with any ``@property`` makes every instance attribute access about
   0.1 us slower, so the flow read-outs use ``__getattr__`` instead.
 """
@@ -77,6 +86,9 @@ _sqrt = math.sqrt
 LINE_VOLUME_ML = 2.0  # device-side tubing + sensor port, mL
 V_LIN_PA = 100.0  # orifice law linearised below this vacuum, Pa
 MAX_DT_S = 0.001  # larger steps are split into sub-steps of at most this
+STEP_US = 1000  # the simulated board's physics grid (World): 1 ms steps
+STEP_S = STEP_US * 1e-6  # == 0.001, as the world has always computed it
+TRACE_STEPS = 16  # line vacuum kept after each of the last this many steps of a resume (a power of 2)
 MIN_VOLUME_FRAC = 0.2  # compliance cannot shrink the chamber below this
 _ISQ_LIN = 1.0 / _sqrt(V_LIN_PA)
 _RISE_LIMIT_S = 600.0
@@ -141,6 +153,19 @@ class Plant:
         self._split = False  # True while the line and chamber are separate
         self.vacuum_pa = 0.0
         self.line_vacuum_pa = 0.0
+        # Line vacuum after each step of the last resume, a ring of the last
+        # TRACE_STEPS: trace[i % TRACE_STEPS] is the value i + 1 steps after
+        # its start. The world shows a sensor the grid points around its
+        # conversion's end from here instead of stopping the physics there.
+        self.trace = [0.0] * TRACE_STEPS
+        # Inputs of the next resume of the integrator, passed as attributes
+        # (a tuple per resume would be garbage): n steps of dt, then one of
+        # dt_last if it is > 0, with pump drive u and vent opening w.
+        self._in_n = 0
+        self._in_dt = 0.0
+        self._in_last = 0.0
+        self._in_u = 0.0
+        self._in_w = 0.0
         # fault inputs
         self.extra_leak_l_min_at_10kpa = 0.0
         self.blocked = False
@@ -153,23 +178,39 @@ class Plant:
         self._send = gen.send
 
     # ------------------------------------------------------------------ step
+    # These stay tiny so MicroPython can put their frames on the C stack.
     def step(self, dt_s, pump_drive, vent_open):
-        # Kept tiny so MicroPython can put its frame on the C stack.
         if dt_s > MAX_DT_S:
             self._substeps(dt_s, pump_drive, vent_open)
         elif dt_s > 0.0:
-            self._send((dt_s, pump_drive, vent_open))
-        if self.interrupted:
-            self.interrupted = False
-            raise KeyboardInterrupt
+            self._in_n = 1
+            self._in_dt = dt_s
+            self._run(0.0, pump_drive, vent_open)
 
     def _substeps(self, dt_s, pump_drive, vent_open):
         n = int(dt_s / MAX_DT_S)
         if n * MAX_DT_S < dt_s:
             n += 1
-        h = dt_s / n
-        for _ in range(n):
-            self._send((h, pump_drive, vent_open))
+        self._in_n = n
+        self._in_dt = dt_s / n
+        self._run(0.0, pump_drive, vent_open)
+
+    def advance_us(self, us, pump_drive, vent_open):
+        """Integrate ``us`` microseconds with constant commands: exactly what
+        step() does when called with 1 ms steps and then the remainder (the
+        simulated board's physics grid), in one resume of the integrator."""
+        self._in_n = us // STEP_US
+        self._in_dt = STEP_S
+        self._run((us % STEP_US) * 1e-6, pump_drive, vent_open)
+
+    def _run(self, dt_last, pump_drive, vent_open):
+        self._in_last = dt_last
+        self._in_u = pump_drive
+        self._in_w = vent_open
+        self._send(None)
+        if self.interrupted:
+            self.interrupted = False
+            raise KeyboardInterrupt
 
     def _integrator(self):
         # A generator on purpose: MicroPython allocates the frame of any
@@ -177,6 +218,12 @@ class Plant:
         # every call, and with the float garbage of the simulation that costs
         # 1-3 us per call. A generator's frame is allocated once; resuming it
         # allocates nothing. All constants and state live in its locals.
+        # One resume integrates n steps of dt with constant commands: the
+        # commands and faults only change between resumes, so everything
+        # that depends on them alone is computed once per resume. Products
+        # are hoisted only in the order the expressions evaluate them
+        # (``dt * a * x`` is ``(dt * a) * x``), so the result is the same, bit
+        # for bit, as n separate single steps.
         pa = self._pa
         ivm = 1.0 / self._vm
         vtop = self._vtop
@@ -192,6 +239,16 @@ class Plant:
         kl = self._kl
         klm = self._k_per_lmin
         pkl = pa * kl
+        vlin = V_LIN_PA
+        isq = _ISQ_LIN
+        vzero = _V_ZERO
+        sqrt = _sqrt
+        tr = self.trace
+        ntr = TRACE_STEPS
+        trm = TRACE_STEPS - 1
+        e1 = 1.0 + pa * ivm
+        e2 = 2.0 * ivm
+        tzero = True  # the trace holds only zeros
         xl_seen = 0.0
         v = 0.0  # lumped (or chamber, when split) vacuum, Pa
         vl = 0.0  # line vacuum while split, Pa
@@ -199,10 +256,14 @@ class Plant:
         while True:
             # A Ctrl-C (SIGINT -> KeyboardInterrupt) landing in here would
             # end the generator, and the physics with it: the step is cut
-            # short instead, and step() passes the interrupt on.
+            # short instead (the state keeps the last whole step), and
+            # step() passes the interrupt on.
             try:
                 while True:
-                    dt, u, w = yield
+                    yield
+                    n = self._in_n
+                    u = self._in_u
+                    w = self._in_w
                     # effective commands after faults
                     if self.pump_failed:
                         u = 0.0
@@ -224,49 +285,69 @@ class Plant:
                     if xl != xl_seen:
                         xl_seen = xl
                         pkl = pa * (kl + xl * klm)
+                    a = u * qf
+                    dt = self._in_dt
+                    last = self._in_last
                     if self.blocked:
                         if not split:
                             split = True
                             self._split = True
                             vl = v
-                        # --- line: rigid 2 mL with pump and vent
-                        cap = lcap
-                        num = 0.0
-                        if u:
-                            p = pa - vl
-                            a = u * qf
-                            s = 1.0 - vl * ivm
-                            num = p * a * s
-                            cap = cap + dt * a * (s + p * ivm)
-                        if w:
-                            g = pkv * w
-                            if vl > V_LIN_PA:
-                                r = _sqrt(vl)
-                                num = num - g * r
-                                cap = cap + dt * 0.5 * g / r
-                            else:
-                                g = g * _ISQ_LIN
-                                num = num - g * vl
-                                cap = cap + dt * g
-                        vl = vl + dt * num / cap
-                        if vl < _V_ZERO:
-                            vl = 0.0
-                        elif vl > vtop:
-                            vl = vtop
-                        # --- chamber: compliant, cut off, leak only
-                        if pkl and v > 0.0:
-                            if v < v_floor:
-                                cap = ccap0 - c2 * v
-                            else:
-                                cap = ccapf
-                            if v > V_LIN_PA:
-                                r = _sqrt(v)
-                                v = v - dt * pkl * r / (cap + dt * 0.5 * pkl / r)
-                            else:
-                                g = pkl * _ISQ_LIN
-                                v = v - dt * g * v / (cap + dt * g)
-                            if v < _V_ZERO:
-                                v = 0.0
+                        gv = pkv * w
+                        glv = gv * isq
+                        gll = pkl * isq
+                        k = 0
+                        tzero = False
+                        while True:  # n steps of dt, then one of last
+                            if not n:
+                                if not last:
+                                    break
+                                n = 1
+                                dt = last
+                                last = 0.0
+                            dta = dt * a
+                            hgv = dt * 0.5 * gv
+                            dtglv = dt * glv
+                            hgl = dt * 0.5 * pkl
+                            dtgll = dt * gll
+                            for _ in range(n):
+                                # --- line: rigid 2 mL with pump and vent
+                                cap = lcap
+                                num = 0.0
+                                if u:
+                                    p = pa - vl
+                                    s = 1.0 - vl * ivm
+                                    num = p * a * s
+                                    cap = cap + dta * (s + p * ivm)
+                                if w:
+                                    if vl > vlin:
+                                        r = sqrt(vl)
+                                        num = num - gv * r
+                                        cap = cap + hgv / r
+                                    else:
+                                        num = num - glv * vl
+                                        cap = cap + dtglv
+                                vl = vl + dt * num / cap
+                                if vl < vzero:
+                                    vl = 0.0
+                                elif vl > vtop:
+                                    vl = vtop
+                                # --- chamber: compliant, cut off, leak only
+                                if pkl and v > 0.0:
+                                    if v < v_floor:
+                                        cap = ccap0 - c2 * v
+                                    else:
+                                        cap = ccapf
+                                    if v > vlin:
+                                        r = sqrt(v)
+                                        v = v - dt * pkl * r / (cap + hgl / r)
+                                    else:
+                                        v = v - dt * gll * v / (cap + dtgll)
+                                    if v < vzero:
+                                        v = 0.0
+                                tr[k & trm] = vl
+                                k += 1
+                            n = 0
                         self.vacuum_pa = v
                         self.line_vacuum_pa = vl
                         continue
@@ -274,42 +355,76 @@ class Plant:
                         split = False
                         self._split = False
                         v = self._merged_vacuum(v, vl)
+                    if not u and not v:
+                        # Ambient with the pump off: every step leaves v at
+                        # exactly 0 (no net flow), so none is computed.
+                        self.vacuum_pa = v
+                        self.line_vacuum_pa = v
+                        if not tzero:
+                            for k in range(ntr):
+                                tr[k] = v
+                            tzero = True
+                        continue
                     # --- lumped node: line + chamber
-                    if v < v_floor:
-                        cap = cap0 - c2 * v
-                    else:
-                        cap = capf
+                    # One step, with q = pa - v, s = 1 - v/vm, r = sqrt(v):
+                    #   N   = u Qf q s - g r        (net removal, Pa m^3/s)
+                    #   Cap = capb(v) + dt (u Qf (s + q/vm) + g / (2 r))
+                    #   v  += dt N / Cap
+                    # (capb = cap0 - 2 C v, or capf on the compliance floor;
+                    # below V_LIN_PA the orifice is g v / sqrt(V_LIN_PA)).
+                    # Expanded in powers of v, with everything that depends
+                    # only on the commands and dt computed once per resume:
+                    #   dt N   = b0 - b1 v + b2 v^2 - gd r
+                    #   Cap    = k0 - k1 v + hg / r
                     if w:
                         g = pkl + pkv * w
                     else:
                         g = pkl
-                    # net removal N (Pa m^3/s); cap accumulates Cap - dt * dN/dv
-                    if u:
-                        p = pa - v
-                        a = u * qf
-                        s = 1.0 - v * ivm
-                        num = p * a * s
-                        cap = cap + dt * a * (s + p * ivm)
-                    else:
-                        num = 0.0
-                    if g:
-                        if v > V_LIN_PA:
-                            r = _sqrt(v)
-                            num = num - g * r
-                            cap = cap + dt * 0.5 * g / r
-                        else:
-                            g = g * _ISQ_LIN
-                            num = num - g * v
-                            cap = cap + dt * g
-                    v = v + dt * num / cap
-                    if v < _V_ZERO:
-                        v = 0.0  # also keeps the decay out of slow subnormal floats
-                    elif v > vtop:
-                        v = vtop
+                    k = 0  # step count: the trace is a ring of TRACE_STEPS
+                    tzero = False
+                    while True:  # n steps of dt, then one of last
+                        if not n:
+                            if not last:
+                                break
+                            n = 1
+                            dt = last
+                            last = 0.0
+                        da = dt * a
+                        b0 = da * pa
+                        b1 = da * e1
+                        b2 = da * ivm
+                        gd = dt * g
+                        hg = 0.5 * gd
+                        gld = gd * isq  # linear orifice, per Pa
+                        b1l = b1 + gld
+                        k0 = cap0 + da * e1
+                        k1 = c2 + da * e2
+                        k0f = capf + da * e1
+                        k1f = da * e2
+                        for i in range(k, k + n):
+                            if v > vlin:
+                                r = sqrt(v)
+                                if v < v_floor:
+                                    v = v + (b0 + v * (b2 * v - b1) - gd * r) / (k0 - k1 * v + hg / r)
+                                else:
+                                    v = v + (b0 + v * (b2 * v - b1) - gd * r) / (k0f - k1f * v + hg / r)
+                            elif v < v_floor:
+                                v = v + (b0 + v * (b2 * v - b1l)) / (k0 + gld - k1 * v)
+                            else:
+                                v = v + (b0 + v * (b2 * v - b1l)) / (k0f + gld - k1f * v)
+                            if v < vzero:
+                                v = 0.0  # also keeps the decay out of slow subnormal floats
+                            elif v > vtop:
+                                v = vtop
+                            tr[i & trm] = v
+                        k += n
+                        n = 0
                     self.vacuum_pa = v
                     self.line_vacuum_pa = v
             except KeyboardInterrupt:
                 self.interrupted = True
+                self.vacuum_pa = v
+                self.line_vacuum_pa = vl if split else v
 
     def _chamber_volume(self, v):
         vc = self._v0 - self._c * v

@@ -117,4 +117,5 @@ def main():
             flash.remove_image(chip.path)
 
 
-main()
+if __name__ == "__main__":
+    main()

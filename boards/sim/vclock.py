@@ -9,15 +9,19 @@
 # Tick counters wrap exactly like a 32-bit MicroPython port (period 2**30),
 # and start a few seconds before the wrap so every simulated session crosses
 # it: wrap-safety is exercised by every test, not assumed.
-TICKS_PERIOD = 1 << 30
-_MASK = TICKS_PERIOD - 1
-_HALF = TICKS_PERIOD >> 1
+from micropython import const
+
+TICKS_PERIOD = const(1 << 30)
+_MASK = const(TICKS_PERIOD - 1)
+_HALF = const(TICKS_PERIOD >> 1)
 # Offsets put ticks_us through its wrap 3 s after start and ticks_ms 20 s after.
-_US_EPOCH = TICKS_PERIOD - 3_000_000
-_MS_EPOCH = TICKS_PERIOD - 20_000
+_US_EPOCH = const(TICKS_PERIOD - 3_000_000)
+_MS_EPOCH = const(TICKS_PERIOD - 20_000)
 
 
 class VirtualClock:
+    # The firmware calls these several times per loop: the constants are
+    # compiled in (const), not looked up as globals.
     def __init__(self, world):
         self._world = world
         self.now_us = 0  # unbounded virtual time since the simulation started

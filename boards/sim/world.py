@@ -8,10 +8,13 @@ import sys
 import time
 
 import machine
-from plant import Plant
+from plant import TRACE_STEPS, Plant
 from vclock import VirtualClock
 
-_STEP_US = 1000  # physics step; the plant sub-steps internally if it must
+_STEP_US = 1000  # physics grid: steps of 1 ms (plant.STEP_US)
+_FAR_US = 1_000_000  # a hung firmware's wait is stepped through in chunks of this
+_TRACE_US = _STEP_US * (TRACE_STEPS - 1)  # a segment the plant's trace covers with a step to spare
+_TRACE_MASK = TRACE_STEPS - 1
 _BOOT_US = 250_000
 _FLASH_CUT_OFF_MS = 500  # off time of a power cut injected at a flash write  # reset to main.py running, as on an RP2040 with MicroPython
 TRUTH_COLUMNS = (
@@ -130,6 +133,8 @@ class World:
         self._pace_next = 0
         self._power_off_until = 0
         self._power_failed = False
+        self._wait = self._waits().send
+        self._wait(None)
         self.flash = flash  # boards/sim/flash.SimFlash or None
         if flash is not None:
             flash.attach(self.clock, self.power_cut_now)
@@ -222,65 +227,185 @@ class World:
         return 0 if p is None else p.value()
 
     # ---- time ------------------------------------------------------------
+    # The physics runs on a grid of 1 ms steps counted from where each wait
+    # starts (the last step of a wait ends at its deadline). Everything the
+    # world does happens at grid points: scenario events, truth rows, the
+    # watchdog, pacing, --until, and the sensors seeing the physics. Between
+    # two grid points where something happens, the plant integrates all the
+    # steps in one call (Plant.advance_us), so a wait costs the physics it
+    # needs and a few calls, not a round of bookkeeping per millisecond. The
+    # result is the same as stepping every millisecond and checking
+    # everything after each step: same steps, same grid points, and a sensor
+    # sees the same two grid points around each conversion's end.
+    #
+    # The loop lives in a generator (_waits) whose frame is allocated once:
+    # MicroPython puts the frame of a function with more than a few locals
+    # on the heap at every call. What it raises (a reset, the end of the
+    # simulation, Ctrl-C) it hands back, and advance_to raises it here.
     def advance_to(self, t_us):
         if self.hold_for_input:
-            # Started by a host tool: time stands still until the host's first
-            # byte, so scenario event times count from when the host arrives.
-            import select
+            self._hold()
+        err = self._wait(t_us)
+        if err is not None:
+            raise err
 
-            p = select.poll()
-            p.register(sys.stdin, select.POLLIN)
-            p.poll(-1)
-            self.hold_for_input = False
-            self._real_t0 = time.ticks_us()
-        plant = self.plant
-        while self.phys_us < t_us or self.hung:
-            if self._until_us is not None and self.phys_us >= self._until_us:
-                self.clock.now_us = self.phys_us
-                raise SimStop()
-            if not self._noise_restarted and self.pump_level() > 0:
-                # The session's start as the hardware sees it: every sensor's
-                # noise restarts here, so a session (and a fault timed from
-                # here) meets the same noise however long the board idled.
-                self._noise_restarted = True
-                for sen in self.sensors:
-                    sen.restart_noise()
-            if self._after_pump_on and self.pump_level() > 0:
-                self._arm_after_pump_on()
-            while self._next_event < len(self._events) and self._events[self._next_event].t_us <= self.phys_us:
-                ev = self._events[self._next_event]
-                self._next_event += 1
-                self._apply(ev)
-                if self._truth is not None:
-                    # A row at the event's own millisecond: tests time
-                    # detection from it exactly, not to the row interval.
-                    self._write_truth(self.pump_level(), self.vent_opening())
-            end = self.phys_us + _STEP_US
-            if not self.hung and end > t_us:
-                end = t_us
-            if self.aux is not None and self.aux.step(self.phys_us) and self._truth is not None:
-                # The laser switched for the step starting now: a row at this very ms.
-                self._write_truth(self.pump_level(), self.vent_opening())
-            pump = self.pump_level()
-            vent = self.vent_opening()
-            plant.step((end - self.phys_us) * 1e-6, pump / 65535.0, vent / 65535.0)
-            for i in range(1, len(self.plants)):
-                self.plants[i].step((end - self.phys_us) * 1e-6, self.pump_level(i) / 65535.0, self.vent_opening(i) / 65535.0)
-                self.sensors[i].advance(end, -self.plants[i].line_vacuum_pa)
-            self.phys_us = end
-            self.sensor.advance(end, -plant.line_vacuum_pa)
-            if self._truth is not None and end >= self._truth_next:
-                self._truth_next = end + self._truth_every
-                self._write_truth(pump, vent)
-            if self._wdt_deadline is not None and end >= self._wdt_deadline:
-                self.clock.now_us = end
-                self._note("wdt_reset")
-                raise machine.SimReset(machine.WDT_RESET)
-            if self.speed is not None and end >= self._pace_next:
-                self._pace_next = end + 10_000
-                self._pace()
-        if self.clock.now_us < self.phys_us:
-            self.clock.now_us = self.phys_us
+    def _hold(self):
+        # Started by a host tool: time stands still until the host's first
+        # byte, so scenario event times count from when the host arrives.
+        import select
+
+        p = select.poll()
+        p.register(sys.stdin, select.POLLIN)
+        p.poll(-1)
+        self.hold_for_input = False
+        self._real_t0 = time.ticks_us()
+
+    def _waits(self):
+        # Everything that cannot change during a wait is read once per wait
+        # into a local: an attribute lookup costs about as much as a float
+        # operation here, and this loop runs 200 times per simulated second.
+        err = None
+        clock = self.clock
+        step = _STEP_US
+        chans = [(self.plants[i], self.sensors[i]) for i in range(len(self.plants))]
+        cmds = [0.0] * (2 * len(chans))  # pump drive, vent opening per channel
+        until = self._until_us
+        speed = self.speed
+        aux = self.aux
+        while True:
+            t_us = yield err
+            err = None
+            try:
+                phys = self.phys_us
+                hung = self.hung
+                if phys >= t_us and not hung:
+                    if clock.now_us < phys:
+                        clock.now_us = phys
+                    continue
+                # The firmware is not running during the wait: the commands
+                # are constant (events change faults, never the PWM).
+                pwms = self._pwms
+                for i in range(len(chans)):
+                    pump_pin, vent_pin = self._pins_of[i]
+                    p = pwms.get(pump_pin)
+                    pump = 0 if p is None else p.level()
+                    p = pwms.get(vent_pin)
+                    vent = 0 if p is None else p.level()
+                    if self._vent_no:
+                        vent = 65535 - vent  # normally open: open when unpowered
+                    cmds[2 * i] = pump / 65535.0
+                    cmds[2 * i + 1] = vent / 65535.0
+                    if not i:
+                        pump0 = pump
+                        vent0 = vent
+                if pump0 > 0:
+                    if not self._noise_restarted:
+                        # The session's start as the hardware sees it: every
+                        # sensor's noise restarts here, so a session (and a
+                        # fault timed from here) meets the same noise however
+                        # long the board idled.
+                        self._noise_restarted = True
+                        for sen in self.sensors:
+                            sen.restart_noise()
+                    if self._after_pump_on:
+                        self._arm_after_pump_on()
+                events = self._events
+                ev_t = events[self._next_event].t_us if self._next_event < len(events) else None
+                truth = self._truth
+                wdt = self._wdt_deadline
+                while phys < t_us or hung:
+                    if until is not None and phys >= until:
+                        clock.now_us = phys
+                        raise SimStop()
+                    if ev_t is not None and ev_t <= phys:
+                        while self._next_event < len(events) and events[self._next_event].t_us <= phys:
+                            ev = events[self._next_event]
+                            self._next_event += 1
+                            self._apply(ev)
+                            if truth is not None:
+                                # A row at the event's own millisecond: tests
+                                # time detection from it exactly.
+                                self._write_truth(pump0, vent0)
+                        ev_t = events[self._next_event].t_us if self._next_event < len(events) else None
+                        hung = self.hung
+                    # The first grid point where something is due.
+                    due = phys + _FAR_US if hung else t_us
+                    if aux is not None:
+                        # Laser applicator (aux_emu.py): stepped on every grid
+                        # point (rollers, tachometer, keep-alive enable).
+                        if aux.step(phys) and truth is not None:
+                            # The laser switched for the step starting now: a row at this very ms.
+                            self._write_truth(pump0, vent0)
+                        if phys + step < due:
+                            due = phys + step
+                    if until is not None and until < due:
+                        due = until
+                    if ev_t is not None and ev_t < due:
+                        due = ev_t
+                    if truth is not None and self._truth_next < due:
+                        due = self._truth_next
+                    if wdt is not None and wdt < due:
+                        due = wdt
+                    if speed is not None and self._pace_next < due:
+                        due = self._pace_next
+                    for pl, sen in chans:
+                        wake = sen.wake_us()  # e.g. a conversion's end
+                        if wake is not None:
+                            # Overdue: the next grid point. Else the plant's
+                            # trace must cover the grid point after it.
+                            b = phys + 1 if wake <= phys else phys + _TRACE_US
+                            if b < due:
+                                due = b
+                    if due <= phys:
+                        due = phys + 1
+                    end = phys + (due - phys + step - 1) // step * step
+                    if end > t_us and not hung:
+                        end = t_us
+                    last = end == t_us and not hung  # the firmware runs next
+                    i = 0
+                    for pl, sen in chans:
+                        pl.advance_us(end - phys, cmds[i], cmds[i + 1])
+                        i += 2
+                        # Show the sensor the line as if it had seen every
+                        # grid point: for each conversion that ended in
+                        # between, the grid points just before and after its
+                        # end (it interpolates between them), from the
+                        # plant's trace; then the end itself.
+                        wake = sen.wake_us()
+                        while wake is not None and wake <= end:
+                            k = (wake - phys + step - 1) // step  # steps to the grid point at/after wake
+                            if phys + k * step >= end:
+                                # That point is the end: the one before it first.
+                                k = (end - phys - 1) // step
+                                if k > 0:
+                                    sen.observe(phys + k * step, -pl.trace[(k - 1) & _TRACE_MASK])
+                                break
+                            if k > 1:
+                                sen.observe(phys + (k - 1) * step, -pl.trace[(k - 2) & _TRACE_MASK])
+                            sen.observe(phys + k * step, -pl.trace[(k - 1) & _TRACE_MASK])
+                            k = sen.wake_us()  # a periodic mode's next conversion, or None
+                            if k == wake:
+                                break
+                            wake = k
+                        if last:
+                            sen.advance(end, -pl.line_vacuum_pa)
+                        else:
+                            sen.observe(end, -pl.line_vacuum_pa)
+                    self.phys_us = phys = end
+                    if truth is not None and end >= self._truth_next:
+                        self._truth_next = end + self._truth_every
+                        self._write_truth(pump0, vent0)
+                    if wdt is not None and end >= wdt:
+                        clock.now_us = end
+                        self._note("wdt_reset")
+                        raise machine.SimReset(machine.WDT_RESET)
+                    if speed is not None and end >= self._pace_next:
+                        self._pace_next = end + 10_000
+                        self._pace()
+                if clock.now_us < phys:
+                    clock.now_us = phys
+            except BaseException as e:  # noqa: BLE001 - raised by advance_to
+                err = e
 
     def _arm_after_pump_on(self):
         """The pump PWM is driven for the first time: relative events get
@@ -341,11 +466,11 @@ class World:
             self.hung = True
         elif f == "power_cut":
             self.power_cut_now(2000 if v is None else int(v), note=False)
+        elif self.aux is not None and f in self.aux.FAULTS:  # laser applicator (aux_emu.py)
+            setting = self.aux.apply(f, v, plant)
         elif f == "flash_cut_at_write":
             if self.flash is not None:
                 self.flash.cut_at_write(int(v))
-        elif self.aux is not None and f in self.aux.FAULTS:  # laser applicator (aux_emu.py)
-            setting = self.aux.apply(f, v, plant)
         if setting:
             self.faults[key] = v
         else:

@@ -60,34 +60,39 @@ it would change this sensor's noise sequence.
 import math
 
 from i2c_emu import I2CTargetEmu
+from micropython import const
 
-_REG_P_MSB = 0x06
-_REG_P_LSB = 0x08
-_REG_T_MSB = 0x09
-_REG_T_LSB = 0x0A
-_REG_CMD = 0x30
-_REG_SYS_CONFIG = 0xA5
-_REG_P_CONFIG = 0xA6
+_REG_P_MSB = const(0x06)
+_REG_P_LSB = const(0x08)
+_REG_T_MSB = const(0x09)
+_REG_T_LSB = const(0x0A)
+_REG_CMD = const(0x30)
+_REG_SYS_CONFIG = const(0xA5)
+_REG_P_CONFIG = const(0xA6)
 
-_SCO = 0x08
-_MODE_MASK = 0x07
-_MODE_T = 0
-_MODE_P = 1
-_MODE_COMBINED = 2
-_MODE_SLEEP = 3
-_SLEEP_UNIT_US = 62_500
+_SCO = const(0x08)
+_MODE_MASK = const(0x07)
+_MODE_T = const(0)
+_MODE_P = const(1)
+_MODE_COMBINED = const(2)
+_MODE_SLEEP = const(3)
+_SLEEP_UNIT_US = const(62_500)
 
 # OSR_P code -> oversampling ratio
 _OSR = (1024, 2048, 4096, 8192, 256, 512, 16384, 32768)
-_T_TEMP_US = 750
-_T_P_BASE_US = 250
-_T_P_PER_SAMPLE_US = 2
+_T_TEMP_US = const(750)
+_T_P_BASE_US = const(250)
+_T_P_PER_SAMPLE_US = const(2)
 
 _P_MIN_RAW = -(1 << 23)
 _P_MAX_RAW = (1 << 23) - 1
 _T_MIN_RAW = -(1 << 15)
 _T_MAX_RAW = (1 << 15) - 1
 _TWO_PI = 2.0 * math.pi
+_sqrt = math.sqrt
+_log = math.log
+_cos = math.cos
+_sin = math.sin
 
 
 def pressure_conversion_us(osr_code):
@@ -102,6 +107,9 @@ def conversion_us(mode, osr_code):
     if mode == _MODE_P:
         return pressure_conversion_us(osr_code)
     return _T_TEMP_US + pressure_conversion_us(osr_code)
+
+
+_P_US = tuple(pressure_conversion_us(c) for c in range(8))  # by OSR_P code
 
 
 class Xgzp6897dEmu(I2CTargetEmu):
@@ -122,7 +130,7 @@ class Xgzp6897dEmu(I2CTargetEmu):
         s = (seed * 2654435761 + 0x9E3779B9) & 0xFFFFFFFF
         self._rng0 = s or 0x6D2B79F5
         self.restart_noise()
-        # physical input as last seen by advance()
+        # physical input as last seen by observe() / advance()
         self._t_us = None
         self._gauge_pa = 0.0
         self.conversions = 0  # completed conversions (for tests / diagnostics)
@@ -139,16 +147,25 @@ class Xgzp6897dEmu(I2CTargetEmu):
         self._mode = _MODE_COMBINED
         self._conv_end_us = 0
         self._period_us = 0
-        # Raw results for a conversion that ends on the bus side before the
-        # next advance(): precomputed here so the bus path stays integer-only.
-        self._next_raw_p = self._raw_pressure(self._gauge_pa, 0.0)
-        self._next_raw_t = self._raw_temperature(0.0)
+        self._bus_side_raws()
+        self._gauge_raw = round((self._gauge_pa + self.offset_pa) * self.k)
 
-    @property
-    def converting(self):
-        return self._busy
+    # A read-out through __getattr__, not @property: in MicroPython a class
+    # with a property looks every attribute access up in the class first.
+    def __getattr__(self, name):
+        if name == "converting":
+            return self._busy
+        raise AttributeError(name)
+
+    def wake_us(self):
+        """When the world must next show this part the physics: the end of
+        the running conversion (None: idle, nothing to see until then)."""
+        return self._conv_end_us if self._busy else None
 
     # ---- noise -------------------------------------------------------------
+    # One Gaussian pair per conversion (pressure, temperature), drawn ahead
+    # for the next conversion: the sequence depends on the conversions made,
+    # not on how often the world shows this part the physics.
     def restart_noise(self):
         """Start the noise sequence again from the seed (World does so when
         the pump is first driven, so a session sees the same noise however
@@ -156,6 +173,7 @@ class Xgzp6897dEmu(I2CTargetEmu):
         self._rng = self._rng0
         for _ in range(4):
             self._rand_u32()
+        self._draw()
 
     def _rand_u32(self):
         x = self._rng
@@ -166,12 +184,39 @@ class Xgzp6897dEmu(I2CTargetEmu):
         return x
 
     def _gauss_pair(self):
-        # Box-Muller: two independent standard normal deviates.
-        u1 = (self._rand_u32() + 1) / 4294967296.0  # (0, 1]
-        u2 = self._rand_u32() / 4294967296.0  # [0, 1)
-        r = math.sqrt(-2.0 * math.log(u1))
-        a = _TWO_PI * u2
-        return r * math.cos(a), r * math.sin(a)
+        # Box-Muller: two independent standard normal deviates, from two
+        # xorshift32 draws (inlined: this runs once per conversion).
+        x = self._rng
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        y = x
+        y ^= (y << 13) & 0xFFFFFFFF
+        y ^= y >> 17
+        y ^= (y << 5) & 0xFFFFFFFF
+        self._rng = y
+        r = _sqrt(-2.0 * _log((x + 1) / 4294967296.0))  # u1 in (0, 1]
+        a = _TWO_PI * (y / 4294967296.0)  # u2 in [0, 1)
+        return r * _cos(a), r * _sin(a)
+
+    def _draw(self):
+        """The next conversion's noise, and the integer parts of a result
+        the bus side may have to latch before the next look."""
+        self._zp, self._zt = self._gauss_pair()
+        self._noise_spent = False
+        self._bus_side_raws()
+
+    def _bus_side_raws(self):
+        # A conversion that ends on the bus side (the firmware reads after
+        # its end, before the world shows this part the physics again)
+        # latches gauge + noise from these integers: floats allocate, and
+        # the bus side may run under micropython.heap_lock(). Within one
+        # count (1/k Pa) of what the simulator side computes.
+        k = self.k
+        self._noise_raw = round(self.noise_pa * self._zp * k)
+        self._lo_raw = max(int(self.min_pa * k), _P_MIN_RAW)
+        self._hi_raw = min(int(self.full_scale_pa * k), _P_MAX_RAW)
+        self._next_raw_t = self._raw_temperature(self._zt)
 
     # ---- measurement model (simulator side, may allocate) -----------------
     def _raw_pressure(self, gauge_pa, z):
@@ -197,25 +242,35 @@ class Xgzp6897dEmu(I2CTargetEmu):
             raw = _T_MAX_RAW
         return raw
 
-    def advance(self, now_us, gauge_pa):
-        prev_t = self._t_us
-        prev_g = self._gauge_pa
+    def observe(self, now_us, gauge_pa):
+        """See the physics at now_us: a conversion that has ended latches
+        the pressure at its end (interpolated from the previous look)."""
+        if self._noise_spent:
+            self._draw()  # a conversion that ended on the bus side used the last pair
+        if self._busy and now_us >= self._conv_end_us:
+            self._latch(now_us, gauge_pa)
         self._t_us = now_us
         self._gauge_pa = gauge_pa
-        if self._busy and now_us >= self._conv_end_us:
-            end = self._conv_end_us
-            if self._periodic:
-                # Only the last conversion ending in this step is visible.
-                end += ((now_us - end) // self._period_us) * self._period_us
-            if prev_t is None or end <= prev_t or now_us <= prev_t:
-                g = gauge_pa
-            else:
-                g = prev_g + (gauge_pa - prev_g) * (end - prev_t) / (now_us - prev_t)
-            zp, zt = self._gauss_pair()
-            self._finish(self._raw_pressure(g, zp), self._raw_temperature(zt), now_us)
-        zp, zt = self._gauss_pair()
-        self._next_raw_p = self._raw_pressure(gauge_pa, zp)
-        self._next_raw_t = self._raw_temperature(zt)
+
+    def _latch(self, now_us, gauge_pa):
+        prev_t = self._t_us
+        end = self._conv_end_us
+        if self._periodic:
+            # Only the last conversion ending in this step is visible.
+            end += ((now_us - end) // self._period_us) * self._period_us
+        if prev_t is None or end <= prev_t or now_us <= prev_t:
+            g = gauge_pa
+        else:
+            prev_g = self._gauge_pa
+            g = prev_g + (gauge_pa - prev_g) * (end - prev_t) / (now_us - prev_t)
+        self._finish(self._raw_pressure(g, self._zp), self._raw_temperature(self._zt), now_us)
+        self._draw()
+
+    def advance(self, now_us, gauge_pa):
+        """observe(); the firmware runs next: the gauge part of a result the
+        bus side may latch (see _bus_side_raws)."""
+        self.observe(now_us, gauge_pa)
+        self._gauge_raw = round((gauge_pa + self.offset_pa) * self.k)
 
     # ---- conversion state machine (bus side: integers only) ---------------
     def _finish(self, raw_p, raw_t, now_us):
@@ -254,12 +309,13 @@ class Xgzp6897dEmu(I2CTargetEmu):
             return
         osr = self.regs[_REG_P_CONFIG] & 7
         if mode == _MODE_SLEEP:
-            t_conv = conversion_us(_MODE_COMBINED, osr)
+            t_conv = _T_TEMP_US + _P_US[osr]  # conversion_us(_MODE_COMBINED, osr)
             self._mode = _MODE_COMBINED
             self._periodic = True
             self._period_us = t_conv + (cmd >> 4) * _SLEEP_UNIT_US
         else:
-            t_conv = conversion_us(mode, osr)
+            # conversion_us(mode, osr), without the calls
+            t_conv = _T_TEMP_US if mode == _MODE_T else _P_US[osr] if mode == _MODE_P else _T_TEMP_US + _P_US[osr]
             self._mode = mode
             self._periodic = False
         self._busy = True
@@ -267,7 +323,13 @@ class Xgzp6897dEmu(I2CTargetEmu):
 
     def on_access(self, now_us):
         if self._busy and now_us >= self._conv_end_us:
-            self._finish(self._next_raw_p, self._next_raw_t, now_us)
+            raw = self._gauge_raw + self._noise_raw
+            if raw < self._lo_raw:
+                raw = self._lo_raw
+            elif raw > self._hi_raw:
+                raw = self._hi_raw
+            self._finish(raw, self._next_raw_t, now_us)
+            self._noise_spent = True  # drawn again at the next look (floats)
 
     def on_write(self, reg, value, now_us):
         if _REG_P_MSB <= reg <= _REG_T_LSB:

@@ -69,6 +69,10 @@ class DeviceLink:
         self.corrupt_lines = 0
         self._last_event_seq: int | None = None
         self._write_lock = threading.Lock()
+        # One request at a time: a reply for another sequence number is
+        # dropped by the waiter, so two threads (a caller and the resync after
+        # a reboot) must not wait at once.
+        self._request_lock = threading.RLock()
         self._stop = threading.Event()
         self._reader = threading.Thread(target=self._read_loop, daemon=True)
         self._ready = False
@@ -140,6 +144,10 @@ class DeviceLink:
         # The reader must leave ser.read() first: a port closed under a
         # pending select() keeps its exclusive lock until that returns, and
         # an immediate re-open (auto-selection, then the command) would find it busy.
+        try:
+            self.ser.cancel_read()  # wakes that select() now, not at the port's timeout
+        except Exception:  # noqa: BLE001 - best effort; the join below bounds the wait
+            pass
         if self._reader is not threading.current_thread():
             self._reader.join(timeout=1.0)
         try:
@@ -205,6 +213,10 @@ class DeviceLink:
             raise
 
     def _request(self, text: str, timeout_s: float | None, retries: int) -> str:
+        with self._request_lock:
+            return self._request_locked(text, timeout_s, retries)
+
+    def _request_locked(self, text: str, timeout_s: float | None, retries: int) -> str:
         seq = self._next_seq()
         data = frame.encode_request(seq, text)
         resets_before = self.resets
@@ -241,7 +253,10 @@ class DeviceLink:
         buf = b""
         while not self._stop.is_set():
             try:
-                chunk = self.ser.read(4096)
+                # What has arrived, else wait (up to the port's timeout) for
+                # one byte: read(4096) would wait for the timeout whenever
+                # fewer bytes come, delaying every reply by up to 50 ms.
+                chunk = self.ser.read(self.ser.in_waiting or 1)
             except (serial.SerialException, OSError, TypeError) as e:
                 self._mark_lost(e)
                 return

@@ -176,17 +176,9 @@ def main():
     print("    between ticks, never inside one (the tick is heap-locked); on the simulated board device time stands still")
     print("    during a collection, so the sim's max_late_us cannot show it: an RP2040's pause is to be measured on the board")
     print()
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-        f.write("start continuous target=30kPa duration=200s\r\n")
-        cmd = f.name
-    with open(cmd) as stdin:
-        w0 = time.time()
-        subprocess.run([MPY, "-X", "heapsize=4M", "boards/sim/runner.py", "--until-ms", "120000"], cwd=ROOT, stdin=stdin,
-                       stdout=subprocess.DEVNULL, check=False)
-        wall = time.time() - w0
-    os.unlink(cmd)
-    print("3. SIMULATION SPEED: 120 s session (default plant, 30 kPa) in %.2f s wall = %.1f simulated s per wall s" % (wall, 120.0 / wall))
-    print()
+    import simspeed
+
+    simspeed.main()
     heap_table()
     print("bench total %.0f s" % (time.time() - t_start))
 

@@ -53,8 +53,12 @@ def _load_err(ref, scenarios_dir=SCEN_DIR):
     raise AssertionError("no ScenarioError for %r" % (ref,))
 
 
+# Names of this run's own: tests run in parallel (make test).
+_RUN = "".join("%02x" % b for b in os.urandom(6))
+
+
 def _tmp(name, text):
-    path = "/tmp/_vac_scenario_test_" + name + ".json"
+    path = "/tmp/_vac_scenario_test_%s_%s.json" % (_RUN, name)
     with open(path, "w") as f:
         f.write(text)
     return path
@@ -299,8 +303,9 @@ def test_validation_errors_name_the_key_path():
 def test_load_errors():
     m = _load_err("no_such_scenario")
     assert "no_such_scenario" in m and "not found" in m and "default" in m and "npwt_400ml" in m, m
-    m = _load_err("/tmp/_vac_scenario_test_missing.json")
-    assert "/tmp/_vac_scenario_test_missing.json" in m and "not found" in m, m
+    missing = "/tmp/_vac_scenario_test_%s_missing.json" % _RUN
+    m = _load_err(missing)
+    assert missing in m and "not found" in m, m
     # strict JSON in both interpreters (MicroPython's json alone accepts the
     # first five, CPython's the NaN / Infinity ones)
     for i, text in enumerate(

@@ -2,6 +2,7 @@
 # on and off ~230 times): nothing in it may grow with the number of events.
 #   .venv/bin/micropython tools/mpy_unittest.py boards/sim/tests/test_world_events.py
 import gc
+import os
 
 import scenario
 from world import World
@@ -24,10 +25,12 @@ def test_events_without_a_truth_log_keep_no_memory():
 
 
 def test_events_reach_the_truth_log_once():
-    path = "/tmp/vacuum_sim_test_world_events.csv"
+    # A name of its own: tests run in parallel (make test).
+    path = "/tmp/vacuum_sim_test_world_events_%s.csv" % "".join("%02x" % b for b in os.urandom(6))
     w = World(scenario.validate_scenario({"events": _leaks(4, 50)}), truth_path=path)
     w.advance_to(400_000)
     w._truth.close()
     with open(path) as f:
         text = f.read()
+    os.remove(path)
     assert text.count("leak") >= 4, text[:400]
