@@ -1,14 +1,17 @@
 """``vacuumctl unlock`` and ``vacuumctl lock``: the device's service role
 (docs/safety.md, "Roles and access"). The role lives on the device: it lasts
-until ``lock``, 10 min without a service command, or a reset (a simulated
-board starts locked at every call, so there use $VACUUMCTL_SERVICE_CODE)."""
+until ``lock``, 10 min without a service command, or a reset. A '--port sim'
+board starts locked at every call: use a background board ('vacuumctl sim
+--detach', then --port sim@NAME) or $VACUUMCTL_SERVICE_CODE there."""
 from __future__ import annotations
 
 import argparse
 import getpass
 import os
+import sys
 
-from .errors import SERVICE_CODE_ENV, UserError
+from . import words
+from .errors import FRESH_SIM_HINT, SERVICE_CODE_ENV, UserError
 from .link import DeviceLink
 
 
@@ -39,11 +42,19 @@ def code_from(args: argparse.Namespace) -> str:
 def cmd_unlock(args: argparse.Namespace) -> int:
     code = code_from(args)
     with DeviceLink.open(args.port, speed="max") as link:
-        print(link.unlock(code))
+        print(words.role(link.unlock(code)))
+        _fresh_sim_note(link)
     return 0
 
 
 def cmd_lock(args: argparse.Namespace) -> int:
     with DeviceLink.open(args.port, speed="max") as link:
-        print(link.request("lock"))
+        print(words.role(link.request("lock")))
+        _fresh_sim_note(link)
     return 0
+
+
+def _fresh_sim_note(link: DeviceLink) -> None:
+    if link.sim is not None:
+        print("vacuumctl: note: that board was started for this command and is powered off now, role and all. %s."
+              % FRESH_SIM_HINT, file=sys.stderr)

@@ -24,12 +24,15 @@ from typing import Iterator
 import serial
 
 from . import frame
-from .errors import SERVICE_CODE_ENV, DeviceError, DeviceLost, DeviceReset, ServiceRoleNeeded, UserError
+from .errors import FRESH_SIM_HINT, SERVICE_CODE_ENV, DeviceError, DeviceLost, DeviceReset, ServiceRoleNeeded, UserError
+from .simboards import is_named_sim, port_of
 from .simport import SimProcess, is_sim_port, scenario_of, start_sim
 from .telemetry import Message, parse_fields
 from .version import check_protocol
 
 DEFAULT_BAUD = 115200
+# Refusals that mean "an earlier command should have made this state".
+_NEEDS_EARLIER_STATE = ("no staged result", "no session is", "'next' starts")
 
 
 def open_serial(path: str) -> serial.Serial:
@@ -87,6 +90,11 @@ class DeviceLink:
         if is_sim_port(port):
             sim = start_sim(scenario_of(port), speed=speed, truth_csv=truth_csv, until_ms=until_ms)
             path = sim.port
+        elif is_named_sim(port):
+            if truth_csv:
+                raise UserError("a background simulated board records its ground truth from its start: "
+                                "'vacuumctl sim --detach --truth-csv FILE'")
+            path = port_of(port)
         else:
             if truth_csv:
                 raise UserError("--truth-csv needs a simulated board (--port sim); a real board has no ground truth")
@@ -187,9 +195,12 @@ class DeviceLink:
             return self._request(text, timeout_s, retries)
         except DeviceError as e:
             if e.code != "E_ACCESS" or " needs the service role" not in e.message:
+                if e.code == "E_STATE" and self.sim is not None and e.message.startswith(_NEEDS_EARLIER_STATE):
+                    # State an earlier command made, on another (fresh) board.
+                    raise DeviceError(e.code, e.message, FRESH_SIM_HINT) from None
                 raise
             if not code:
-                raise ServiceRoleNeeded(e.code, e.message) from None
+                raise ServiceRoleNeeded(e.code, e.message, fresh_sim=self.sim is not None) from None
         self.unlock(code)
         return self._request(text, timeout_s, retries)
 

@@ -23,6 +23,7 @@ from serial.tools import list_ports
 
 from .errors import UserError
 from .link import DeviceLink, open_serial
+from .simboards import is_named_sim, port_of
 from .simport import is_sim_port
 from .version import PROTOCOL_MAJOR, protocol_major
 
@@ -167,7 +168,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 def cmd_ports(args: argparse.Namespace) -> int:
     explicit = list(args.paths)
-    if args.port and not is_sim_port(args.port):
+    if args.port and is_named_sim(args.port):
+        explicit.append(port_of(args.port))
+    elif args.port and not is_sim_port(args.port):
         explicit.append(args.port)
     reports = scan(explicit, args.probe_all)
     if not reports:
