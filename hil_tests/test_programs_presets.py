@@ -121,7 +121,7 @@ def test_vacuumctl_runs_a_preset_and_prints_programs_and_log(tmp_path, needs_sim
     r = subprocess.run([exe, "--port", "sim", "run", "interval_legs", "--duration", "20"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "started interval_legs" in r.stdout, r.stdout[:500]
-    r = subprocess.run([exe, "--port", "sim", "log"], capture_output=True, text=True, timeout=60)
+    r = subprocess.run([exe, "--port", "sim", "log", "--csv", "-"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0].startswith("seq,boot,start_ms,end_ms,program,params"), r.stdout
 

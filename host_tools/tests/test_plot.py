@@ -42,15 +42,25 @@ def telemetry_csv(path: Path, truncated_tail: bool = False) -> Path:
     return path
 
 
-def test_reads_telemetry_with_times_from_zero_and_alarm_markers(tmp_path):
+def test_reads_telemetry_on_the_devices_clock_with_alarm_markers(tmp_path):
     s = read_csv(telemetry_csv(tmp_path / "t.csv", truncated_tail=True))
     assert s.kind == "telemetry"
     assert len(s.t_s) == 120  # the truncated line is skipped
-    assert s.t_s[0] == 0.0 and s.t_s[-1] == pytest.approx(5.95)
+    # Device uptime, as the live lines (t=...) and the alarm times show it.
+    assert s.t_s[0] == 1.0 and s.t_s[-1] == pytest.approx(6.95)
     assert s.pump_pct[20] == pytest.approx(20000 * 100 / 65535)
     assert s.vent_pct[0] == pytest.approx(100.0)
     # A marker where an alarm appears and where the set changes, none while it persists.
-    assert s.markers == [(3.0, "alarm: overvacuum"), (4.0, "alarm: overvacuum,sensor")]
+    assert s.markers == [(4.0, "alarm: overvacuum"), (5.0, "alarm: overvacuum,sensor")]
+
+
+def test_a_device_restart_in_a_recording_keeps_the_axis_going_and_is_marked(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text(",".join(CSV_COLUMNS) + "\n" + "".join(
+        "%d,0,0,0,65535,idle,none,0,none,-1,0\n" % t for t in (5000, 5050, 5100, 20, 70)))
+    s = read_csv(p)
+    assert s.t_s == pytest.approx([5.0, 5.05, 5.1, 5.1, 5.15])
+    assert s.markers == [(5.1, "device restarted")]
 
 
 def test_state_spans_cover_the_session_without_gaps():
@@ -70,7 +80,7 @@ def test_reads_simulator_truth_with_fault_and_event_markers(tmp_path):
     s = read_csv(p)
     assert s.kind == "truth"
     assert s.vacuum_pa == [0, 500, 900, 800, 700] and s.line_pa[1] == 400
-    assert s.markers == [(0.02, "fault: pump_fail"), (0.04, "event: power_cut")]
+    assert s.markers == [(0.021, "fault: pump_fail"), (0.041, "event: power_cut")]
 
 
 @pytest.mark.parametrize("content,needle", [

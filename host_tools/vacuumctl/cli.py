@@ -439,34 +439,47 @@ def cmd_programs(args: argparse.Namespace) -> int:
     with _open(args) as link:
         names = [args.name] if args.name else link.request("programs").split()
         for name in names:
-            for line in describe(parse_program(link.request("programs " + name))):
+            for line in describe(parse_program(link.request("programs " + name)), args.unit):
                 print(line)
     return 0
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    """The device's therapy log as CSV (oldest first)."""
+    """The device's therapy log (oldest first): a table for a person, CSV
+    (--csv FILE, or --csv - for standard output) or JSON for scripts."""
     from .programs import LOG_COLUMNS, parse_log_row
 
-    out = open(args.csv, "w", newline="") if args.csv else sys.stdout
-    try:
-        with _open(args) as link:
-            head = parse_fields(link.request("log"))
+    with _open(args) as link:
+        head = parse_fields(link.request("log"))
+        rows = [parse_log_row(link.request("log %d" % i)) for i in range(int(head.get("count", 0)))]
+    unsaved = sum(r.get("stored") == "no" for r in rows)
+    if args.csv:
+        out = sys.stdout if args.csv == "-" else open(args.csv, "w", newline="")
+        try:
             writer = csv.writer(out)
             writer.writerow(LOG_COLUMNS)
-            unsaved = 0
-            for i in range(int(head.get("count", 0))):
-                row = parse_log_row(link.request("log %d" % i))
+            for row in rows:
                 writer.writerow([row.get(c, "") for c in LOG_COLUMNS])
-                unsaved += row.get("stored") == "no"
-        if head.get("persistent") == "no":
-            print("vacuumctl: note: this device keeps its log in RAM only; it is lost at reset", file=sys.stderr)
-        elif unsaved:
-            print("vacuumctl: note: %d session(s) could not be written to the device's flash (storage=%s); "
-                  "they are lost at reset" % (unsaved, head.get("storage", "?")), file=sys.stderr)
-    finally:
-        if args.csv:
-            out.close()
+        finally:
+            if out is not sys.stdout:
+                out.close()
+        if out is not sys.stdout:
+            print("%d therapy log records written to %s" % (len(rows), args.csv))
+    elif args.json:
+        import json
+
+        print(json.dumps([{c: row.get(c, "") for c in LOG_COLUMNS} for row in rows], indent=1))
+    elif not rows:
+        print("the therapy log is empty")
+    else:
+        for line in words.table(words.log_rows(rows)):
+            print(line)
+        print("times are device uptime at the start (of that boot); 'vacuumctl log --csv FILE' keeps every field")
+    if head.get("persistent") == "no":
+        print("vacuumctl: note: this device keeps its log in RAM only; it is lost at reset", file=sys.stderr)
+    elif unsaved:
+        print("vacuumctl: note: %d session(s) could not be written to the device's flash (storage=%s); "
+              "they are lost at reset" % (unsaved, head.get("storage", "?")), file=sys.stderr)
     return 0
 
 
@@ -509,7 +522,7 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 
 # ---- parser ------------------------------------------------------------------
-UNIT_COMMANDS = ("status", "run", "monitor", "config")  # plot and tune step|auto add their own
+UNIT_COMMANDS = ("status", "run", "monitor", "config", "programs", "log", "console", "stop")  # plot and tune step|auto add their own
 
 
 def _printable(text: str) -> str:
@@ -604,8 +617,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("name", nargs="?", help="one program or preset")
     s.set_defaults(func=cmd_programs)
 
-    s = sub.add_parser("log", help="the device's therapy log as CSV")
-    s.add_argument("--csv", help="write to this file instead of standard output")
+    s = sub.add_parser("log", help="the device's therapy log: a table, or CSV / JSON for scripts")
+    s.add_argument("--csv", metavar="FILE", help="write every field as CSV to FILE ('-': standard output)")
+    s.add_argument("--json", action="store_true", help="every field as JSON on standard output")
     s.set_defaults(func=cmd_log)
 
     tune.add_parser(sub)
@@ -656,7 +670,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             args.port = auto_port()  # the one board running this firmware
         except UserError as e:
-            print("vacuumctl: %s" % e, file=sys.stderr)
+            hint = ""
+            if args.command == "programs":
+                hint = "\nvacuumctl: 'vacuumctl --port sim programs' shows the programs of the simulated board"
+            print("vacuumctl: %s%s" % (e, hint), file=sys.stderr)
             return 2
     func: Callable[..., int] = args.func
     try:

@@ -46,7 +46,7 @@ END_WORDS = {
 
 # ---- single values ---------------------------------------------------------
 def duration(ms: int | str | None) -> str:
-    """``1500`` -> ``1.5 s``, ``90000`` -> ``1 min 30 s``, ``-1`` -> ``-``."""
+    """``25`` -> ``25 ms``, ``1500`` -> ``1.5 s``, ``90000`` -> ``1 min 30 s``, ``-1`` -> ``-``."""
     if not isinstance(ms, int):
         try:
             ms = int(str(ms))
@@ -54,6 +54,8 @@ def duration(ms: int | str | None) -> str:
             return UNKNOWN
     if ms < 0:
         return UNKNOWN
+    if 0 < ms < 1000:
+        return "%d ms" % ms
     if ms < 10_000:
         return ("%.1f" % (ms / 1000)).removesuffix(".0") + " s"
     s = ms // 1000
