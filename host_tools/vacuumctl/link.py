@@ -252,7 +252,9 @@ class DeviceLink:
         buf = b""
         while not self._stop.is_set():
             try:
-                chunk = self.ser.read(4096)
+                # Whatever has arrived, or wait (up to the port timeout) for
+                # one byte: a reply is handled the moment it lands.
+                chunk = self.ser.read(self.ser.in_waiting or 1)
             except (serial.SerialException, OSError, TypeError) as e:
                 self._mark_lost(e)
                 return
