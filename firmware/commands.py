@@ -124,6 +124,15 @@ def _sensor_answers(dev):
         raise CmdError(E_STATE, "the pressure sensor is not answering (last sample failed); check its cable")
 
 
+def busy_error(dev):
+    s = dev.session.state
+    if s == ses.RELEASE:
+        return CmdError(E_STATE, "the last session is still releasing to ambient; start again when it is idle")
+    if s == ses.FAULT:
+        return CmdError(E_STATE, "the device is in fault; 'clear' the alarm first")
+    return CmdError(E_STATE, "a session is %s; 'stop' it first" % ("paused" if s == ses.PAUSE else "running"))
+
+
 def cmd_start(dev, args):
     if not args:
         raise CmdError(E_ARG, "usage: start <program> key=value ... (programs: %s)" % programs.names())
@@ -133,7 +142,7 @@ def cmd_start(dev, args):
     if dev.sup.alarms & safety.STOP_MASK:
         raise CmdError(E_STATE, "alarm active (%s): fix the cause, then 'clear'" % dev.alarm_text())
     if dev.session.state != ses.IDLE:
-        raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ses.STATE_NAMES[dev.session.state])
+        raise busy_error(dev)
     _sensor_answers(dev)
     ceiling = prog.ceiling_pa if prog.ceiling_pa < dev.sup.ceiling_pa else dev.sup.ceiling_pa
     rest, heartbeat_ms = alarm_commands.heartbeat_arg(args[1:])

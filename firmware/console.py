@@ -6,6 +6,7 @@ import sys
 
 import frame
 import serial_link as sl
+import session as ses
 from cmderror import E_ACCESS, E_CHAR, E_FRAME, E_INTERNAL, E_LONG, E_UNKNOWN, CmdError
 from commands import COMMANDS
 
@@ -34,9 +35,8 @@ class Console:
         if r == sl.NONE:
             return
         if r == sl.INTERRUPT:
-            # Ctrl-C, read as data between ticks: stop the firmware the way
-            # MicroPython's own interrupt would (app.main: outputs safe, REPL).
-            raise KeyboardInterrupt
+            self._interrupt()
+            return
         if r == sl.TOO_LONG:
             self._send(None, "err %s line longer than %d bytes; nothing done" % (E_LONG, sl.LINE_MAX))
             return
@@ -63,6 +63,22 @@ class Console:
         if reply[:2] == "ok":
             self._dev.sup.host_seen()  # any valid command is a heartbeat
         self._send(seq, reply)
+
+    def _interrupt(self):
+        # Ctrl-C, read as data between ticks. During a session a person
+        # means "stop the pump" (and a stray 0x03 from a host program must
+        # not end a days-long therapy with a reset): the session stops as
+        # 'stop' does, vented and logged, and the firmware runs on. On an
+        # idle board it stops the firmware for the REPL (mpremote needs it),
+        # as MicroPython's own interrupt would (app.main: outputs safe).
+        s = self._dev.session
+        if s.state == ses.RUN or s.state == ses.PAUSE:
+            s.stop(ses.END_CTRL_C)
+            self.event("event ctrl_c action=session_stopped program=%s t_ms=%d (pump off, venting; the firmware runs on; Ctrl-C on an idle board gives the REPL)" % (s.program.name, self._dev.uptime_ms))
+        elif s.state == ses.RELEASE:
+            self.event("event ctrl_c action=none program=%s t_ms=%d (already releasing; Ctrl-C on an idle board gives the REPL)" % (s.program.name, self._dev.uptime_ms))
+        else:
+            raise KeyboardInterrupt
 
     def execute(self, text):
         words = text.split()

@@ -6,7 +6,7 @@ import programs
 import session as ses
 import units
 from cmderror import E_ARG, E_RANGE, E_STATE, CmdError
-from commands import _check_range, _duration, _sensor_answers, parse_program_args
+from commands import _check_range, _duration, _sensor_answers, busy_error, parse_program_args
 
 
 def cmd_tune(dev, args):
@@ -17,7 +17,7 @@ def cmd_tune(dev, args):
         if dev.sup.alarms:
             raise CmdError(E_STATE, "alarm active (%s): fix the cause, then 'clear'" % dev.alarm_text())
         if dev.session.state != ses.IDLE:
-            raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ses.STATE_NAMES[dev.session.state])
+            raise busy_error(dev)
         _sensor_answers(dev)
         amp, timeout, rest = autotune.AMP_PCT_DEFAULT, autotune.TIMEOUT_MS_DEFAULT, []
         for tok in args[1:]:

@@ -39,20 +39,27 @@ def test_exception_in_control_tick_ends_safe(device):
     assert device.request("clear").startswith("cleared internal")
 
 
-def test_ctrl_c_ends_safe_and_drops_to_repl(device, needs_sim):
+def test_ctrl_c_in_a_session_stops_it_safe_and_only_an_idle_one_drops_to_repl(device, needs_sim):
     device.request("tel on 50Hz")
     device.request("start continuous target=30kPa duration=60s")
     tel = device.telemetry_until(lambda f: f["vacuum_pa"] >= 25_000, 10_000)
     t_int = tel[-1]["t_ms"]
-    device.link._write(b"\x03")
-    deadline = time.monotonic() + 20
-    while not any("interrupted: pump off, vent open" in line for line in device.link.raw_log):
-        assert time.monotonic() < deadline, device.link.raw_log[-5:]
-        time.sleep(0.02)  # waiting for serial output, not a test delay
+    before = len(device.link.raw_log)
+    device.link._write(b"\x03")  # as a person at a terminal, or a stray byte from a host program
+    ended = device.wait_message(lambda m: m.kind == "event" and "session_end" in m.text)
+    assert ended.fields["reason"] == "ctrl_c"
     truth = device.truth.wait_until(t_int + 2_000)
     last = truth[-1]
     assert int(last["pump_duty"]) == 0 and int(last["valve_duty"]) == 65535
     assert int(last["true_vacuum_pa"]) < 500
+    # The firmware runs on: it answers, nothing was reset.
+    assert device.request("status").startswith("state=idle")
+    assert not any("interrupted: pump off" in line or "boot vacuumfw" in line for line in device.link.raw_log[before:])
+    device.link._write(b"\x03")  # idle now: the firmware stops for the REPL
+    deadline = time.monotonic() + 20
+    while not any("interrupted: pump off, vent open" in line for line in device.link.raw_log):
+        assert time.monotonic() < deadline, device.link.raw_log[-5:]
+        time.sleep(0.02)  # waiting for serial output, not a test delay
 
 
 def test_firmware_hang_is_reset_by_watchdog(open_device):
