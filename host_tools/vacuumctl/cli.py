@@ -518,7 +518,7 @@ def cmd_console(args: argparse.Namespace) -> int:
     from .console import run_console
 
     with _open(args) as link:
-        return run_console(link)
+        return run_console(link, args.unit)
 
 
 # ---- parser ------------------------------------------------------------------
