@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import os
 import queue
+import sys
 import threading
 import time
 from typing import Iterator
@@ -56,6 +57,11 @@ def open_error_sentence(path: str, e: serial.SerialException) -> str:
     if code in (errno.EACCES, errno.EPERM) or "permission" in low:
         return ("no permission to open %s: add yourself to the group that owns it (often 'dialout': "
                 "sudo usermod -aG dialout $USER, then log in again)" % path)
+    if code == errno.ENOTTY or "inappropriate ioctl" in low or "(%d," % errno.ENOTTY in text:
+        return ("%s is not a serial port (it takes no serial settings): give the board's port, e.g. /dev/ttyACM0; "
+                "'vacuumctl ports' lists them" % path)
+    if code == errno.EISDIR or "is a directory" in low:
+        return "%s is a directory, not a serial port; 'vacuumctl ports' lists the ports present" % path
     return "cannot open %s: %s" % (path, text)
 
 
@@ -78,6 +84,8 @@ class DeviceLink:
         self.raw_log: list[str] = []  # plain (unframed) lines: boot banner, tracebacks
         self.device_version: dict[str, int | str] = {}  # the last 'version' reply
         self.lost: str = ""  # why the port stopped working (unplugged), once it has
+        self._partial = b""  # the line being received (no newline yet)
+        self.repl_seen = False  # MicroPython's REPL answered instead of the firmware
         # Unlocks by itself when a command needs the service role (open() takes it from the environment).
         self.service_code: str | None = None
         self._reader.start()
@@ -122,21 +130,65 @@ class DeviceLink:
         link._ready = True
         return link
 
-    def enter_machine_mode(self, attempts: int = 3, timeout_s: float = 1.0) -> None:
+    def enter_machine_mode(self, attempts: int = 3, timeout_s: float = 1.0, repl_reset: bool = True) -> None:
         """Bring the device into machine mode from whatever state it is in;
-        keeps its ``version`` reply in device_version."""
-        for _ in range(attempts):
+        keeps its ``version`` reply in device_version. A board found at its
+        MicroPython REPL (left there by mpremote, or by a Ctrl-C on an idle
+        board) gets the soft reset (Ctrl-D) that starts the firmware again,
+        when repl_reset."""
+        for i in range(attempts):
             self._write(b"\r\nmode machine\r\n")
             try:
-                self.device_version = parse_fields(self.request("version", timeout_s=timeout_s, retries=1))
+                self.device_version = parse_fields(self.request("version", timeout_s=timeout_s, retries=0 if i == 0 else 1))
                 return
             except DeviceLost:
                 raise
             except (UserError, TimeoutError):
-                continue
+                pass
+            if i == 0 and self.at_repl():
+                if not repl_reset:
+                    break
+                self._soft_reset_from_repl()
+        if self.repl_seen:
+            raise UserError(
+                "the board is at its MicroPython REPL and a soft reset (Ctrl-D) did not start this firmware: "
+                "its main.py does not run it; re-deploy (make deploy PORT=... BOARD=...)" if repl_reset else
+                "the board is at its MicroPython REPL (the firmware is stopped: left there by mpremote or a Ctrl-C); "
+                "any vacuumctl command on its port soft-resets it")
         raise UserError(
             "no answer from the device in machine mode: is this firmware running on it "
-            "(not the REPL or another program)? Try 'vacuumctl --port P console' or re-deploy")
+            "(not another program)? Try 'vacuumctl --port P console' or re-deploy")
+
+    def at_repl(self) -> bool:
+        """Whether MicroPython's REPL answers instead of the firmware: its
+        prompt or error in what came back; else ask it with Ctrl-B (the
+        REPL, raw or friendly, answers with its banner; the firmware
+        refuses the byte, harmlessly, with E_CHAR)."""
+        if not self._repl_signs():
+            self._write(b"\x02")
+            deadline = time.monotonic() + 0.5
+            while time.monotonic() < deadline and not self._repl_signs():
+                time.sleep(0.02)  # waiting for the board's answer
+        self.repl_seen = self._repl_signs()
+        return self.repl_seen
+
+    def _repl_signs(self) -> bool:
+        tail = self.raw_log[-20:] + [self._partial.decode(errors="replace")]
+        return any(t.startswith((">>>", "raw REPL; CTRL-B to exit", "MicroPython v")) or
+                   t.rstrip() in (">>>", ">") for t in tail)
+
+    def _soft_reset_from_repl(self) -> None:
+        """Ctrl-B (leave the raw REPL), Ctrl-C (clear the line), Ctrl-D (soft
+        reset: main.py starts the firmware), then wait for its boot line."""
+        print("vacuumctl: the board was at its MicroPython REPL (the firmware stopped: left there by mpremote or a "
+              "Ctrl-C); soft reset (Ctrl-D) to start the firmware", file=sys.stderr)
+        seen = len(self.raw_log)
+        self._write(b"\r\x02\x03\x04")
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            if any(line.startswith("boot vacuumfw") for line in self.raw_log[seen:]):
+                return
+            time.sleep(0.02)  # waiting for the board to boot
 
     def leave_machine_mode(self) -> None:
         """Send a framed ``mode human`` without waiting (its reply is unframed),
@@ -264,6 +316,8 @@ class DeviceLink:
             while b"\n" in buf:
                 line, buf = buf.split(b"\n", 1)
                 self._handle_line(line.rstrip(b"\r"))
+            self._partial = buf[-80:]  # a prompt has no newline: '>>> '
+
 
     def _handle_line(self, line: bytes) -> None:
         if not line:

@@ -91,10 +91,12 @@ def handshake(path: str, timeout_s: float = HANDSHAKE_S) -> dict[str, int | str]
     try:
         link.ser.reset_input_buffer()
         try:
-            link.enter_machine_mode(attempts=2, timeout_s=timeout_s)
+            link.enter_machine_mode(attempts=2, timeout_s=timeout_s, repl_reset=False)
         except UserError:
-            raise UserError("no answer to the version handshake: not running this firmware "
-                            "(or busy in its REPL)") from None
+            if link.repl_seen:
+                raise UserError("at its MicroPython REPL: the firmware is stopped (left there by mpremote or a "
+                                "Ctrl-C); any vacuumctl command on this port soft-resets it") from None
+            raise UserError("no answer to the version handshake: not running this firmware") from None
         try:
             link.leave_machine_mode()
         except UserError:
