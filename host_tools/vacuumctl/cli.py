@@ -545,7 +545,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="vacuumctl", description="Technician's tool for the open therapeutic vacuum device.")
+    p: argparse.ArgumentParser = _Parser(prog="vacuumctl", description="Technician's tool for the open therapeutic vacuum device.")
     p.add_argument("--port", default=os.environ.get("VACUUM_PORT", ""),
                    help="serial port (e.g. /dev/ttyACM0), or sim / sim:SCENARIO for the simulated board")
     p.add_argument("--unit", type=userunit.unit_arg, default=userunit.default_unit(),

@@ -71,7 +71,10 @@ class DeviceLink:
         self.sim = sim
         self.timeout_s = timeout_s
         self._seq = 0
-        self._replies: "queue.Queue[frame.Frame]" = queue.Queue()
+        # Replies go to the request waiting for their sequence number (a
+        # resync after a reboot may wait alongside the caller's request).
+        self._waiting: dict[int, "queue.Queue[frame.Frame]"] = {}
+        self._waiting_lock = threading.Lock()
         self.messages: "queue.Queue[Message]" = queue.Queue()
         self.resets = 0
         self.lost_lines = 0
@@ -272,6 +275,17 @@ class DeviceLink:
         data = frame.encode_request(seq, text)
         resets_before = self.resets
         timeout = self.timeout_s if timeout_s is None else timeout_s
+        replies: "queue.Queue[frame.Frame]" = queue.Queue()
+        with self._waiting_lock:
+            self._waiting[seq] = replies
+        try:
+            return self._await(text, seq, data, replies, timeout, retries, resets_before)
+        finally:
+            with self._waiting_lock:
+                self._waiting.pop(seq, None)
+
+    def _await(self, text: str, seq: int, data: bytes, replies: "queue.Queue[frame.Frame]", timeout: float,
+               retries: int, resets_before: int) -> str:
         for _ in range(retries + 1):
             self._write(data)
             deadline = time.monotonic() + timeout
@@ -280,7 +294,7 @@ class DeviceLink:
                 if left <= 0:
                     break
                 try:
-                    f = self._replies.get(timeout=min(left, 0.1))
+                    f = replies.get(timeout=min(left, 0.1))
                 except queue.Empty:
                     if self.lost:
                         raise DeviceLost(self.lost) from None
@@ -329,7 +343,12 @@ class DeviceLink:
                 self.corrupt_lines += 1
                 return
             if f.kind == "<":
-                self._replies.put(f)
+                with self._waiting_lock:
+                    # seq 0: the device could not read a request (E_FRAME): every waiting one may resend.
+                    targets = list(self._waiting.values()) if f.seq == 0 else [self._waiting.get(f.seq)]
+                for q in targets:
+                    if q is not None:
+                        q.put(f)
             elif f.kind == "!":
                 if self._last_event_seq is not None:
                     gap = (f.seq - self._last_event_seq - 1) & 0xFFFF

@@ -23,8 +23,8 @@ def _clock(ms: int) -> str:
 
 
 def _bar(done: float, width: int) -> str:
-    n = int(done * width)
-    return "[%s%s] %3d%%" % ("#" * n, "." * (width - n), done * 100)
+    n = int(done * width + 1e-9)
+    return "[%s%s] %3d%%" % ("#" * n, "." * (width - n), int(done * 100 + 1e-9))
 
 
 class Progress:

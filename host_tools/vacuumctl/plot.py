@@ -17,7 +17,7 @@ import argparse
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import units, userunit
 from .errors import UserError
@@ -161,7 +161,13 @@ def plot_csv(csv_path: str | Path, png_path: str | Path, title: str | None = Non
 def add_recording_axis(ax: "Axes", start: float, minutes: bool) -> None:
     """A second time axis on top: time since the recording began (the
     bottom one is the device's own clock)."""
-    sec = ax.secondary_xaxis("top", functions=(lambda x: x - start, lambda x: x + start))
+    def since(x: Any) -> Any:
+        return x - start
+
+    def clock(x: Any) -> Any:
+        return x + start
+
+    sec = ax.secondary_xaxis("top", functions=(since, clock))
     sec.set_xlabel("since the recording began [%s]" % ("min" if minutes else "s"), fontsize=8)
     sec.tick_params(labelsize=8)
 

@@ -34,9 +34,10 @@ def typable(pa: int, unit: str, lo: int, hi: int) -> str:
     it reads (``--target 70.0kPa``), is accepted. Rounding to the shown
     decimals could step outside the range (50663 Pa -> '50.7kPa' = 50700 Pa):
     then the value one step inside is shown."""
-    text = units.format_pressure(pa, unit)
-    number = Decimal(text[:-len(unit)])
-    step = Decimal(1).scaleb(number.as_tuple().exponent if isinstance(number.as_tuple().exponent, int) else 0)
+    text = units.format_pressure(min(max(pa, lo), hi), unit)
+    digits = text[:-len(unit)]
+    number = Decimal(digits)
+    step = Decimal(1).scaleb(-len(digits.partition(".")[2]))
     for _ in range(3):
         v = units.to_device_pa(text)
         if v > hi:

@@ -7,6 +7,8 @@ or h, duties in %, ``-`` for a value the device does not know yet (``-1``).
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 from . import userunit
 from .telemetry import Message, parse_fields
 
@@ -295,7 +297,7 @@ LOG_HEADER = ("#", "boot", "started", "program", "length", "at target", "how it 
 
 
 def log_rows(rows: list[dict[str, str]]) -> list[tuple[str, ...]]:
-    out = [LOG_HEADER]
+    out: list[tuple[str, ...]] = [LOG_HEADER]
     for r in rows:
         out.append((r.get("seq", UNKNOWN), r.get("boot", UNKNOWN), uptime(r.get("start_ms")), r.get("program", UNKNOWN),
                     duration(r.get("elapsed_ms")), duration(r.get("delivered_ms")),
@@ -305,7 +307,7 @@ def log_rows(rows: list[dict[str, str]]) -> list[tuple[str, ...]]:
     return out
 
 
-def table(rows: list[tuple[str, ...]]) -> list[str]:
+def table(rows: Sequence[Sequence[str]]) -> list[str]:
     """Rows as aligned columns (the first row is the header)."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
