@@ -250,14 +250,21 @@ class DeviceLink:
             return self._request(text, timeout_s, retries)
         except DeviceError as e:
             if e.code != "E_ACCESS" or " needs the service role" not in e.message:
-                if e.code == "E_STATE" and self.sim is not None and e.message.startswith(_NEEDS_EARLIER_STATE):
-                    # State an earlier command made, on another (fresh) board.
-                    raise DeviceError(e.code, e.message, FRESH_SIM_HINT) from None
-                raise
+                raise self._hinted(e) from None
             if not code:
                 raise ServiceRoleNeeded(e.code, e.message, fresh_sim=self.sim is not None) from None
         self.unlock(code)
-        return self._request(text, timeout_s, retries)
+        try:
+            return self._request(text, timeout_s, retries)
+        except DeviceError as e:
+            raise self._hinted(e) from None
+
+    def _hinted(self, e: DeviceError) -> DeviceError:
+        """A refusal for want of state an earlier command made: on a fresh
+        '--port sim' board that command ran on another board."""
+        if e.code == "E_STATE" and self.sim is not None and e.message.startswith(_NEEDS_EARLIER_STATE):
+            return DeviceError(e.code, e.message, FRESH_SIM_HINT)
+        return e
 
     def unlock(self, code: str) -> str:
         """Enter the service role; a refusal never quotes the code."""

@@ -163,7 +163,7 @@ def boards() -> tuple[list[SimBoard], list[str]]:
         else:
             _remove_if(path, b.token)
             stale.append(b.name)
-    return live, stale
+    return sorted(live, key=lambda b: b.name), stale
 
 
 def find(name: str) -> SimBoard:
