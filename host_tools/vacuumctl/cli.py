@@ -331,6 +331,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
                 if msg.kind == "event" and "session_end" in msg.text:
                     ended = True
         link.request("tel off")
+        view.end()
         if faulted:
             view.note("the device went to its safe state (alarm: %s): pump off, vent open. Fix the cause, then "
                       "'vacuumctl alarms clear'" % faulted.replace(",", ", "))

@@ -141,9 +141,12 @@ class LiveView:
         self.stream.flush()
 
     def end(self) -> None:
-        """The last line is always shown: where the session ended."""
+        """The last line is always shown: where the session ended (once)."""
         if self.tty:
-            self.stream.write("\n")
+            if self._last_t > -10**9:
+                self.stream.write("\n")
         elif self._unshown is not None:
             self._last_t = -10**9
             self.show(self._unshown, self.progress.total_ms if self.progress else None)
+        self._last_t = -10**9
+        self._unshown = None
