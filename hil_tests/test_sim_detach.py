@@ -151,3 +151,21 @@ def test_commands_on_a_fresh_sim_port_say_how_to_keep_state(registry):
     assert "no staged result to commit" in r.stderr and "'vacuumctl sim --detach'" in r.stderr and "sim@NAME" in r.stderr
     r = _vc("--port", "sim", "unlock", "--code", "246810")
     assert r.returncode == 0 and "is powered off now, role and all" in r.stderr and "sim --detach" in r.stderr
+
+
+def test_vacuumctl_passcode_changes_the_service_code(registry, monkeypatch):
+    name = _detach("--name", "commissioning")
+    port = "sim@" + name
+    r = _vc("--port", port, "passcode")
+    assert r.returncode == 1 and "'passcode' needs the service role" in r.stderr, r.stderr
+    assert _vc("--port", port, "unlock", "--code", "246810").returncode == 0
+    monkeypatch.setenv("VACUUMCTL_NEW_CODE", "ab1")
+    r = _vc("--port", port, "passcode")
+    assert r.returncode == 1 and "6..32 letters or digits; nothing changed" in r.stderr
+    monkeypatch.setenv("VACUUMCTL_NEW_CODE", "Bench2026")
+    r = _vc("--port", port, "passcode")
+    assert r.returncode == 0 and r.stdout.startswith("service code changed"), r.stdout + r.stderr
+    assert _vc("--port", port, "lock").returncode == 0
+    r = _vc("--port", port, "unlock", "--code", "246810")
+    assert r.returncode == 1 and "the service code was refused" in r.stderr
+    assert _vc("--port", port, "unlock", "--code", "Bench2026").returncode == 0

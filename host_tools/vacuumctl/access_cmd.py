@@ -1,4 +1,4 @@
-"""``vacuumctl unlock`` and ``vacuumctl lock``: the device's service role
+"""``vacuumctl unlock``, ``lock`` and ``passcode``: the device's service role
 (docs/safety.md, "Roles and access"). The role lives on the device: it lasts
 until ``lock``, 10 min without a service command, or a reset. A '--port sim'
 board starts locked at every call: use a background board ('vacuumctl sim
@@ -25,6 +25,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     s.set_defaults(func=cmd_unlock)
     s = sub.add_parser("lock", help="leave the service role (back to therapist)")
     s.set_defaults(func=cmd_lock)
+    s = sub.add_parser("passcode", help="change the service code (needs the service role)",
+                       description="Store a new service code on the device (a salted hash, written to flash and "
+                                   "read back; the old code stops working; audited). Asks for the new code twice "
+                                   "without echo, or takes it from $%s. Needs the service role: 'vacuumctl unlock' "
+                                   "first, or $%s with the current code. Change the factory code (246810) at "
+                                   "commissioning." % (NEW_CODE_ENV, SERVICE_CODE_ENV))
+    s.set_defaults(func=cmd_passcode)
 
 
 def code_from(args: argparse.Namespace) -> str:
@@ -50,6 +57,33 @@ def cmd_unlock(args: argparse.Namespace) -> int:
 def cmd_lock(args: argparse.Namespace) -> int:
     with DeviceLink.open(args.port, speed="max") as link:
         print(words.role(link.request("lock")))
+        _fresh_sim_note(link)
+    return 0
+
+
+NEW_CODE_ENV = "VACUUMCTL_NEW_CODE"
+
+
+def new_code() -> str:
+    code = os.environ.get(NEW_CODE_ENV)
+    if not code:
+        try:
+            code = getpass.getpass("new service code (6..32 letters or digits): ")
+            again = getpass.getpass("the same again: ")
+        except EOFError:
+            raise UserError("no new code given (the prompt, or $%s)" % NEW_CODE_ENV) from None
+        if code != again:
+            raise UserError("the two codes differ; nothing changed")
+    if not 6 <= len(code) <= 32 or not code.isascii() or not code.isalnum():
+        raise UserError("a service code is 6..32 letters or digits; nothing changed")
+    return code
+
+
+def cmd_passcode(args: argparse.Namespace) -> int:
+    code = new_code()
+    with DeviceLink.open(args.port, speed="max") as link:
+        link.request("passcode " + code)
+        print("service code changed: stored on the device as a salted hash; the old code no longer works")
         _fresh_sim_note(link)
     return 0
 
