@@ -11,8 +11,9 @@ import os
 import sys
 
 from . import words
-from .errors import FRESH_SIM_HINT, SERVICE_CODE_ENV, UserError
+from .errors import FRESH_SIM_HINT, SERVICE_CODE_ENV, ServiceRoleNeeded, UserError
 from .link import DeviceLink
+from .telemetry import parse_fields
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -80,8 +81,11 @@ def new_code() -> str:
 
 
 def cmd_passcode(args: argparse.Namespace) -> int:
-    code = new_code()
     with DeviceLink.open(args.port, speed="max") as link:
+        # The role first: nobody types a new code twice to be told that.
+        if parse_fields(link.request("status")).get("role") != "service" and not link.service_code:
+            raise ServiceRoleNeeded("E_ACCESS", "passcode needs the service role", fresh_sim=link.sim is not None)
+        code = new_code()
         link.request("passcode " + code)
         print("service code changed: stored on the device as a salted hash; the old code no longer works")
         _fresh_sim_note(link)
