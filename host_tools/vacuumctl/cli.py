@@ -24,7 +24,7 @@ from .interrupt import CtrlC
 from .link import DeviceLink
 from .paths import repo_root
 from .simboards import is_named_sim
-from .simport import is_sim_port
+from .simport import is_sim_port, scenario_arg
 from .telemetry import CSV_COLUMNS, Message, parse_fields
 
 from .version import TOOL_VERSION as VERSION
@@ -154,7 +154,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
         pace = "real time" if float(b.speed if b.speed != "max" else 0) == 1 else (
             "as fast as it can" if b.speed == "max" else "%sx real time" % b.speed)
         print("simulated board '%s' runs in the background: scenario %s, board %s, %s, pty %s" % (
-            b.name, b.scenario, b.board, pace, b.port))
+            b.name, Path(b.scenario).name, b.board, pace, b.port))
         print("use it with:   vacuumctl --port %s status" % b.spec)
         print("end it with:   vacuumctl sim --stop %s" % b.name)
         return 0
@@ -163,7 +163,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "boards" / "sim"))
     import launcher  # type: ignore[import-not-found]
 
-    argv = [args.scenario or "default", "--speed", args.speed or "1"]
+    argv = [scenario_arg(args.scenario or "default"), "--speed", args.speed or "1"]
     if args.truth_csv:
         argv += ["--truth-csv", args.truth_csv]
     if args.flash:
@@ -188,7 +188,7 @@ def _sim_list(args: argparse.Namespace) -> int:
         return 0
     rows = [("name", "port", "scenario", "board", "speed", "running for", "pty")]
     for b in live:
-        rows.append((b.name, b.spec, b.scenario, b.board, b.speed,
+        rows.append((b.name, b.spec, Path(b.scenario).name, b.board, b.speed,
                      words.duration(int((time.time() - b.started) * 1000)), b.port))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from .errors import UserError
 from .paths import scenarios_dir, sim_dir
+from .simport import scenario_arg
 
 REGISTRY_ENV = "VACUUM_SIM_REGISTRY"
 PREFIX = "sim@"
@@ -242,6 +243,7 @@ def detach(scenario: str, name: str | None, speed: str, truth_csv: str | None = 
     if name is not None and not NAME_RE.match(name):
         raise UserError("--name '%s': use letters, digits, '_', '-' and '.', at most 40, starting with a letter or "
                         "digit" % name)
+    scenario = scenario_arg(scenario)
     board_name = scenario_board(scenario)
     token = secrets.token_hex(8)
     name, path = _claim(name or _default_name(scenario), token, explicit=name is not None)
@@ -281,8 +283,24 @@ def detach(scenario: str, name: str | None, speed: str, truth_csv: str | None = 
         raise UserError("the simulated board did not start: %s" % why)
     b = _read(path)
     if b is None:
-        raise UserError("the simulated board '%s' started but its registry entry %s is gone" % (name, path))
+        raise UserError("the simulated board '%s' ended as it started: %s" % (name, _tail(log) or "no reason given"))
+    _answers(b, log)
     return b
+
+
+def _answers(b: SimBoard, log: Path) -> None:
+    """The firmware on the new board answers (else it is ended, and says why)."""
+    from .link import DeviceLink
+
+    try:
+        DeviceLink.open(b.port).close()
+    except (UserError, TimeoutError) as e:
+        try:
+            os.kill(b.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        raise UserError("the simulated board '%s' did not answer (%s)%s" % (
+            b.name, e, ": " + _tail(log) if _tail(log) else "")) from None
 
 
 def _tail(path: Path, lines: int = 3) -> str:
