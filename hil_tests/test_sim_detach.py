@@ -28,12 +28,12 @@ WALL_S = 90
 SPEED = "20"  # device time runs 20x: the autotune and the release take a moment of wall time
 
 
-def _vc(*args: str, code: str | None = None) -> subprocess.CompletedProcess[str]:
+def _vc(*args: str, code: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env.pop("VACUUMCTL_SERVICE_CODE", None)
     if code:
         env["VACUUMCTL_SERVICE_CODE"] = code
-    return subprocess.run([VACUUMCTL, *args], capture_output=True, text=True, timeout=WALL_S, env=env)
+    return subprocess.run([VACUUMCTL, *args], capture_output=True, text=True, timeout=WALL_S, env=env, cwd=cwd)
 
 
 @pytest.fixture
@@ -169,3 +169,13 @@ def test_vacuumctl_passcode_changes_the_service_code(registry, monkeypatch):
     r = _vc("--port", port, "unlock", "--code", "246810")
     assert r.returncode == 1 and "the service code was refused" in r.stderr
     assert _vc("--port", port, "unlock", "--code", "Bench2026").returncode == 0
+
+
+def test_a_scenario_file_from_the_working_directory_and_a_missing_one(registry, tmp_path):
+    (tmp_path / "mine.json").write_text(json.dumps({"board": "esp32_devkitc"}))
+    r = _vc("sim", "mine.json", "--detach", "--speed", SPEED, cwd=tmp_path)
+    assert r.returncode == 0 and "scenario mine.json, board esp32_devkitc" in r.stdout, r.stdout + r.stderr
+    r = _vc("--port", "sim@mine", "version")
+    assert r.returncode == 0 and "board     esp32_devkitc" in r.stdout, r.stdout + r.stderr
+    r = _vc("sim", "missing.json", "--detach", cwd=tmp_path)
+    assert r.returncode == 1 and "missing.json: not found" in r.stderr and not list(registry.glob("missing*"))
