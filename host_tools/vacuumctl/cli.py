@@ -523,7 +523,7 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 
 # ---- parser ------------------------------------------------------------------
-UNIT_COMMANDS = ("status", "run", "monitor", "config", "programs", "log", "console", "stop")  # plot and tune step|auto add their own
+UNIT_COMMANDS = ("status", "run", "monitor", "config", "programs", "log", "console", "alarms")  # plot and tune step|auto add their own
 
 
 def _printable(text: str) -> str:
