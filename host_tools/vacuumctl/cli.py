@@ -423,7 +423,8 @@ def _monitor_loop(args: argparse.Namespace, link: DeviceLink, view: LiveView, wr
                 if trace is not None:
                     trace.add(msg.fields)
             else:
-                view.note(msg.text)
+                view.seen(msg)
+                view.note(words.message(msg, args.unit))
     try:
         link.request("tel off")
     except (UserError, TimeoutError):
