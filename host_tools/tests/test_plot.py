@@ -133,3 +133,33 @@ def test_cli_plot_error_is_one_sentence(tmp_path, capsys):
     assert cli.main(["plot", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "x.png")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("vacuumctl: cannot read") and "Traceback" not in err
+
+
+def test_the_step_picture_carries_its_figures(tmp_path):
+    """rise, overshoot, settling and steady-state error drawn on the picture,
+    at the device times where they happen."""
+    from vacuumctl.plot import draw_step, new_figure
+    from vacuumctl.tune import step_figures
+
+    sp = 30_000
+    rows = [",".join(CSV_COLUMNS)]
+    samples = []
+    for i in range(400):  # 2 s at 5 ms from uptime 10.000 s: a first-order rise with a small overshoot
+        t_rel = i * 0.005
+        v = int(sp * (1 - 2.718281828 ** (-t_rel / 0.1)) * (1.01 if 0.5 < t_rel < 0.6 else 1.0))
+        samples.append((t_rel, v))
+        rows.append("%d,%d,%d,20000,0,run,none,0,hold,-1,0" % (10_000 + i * 5, v, sp))
+    path = tmp_path / "step.csv"
+    path.write_text("\n".join(rows) + "\n")
+    figs = step_figures(samples, sp)
+    fig = new_figure()
+    draw_step(fig, read_csv(path), figs, sp, samples, 10.0, "step", "kPa")
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert any(t == "rise 10-90 %%: %.3f s" % figs.rise_s for t in texts), texts
+    assert any(t.startswith("overshoot %.2f %%" % figs.overshoot_pct) for t in texts), texts
+    assert any(t == "settled (+-2 %%): %.3f s" % figs.settle_s for t in texts), texts
+    assert any(t.startswith("steady-state error") and "RMS" in t for t in texts), texts
+    # The settling line is at the device time of the settling (the bottom axis is uptime).
+    top = fig.axes[0]
+    assert any(abs(line.get_xdata()[0] - (10.0 + figs.settle_s)) < 1e-9 for line in top.get_lines()
+               if len(line.get_xdata()) == 2 and line.get_xdata()[0] == line.get_xdata()[1])

@@ -179,11 +179,17 @@ def plot_step(csv_path: str | Path, png_path: str | Path, figs: "StepFigures", s
     overshoot, the +-2 % band and the settling time, and the steady-state
     error over the last quarter. samples: (s from the step, Pa); t0_s: the
     step's device time."""
+    unit = userunit.canonical(unit)
+    fig = new_figure()
+    draw_step(fig, read_csv(csv_path), figs, sp, samples, t0_s, title, unit)
+    save_png(fig, png_path)
+
+
+def draw_step(fig: "Figure", series: Series, figs: "StepFigures", sp: int, samples: list[tuple[float, int]],
+              t0_s: float, title: str, unit: str) -> None:
+    """The step test's recording with its figures drawn on it (see plot_step)."""
     from .tune import BAND, step_times
 
-    unit = userunit.canonical(unit)
-    series = read_csv(csv_path)
-    fig = new_figure()
     top, bottom = draw(fig, series, unit, title, False)
     scale = units.PRESSURE_UNITS[unit]
     red = "#d62728"
@@ -223,7 +229,6 @@ def plot_step(csv_path: str | Path, png_path: str | Path, figs: "StepFigures", s
     top.legend(loc="lower right", fontsize=8, framealpha=0.85)
     add_recording_axis(top, t0_s, False)
     fig.tight_layout()
-    save_png(fig, png_path)
 
 
 def new_figure() -> "Figure":
