@@ -124,6 +124,15 @@ def _sensor_answers(dev):
         raise CmdError(E_STATE, "the pressure sensor is not answering (last sample failed); check its cable")
 
 
+def sensor_zeroed(dev):
+    # An absolute sensor takes its ambient zero from its first samples after
+    # boot, vent open (sensor.AmbientReference): a session started sooner
+    # would pump while it zeroes, and read low by what it pumped all along.
+    ref = getattr(dev.sensor, "ref", None)
+    if ref is not None and not ref.zeroed:
+        raise CmdError(E_STATE, "the pressure sensor is still taking its zero at ambient after boot; start again in a moment")
+
+
 def busy_error(dev):
     s = dev.session.state
     if s == ses.RELEASE:
@@ -144,6 +153,7 @@ def cmd_start(dev, args):
     if dev.session.state != ses.IDLE:
         raise busy_error(dev)
     _sensor_answers(dev)
+    sensor_zeroed(dev)
     ceiling = prog.ceiling_pa if prog.ceiling_pa < dev.sup.ceiling_pa else dev.sup.ceiling_pa
     rest, heartbeat_ms = alarm_commands.heartbeat_arg(args[1:])
     values = parse_program_args(prog, rest, ceiling)

@@ -6,7 +6,7 @@ import programs
 import session as ses
 import units
 from cmderror import E_ARG, E_RANGE, E_STATE, CmdError
-from commands import _check_range, _duration, _sensor_answers, busy_error, parse_program_args
+from commands import _check_range, _duration, _sensor_answers, busy_error, parse_program_args, sensor_zeroed
 
 
 def cmd_tune(dev, args):
@@ -19,6 +19,7 @@ def cmd_tune(dev, args):
         if dev.session.state != ses.IDLE:
             raise busy_error(dev)
         _sensor_answers(dev)
+        sensor_zeroed(dev)
         amp, timeout, rest = autotune.AMP_PCT_DEFAULT, autotune.TIMEOUT_MS_DEFAULT, []
         for tok in args[1:]:
             if tok.startswith("amp="):

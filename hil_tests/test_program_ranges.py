@@ -46,7 +46,7 @@ def _start(link: DeviceLink, prog: str, values: dict[str, str]) -> tuple[str, tu
     for another reason: a relation between parameters)."""
     line = "start %s %s" % (prog, " ".join("%s=%s" % kv for kv in values.items()))
     try:
-        link.request(line)
+        link.start(line)  # an absolute sensor's boot zero first
     except DeviceError as e:
         m = _OUT_OF_RANGE.match(e.message)
         if m:

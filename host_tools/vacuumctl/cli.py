@@ -285,7 +285,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         link.request("tel on %sHz" % args.rate)
         if interrupted.is_set():
             raise KeyboardInterrupt
-        reply = link.request("start %s %s duration=%dms" % (args.program, " ".join(params), duration_ms))
+        reply = link.start("start %s %s duration=%dms" % (args.program, " ".join(params), duration_ms))
         view.note(words.started(reply, args.unit))
         ended = False
         end_seen_at: int | None = None

@@ -266,6 +266,19 @@ class DeviceLink:
             return DeviceError(e.code, e.message, FRESH_SIM_HINT)
         return e
 
+    def start(self, line: str, wait_s: float = 5.0) -> str:
+        """A session-starting request (``start ...``, ``tune auto ...``),
+        sent again while the device refuses it because its absolute sensor
+        is still taking its zero after boot (a fraction of a second)."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                return self.request(line)
+            except DeviceError as e:
+                if e.code != "E_STATE" or "still taking its zero" not in e.message or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.05)  # the device's own boot zero, a few hundred ms of device time
+
     def unlock(self, code: str) -> str:
         """Enter the service role; a refusal never quotes the code."""
         if not code or any(c.isspace() for c in code):

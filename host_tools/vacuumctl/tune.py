@@ -142,7 +142,7 @@ def cmd_step(args: argparse.Namespace, link: DeviceLink) -> int:
         w.writerow(CSV_COLUMNS)
         link.request("tel on 200Hz")
         _interrupted_before_start(ctrl_c)
-        link.request("start continuous target=%dPa ramp=0ms duration=%dms" % (sp, hold_ms))
+        link.start("start continuous target=%dPa ramp=0ms duration=%dms" % (sp, hold_ms))
         print("step to %s, holding %s s of device time (Ctrl-C stops the test and vents)" % (
             userunit.show(sp, getattr(args, "unit", userunit.DEFAULT)), "%g" % args.hold), flush=True)
         tel, interrupted = _collect(
@@ -200,7 +200,7 @@ def cmd_auto(args: argparse.Namespace, link: DeviceLink) -> int:
     with CtrlC() as ctrl_c:
         link.request("tel on 20Hz")
         _interrupted_before_start(ctrl_c)
-        f = parse_fields(link.request(line))
+        f = parse_fields(link.start(line))
         print("relay autotune around %s: the pump switches %s %% of full duty above and below the hold, for at most "
               "%s (Ctrl-C stops it and vents)" % (userunit.show(int(f.get("target_pa", sp)), unit), f.get("amp_pct", args.amp),
                                                   words.duration(f.get("timeout_ms", int(args.timeout * 1000)))), flush=True)
