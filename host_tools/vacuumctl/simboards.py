@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .errors import UserError
-from .paths import scenarios_dir, sim_dir
+from .paths import repo_root, scenarios_dir, sim_dir
 from .simport import scenario_arg
 
 REGISTRY_ENV = "VACUUM_SIM_REGISTRY"
@@ -119,7 +119,13 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True  # someone's process: alive, but the token check below decides
-    return True
+    try:
+        # An ended process that nobody has reaped yet (a container's init
+        # may never) still answers kill(pid, 0): 'Z' in its stat.
+        stat = Path("/proc/%d/stat" % pid).read_bytes()
+        return stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] != b"Z"
+    except (OSError, ValueError):
+        return True
 
 
 def _is_ours(board: SimBoard) -> bool:
@@ -259,7 +265,7 @@ def detach(scenario: str, name: str | None, speed: str, truth_csv: str | None = 
     try:
         with open(log, "ab") as log_file:
             keeper = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log_file,
-                                      start_new_session=True, close_fds=True)
+                                      start_new_session=True, close_fds=True, cwd=str(repo_root()))
     except OSError as e:
         _remove_if(path, token)
         raise UserError("cannot start the simulated board: %s" % e) from None
