@@ -6,14 +6,14 @@ STAMP  := $(VENV)/.installed-stamp
 BOARDS := $(filter-out manifest,$(basename $(notdir $(wildcard boards/*.py))))
 PYTEST := $(PY) -m pytest
 
-.PHONY: deploy all venv sim test test-host test-hil bench bench-programs safety-report mpy wiring powercut fuzz soak clean help
+.PHONY: deploy all venv browser ui-screenshots sim test test-host test-hil bench bench-programs bench-ui safety-report mpy wiring powercut fuzz soak clean help
 
 all: test
 
 help:
 	@echo "make sim    run a 30 s continuous-vacuum session (30 kPa) on the simulated board, live"
 	@echo "make test   run every test: host-tool unit tests, firmware unit tests in MicroPython, simulated-board tests"
-	@echo "make bench  measure control quality vs physical limit and peers, timing, simulation speed"
+	@echo "make bench  measure control quality vs physical limit and peers, timing, simulation speed; preset table; laser interlock"
 	@echo "make bench-programs  every preset's tracking error and time at target; pulse depth vs frequency per plant"
 	@echo "make typecheck  check the host tool's type hints with mypy"
 	@echo "make deploy PORT=/dev/ttyACM0 BOARD=pico   build, copy with mpremote, verify by hash, reset"
@@ -23,6 +23,9 @@ help:
 	@echo "make fuzz   fuzz campaign: 5000 cases per fuzz test (protocol on the sim, alarms, config/scenario files, vacuumctl argv)"
 	@echo "make soak   72 h of device time of intermittent wound therapy on the sim: heap, ticks, GC pauses, telemetry (~1.8 h wall on a 2-core PC; SOAK_HOURS=N for a shorter run)"
 	@echo "make venv   create .venv from requirements.lock (done automatically by the targets above)"
+	@echo "make browser  headless Chromium from the system's packages for the dashboard's browser tests (root + apt; make test runs it)"
+	@echo "make ui-screenshots  run the dashboard's browser tests and keep their screenshots in docs/dashboard/"
+	@echo "make bench-ui  the dashboard's update rate and latency from the port to the screen, in headless Chromium"
 
 $(STAMP): requirements.lock host_tools/pyproject.toml
 	python3 -m venv $(VENV)
@@ -39,14 +42,23 @@ sim: $(STAMP)
 	$(VENV)/bin/vacuumctl --port sim run continuous --target 30kPa --duration 30 --speed 3 \
 		--show-every-ms 1000 --csv out/sim_session.csv --truth-csv out/sim_truth.csv
 
-test: $(STAMP)
+# The dashboard's browser tests need Chromium: installed from apt where possible
+# (quick and silent when present; see tools/install_browser.sh).
+browser:
+	@sh tools/install_browser.sh
+
+test: $(STAMP) browser
 	$(PYTEST) -q
 
 test-host: $(STAMP)
 	$(PYTEST) host_tools/tests -q
 
-test-hil: $(STAMP)
+test-hil: $(STAMP) browser
 	$(PYTEST) hil_tests -q
+
+# The screenshots in docs/dashboard.md, taken by the browser tests themselves.
+ui-screenshots: $(STAMP) browser
+	VACUUM_UI_SCREENSHOTS=docs/dashboard $(PYTEST) -q hil_tests/test_ui_browser.py
 
 # Static types of the host tool (settings in host_tools/pyproject.toml).
 typecheck: $(STAMP)
@@ -55,9 +67,13 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(PY) tools/bench/bench.py
 	$(PY) tools/bench/presets.py
+	$(PY) tools/bench/laser_interlock.py
 
 bench-programs: $(STAMP)
 	$(PY) tools/bench/presets.py
+
+bench-ui: $(STAMP) browser
+	$(PY) tools/bench/ui_latency.py
 
 # Build for BOARD and copy to the board on PORT with mpremote, each file
 # verified by SHA-256, then reset: make deploy PORT=/dev/ttyACM0 BOARD=pico

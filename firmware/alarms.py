@@ -24,6 +24,10 @@ A_HOST = const(8192)  # host heartbeat lost during a host-supervised session
 A_OVERRUN = const(16384)  # control loop missed its deadline
 A_RESET = const(32768)  # the device booted from a watchdog or brown-out reset
 A_INTERRUPTED = const(65536)  # a session was running when the power or the firmware stopped
+# Laser applicator boards only (laser.py):
+A_LASER_ON = const(131072)  # laser emission sensed while commanded off (stuck on)
+A_ROLLER = const(262144)  # rollers driven but the tachometer sees them stopped (stalled)
+A_LASER = const(524288)  # laser commanded on but no emission sensed (source or its monitor failed)
 
 HIGH = const(3)
 MEDIUM = const(2)
@@ -36,6 +40,7 @@ TABLE = (
     (A_OVERVAC, "overvacuum", HIGH, True, True),
     (A_RISE, "rise", HIGH, True, True),
     (A_PUMP_ON, "pump_on", HIGH, True, True),
+    (A_LASER_ON, "laser_on", HIGH, True, True),
     (A_VENT, "vent", HIGH, True, True),
     (A_SENSOR, "sensor", HIGH, True, True),
     (A_STUCK, "stuck", HIGH, True, True),
@@ -47,6 +52,8 @@ TABLE = (
     (A_BLOCKAGE, "blockage", MEDIUM, True, True),
     (A_PUMP, "pump", MEDIUM, True, True),
     (A_LEAK, "leak", MEDIUM, True, True),
+    (A_ROLLER, "roller", MEDIUM, True, True),
+    (A_LASER, "laser", MEDIUM, True, True),
     # Found at boot: the therapy stopped without the device ending it (power
     # cut, reset). A person must look at the patient; nothing is running.
     (A_INTERRUPTED, "interrupted", MEDIUM, True, False),

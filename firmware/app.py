@@ -55,6 +55,8 @@ class Device:
         # Boards with several chambers: the channels after the first (None: one).
         self.channel_count = channels.count(board)
         self.extra = channels.make_extra(board, machine, outputs, self.period_ms)
+        # Boards with rollers and a laser: their interlock (None: none).
+        self.laser = None if outputs.aux is None else outputs.aux.applicator(self.period_ms)
         self._log_alarm = store.RingLog(board.DATA_DIR, "alarms", 4096)
         therapy = TherapyLog(store.RingLog(board.DATA_DIR, "therapy", 4096), lambda e: self._storage_error("therapy", e), self._flash_write)
         self.session = ses.Session(self.ctl, self.sup, getattr(board, "PUMP_FREE_FLOW_ML_MIN", 0), getattr(board, "PUMP_MAX_VACUUM_PA", 0), therapy)
@@ -167,12 +169,16 @@ class Device:
         self.sup.set_program(prog, heartbeat_ms)
         if self.extra is not None:
             self.extra.start(prog)
+        if self.laser is not None:
+            self.laser.start(prog, values)
 
     def clear_alarms(self):
         bits = self.sup.alarms
         self.sup.clear()
         if self.extra is not None:
             self.extra.clear()
+        if self.laser is not None:
+            self.laser.clear()
         self.session.clear_fault()
         for e in self.alarm_state.cleared(bits, self.uptime_ms):
             self.console.event(e)
@@ -207,6 +213,11 @@ class Device:
             # Any channel's alarm is the device's: every channel goes safe.
             self.sup.alarms |= self.extra.check(s.state == ses.IDLE)
             alarms = self.sup.alarms
+        if self.laser is not None:
+            # The laser's conditions, judged before anything else moves: one
+            # lost (contact, vacuum, rollers, an alarm...) turns it off here.
+            self.sup.alarms |= self.laser.gate(self.vacuum_pa, st == sensor_mod.OK, alarms, s.state == ses.RUN)
+            alarms = self.sup.alarms
         if self.inject_exception:
             self.inject_exception = False
             raise RuntimeError("selftest")
@@ -217,6 +228,8 @@ class Device:
             self.out.safe()
             return
         s.step(self.period_ms, self.vacuum_pa)
+        if self.laser is not None and s.state != ses.RUN:
+            self.laser.off()  # the session ended in this step: no laser in its release
         ctl.update(self.vacuum_pa)
         pump = ctl.pump_u16
         # The supervisor's trip level holds even if the controller is wrong.
@@ -241,6 +254,8 @@ class Device:
             c.sleep_until_us(c.ticks_add(c.ticks_us(), self.stall_ms * 1000))
             self.stall_ms = 0
         self.session.report(self.console.event, self.uptime_ms, self.vacuum_pa, self.alarm_text)
+        if self.laser is not None:
+            self.laser.report(self.console.event, self.uptime_ms)
         self.tuner.service(self)
         if self.tel_period_ticks:
             self._tel_count += 1
@@ -285,6 +300,8 @@ class Device:
         self.session.put_tel(t)
         if self.extra is not None:
             self.extra.put_tel(t, self.vacuum_pa)
+        if self.laser is not None:
+            self.laser.put_tel(t)
         if c.machine:
             crc = crc16(t.buf, 0, t.n)
             t.put(b"*")
@@ -378,6 +395,10 @@ def _reset_name():
     return "unknown"
 
 
+def _aux_words(out):
+    return ", laser and rollers off" if out is not None and out.aux is not None else ""
+
+
 def main():
     out = None
     try:
@@ -391,12 +412,12 @@ def main():
         Device(out).run()
     except KeyboardInterrupt:
         if out is not None:
-            out.safe()
-        print("interrupted: pump off, vent open; firmware stopped (Ctrl-D restarts)")
+            out.safe()  # (laser and rollers first, on a board that has them)
+        print("interrupted: pump off, vent open%s; firmware stopped (Ctrl-D restarts)" % _aux_words(out))
     except Exception as e:  # noqa: BLE001 - anything unforeseen ends safe
         if out is not None:
             out.safe()
-        print("fatal: %s; pump off, vent open" % type(e).__name__)
+        print("fatal: %s; pump off, vent open%s" % (type(e).__name__, _aux_words(out)))
         sys.print_exception(e)
     finally:
         if out is not None:

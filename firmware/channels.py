@@ -1,6 +1,7 @@
 # How many pump/vent/sensor channels the board has (board.CHANNELS), and
 # the device's outputs. The code for a multi-channel board (multichannel.py)
-# is imported only on such a board: a one-channel board's heap never holds it.
+# and for a laser applicator's rollers and laser (auxout.py, laser.py) is
+# imported only on such a board: another board's heap never holds it.
 from outputs import Outputs
 
 
@@ -9,12 +10,22 @@ def count(board):
 
 
 def make_outputs(board, machine):
-    """Outputs for every channel of the board, safe from the first instant."""
+    """Outputs for every channel of the board (and its rollers and laser),
+    safe from the first instant."""
+    aux = None
+    if hasattr(board, "ROLLER_PIN") or hasattr(board, "LASER_EN_PIN"):
+        from auxout import AuxOutputs
+
+        aux = AuxOutputs(board, machine)  # laser and rollers off before the pump exists
     if count(board) > 1:
         from multichannel import ChannelOutputs
 
-        return ChannelOutputs(board, machine)
-    return Outputs(board, machine)
+        out = ChannelOutputs(board, machine)
+    else:
+        out = Outputs(board, machine)
+    out.aux = aux  # Outputs.safe() turns them off first from now on
+    return out
+
 
 
 def make_extra(board, machine, outputs, period_ms):

@@ -36,8 +36,8 @@ def _duration(token):
         raise _unit_error(e)
 
 
-_UNIT = ("Pa", "ms", "mHz")
-_KIND_WORD = ("pressure", "duration", "rate")
+_UNIT = ("Pa", "ms", "mHz", "pct")
+_KIND_WORD = ("pressure", "duration", "rate", "percentage")
 
 
 def _parse_value(kind, raw):
@@ -46,6 +46,8 @@ def _parse_value(kind, raw):
     if kind == programs.MS:
         return _duration(raw)
     try:
+        if kind == programs.PCT:
+            return units.parse_percent(raw)
         return units.parse_millihz(raw)
     except ValueError as e:
         raise _unit_error(e)
@@ -106,7 +108,8 @@ def cmd_status(dev, args):
         dev.sup.ceiling_pa,
         dev.sensor.errors,
         dev.overruns,
-    ) + " " + s.status_text() + " storage=%s flash_stalls=%d max_late_us=%d gc_runs=%d role=%s" % (dev.storage, dev.flash_stalls, dev.max_late_us, dev.gc_runs, dev.access.role_name()) + _channels_text(dev)
+    ) + " " + s.status_text() + " storage=%s flash_stalls=%d max_late_us=%d gc_runs=%d role=%s" % (dev.storage, dev.flash_stalls, dev.max_late_us, dev.gc_runs, dev.access.role_name()) + _channels_text(dev) + (
+        dev.laser.status_text() if dev.laser is not None else "")
 
 
 def _channels_text(dev):
@@ -147,6 +150,9 @@ def cmd_start(dev, args):
         raise CmdError(E_ARG, "usage: start <program> key=value ... (programs: %s)" % programs.names())
     prog = programs.find(args[0])
     if prog is None:
+        if args[0] in programs.LASER_NAMES:
+            raise CmdError(E_RANGE, "%s needs a board with a roller motor and a laser source (ROLLER_PIN, LASER_EN_PIN in its definition); this board (%s) has neither" % (
+                args[0], dev.board.NAME))
         raise CmdError(E_UNKNOWN, "no program '%s' (programs: %s)" % (args[0], programs.names()))
     if dev.sup.alarms & safety.STOP_MASK:
         raise CmdError(E_STATE, "alarm active (%s): fix the cause, then 'clear'" % dev.alarm_text())
@@ -158,6 +164,8 @@ def cmd_start(dev, args):
     rest, heartbeat_ms = alarm_commands.heartbeat_arg(args[1:])
     values = parse_program_args(prog, rest, ceiling)
     bad = programs.relation_error(prog, values, dev.channel_count)
+    if bad is None and prog.kind == programs.VACUUM_LASER:  # (a laser board: dev.laser exists)
+        bad = dev.laser.refusal(prog.name, values, dev.alarm_text(), dev.sup.alarms)
     if bad:
         raise CmdError(E_RANGE, bad)
     if values["duration"] > prog.max_session_ms:
@@ -173,6 +181,8 @@ def cmd_start(dev, args):
 
 def cmd_stop(dev, args):
     _no_args(args)
+    if dev.laser is not None:
+        dev.laser.off()  # at once, not at the next tick
     was = dev.session.state
     dev.session.stop()
     return "stopped" if was == ses.RUN or was == ses.PAUSE else "idle"
@@ -180,6 +190,8 @@ def cmd_stop(dev, args):
 
 def cmd_pause(dev, args):
     _no_args(args)
+    if dev.laser is not None and dev.session.state == ses.RUN:
+        dev.laser.off()
     if not dev.session.pause():
         raise CmdError(E_STATE, "no session is running (state %s)" % ses.STATE_NAMES[dev.session.state])
     return "paused remaining_ms=%d (vented; 'resume' within %d s or the session ends)" % (dev.session.remaining_ms(), ses.PAUSE_LIMIT_MS // 1000)

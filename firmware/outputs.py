@@ -5,7 +5,9 @@
 # drive is derived here. The safe state is pump off, vent open. It is applied
 # on construction, so the outputs are safe from the first instant the firmware
 # owns them (before that, the hardware holds them safe: gate pull-down on the
-# pump MOSFET, normally-open valve unpowered).
+# pump MOSFET, normally-open valve unpowered). On a laser applicator board the
+# safe state also has the laser and the rollers off (auxout.AuxOutputs, set
+# as `aux` by channels.make_outputs), and safe() turns those off first.
 from micropython import const
 
 FULL = const(65535)
@@ -19,6 +21,8 @@ def _pwm(machine, pin, freq, duty, invert):
 
 
 class Outputs:
+    aux = None  # auxout.AuxOutputs of a laser applicator board
+
     def __init__(self, board, machine):
         self._no = board.VENT_NORMALLY_OPEN
         self._pump = _pwm(machine, board.PUMP_PIN, board.PUMP_FREQ, 0, board.PUMP_INVERT)
@@ -44,7 +48,10 @@ class Outputs:
         self.vent_u16 = vent_u16
 
     def safe(self):
-        """Pump off first, then vent open. Never raises."""
+        """Laser and rollers off first (if any), then pump off, then vent
+        open. Never raises."""
+        if self.aux is not None:
+            self.aux.safe()  # never raises
         try:
             self._pump.duty_u16(0)
         except Exception:  # noqa: BLE001 - the vent must still open
@@ -57,4 +64,4 @@ class Outputs:
         self.vent_u16 = FULL
 
     def is_safe(self):
-        return self.pump_u16 == 0 and self.vent_u16 == FULL
+        return self.pump_u16 == 0 and self.vent_u16 == FULL and (self.aux is None or self.aux.is_safe())

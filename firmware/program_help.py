@@ -59,6 +59,23 @@ TEXTS = {
             "step": "each next channel this much lower (proximal = lowest); every level >= 1 kPa",
         },
     ),
+    "vacuum_laser": (
+        "vacuum with rollers and a low-power laser: the laser only while skin contact is proven (laser applicator boards)",
+        {
+            "target": "vacuum the applicator holds while it slides",
+            "contact": "contact threshold: below it the applicator is off the skin and the laser off; at least max(2 kPa, 20 %) below target",
+            "prove": "the vacuum must stay above the contact threshold, steady, this long before the laser may emit",
+            "speed": "roller speed, % of the motor's full speed",
+            "power": "laser power, % of the source's maximum",
+            "laser_time": "most laser emission in the session; then vacuum and rollers only",
+        },
+    ),
+    "roller_laser": (
+        "vacuum laser therapy of lipodystrophy: rollers, moderate vacuum and a low-power laser behind a contact interlock",
+        {
+            "target": "moderate vacuum: 0.1-0.5 atm",
+        },
+    ),
     "face_dotted": (
         "facial dotted vacuum massage (face limits: 0.5 atm, 15 min)",
         {
@@ -153,6 +170,8 @@ def cmd_programs(dev, args):
         raise CmdError(E_ARG, "usage: programs [name]")
     p = programs.find(args[0])
     if p is None:
+        if args[0] in programs.LASER_NAMES:
+            raise CmdError(E_UNKNOWN, "%s runs only on a board with a roller motor and a laser source; this board (%s) has neither" % (args[0], dev.board.NAME))
         raise CmdError(E_UNKNOWN, "no program '%s' (programs: %s)" % (args[0], programs.names()))
     ceiling = min(p.ceiling_pa, dev.sup.ceiling_pa)
     ps = " ".join("%s=%s[%s]" % (q.name, "!" if q.default is None else "%d%s" % (q.default, _UNIT[q.kind]), _fmt_range(q, ceiling, p.max_session_ms)) for q in p.params)

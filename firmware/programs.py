@@ -14,6 +14,7 @@ from micropython import const
 PA = const(0)
 MS = const(1)
 MHZ = const(2)  # rate in mHz
+PCT = const(3)  # whole percent (roller speed, laser power)
 
 # Program kinds: how Session.step drives the controller.
 CONTINUOUS = const(0)  # hold one target
@@ -22,7 +23,8 @@ DYNAMIC = const(2)  # ramp smoothly floor -> target -> floor, never to zero
 DOTTED = const(3)  # build, hold, release fully, wait for the operator, repeat
 PULSE = const(4)  # suction and release at a set rate
 GRADIENT = const(5)  # one level per channel of a multi-channel board, stepping down
-KIND_NAMES = ("continuous", "intermittent", "dynamic", "dotted", "pulse", "gradient")
+VACUUM_LASER = const(6)  # hold a target; rollers turn; the laser only while contact is proven (laser.py)
+KIND_NAMES = ("continuous", "intermittent", "dynamic", "dotted", "pulse", "gradient", "vacuum_laser")
 
 _S = const(1_000)
 _MIN = const(60_000)
@@ -271,6 +273,17 @@ PROGRAMS = (
         preset_of="dynamic",
     ),
 )
+
+
+# The programs of a laser applicator board (laser_programs.py) join the
+# table only on such a board (channels.make_applicator): another board's RAM
+# never holds them, and it refuses them by name with a clear error.
+LASER_NAMES = ("vacuum_laser", "roller_laser")
+
+
+def extend(more):
+    global PROGRAMS
+    PROGRAMS = PROGRAMS + more
 
 
 def find(name):

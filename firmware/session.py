@@ -19,7 +19,7 @@ PAUSE = const(4)
 STATE_NAMES = ("idle", "run", "release", "fault", "pause")
 
 # Phases of a running session, by program kind:
-# continuous HOLD; intermittent ON/OFF; dynamic RISE/FALL; pulse ON/OFF;
+# continuous, gradient, vacuum_laser HOLD; intermittent ON/OFF; dynamic RISE/FALL; pulse ON/OFF;
 # dotted BUILD -> HOLD -> VENT -> WAIT (for the operator) -> BUILD ...
 PH_HOLD = const(0)
 PH_ON = const(1)
@@ -153,7 +153,7 @@ class Session:
             period = 1_000_000 // self.freq_mhz
             self.on_ms = period // 2
             self.off_ms = period - self.on_ms
-        self.phase = (PH_HOLD, PH_ON, PH_RISE, PH_BUILD, PH_ON, PH_HOLD)[self.kind]
+        self.phase = (PH_HOLD, PH_ON, PH_RISE, PH_BUILD, PH_ON, PH_HOLD, PH_HOLD)[self.kind]
         self.elapsed_ms = 0
         self.phase_ms = 0
         self.pause_ms = 0
@@ -267,7 +267,7 @@ class Session:
             return
         self.phase_ms += dt
         k = self.kind
-        if k == pg.CONTINUOUS or k == pg.GRADIENT:
+        if k == pg.CONTINUOUS or k == pg.GRADIENT or k == pg.VACUUM_LASER:
             lvl = self.target_pa
         elif k == pg.INTERMITTENT:
             lvl = self._intermittent()

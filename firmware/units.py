@@ -1,10 +1,11 @@
 # Unit parsing and formatting for the firmware (MicroPython; also imports in CPython).
 #
 # Pressures are vacuum depth in integer Pa (positive = below ambient),
-# durations are integer ms, rates are integer mHz (or whole Hz).
+# durations are integer ms, rates are integer mHz (or whole Hz), percentages
+# (roller speed, laser power) integer percent.
 #
 # A value is ONE token: optional sign, decimal mantissa, unit, no spaces:
-#   30kPa  +30kPa  -5kPa  225mmHg  0.3atm  500ms  1.5min  72h  0.5Hz
+#   30kPa  +30kPa  -5kPa  225mmHg  0.3atm  500ms  1.5min  72h  0.5Hz  40%
 # The mantissa is digits with at most one '.', which needs a digit on both
 # sides ('.5kPa' and '5.kPa' are rejected). No exponents, hex, nan or inf.
 # Units are matched as spelled here or all-lowercase ('kPa' and 'kpa', not
@@ -45,7 +46,8 @@ _PRESSURE = (
 )
 _DURATION = (("ms", 1, 1), ("s", 1000, 1), ("min", 60000, 1), ("h", 3600000, 1))
 _RATE = (("Hz", 1000, 1),)  # base unit mHz
-_KINDS = (("pressure", _PRESSURE), ("duration", _DURATION), ("rate", _RATE))
+_PERCENT = (("%", 1, 1),)  # base unit whole percent
+_KINDS = (("pressure", _PRESSURE), ("duration", _DURATION), ("rate", _RATE), ("percentage", _PERCENT))
 # Display decimals for format_pa, same order as _PRESSURE.
 _DECIMALS = (0, 1, 0, 0, 0, 2, 3, 0)
 
@@ -184,6 +186,11 @@ def parse_duration_ms(token):
 def parse_millihz(token):
     """'0.5Hz' -> 500 (int mHz, rounded half away from zero)."""
     return _parse(token, 2)
+
+
+def parse_percent(token):
+    """'40%' -> 40 (int percent, rounded half away from zero)."""
+    return _parse(token, 3)
 
 
 def parse_hz(token):

@@ -306,7 +306,7 @@ def bad_command(draw) -> str:
 
 # programs.names() of the firmware
 PROGRAM_NAMES = set("continuous intermittent dynamic dotted pulse face_dotted body_sliding cupping_back decompression "
-                    "interval_legs npwt_continuous npwt_intermittent npwt_dynamic".split())
+                    "interval_legs npwt_continuous npwt_intermittent npwt_dynamic gradient vacuum_laser roller_laser".split())
 
 
 def _not_a_command(b: bytes) -> bytes:

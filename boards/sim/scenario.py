@@ -28,9 +28,14 @@ fully defaulted copy: every top-level key present, every plant key present
 * power_cut: off time in ms (int, rounded), default 2000.
 * flash_cut_at_write: N (int, rounded), required: the power fails during
   the N-th flash program/erase from the event on (a torn write).
-* blockage, pump_fail, pump_stuck_on, vent_stuck_closed, sensor_stuck:
-  1.0 (set) by default; a value of 0 means "clear the fault", any other
-  number means "set". The value is normalised to 1.0 or 0.0.
+* blockage, pump_fail, pump_stuck_on, vent_stuck_closed, sensor_stuck,
+  roller_stall, laser_stuck_on, contact_switch_stuck: 1.0 (set) by
+  default; a value of 0 means "clear the fault", any other number means
+  "set". The value is normalised to 1.0 or 0.0.
+* contact_lost: the applicator lifted off the skin; value (optional, float,
+  0..500) the opening as a leak in L/min at 10 kPa (None: the simulator's
+  default lift), 0 = back on the skin. The laser faults need a board in
+  LASER_BOARDS (sim_laser).
 * sensor_disconnect, sensor_reconnect, firmware_hang: the number given
   (float) or None; its meaning is up to the simulator.
 
@@ -66,7 +71,9 @@ class ScenarioError(ValueError):
 
 
 TOP_KEYS = ("seed", "board", "sensor", "plant", "events", "description")
-BOARDS = ("pico", "pico2", "esp32_devkitc", "sim_multi")
+BOARDS = ("pico", "pico2", "esp32_devkitc", "sim_multi", "sim_laser")
+# Boards with a roller motor and a laser source (the laser faults need one).
+LASER_BOARDS = ("sim_laser",)
 SENSORS = ("xgzp6897d", "mprls", "bmp280")
 FAULTS = (
     "sensor_disconnect",
@@ -81,9 +88,15 @@ FAULTS = (
     "firmware_hang",
     "power_cut",
     "flash_cut_at_write",
+    # laser applicator boards (LASER_BOARDS) only:
+    "roller_stall",
+    "laser_stuck_on",
+    "contact_lost",
+    "contact_switch_stuck",
 )
+LASER_FAULTS = ("roller_stall", "laser_stuck_on", "contact_lost", "contact_switch_stuck")
 # faults whose value only says set (non-zero or absent) or clear (0)
-SET_CLEAR_FAULTS = ("blockage", "pump_fail", "pump_stuck_on", "vent_stuck_closed", "sensor_stuck")
+SET_CLEAR_FAULTS = ("blockage", "pump_fail", "pump_stuck_on", "vent_stuck_closed", "sensor_stuck", "roller_stall", "laser_stuck_on", "contact_switch_stuck")
 # An event happens at t_ms (from simulation start, or from the host's first
 # byte with --hold) or, instead, after_pump_on_ms after the pump PWM is first
 # driven: the session's start as the hardware sees it, so a fault lands at
@@ -130,6 +143,7 @@ EVENT_VALUE_RANGES = {
     "leak": (0.0, 50.0, "L/min at 10 kPa"),
     "power_cut": (0.0, 3600000.0, "ms"),
     "flash_cut_at_write": (1.0, 1000000.0, "writes"),
+    "contact_lost": (0.0, 500.0, "L/min at 10 kPa"),
 }
 POWER_CUT_DEFAULT_MS = 2000
 DEFAULTS = {
@@ -284,6 +298,9 @@ def _validate_event(i, ev):
             value = int(round(_in_range(vpath, value, lo, hi, unit)))
         else:
             value = POWER_CUT_DEFAULT_MS
+    elif fault == "contact_lost":
+        lo, hi, unit = EVENT_VALUE_RANGES[fault]
+        value = float(_in_range(vpath, value, lo, hi, unit)) if has_value else None
     elif fault in SET_CLEAR_FAULTS:
         value = 0.0 if (has_value and value == 0) else 1.0
     elif has_value:
@@ -324,6 +341,10 @@ def validate_scenario(obj):
     out["sensor"] = None if "sensor" not in obj else _choice("scenario.sensor", obj["sensor"], SENSORS, "sensor")
     out["plant"] = _validate_plant(obj.get("plant", {}))
     out["events"] = _validate_events(obj.get("events", []))
+    for i, e in enumerate(out["events"]):
+        if e["fault"] in LASER_FAULTS and out["board"] not in LASER_BOARDS:
+            raise ScenarioError("scenario.events[%d].fault: '%s' needs a board with rollers and a laser (%s); this scenario's board is %s"
+                                % (i, e["fault"], ", ".join(LASER_BOARDS), out["board"]))
     desc = obj.get("description", DEFAULTS["description"])
     if not isinstance(desc, str):
         raise ScenarioError("scenario.description: expected a string, got %s" % _describe(desc))

@@ -85,6 +85,13 @@ class World:
             self.sensors.append(sen)
             self._pins_of.append((pump, vent))
         self._vent_no = b.VENT_NORMALLY_OPEN
+        # --- laser applicator board (rollers, laser, contact switch): aux_emu.py
+        self.aux = None
+        if hasattr(b, "ROLLER_PIN") or hasattr(b, "LASER_EN_PIN"):
+            from aux_emu import AuxEmu
+
+            self.aux = AuxEmu(self, b)
+        # --- end laser applicator
         self._buzzer_pin = getattr(b, "BUZZER_PIN", None)
         self._led_pin = getattr(b, "ALARM_LED_PIN", None)
         self._pwms = {}
@@ -117,7 +124,8 @@ class World:
         self._truth_next = 0
         if truth_path:
             self._truth = open(truth_path, "w")
-            self._truth.write(TRUTH_COLUMNS + "".join(",ch%d_true_vacuum_pa,ch%d_pump_duty,ch%d_valve_duty" % (i + 1, i + 1, i + 1) for i in range(1, len(self.plants))) + "\n")
+            self._truth.write(TRUTH_COLUMNS + "".join(",ch%d_true_vacuum_pa,ch%d_pump_duty,ch%d_valve_duty" % (i + 1, i + 1, i + 1) for i in range(1, len(self.plants)))
+                              + (self.aux.COLUMNS if self.aux is not None else "") + "\n")
         self._real_t0 = time.ticks_us()
         self._pace_next = 0
         self._power_off_until = 0
@@ -182,6 +190,8 @@ class World:
 
     def register_pin(self, pin):
         self._pins[pin.id()] = pin
+        if self.aux is not None:
+            self.aux.drive_inputs()  # an input reads its level from the start
 
     def wdt_start(self, timeout_ms):
         # Like rp2: once started it cannot be stopped, only fed.
@@ -248,6 +258,9 @@ class World:
             end = self.phys_us + _STEP_US
             if not self.hung and end > t_us:
                 end = t_us
+            if self.aux is not None and self.aux.step(self.phys_us) and self._truth is not None:
+                # The laser switched for the step starting now: a row at this very ms.
+                self._write_truth(self.pump_level(), self.vent_opening())
             pump = self.pump_level()
             vent = self.vent_opening()
             plant.step((end - self.phys_us) * 1e-6, pump / 65535.0, vent / 65535.0)
@@ -331,6 +344,8 @@ class World:
         elif f == "flash_cut_at_write":
             if self.flash is not None:
                 self.flash.cut_at_write(int(v))
+        elif self.aux is not None and f in self.aux.FAULTS:  # laser applicator (aux_emu.py)
+            setting = self.aux.apply(f, v, plant)
         if setting:
             self.faults[key] = v
         else:
@@ -376,6 +391,8 @@ class World:
         )
         for i in range(1, len(self.plants)):
             self._truth.write(",%d,%d,%d" % (int(self.plants[i].vacuum_pa), self.pump_level(i), self.vent_opening(i)))
+        if self.aux is not None:
+            self._truth.write(self.aux.truth())
         self._truth.write("\n")
         self._pending_event_note = ""
 

@@ -63,5 +63,6 @@ def test_device_refusals_read_in_kpa_and_seconds():
     assert e.message == "target 90000Pa is out of range 1000Pa..70000Pa" and e.code == "E_RANGE"
     assert readable("ramp 1200000ms is out of range 0ms..600000ms") == "ramp 1200s is out of range 0s..600s"
     assert readable("floor 16665Pa below -500Pa") == "floor 16.665kPa below -0.5kPa"
+    assert readable("power 5pct is out of range 10pct..100pct") == "power 5% is out of range 10%..100%"
     # Numbers that are not whole Pa/ms, or part of a word, stay as they are.
     assert readable("kp 0..100000 x1Pa 1.5Pa 20mHz") == "kp 0..100000 x1Pa 1.5Pa 20mHz"

@@ -48,7 +48,8 @@ import sys, json
 sys.path.insert(0, %r)
 import units
 fns = {'pa': units.parse_pressure_pa, 'ms': units.parse_duration_ms,
-       'mhz': units.parse_millihz, 'hz': units.parse_hz, 'int': units.parse_int}
+       'mhz': units.parse_millihz, 'hz': units.parse_hz, 'int': units.parse_int,
+       'pct': units.parse_percent}
 while True:
     line = sys.stdin.readline()
     if not line:
@@ -72,6 +73,7 @@ _HOST_FNS = {
     "mhz": to_device_mhz,
     "hz": lambda t: int(parse_hz_whole(t)),
     "int": units.parse_int,
+    "pct": units.to_device_percent,
 }
 
 
@@ -136,6 +138,7 @@ DURATION_TOKENS = [
     "5mins", "2hr", "20S", "2x", "30kPa", "5Hz", "1.5MIN", "1.5min", "0.0000005h",
 ]
 RATE_TOKENS = ["0.5Hz", "50Hz", "50hz", "0.0015Hz", "1.000Hz", "5", "5ms", "5HZ", "5kHz"]
+PERCENT_TOKENS = ["40%", "0%", "100%", "12.5%", "-3%", "0.49%", "40", "40pct", "40%%", "40kPa", "%", "4o%"]
 INT_TOKENS = ["3", "-2", "+7", "007", "3kPa", "3.0", "x", "2000000000", "1000000000", ""]
 
 
@@ -144,6 +147,7 @@ def _cross_requests() -> list[list]:
     reqs += [["ms", t] for t in DURATION_TOKENS]
     reqs += [["mhz", t] for t in RATE_TOKENS] + [["hz", t] for t in RATE_TOKENS]
     reqs += [["int", t] for t in INT_TOKENS]
+    reqs += [["pct", t] for t in PERCENT_TOKENS] + [["pa", "40%"], ["ms", "40%"]]
     for pa in (0, 1, -1, 49, 50, -50, 51, 99, 100, 12345, 29998, 30000, -30000, 101325,
                66661, 66662, 999999999, -1000000000):
         for unit in list(PRESSURE_UNITS) + ["kpa", "psi"]:

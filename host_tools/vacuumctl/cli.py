@@ -25,7 +25,7 @@ from .link import DeviceLink
 from .paths import repo_root
 from .simboards import is_named_sim
 from .simport import is_sim_port, scenario_arg
-from .telemetry import CSV_COLUMNS, Message, parse_fields
+from .telemetry import CSV_COLUMNS, LASER_CSV_COLUMNS, Message, parse_fields
 
 from .version import TOOL_VERSION as VERSION
 
@@ -68,10 +68,12 @@ def _program_params(extra: list[str]) -> list[str]:
             i += 1
         i += 1
         key = key.replace("-", "_")
-        if key in ("ramp",):
+        if key in ("ramp", "prove", "laser_time"):
             value = "%dms" % units.to_device_ms(value if not _is_number(value) else value + "s")
-        elif key in ("target", "floor", "depth"):
+        elif key in ("target", "floor", "depth", "contact"):
             value = "%dPa" % units.to_device_pa(value)
+        elif key in ("speed", "power"):
+            value = "%d%%" % units.to_device_percent(value if not _is_number(value) else value + "%")
         out.append("%s=%s" % (key, value))
     return out
 
@@ -267,8 +269,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     csv_file = open(args.csv, "w", newline="") if args.csv else None
     writer = csv.writer(csv_file) if csv_file else None
-    if writer:
-        writer.writerow(CSV_COLUMNS)
+    columns: tuple[str, ...] = CSV_COLUMNS
     link = _open(args, truth_csv=args.truth_csv)
     stopped_by_user = False
     faulted = ""
@@ -278,6 +279,10 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     previous_handler = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
     try:
         st = parse_fields(link.request("status"))
+        if "laser" in st:  # a laser applicator board: its telemetry has these too
+            columns = CSV_COLUMNS + LASER_CSV_COLUMNS
+        if writer:
+            writer.writerow(columns)
         if st.get("alarms") != "none":
             raise UserError("the device is in alarm (%s): see 'vacuumctl alarms', fix the cause, then clear it" % st.get("alarms"))
         if st.get("state") not in ("idle",):
@@ -304,7 +309,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
             silent_since = time.monotonic()
             if msg.kind == "tel":
                 if writer:
-                    writer.writerow([msg.fields.get(c, "") for c in CSV_COLUMNS])
+                    writer.writerow([msg.fields.get(c, "") for c in columns])
                 view.show(msg.fields, duration_ms)
                 if not stopped_by_user:
                     dots.poll(link, int(msg.fields.get("t_ms", 0)))
@@ -650,6 +655,8 @@ def build_parser() -> argparse.ArgumentParser:
     plot.register(sub)
     ports.register(sub)
     alarms_cmd.register(sub)
+    from . import ui
+    ui.register(sub)
     for name in UNIT_COMMANDS:
         userunit.add_argument(sub.choices[name])
     helptext.add_examples(p, sub)

@@ -5,6 +5,7 @@ import re
 
 _PA = re.compile(r"(?<!\w)(?<!\d\.)(-?\d+)Pa\b")
 _MS = re.compile(r"(?<!\w)(?<!\d\.)(\d+)ms\b")
+_PCT = re.compile(r"(?<!\w)(?<!\d\.)(\d+)pct\b")
 
 
 class UserError(Exception):
@@ -59,8 +60,10 @@ class DeviceLost(UserError):
 
 def readable(message: str) -> str:
     """``target 90000Pa is out of range 1000Pa..70000Pa`` ->
-    ``target 90kPa is out of range 1kPa..70kPa``; ``1200000ms`` -> ``1200s``."""
+    ``target 90kPa is out of range 1kPa..70kPa``; ``1200000ms`` -> ``1200s``;
+    ``5pct`` -> ``5%``."""
     message = _PA.sub(lambda m: _thousandths(m.group(1)) + "kPa", message)
+    message = _PCT.sub(lambda m: m.group(1) + "%", message)
     return _MS.sub(lambda m: _thousandths(m.group(1)) + "s", message)
 
 

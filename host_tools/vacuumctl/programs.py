@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from . import units
 
-_PARAM = re.compile(r"^(\w+)=(!|-?\d+)(Pa|ms|mHz)?\[(-?\d+)(Pa|ms|mHz)\.\.(-?\d+)(Pa|ms|mHz)\]$")
+_PARAM = re.compile(r"^(\w+)=(!|-?\d+)(Pa|ms|mHz|pct)?\[(-?\d+)(Pa|ms|mHz|pct)\.\.(-?\d+)(Pa|ms|mHz|pct)\]$")
 LOG_COLUMNS = ("seq", "boot", "start_ms", "end_ms", "program", "params", "elapsed_ms", "delivered_ms", "end", "alarms", "stored")
 
 
@@ -60,6 +60,8 @@ def _show(value: int | None, unit: str, user_unit: str = "kPa", bounds: tuple[in
         return "%s (%s)" % (units.format_pressure(value, user_unit), units.format_pressure(value, other))
     if unit == "mHz":
         return "%gHz" % (value / 1000)
+    if unit == "pct":
+        return "%d%%" % value
     if value and value % 3_600_000 == 0:
         return "%dh" % (value // 3_600_000)
     if value and value % 60_000 == 0:

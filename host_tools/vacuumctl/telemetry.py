@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 CSV_COLUMNS = ("t_ms", "vacuum_pa", "setpoint_pa", "pump_duty", "valve_duty", "state", "alarms", "remaining_ms",
                "phase", "leak_ml_min", "swing_pa")
+# Added by a laser applicator board (its status has laser=): docs/protocol.md.
+LASER_CSV_COLUMNS = ("laser", "roller_hz", "contact")
 
 
 def parse_fields(text: str) -> dict[str, int | str]:

@@ -28,6 +28,11 @@ class StepFigures:
     overshoot_pct: float
     ss_error_pa: float  # mean error over the last quarter
     ss_rms_pa: float
+    # The instants behind the figures (for drawing them on a chart).
+    t10_s: float | None = None
+    t90_s: float | None = None
+    peak_s: float | None = None
+    tail_from_s: float | None = None  # start of the last quarter (steady-state window)
 
     def lines(self, sp: int, unit: str = "kPa") -> list[str]:
         def s(x: float | None) -> str:
@@ -68,12 +73,23 @@ def step_figures(samples: list[tuple[float, int]], sp: int) -> StepFigures:
         settle = samples[last_out + 1][0]
     else:
         settle = None
-    peak = max(v for _, v in samples)
+    peak_t, peak = max(samples, key=lambda s: s[1])
     tail = samples[len(samples) * 3 // 4:]
     errs = [v - sp for _, v in tail]
     mean = sum(errs) / len(errs)
     rms = (sum(e * e for e in errs) / len(errs)) ** 0.5
-    return StepFigures(rise, settle, max(0.0, (peak - sp) * 100.0 / sp), mean, rms)
+    return StepFigures(rise, settle, max(0.0, (peak - sp) * 100.0 / sp), mean, rms,
+                       t10, t90, peak_t, tail[0][0])
+
+
+def step_samples(tel: list[dict]) -> tuple[list[tuple[float, int]], int]:
+    """(t_s from the start, vacuum_pa) of a step test's running telemetry,
+    and the device time t0_ms the seconds count from."""
+    run = [fl for fl in tel if fl.get("state") == "run"]
+    if not run:
+        raise UserError("the session never ran (alarms: %s)" % (tel[-1].get("alarms") if tel else "?"))
+    t0 = int(run[0]["t_ms"]) - 5
+    return [((int(fl["t_ms"]) - t0) / 1000.0, int(fl["vacuum_pa"])) for fl in run], t0
 
 
 def _idle_and_clear(link: DeviceLink) -> None:
@@ -153,12 +169,8 @@ def cmd_step(args: argparse.Namespace, link: DeviceLink) -> int:
         print("step test stopped by Ctrl-C: the device is %s and vented; partial telemetry in %s" % (
             tel[-1].get("state"), csv_path))
         return 130
-    run = [fl for fl in tel if fl.get("state") == "run"]
-    if not run:
-        raise UserError("the session never ran (alarms: %s)" % tel[-1].get("alarms"))
+    samples, _ = step_samples(tel)
     alarms = sorted({str(fl.get("alarms")) for fl in tel} - {"none"})
-    t0 = int(run[0]["t_ms"]) - 5
-    samples = [((int(fl["t_ms"]) - t0) / 1000.0, int(fl["vacuum_pa"])) for fl in run]
     figs = step_figures(samples, sp)
     for line in figs.lines(sp, getattr(args, "unit", userunit.DEFAULT)):
         print(line)

@@ -42,6 +42,7 @@ __all__ = [
     "parse_pressure",
     "pressure_arg",
     "to_device_mhz",
+    "to_device_percent",
     "to_device_ms",
     "to_device_pa",
 ]
@@ -75,10 +76,12 @@ _DURATION: Final[tuple[tuple[str, int, int], ...]] = (
     ("h", 3600000, 1),
 )
 _RATE: Final[tuple[tuple[str, int, int], ...]] = (("Hz", 1000, 1),)  # device unit: mHz
-_KINDS: Final = (("pressure", _PRESSURE), ("duration", _DURATION), ("rate", _RATE))
+_PERCENT: Final[tuple[tuple[str, int, int], ...]] = (("%", 1, 1),)  # device unit: whole percent
+_KINDS: Final = (("pressure", _PRESSURE), ("duration", _DURATION), ("rate", _RATE), ("percentage", _PERCENT))
 _PRESSURE_KIND: Final = 0
 _DURATION_KIND: Final = 1
 _RATE_KIND: Final = 2
+_PERCENT_KIND: Final = 3
 # Display decimals used by format_pressure (same as firmware format_pa).
 _DECIMALS: Final[dict[str, int]] = {
     "Pa": 0, "kPa": 1, "hPa": 0, "mbar": 0, "mmHg": 0, "inHg": 2, "atm": 3, "cmH2O": 0,
@@ -246,6 +249,11 @@ def to_device_ms(text: str) -> int:
 def to_device_mhz(text: str) -> int:
     """Rate token -> the integer mHz ``firmware/units.parse_millihz`` gives."""
     return _parse(text, _RATE_KIND)[1]
+
+
+def to_device_percent(text: str) -> int:
+    """Percentage token -> the integer percent ``firmware/units.parse_percent`` gives."""
+    return _parse(text, _PERCENT_KIND)[1]
 
 
 def parse_int(text: str) -> int:

@@ -193,7 +193,9 @@ def main():
 
 HEAP_RUNS = [("default", "pico", None), ("face_cup_5ml", "pico", None), ("npwt_400ml", "pico", None),
              ("leg_chamber_15l", "pico", None), ("default", "pico", "mprls"), ("default", "pico", "bmp280"),
-             ("default", "pico2", None), ("default", "esp32_devkitc", None)]
+             ("default", "pico2", None), ("default", "esp32_devkitc", None), ("roller_laser_body", "sim_laser", None)]
+# A board's own program where the continuous one would not load its code
+START_OF = {"sim_laser": "start roller_laser ramp=1s duration=%ds"}
 
 
 def heap_run(scen, board, sensor, session_s=15, until_ms=20000):
@@ -217,7 +219,11 @@ def heap_run(scen, board, sensor, session_s=15, until_ms=20000):
         # An absolute sensor takes its zero in the first ~0.25 s after boot and
         # 'start' is refused until then: one line per control tick, so 100
         # lines wait at least 0.5 s of device time.
-        f.write("version\r\n" * 100 + "start continuous target=%s duration=%ds\r\n" % (target, session_s))
+        f.write("version\r\n" * 100)
+        if board in START_OF:
+            f.write(START_OF[board] % session_s + "\r\n")
+        else:
+            f.write("start continuous target=%s duration=%ds\r\n" % (target, session_s))
         cmd = f.name
     report = tempfile.mktemp(suffix=".json")
     heap = launcher.WORD_SIZE_FACTOR * launcher.board_heap_bytes(board) + launcher.SIM_OVERHEAD_BYTES

@@ -14,6 +14,15 @@ ceiling except by the offset of a sensor that reads low (the firmware cannot
 see that offset while it regulates: docs/safety.md). Used by
 hil_tests/test_fault_matrix.py (a subset, SUBSET) and `make safety-report`
 (every cell). All times are device time (ms).
+
+Laser programs (vacuum_laser, roller_laser) run on the sim_laser board (a
+60 mL cup, rollers, a laser with an emission monitor and a contact switch)
+and also meet the laser faults (roller_stall, laser_stuck_on, contact_lost,
+which only such a board has). Their cells also require, by ground truth,
+the laser, its supply and the rollers off from one tick after the alarm,
+and record when the emission ended after the fault (`laser off`, device ms
+and 5 ms control ticks); a fault that takes a laser condition away at once
+must end it within LASER_OFF_MAX_MS (the lift: one tick).
 """
 from __future__ import annotations
 
@@ -65,11 +74,26 @@ PROGRAMS = {
     "npwt_dynamic": ("start npwt_dynamic target=125mmHg rise=10s fall=10s duration=20s", 26_664),
     # three 60 mL cups at 30, 25 and 20 kPa; the fault is on channel 2
     "gradient": ("start gradient target=30kPa step=5kPa duration=20s", 71_000),
+    # the laser applicator (sim_laser): hold 20 kPa, contact proven 1 s
+    # after the 1 s ramp, so the laser emits from about 2.1 s to the release at 20 s
+    "vacuum_laser": ("start vacuum_laser target=20kPa contact=10kPa ramp=1s duration=20s", 71_000),
+    "roller_laser": ("start roller_laser ramp=1s duration=20s", 50_663),
 }
 # Programs that need another board than the default pico: (board, the
 # channel the fault event hits). A fault on one channel must make every
 # channel safe; firmware_hang and power_cut hit the whole board.
-BOARD_OF = {"gradient": ("sim_multi", 2)}
+BOARD_OF = {"gradient": ("sim_multi", 2), "vacuum_laser": ("sim_laser", 1), "roller_laser": ("sim_laser", 1)}
+LASER_PROGRAMS = ("vacuum_laser", "roller_laser")
+TICK_MS = 5
+# Faults that take a laser condition away at once, and the longest time from
+# the fault to the end of the emission (device ms, by ground truth): the
+# lift within one control tick (the contact switch); a failed sample in the
+# next tick; a hung loop by the board's keep-alive enable (20 ms after the
+# last tick's edge, judged each 1 ms physics step); a power cut at once; a
+# stall when no tachometer pulse came for 4 expected periods (50 ms at 50 %
+# speed) plus a tick; a stuck driver by the supply cut after its alarm.
+LASER_OFF_MAX_MS = {"contact_lost": TICK_MS, "sensor_disconnect": 2 * TICK_MS, "firmware_hang": 21 + TICK_MS, "power_cut": 2,
+                    "roller_stall": 50 + 2 * TICK_MS, "laser_stuck_on": 1_100}
 # Kept for the matrix test's coverage check: every program the device lists
 # is in PROGRAMS or here.
 NOT_COVERED: tuple[str, ...] = ()
@@ -99,7 +123,20 @@ FAULTS = {
                           "not halved 2 s after the vent opened (the release 16 s after the fault, an off phase, a dot's vent)"),
     "firmware_hang": (None, {"reset"}, 1_100, {}, "watchdog reset (1 s), reported at boot"),
     "power_cut": (2000, {"interrupted"}, 2_500, {}, "reported at the next boot: a session was running"),
+    # laser applicator boards only (LASER_FAULTS x LASER_PROGRAMS)
+    "roller_stall": (None, {"roller"}, 1_000, {}, "no tachometer pulse for 500 ms (the laser is off after 50 ms)"),
+    "laser_stuck_on": (None, {"laser_on"}, 1_100, {},
+                       "lit in 2 ticks after a command off: the stuck-on test blanks the laser every 1.01 s of emission"),
+    "contact_lost": (None, {"pump", "leak"}, 6_000, {},
+                     "the lift ends the emission within one tick (switch); the cup open to the air then cannot be pumped: "
+                     "flat below 2 kPa for 3 s (pump) or 4 s below target (leak)"),
 }
+LASER_FAULTS = ("roller_stall", "laser_stuck_on", "contact_lost")
+
+
+def fits(fault, program):
+    """The laser faults exist only on a laser board, i.e. in laser programs."""
+    return fault not in LASER_FAULTS or program in LASER_PROGRAMS
 # Cells the supervisor does not detect (they would count as GAP, not as a
 # pass, and must stay contained). None today: pulsed programs are judged
 # pulse by pulse (firmware/phasecheck.py), interval_legs by the 3 s
@@ -118,8 +155,8 @@ def subset():
     """Cells for `make test`, chosen deterministically: every fault on two
     programs and every program against at least two faults (the full matrix
     is `make safety-report`)."""
-    progs = list(PROGRAMS)
-    faults = list(FAULTS)
+    progs = [p for p in PROGRAMS if p not in LASER_PROGRAMS]
+    faults = [f for f in FAULTS if f not in LASER_FAULTS]
     cells = []
     for i, f in enumerate(faults):
         for k in (0, 1):
@@ -133,11 +170,15 @@ def subset():
             if (f, p) not in cells:
                 cells.append((f, p))
                 covered[p] += 1
-    return cells + [c for c in ONCE_GAPS if c not in cells]
+    cells += [c for c in ONCE_GAPS if c not in cells]
+    return cells + [(f, p) for f in LASER_FAULTS for p in LASER_PROGRAMS] + list(LASER_CELLS)
 
 
 # Former known gaps, each closed by its own rule: in `make test` too.
 ONCE_GAPS = (("leak", "pulse"), ("pump_fail", "decompression"), ("pump_stuck_on", "pulse"), ("blockage", "cupping_back"))
+# The laser programs against faults of the vacuum: the sample lost, the loop
+# hung (the keep-alive enable), the seal lost slowly, the power cut.
+LASER_CELLS = (("sensor_disconnect", "roller_laser"), ("firmware_hang", "roller_laser"), ("leak", "vacuum_laser"), ("power_cut", "vacuum_laser"))
 
 
 def _scenario(fault, value, path, program):
@@ -197,7 +238,7 @@ def run_cell(fault, program, wall_timeout_s=90.0):
     _scenario(fault, value, scen, program)
     link = DeviceLink.open("sim:" + scen, truth_csv=truth_path)
     res = {"fault": fault, "program": program, "deadline_ms": deadline, "alarm": "-", "detect_ms": None,
-           "safe_ms": None, "peak_true_pa": None, "ceiling_pa": ceiling, "problems": []}
+           "safe_ms": None, "peak_true_pa": None, "ceiling_pa": ceiling, "problems": [], "laser_off_ms": None}
     try:
         link.request(TEL)
         link.request(start_line)
@@ -246,8 +287,8 @@ def run_cell(fault, program, wall_timeout_s=90.0):
             res["problems"].append("the fault never happened (no pump drive?)")
             return res
         t_fault = fault_rows[0]  # truth t_ms == uptime of the first boot
-        if fault == "power_cut":  # its note waits for the first row after the reboot
-            t_fault = next(int(r["t_ms"]) for r in rows if int(r["pump_duty"]) > 0) + FAULT_AFTER_MS
+        if fault == "power_cut":  # its note may wait for the first row after the reboot
+            t_fault = min(t_fault, next(int(r["t_ms"]) for r in rows if int(r["pump_duty"]) > 0) + FAULT_AFTER_MS)
         if booted:
             time.sleep(0.3)
             link.enter_machine_mode()  # the reboot left it in human mode (if the banner was lost, nobody resynchronised)
@@ -290,6 +331,8 @@ def run_cell(fault, program, wall_timeout_s=90.0):
             res["problems"].append("detected after %d ms, deadline %d ms" % (res["detect_ms"], deadline))
         time.sleep(0.2)
         rows = _truth(truth_path)
+        if "laser" in rows[0]:
+            _check_laser(res, rows, t_fault, fault)
         res["peak_true_pa"] = max(int(r[c[0]]) for r in rows for c in _channels(rows[0]))
         limit = min(HARD_LIMIT_PA, ceiling + (int(value) if fault == "sensor_offset" else 0))
         if res["peak_true_pa"] > limit:
@@ -299,16 +342,50 @@ def run_cell(fault, program, wall_timeout_s=90.0):
     return res
 
 
+def _check_laser(res, rows, t_fault, fault):
+    """Laser board (truth columns of boards/sim/aux_emu.py): when the
+    emission ended after the fault, and everything of the applicator off
+    from one tick after the alarm (or the reset) on."""
+    lit = [r for r in rows if int(r["t_ms"]) <= t_fault and int(r["laser"]) > 0]
+    if not lit or int(lit[-1]["t_ms"]) < t_fault - 20:
+        res["problems"].append("the laser was not emitting when the fault came")
+        return
+    # The end of the emission: the last switch to dark (the stuck-on test's
+    # 10 ms blanks each second are not an end).
+    after = [r for r in rows if int(r["t_ms"]) >= t_fault]
+    if not after or int(after[-1]["laser"]) != 0:
+        res["problems"].append("the laser never went off after the fault")
+        return
+    dark = int(after[0]["t_ms"])
+    for prev, r in zip(after, after[1:]):
+        if int(prev["laser"]) > 0 and int(r["laser"]) == 0:
+            dark = int(r["t_ms"])
+    res["laser_off_ms"] = dark - t_fault
+    limit = LASER_OFF_MAX_MS.get(fault)
+    if limit is not None and res["laser_off_ms"] > limit:
+        res["problems"].append("the emission ended %d ms after the fault, limit %d ms" % (res["laser_off_ms"], limit))
+    if res["detect_ms"] is not None:
+        t_safe = t_fault + res["detect_ms"] + TICK_MS
+        late = [r for r in rows if int(r["t_ms"]) >= t_safe]
+        if not all(int(r["laser"]) == 0 and int(r["laser_supply"]) == 0 and int(r["roller_duty"]) == 0 for r in late):
+            res["problems"].append("laser, supply or rollers not off one tick after the alarm")
+
+
 def status(r):
     """PASS, GAP (a known undetected cell that stayed contained) or FAIL."""
     return "FAIL" if r["problems"] else "GAP" if r.get("gap") else "PASS"
 
 
+def _laser_text(r):
+    ms = r.get("laser_off_ms")
+    return "-" if ms is None else "%d/%d" % (ms, -(-ms // TICK_MS))
+
+
 def _row(r):
     st = status(r)
-    return "%-18s %-18s %-12s %7s %8d %7s %8s %8s  %s" % (
+    return "%-18s %-18s %-12s %7s %8d %7s %8s %8s %9s  %s" % (
         r["fault"], r["program"], r["alarm"], "-" if r["detect_ms"] is None else r["detect_ms"], r["deadline_ms"],
-        "-" if r["safe_ms"] is None else r["safe_ms"], r["peak_true_pa"], r["ceiling_pa"],
+        "-" if r["safe_ms"] is None else r["safe_ms"], r["peak_true_pa"], r["ceiling_pa"], _laser_text(r),
         st + (": " + "; ".join(r["problems"]) if r["problems"] else " (not detected, contained: %s)" % r["gap"] if r.get("gap") else ""))
 
 
@@ -321,17 +398,23 @@ def main(argv=None):
     progs = [a for a in argv if a in PROGRAMS] or list(PROGRAMS)
     print("Fault matrix: faults x programs on the simulated 60 mL cup, fault %d ms after the pump starts; "
           "times in device ms, pressures in Pa" % FAULT_AFTER_MS)
-    print("%-18s %-18s %-12s %7s %8s %7s %8s %8s  %s" % ("fault", "program", "alarm", "detect", "deadline", "to safe", "peak", "ceiling", "result"))
+    print("%-18s %-18s %-12s %7s %8s %7s %8s %8s %9s  %s" % ("fault", "program", "alarm", "detect", "deadline", "to safe", "peak", "ceiling",
+                                                          "laser off", "result"))
     counts = {"PASS": 0, "GAP": 0, "FAIL": 0}
     t0 = time.monotonic()
+    n = 0
     for fault in faults:
         for prog in progs:
+            if not fits(fault, prog):
+                continue
+            n += 1
             r = run_cell(fault, prog)
             counts[status(r)] += 1
             print(_row(r), flush=True)
     print("%d cells: %d pass, %d known gaps (not detected, contained), %d failed; %.0f s wall; hard limit %d Pa "
-          "(a program's ceiling is its own limit, plus the offset of a sensor reading low)" % (
-              len(faults) * len(progs), counts["PASS"], counts["GAP"], counts["FAIL"], time.monotonic() - t0, HARD_LIMIT_PA))
+          "(a program's ceiling is its own limit, plus the offset of a sensor reading low); laser off = device ms/control ticks "
+          "from the fault to the end of the emission (laser programs)" % (
+              n, counts["PASS"], counts["GAP"], counts["FAIL"], time.monotonic() - t0, HARD_LIMIT_PA))
     return 1 if counts["FAIL"] else 0
 
 

@@ -24,6 +24,7 @@ PRESETS = [  # preset, scenario, overrides (short sessions)
     ("npwt_continuous", "npwt_400ml", "duration=60s"),
     ("npwt_intermittent", "npwt_400ml", "on=1min off=1min duration=180s"),
     ("npwt_dynamic", "npwt_400ml", "rise=30s fall=30s duration=120s"),
+    ("roller_laser", "roller_laser_body", "duration=40s"),
 ]
 PULSE_PLANTS = ["face_cup_5ml", "default", "large_cup_250ml"]
 PULSE_DEPTH_PA = 20_000
@@ -65,6 +66,7 @@ def run_preset(name, scen, extra):
         link.request("start %s %s" % (name, extra))
         tel, events = _collect(link, lambda t, e: any("session_end" in m.text for m in e) or (t and t[-1]["state"] == "fault"))
         row = dict(w.split("=", 1) for w in link.request("log 0").split())
+        status = dict(w.split("=", 1) for w in link.request("status").split() if "=" in w)
     finally:
         link.close()
     alarms = sorted({f["alarms"] for f in tel} - {"none"})
@@ -73,6 +75,10 @@ def run_preset(name, scen, extra):
     pulses = [m for m in events if "pulse_achieved" in m.text]
     if pulses:  # pulses never settle: the achieved depth is the figure
         note += "; pulse swing %s Pa = %s %% of wanted" % (pulses[-1].fields["swing_pa"], pulses[-1].fields["depth_pct"])
+    on = [m for m in events if m.text.startswith("event laser on")]
+    if "laser_ms" in status:  # a laser program: how much of the session it emitted, and from when
+        note += "; laser on %.1f s of %.1f s, first at %.1f s" % (int(status["laser_ms"]) / 1000, elapsed / 1000,
+                                                                  (int(on[0].fields["t_ms"]) - int(next(f for f in tel if f["state"] == "run")["t_ms"])) / 1000 if on else float("nan"))
     return _tracking_mae(tel), int(row["delivered_ms"]) * 100 / elapsed, note
 
 

@@ -138,7 +138,7 @@ def test_empty_scenario_is_fully_defaulted():
 
 
 def test_exported_tables_are_consistent():
-    assert len(FAULTS) == 12 and "power_cut" in FAULTS and "flash_cut_at_write" in FAULTS and "leak" in FAULTS
+    assert len(FAULTS) == 16 and "power_cut" in FAULTS and "flash_cut_at_write" in FAULTS and "leak" in FAULTS
     assert sorted(PLANT_DEFAULTS.keys()) == sorted(PLANT_RANGES.keys())
     for k in PLANT_DEFAULTS:
         lo, hi, unit = PLANT_RANGES[k]
@@ -164,7 +164,7 @@ def test_range_edges_are_accepted():
         hi[k] = PLANT_RANGES[k][1]
     validate_scenario({"plant": lo})
     validate_scenario({"plant": hi})
-    for b in ("pico", "pico2", "esp32_devkitc", "sim_multi"):
+    for b in ("pico", "pico2", "esp32_devkitc", "sim_multi", "sim_laser"):
         assert validate_scenario({"board": b})["board"] == b
     for s in ("xgzp6897d", "mprls", "bmp280"):
         assert validate_scenario({"sensor": s})["sensor"] == s
@@ -196,7 +196,25 @@ def test_event_values_are_normalised():
         ev = {"t_ms": 5, "fault": f}
         if f in ("sensor_offset", "leak", "flash_cut_at_write"):
             ev["value"] = 1
-        assert validate_scenario({"events": [ev]})["events"][0]["fault"] == f
+        board = "sim_laser" if f in scenario.LASER_FAULTS else "pico"
+        assert validate_scenario({"board": board, "events": [ev]})["events"][0]["fault"] == f
+
+
+def test_laser_faults_need_a_laser_board_and_valid_values():
+    evs = validate_scenario({"board": "sim_laser", "events": [
+        {"t_ms": 1, "fault": "contact_lost"},
+        {"t_ms": 2, "fault": "contact_lost", "value": 0},
+        {"t_ms": 3, "fault": "contact_lost", "value": 120},
+        {"t_ms": 4, "fault": "roller_stall", "value": 5},
+        {"t_ms": 5, "fault": "laser_stuck_on", "value": 0},
+        {"t_ms": 6, "fault": "contact_switch_stuck"},
+    ]})["events"]
+    assert [e["value"] for e in evs] == [None, 0.0, 120.0, 1.0, 0.0, 1.0], evs
+    for f in scenario.LASER_FAULTS:
+        m = _err({"events": [{"t_ms": 1, "fault": f}]})
+        assert m == "scenario.events[0].fault: '%s' needs a board with rollers and a laser (sim_laser); this scenario's board is pico" % f, m
+    m = _err({"board": "sim_laser", "events": [{"t_ms": 1, "fault": "contact_lost", "value": 501}]})
+    assert m == "scenario.events[0].value: 501 is out of range 0..500 L/min at 10 kPa", m
 
 
 # ------------------------------------------------------------ errors
@@ -229,7 +247,7 @@ def test_validation_errors_name_the_key_path():
         ({"seed": True}, ("scenario.seed", "integer", "boolean")),
         ({"seed": "1"}, ("scenario.seed", "integer", "string")),
         ({"seed": None}, ("scenario.seed", "null")),
-        ({"board": "pico3"}, ("scenario.board", "unknown board 'pico3'", "pico2", "esp32_devkitc", "sim_multi")),
+        ({"board": "pico3"}, ("scenario.board", "unknown board 'pico3'", "pico2", "esp32_devkitc", "sim_multi", "sim_laser")),
         ({"board": 2}, ("scenario.board", "string", "number 2")),
         ({"sensor": "bmp180"}, ("scenario.sensor", "'bmp180'", "xgzp6897d", "mprls", "bmp280")),
         ({"description": 5}, ("scenario.description", "string")),
