@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("needs_sim")
 
 ROOT = Path(__file__).resolve().parents[1]
 BOARDS = sorted(p.stem for p in (ROOT / "boards").glob("*.py") if p.stem != "manifest")
-_OUT_OF_RANGE = re.compile(r"^(\w+) (-?\d+)(Pa|ms|mHz) is out of range (-?\d+)(?:Pa|ms|mHz)\.\.(-?\d+)(?:Pa|ms|mHz)$")
+_OUT_OF_RANGE = re.compile(r"^(\w+) (-?\d+)(Pa|ms|mHz|pct) is out of range (-?\d+)(?:Pa|ms|mHz|pct)\.\.(-?\d+)(?:Pa|ms|mHz|pct)$")
 _ABOVE_SESSION = re.compile(r"^duration (\d+)ms is above \w+'s maximum session (\d+)ms$")
 
 
@@ -38,6 +38,8 @@ def test_every_board_file_is_a_board_the_simulator_runs():
 def _token(value: int, unit: str) -> str:
     if unit == "mHz":
         return "%s%d.%03dHz" % ("-" if value < 0 else "", abs(value) // 1000, abs(value) % 1000)
+    if unit == "pct":
+        return "%d%%" % value
     return "%d%s" % (value, unit)
 
 

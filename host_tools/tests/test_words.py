@@ -56,6 +56,8 @@ def test_an_alarm_reads_as_a_sentence_in_the_users_unit():
     ("event ctrl_c action=session_stopped program=continuous t_ms=5000 (pump off, venting)", "Ctrl-C on the serial line"),
     ("event tune_aborted reason=deviation cycles=2 vacuum_pa=20000", "autotune aborted: deviation after 2 cycles"),
     ("event something_new level_pa=1000 after_ms=2000", "something new: level 1.00kPa, after 2 s"),
+    ("event laser off reason=switch laser_ms=3425 t_ms=8003", "laser off at 0:08.0 (the contact switch is open); 3.4 s of emission"),
+    ("event laser on reason=on laser_ms=5 t_ms=4548", "laser on at 0:04.5; 5 ms of emission this session"),
 ])
 def test_events_read_as_sentences(line, needle):
     text = words.event(Message.from_text(line), "kPa")

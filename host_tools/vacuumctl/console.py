@@ -16,7 +16,7 @@ from .telemetry import Message, parse_fields
 
 _UNITS = ("Pa", "kPa", "hPa", "mbar", "mmHg", "inHg", "atm", "cmH2O")
 # What follows the digits of a value, by the unit the device gives its range in.
-_VALUE_UNITS = {"Pa": _UNITS, "ms": ("s", "min", "h", "ms"), "mHz": ("Hz",), "": ()}
+_VALUE_UNITS = {"Pa": _UNITS, "ms": ("s", "min", "h", "ms"), "mHz": ("Hz",), "pct": ("%",), "": ()}
 _TUNE_AUTO_KINDS = {"target=": "Pa", "amp=": "", "timeout=": "ms"}
 _SUBCOMMANDS = {
     "tel": ["on", "off"], "mode": ["human", "machine"], "echo": ["on", "off"],

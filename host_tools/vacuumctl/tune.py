@@ -169,7 +169,7 @@ def cmd_step(args: argparse.Namespace, link: DeviceLink) -> int:
         print("step test stopped by Ctrl-C: the device is %s and vented; partial telemetry in %s" % (
             tel[-1].get("state"), csv_path))
         return 130
-    samples, _ = step_samples(tel)
+    samples, t0 = step_samples(tel)
     alarms = sorted({str(fl.get("alarms")) for fl in tel} - {"none"})
     figs = step_figures(samples, sp)
     for line in figs.lines(sp, getattr(args, "unit", userunit.DEFAULT)):

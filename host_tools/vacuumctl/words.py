@@ -46,6 +46,15 @@ END_WORDS = {
 }
 
 
+# Why the laser is off (docs/programs.md, "When the laser emits").
+LASER_OFF_WORDS = {
+    "idle": "no laser session running", "alarm": "an alarm is active", "switch": "the contact switch is open",
+    "sensor": "no fresh pressure sample", "vacuum": "the vacuum is below contact",
+    "release_switch": "lift the applicator once and put it back", "proving": "proving the contact",
+    "rollers": "the rollers are not turning", "limit": "the session's laser time is used up",
+}
+
+
 # ---- single values ---------------------------------------------------------
 def duration(ms: int | str | None) -> str:
     """``25`` -> ``25 ms``, ``1500`` -> ``1.5 s``, ``90000`` -> ``1 min 30 s``, ``-1`` -> ``-``."""
@@ -222,6 +231,11 @@ def event(msg: Message, unit: str) -> str:
         return "service role ended (%s): back to the therapist role" % f.get("reason", "?")
     if kind == "ctrl_c":
         return "Ctrl-C on the serial line: the %s session was stopped, pump off, venting; the firmware keeps running" % f.get("program", "?")
+    if kind == "laser":
+        on = words[2:3] == ["on"]
+        why = LASER_OFF_WORDS.get(str(f.get("reason")), str(f.get("reason", "?")).replace("_", " "))
+        return "laser %s at %s%s; %s of emission this session" % (
+            "on" if on else "off", uptime(f.get("t_ms")), "" if on else " (%s)" % why, duration(f.get("laser_ms")))
     if kind == "tune_aborted":
         return "autotune aborted: %s after %s cycles (nothing staged)" % (str(f.get("reason", "?")).replace("_", " "), f.get("cycles", "?"))
     rest = fields_text(f, unit)
@@ -255,6 +269,10 @@ _STATUS_ROWS: tuple[tuple[str, str], ...] = (
     ("trip level", "trip_pa"), ("ceiling", "ceiling_pa"), ("role", "role"), ("storage", "storage"),
     ("sensor errors", "sensor_errors"), ("overruns", "overruns"), ("flash stalls", "flash_stalls"),
     ("latest tick", "max_late_us"), ("collections", "gc_runs"),
+    # A laser applicator board (docs/programs.md).
+    ("laser", "laser"), ("laser off because", "laser_reason"), ("emission so far", "laser_ms"),
+    ("laser time limit", "laser_time_ms"), ("rollers", "roller_pct"), ("roller pulses", "roller_hz"),
+    ("contact switch", "contact"), ("emission seen", "emission"),
 )
 LABEL_WIDTH = 18
 
@@ -278,6 +296,12 @@ def status_rows(fields: dict[str, int | str], unit: str) -> list[tuple[str, str]
             text = "none" if raw == "none" else ", ".join(str(raw).split(","))
         elif key == "max_late_us":
             text = "%s µs late at most" % raw
+        elif key == "laser_reason":
+            if fields.get("laser") == "on":
+                continue
+            text = LASER_OFF_WORDS.get(str(raw), str(raw).replace("_", " "))
+        elif key == "roller_hz":
+            text = "%s per second" % raw
         else:
             text = value(key, raw, unit)[1]
         rows.append((label, text))
