@@ -35,7 +35,22 @@ class Console:
         if r == sl.NONE:
             return
         if r == sl.INTERRUPT:
-            self._interrupt()
+            # Ctrl-C, read as data between ticks. During a session a person
+            # means "stop the pump" (and a stray 0x03 from a host program must
+            # not end a days-long therapy with a reset): the session stops as
+            # 'stop' does, vented and logged, and the firmware runs on. On an
+            # idle board it stops the firmware for the REPL (mpremote needs
+            # it), as MicroPython's own interrupt would (app.main: outputs safe).
+            dev = self._dev
+            s = dev.session
+            if s.state == ses.IDLE or s.state == ses.FAULT:
+                raise KeyboardInterrupt
+            was = s.state
+            if was != ses.RELEASE:
+                if dev.laser is not None:
+                    dev.laser.off()  # at once, as 'stop' does
+                s.stop(ses.END_CTRL_C)
+            self.event("event ctrl_c action=%s program=%s t_ms=%d" % ("none" if was == ses.RELEASE else "session_stopped", s.program.name, dev.uptime_ms))
             return
         if r == sl.TOO_LONG:
             self._send(None, "err %s line longer than %d bytes; nothing done" % (E_LONG, sl.LINE_MAX))
@@ -63,22 +78,6 @@ class Console:
         if reply[:2] == "ok":
             self._dev.sup.host_seen()  # any valid command is a heartbeat
         self._send(seq, reply)
-
-    def _interrupt(self):
-        # Ctrl-C, read as data between ticks. During a session a person
-        # means "stop the pump" (and a stray 0x03 from a host program must
-        # not end a days-long therapy with a reset): the session stops as
-        # 'stop' does, vented and logged, and the firmware runs on. On an
-        # idle board it stops the firmware for the REPL (mpremote needs it),
-        # as MicroPython's own interrupt would (app.main: outputs safe).
-        s = self._dev.session
-        if s.state == ses.RUN or s.state == ses.PAUSE:
-            s.stop(ses.END_CTRL_C)
-            self.event("event ctrl_c action=session_stopped program=%s t_ms=%d (pump off, venting; the firmware runs on; Ctrl-C on an idle board gives the REPL)" % (s.program.name, self._dev.uptime_ms))
-        elif s.state == ses.RELEASE:
-            self.event("event ctrl_c action=none program=%s t_ms=%d (already releasing; Ctrl-C on an idle board gives the REPL)" % (s.program.name, self._dev.uptime_ms))
-        else:
-            raise KeyboardInterrupt
 
     def execute(self, text):
         words = text.split()

@@ -147,15 +147,10 @@ def param_text(prog, name):
 
 
 
-def _fmt_range(p, ceiling_pa, max_session_ms):
-    # The range 'start' accepts on this board: pressures end at the ceiling
-    # (program and board), a duration at the program's longest session.
+def _fmt_range(p, ceiling_pa):
+    # The range 'start' accepts on this board: a pressure ends at the ceiling.
     u = _UNIT[p.kind]
-    hi = p.hi
-    if p.kind == programs.PA and hi > ceiling_pa:
-        hi = ceiling_pa
-    elif p.name == "duration" and hi > max_session_ms:
-        hi = max_session_ms
+    hi = ceiling_pa if p.kind == programs.PA and p.hi > ceiling_pa else p.hi
     return "%d%s..%d%s" % (p.lo, u, hi, u)
 
 
@@ -174,7 +169,7 @@ def cmd_programs(dev, args):
             raise CmdError(E_UNKNOWN, "%s runs only on a board with a roller motor and a laser source; this board (%s) has neither" % (args[0], dev.board.NAME))
         raise CmdError(E_UNKNOWN, "no program '%s' (programs: %s)" % (args[0], programs.names()))
     ceiling = min(p.ceiling_pa, dev.sup.ceiling_pa)
-    ps = " ".join("%s=%s[%s]" % (q.name, "!" if q.default is None else "%d%s" % (q.default, _UNIT[q.kind]), _fmt_range(q, ceiling, p.max_session_ms)) for q in p.params)
-    need = " channels=%d needs_channels=2" % dev.channel_count if p.kind == programs.GRADIENT else ""
+    ps = " ".join("%s=%s[%s]" % (q.name, "!" if q.default is None else "%d%s" % (q.default, _UNIT[q.kind]), _fmt_range(q, ceiling)) for q in p.params)
+    need = " channels=%d" % dev.channel_count if p.kind == programs.GRADIENT else ""
     return "%s kind=%s preset_of=%s wound=%s ceiling_pa=%d%s %s help: %s" % (
         p.name, programs.KIND_NAMES[p.kind], p.preset_of or "none", "yes" if p.wound else "no", ceiling, need, ps, TEXTS[p.name][0])

@@ -25,7 +25,7 @@ from vacuumctl.simport import start_sim
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 VACUUMCTL = str(BIN / "vacuumctl")
-BOARDS = "esp32_devkitc, pico, pico2, sim_multi"
+BOARDS = ", ".join(sorted(p.stem for p in (ROOT / "boards").glob("*.py") if p.stem != "manifest"))
 
 
 def _vc(*args: str) -> subprocess.CompletedProcess[str]:

@@ -79,9 +79,8 @@ def describe(p: dict, user_unit: str = "kPa") -> list[str]:
         p["name"], kind, "" if base == "none" else ", preset of " + base,
         typable(int(p.get("ceiling_pa", 0)), user_unit, 0, int(p.get("ceiling_pa", 0))))
     lines = [title, "    " + p["help"]]
-    if "needs_channels" in p and int(p.get("channels", 0)) < int(p["needs_channels"]):
-        lines.append("    needs a board with %s or more pump/vent/sensor channels; this one has %s" % (
-            p["needs_channels"], p.get("channels", "?")))
+    if p.get("kind") == "gradient" and "channels" in p and int(p["channels"]) < 2:
+        lines.append("    needs a board with 2 or more pump/vent/sensor channels; this one has %s" % p["channels"])
     for name, q in p["params"].items():
         b = (q["lo"], q["hi"])
         lines.append("    --%-9s %-24s range %s .. %s" % (name, _show(q["default"], q["unit"], user_unit),

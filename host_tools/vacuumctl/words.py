@@ -230,6 +230,8 @@ def event(msg: Message, unit: str) -> str:
     if kind == "access":
         return "service role ended (%s): back to the therapist role" % f.get("reason", "?")
     if kind == "ctrl_c":
+        if f.get("action") == "none":
+            return "Ctrl-C on the serial line: the %s session is already releasing" % f.get("program", "?")
         return "Ctrl-C on the serial line: the %s session was stopped, pump off, venting; the firmware keeps running" % f.get("program", "?")
     if kind == "laser":
         on = words[2:3] == ["on"]
