@@ -3,6 +3,7 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+BOARDS := $(filter-out manifest,$(basename $(notdir $(wildcard boards/*.py))))
 PYTEST := $(PY) -m pytest
 
 .PHONY: deploy all venv browser ui-screenshots sim test test-host test-hil bench bench-programs bench-ui bench-speed safety-report mpy wiring powercut fuzz soak clean help
@@ -86,7 +87,8 @@ bench-speed: $(STAMP)
 # Build for BOARD and copy to the board on PORT with mpremote, each file
 # verified by SHA-256, then reset: make deploy PORT=/dev/ttyACM0 BOARD=pico
 deploy: $(STAMP)
-	@test -n "$(PORT)" || { echo "make deploy: give the board's port, e.g. make deploy PORT=/dev/ttyACM0 BOARD=pico"; exit 2; }
+	@test -n "$(PORT)" || { echo "make deploy: give the board's port, e.g. make deploy PORT=/dev/ttyACM0 BOARD=pico (boards: $(BOARDS))"; exit 2; }
+	@test -f boards/$(or $(BOARD),pico).py || { echo "make deploy: there is no board '$(BOARD)' (no boards/$(BOARD).py); the boards are: $(BOARDS)"; exit 2; }
 	$(PY) tools/deploy.py --board $(or $(BOARD),pico) --port $(PORT)
 
 mpy: $(STAMP)

@@ -233,13 +233,6 @@ class Device:
                 s.fault()
             self.out.safe()
             return
-        if self._tracks_ambient and not self.sensor.ref.zeroed:
-            # An absolute sensor's boot zero (its first fresh samples, taken
-            # vented) is not done yet: a session started this early waits
-            # with the outputs safe, or it would zero on a chamber already
-            # under vacuum and read low for the whole session.
-            self.out.safe()
-            return
         s.step(self.period_ms, self.vacuum_pa)
         if self.laser is not None and s.state != ses.RUN:
             self.laser.off()  # the session ended in this step: no laser in its release

@@ -138,9 +138,15 @@ def cmd_start(dev, args):
         raise CmdError(E_UNKNOWN, "no program '%s' (programs: %s)" % (args[0], programs.names()))
     if dev.sup.alarms & safety.STOP_MASK:
         raise CmdError(E_STATE, "alarm active (%s): fix the cause, then 'clear'" % dev.alarm_text())
-    if dev.session.state != ses.IDLE:
-        raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ses.STATE_NAMES[dev.session.state])
+    st = dev.session.state
+    if st != ses.IDLE:
+        raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ("paused" if st == ses.PAUSE else "releasing" if st == ses.RELEASE else "running"))
     _sensor_answers(dev)
+    # An absolute sensor takes its zero in its first samples after boot
+    # (vent open): a session started sooner would read low by what it pumped.
+    ref = getattr(dev.sensor, "ref", None)
+    if ref is not None and not ref.zeroed:
+        raise CmdError(E_STATE, "the sensor is still taking its zero after boot; start again in a moment")
     ceiling = prog.ceiling_pa if prog.ceiling_pa < dev.sup.ceiling_pa else dev.sup.ceiling_pa
     rest, heartbeat_ms = alarm_commands.heartbeat_arg(args[1:])
     values = parse_program_args(prog, rest, ceiling)

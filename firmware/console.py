@@ -6,6 +6,7 @@ import sys
 
 import frame
 import serial_link as sl
+import session as ses
 from cmderror import E_ACCESS, E_CHAR, E_FRAME, E_INTERNAL, E_LONG, E_UNKNOWN, CmdError
 from commands import COMMANDS
 
@@ -34,9 +35,23 @@ class Console:
         if r == sl.NONE:
             return
         if r == sl.INTERRUPT:
-            # Ctrl-C, read as data between ticks: stop the firmware the way
-            # MicroPython's own interrupt would (app.main: outputs safe, REPL).
-            raise KeyboardInterrupt
+            # Ctrl-C, read as data between ticks. During a session a person
+            # means "stop the pump" (and a stray 0x03 from a host program must
+            # not end a days-long therapy with a reset): the session stops as
+            # 'stop' does, vented and logged, and the firmware runs on. On an
+            # idle board it stops the firmware for the REPL (mpremote needs
+            # it), as MicroPython's own interrupt would (app.main: outputs safe).
+            dev = self._dev
+            s = dev.session
+            if s.state == ses.IDLE or s.state == ses.FAULT:
+                raise KeyboardInterrupt
+            was = s.state
+            if was != ses.RELEASE:
+                if dev.laser is not None:
+                    dev.laser.off()  # at once, as 'stop' does
+                s.stop(ses.END_CTRL_C)
+            self.event("event ctrl_c action=%s program=%s t_ms=%d" % ("none" if was == ses.RELEASE else "session_stopped", s.program.name, dev.uptime_ms))
+            return
         if r == sl.TOO_LONG:
             self._send(None, "err %s line longer than %d bytes; nothing done" % (E_LONG, sl.LINE_MAX))
             return

@@ -147,9 +147,11 @@ def param_text(prog, name):
 
 
 
-def _fmt_range(p):
+def _fmt_range(p, ceiling_pa):
+    # The range 'start' accepts on this board: a pressure ends at the ceiling.
     u = _UNIT[p.kind]
-    return "%d%s..%d%s" % (p.lo, u, p.hi, u)
+    hi = ceiling_pa if p.kind == programs.PA and p.hi > ceiling_pa else p.hi
+    return "%d%s..%d%s" % (p.lo, u, hi, u)
 
 
 def missing_param_error(prog, p, kind_word):
@@ -167,6 +169,7 @@ def cmd_programs(dev, args):
             raise CmdError(E_UNKNOWN, "%s runs only on a board with a roller motor and a laser source; this board (%s) has neither" % (args[0], dev.board.NAME))
         raise CmdError(E_UNKNOWN, "no program '%s' (programs: %s)" % (args[0], programs.names()))
     ceiling = min(p.ceiling_pa, dev.sup.ceiling_pa)
-    ps = " ".join("%s=%s[%s]" % (q.name, "!" if q.default is None else "%d%s" % (q.default, _UNIT[q.kind]), _fmt_range(q)) for q in p.params)
-    return "%s kind=%s preset_of=%s wound=%s ceiling_pa=%d %s help: %s" % (
-        p.name, programs.KIND_NAMES[p.kind], p.preset_of or "none", "yes" if p.wound else "no", ceiling, ps, TEXTS[p.name][0])
+    ps = " ".join("%s=%s[%s]" % (q.name, "!" if q.default is None else "%d%s" % (q.default, _UNIT[q.kind]), _fmt_range(q, ceiling)) for q in p.params)
+    need = " channels=%d" % dev.channel_count if p.kind == programs.GRADIENT else ""
+    return "%s kind=%s preset_of=%s wound=%s ceiling_pa=%d%s %s help: %s" % (
+        p.name, programs.KIND_NAMES[p.kind], p.preset_of or "none", "yes" if p.wound else "no", ceiling, need, ps, TEXTS[p.name][0])

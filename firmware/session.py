@@ -36,7 +36,8 @@ END_DONE = const(0)
 END_STOP = const(1)
 END_PAUSE = const(2)
 END_ALARM = const(3)
-END_NAMES = ("completed", "stopped", "pause_limit", "alarm")
+END_CTRL_C = const(4)  # a Ctrl-C on the serial line during the session
+END_NAMES = ("completed", "stopped", "pause_limit", "alarm", "ctrl_c")
 
 VENTED = const(-1)  # level: pump off, vent fully open
 _RELEASED_PA = const(500)  # vacuum considered back at ambient
@@ -181,9 +182,9 @@ class Session:
         """The next tick gives the controller the new level (at once)."""
         self.target_pa = target_pa
 
-    def stop(self):
+    def stop(self, reason=END_STOP):
         if self.state == RUN or self.state == PAUSE:
-            self._end(END_STOP)
+            self._end(reason)
 
     def pause(self):
         """Vent and freeze the session timer. False if not running."""

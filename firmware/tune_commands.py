@@ -16,9 +16,13 @@ def cmd_tune(dev, args):
         prog = programs.find("continuous")
         if dev.sup.alarms:
             raise CmdError(E_STATE, "alarm active (%s): fix the cause, then 'clear'" % dev.alarm_text())
-        if dev.session.state != ses.IDLE:
-            raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ses.STATE_NAMES[dev.session.state])
+        st = dev.session.state
+        if st != ses.IDLE:
+            raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ("paused" if st == ses.PAUSE else "releasing" if st == ses.RELEASE else "running"))
         _sensor_answers(dev)
+        ref = getattr(dev.sensor, "ref", None)
+        if ref is not None and not ref.zeroed:  # as for 'start' (commands.py)
+            raise CmdError(E_STATE, "the sensor is still taking its zero after boot; start again in a moment")
         amp, timeout, rest = autotune.AMP_PCT_DEFAULT, autotune.TIMEOUT_MS_DEFAULT, []
         for tok in args[1:]:
             if tok.startswith("amp="):

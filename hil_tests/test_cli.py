@@ -99,10 +99,11 @@ def test_tune_auto_stages_and_prints_the_rules(needs_sim, monkeypatch):
     monkeypatch.setenv("VACUUMCTL_SERVICE_CODE", FACTORY_CODE)  # unlocks by itself
     r = _run(["--port", "sim:default", "tune", "auto", "--target", "30kPa"])
     assert r.returncode == 0, r.stdout + r.stderr
-    for needle in ("Ku=", "plant: gain", "fast ", "no_overshoot", "schedule", "staged on the device, not applied"):
+    for needle in ("ultimate gain Ku ", "plant: ", "kPa/s at full pump", "fast ", "no_overshoot", "schedule",
+                   "staged on the device, not applied"):
         assert needle in r.stdout, r.stdout
     r = _run(["--port", "sim:default", "tune", "auto", "--target", "30kPa", "--timeout", "2"])
-    assert r.returncode == 3 and "aborted: reason=timeout" in r.stdout, r.stdout
+    assert r.returncode == 3 and "autotune aborted: timeout after" in r.stdout and "nothing staged" in r.stdout, r.stdout
 
 
 def test_deploy_to_the_sim_shortcut_is_refused_with_a_sentence(needs_sim):

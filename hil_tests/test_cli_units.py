@@ -1,6 +1,7 @@
 """`status` in the user's unit and `stop`, as a user runs them on the simulated board."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,8 +36,9 @@ def test_status_shows_pressures_in_the_users_unit_and_raw_for_scripts(pty):
         link.request("start continuous target=225mmHg duration=1h")
     r = _run(["--port", pty, "status"], VACUUM_UNIT="mmHg")
     assert r.returncode == 0, r.stderr
-    shown = dict(line.split(None, 1) for line in r.stdout.splitlines())
-    assert shown["state"] == "run" and shown["target"] == "225.0mmHg" and shown["ceiling"] == "525.0mmHg"
+    shown = {line[:18].strip(): line[18:].strip() for line in r.stdout.splitlines()}
+    assert shown["state"] == "running" and shown["target"] == "225.0mmHg" and shown["ceiling"] == "525.0mmHg"
+    assert re.fullmatch(r"59 min \d+ s", shown["time left"]), shown
     r = _run(["--port", pty, "status", "--raw"])
     raw = parse_fields(r.stdout)
     assert raw["target_pa"] == 29998 and raw["ceiling_pa"] == 70000
@@ -46,7 +48,7 @@ def test_stop_ends_the_devices_session(pty):
     with DeviceLink.open(pty) as link:
         link.request("start continuous target=20kPa duration=1h")
     r = _run(["--port", pty, "stop"])
-    assert r.returncode == 0 and r.stdout.strip() == "stopped", r.stdout + r.stderr
+    assert r.returncode == 0 and r.stdout.strip() == "stopped: pump off, the vent releases to ambient", r.stdout + r.stderr
     with DeviceLink.open(pty) as link:
         assert parse_fields(link.request("status"))["state"] in ("release", "idle")
-    assert _run(["--port", pty, "stop"]).stdout.strip() == "idle"
+    assert _run(["--port", pty, "stop"]).stdout.strip() == "nothing to stop: no session is running"

@@ -63,19 +63,23 @@ def test_console_completes_runs_commands_and_shows_alarms(needs_sim):
         # Tab completes the program name from the device's own list: without
         # it "start cont" would be refused as an unknown program.
         t.type("start cont\t target=30kPa duration=60s\r")
-        t.expect("ok started continuous")
+        t.expect("started continuous: target 30.00kPa")
         t.type("get tau\r")
         t.expect("ok tau=25 unit=ms")
         t.type("unlock 246810\r")
-        t.expect("ok role=service")
+        t.expect("service role unlocked")
         t.type("set kp -5\r")
         t.expect("err E_RANGE")
         assert b"\x1b[33merr E_RANGE" in t.screen  # a refusal in colour, not escaped to "?[33m"
         # The pump fails at 8 s of device time: the alarm interrupts the
         # prompt as soon as it arrives, without a keystroke.
-        t.expect("alarm raise pump", timeout_s=60)
+        t.expect("ALARM pump (medium priority", timeout_s=60)
         t.type("status\r")
-        t.expect("state=fault")
+        text = t.expect("collections")  # the last row of the status table
+        # In words, one row each: no raw device keys.
+        assert re.search(r"state +in fault \(pump off, vent open\)", text), text[-800:]
+        assert re.search(r"pump +0\.0 %", text) and re.search(r"vent +100\.0 % open", text), text[-800:]
+        assert "pump_duty" not in text and "valve_duty" not in text
         t.type("quit\r")
         assert t.close() == 0
     finally:
@@ -93,7 +97,7 @@ def test_leaving_the_console_leaves_a_device_session_running_and_says_so(needs_s
     try:
         t.expect("vacuum>")
         t.type("start continuous target=20kPa duration=1h\r")
-        t.expect("ok started continuous")
+        t.expect("started continuous")
         t.type("quit\r")
         t.expect("the session on the device keeps running ('vacuumctl stop' or 'stop' here ends it)")
         assert t.close() == 0

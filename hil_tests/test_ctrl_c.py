@@ -1,6 +1,9 @@
-"""Ctrl-C, again and again: every one stops the firmware between two control
-ticks in the safe state, the board's REPL works afterwards, and the firmware
-comes back (Ctrl-D, or the watchdog after a session).
+"""Ctrl-C, again and again, by ground truth. During a session (and while
+its release runs) a Ctrl-C means "stop the pump": the session stops as
+'stop' does, vented and logged (end=ctrl_c), and the firmware runs on (no
+REPL, no watchdog reset). On an idle board it stops the firmware between two
+control ticks in the safe state, the board's REPL works (mpremote needs it),
+and the firmware comes back (Ctrl-D, or the watchdog after a session).
 
 The firmware reads Ctrl-C as data (micropython.kbd_intr(-1) while it runs;
 serial_link.INTERRUPT): no KeyboardInterrupt can land inside the heap-locked
@@ -17,7 +20,7 @@ import time
 import pytest
 import serial
 
-from portreader import PortReader, after_watchdog
+from portreader import PortReader
 from vacuumctl.simport import start_sim
 
 pytestmark = pytest.mark.usefixtures("needs_sim")
@@ -42,18 +45,52 @@ def _tel_fields(line: bytes) -> dict:
     return dict(f.split(b"=", 1) for f in line.split()[1:])
 
 
-def _wait_pumping(rd):
+def _wait_pumping(rd) -> int:
+    """Device time (uptime) of the first telemetry line with the pump on."""
     while True:
         line = rd.until(b"\r\n").strip()
         if line.startswith(b"tel t_ms=") and int(_tel_fields(line)[b"pump_duty"]) > 0:
-            return
+            return int(_tel_fields(line)[b"t_ms"])
 
 
-def test_thirty_ctrl_c_each_stops_safe_between_ticks_and_the_board_comes_back(tmp_path):
+def _event_t_ms(seen: bytes, marker: bytes) -> int:
+    line = seen[seen.rindex(marker):]
+    return int(line.split(b" t_ms=", 1)[1].split()[0])
+
+
+def _session_stopped_and_firmware_runs_on(ser, rd, seen: bytes = b"") -> None:
+    """After a Ctrl-C in a session: it ends by itself as a stopped one
+    (logged), the firmware answers, it never went to its REPL. seen: what
+    was read since the Ctrl-C."""
+    if b"reason=ctrl_c" not in seen:
+        seen += rd.until(b"reason=ctrl_c")
+    assert b"interrupted: pump off" not in seen and b"boot vacuumfw" not in seen, seen[-400:]
+    ser.write(b"tel off\r")
+    rd.until(b"ok tel off")
+    ser.write(b"status\r")
+    assert b"state=idle" in rd.until(b"role=")
+    ser.write(b"log\r")
+    count = int(rd.until(b"total=").split(b"count=")[-1].split()[0])
+    ser.write(b"log %d\r" % (count - 1))
+    assert b"end=ctrl_c" in rd.until(b"stored="), "the therapy log records how it ended"
+
+
+def _idle_ctrl_c_gives_the_repl_then_the_watchdog_resets(ser, rd) -> None:
+    """Idle after a session: Ctrl-C stops the firmware for the REPL; the
+    watchdog (armed by the session) resets the board ~1 s later."""
+    ser.write(b"\x03")
+    rd.until(b"interrupted: pump off, vent open")
+    rd.until(b"reset=wdt_reset")
+    ser.write(b"clear\r")  # the low 'reset' alarm of a watchdog boot
+    rd.until(b"ok cleared")
+
+
+def test_thirty_ctrl_c_stop_sessions_safely_and_idle_boards_for_the_repl(tmp_path):
     truth = tmp_path / "truth.csv"
     sim = start_sim(truth_csv=str(truth), extra=["--truth-interval-ms", str(TRUTH_STEP_MS)])
     rng = random.Random(6)  # fixed: the same waits every run
     kinds = []
+    pumping = []  # (uptime of the first pumping tick, uptime of the Ctrl-C) per PUMPING round
     try:
         with serial.Serial(sim.port, timeout=0.05) as ser:
             ser.write(b"\r\n")  # the launcher holds device time until the host's first byte
@@ -84,47 +121,76 @@ def test_thirty_ctrl_c_each_stops_safe_between_ticks_and_the_board_comes_back(tm
                     rd.until(b"KeyboardInterrupt")
                     _at_repl_then_soft_reboot(ser, rd, i)
                 elif kind == PUMPING:
+                    ser.write(b"tel on 200Hz\r")  # a line every tick: the first pumping one is exact
+                    rd.until(b"ok tel on 200")
                     ser.write(SESSION.encode() + b"\r")
                     rd.until(b"ok started")
-                    ser.write(b"tel on 20Hz\r")
-                    _wait_pumping(rd)
+                    first_pump = _wait_pumping(rd)
                     # One write: the firmware reads the line in one tick (its
                     # reply, then that tick's telemetry) and the Ctrl-C in the next.
                     ser.write(b"tel on 200Hz\r\x03")
-                    seen = rd.until(b"interrupted: pump off, vent open")
+                    seen = rd.until(b"event ctrl_c action=session_stopped")
+                    seen += rd.until(b"\r\n")
                     after_ok = seen[seen.rindex(b"ok tel on 200"):]
                     tel = [ln for ln in after_ok.split(b"\r\n") if ln.startswith(b"tel t_ms=")]
                     assert len(tel) == 1, "one tick between the line and the Ctrl-C: %r" % after_ok
                     fields = _tel_fields(tel[0])
                     assert int(fields[b"pump_duty"]) > 0 and fields[b"state"] == b"run", tel[0]
-                    after_watchdog(ser, rd)
+                    stopped = _event_t_ms(seen, b"event ctrl_c")
+                    # The telemetry of that loop iteration (its tick ran before
+                    # the Ctrl-C was read) says 'release'; the next tick's
+                    # outputs are off: pump off, vent open.
+                    since = b""
+                    while True:
+                        nxt = rd.until(b"\r\n")
+                        since += nxt
+                        if nxt.strip().startswith(b"tel t_ms="):
+                            f = _tel_fields(nxt.strip())
+                            if int(f[b"t_ms"]) > stopped:
+                                break
+                            assert f[b"state"] == b"release", nxt
+                    assert f[b"state"] in (b"release", b"idle") and f[b"pump_duty"] == b"0" and f[b"valve_duty"] == b"65535", nxt
+                    assert int(f[b"t_ms"]) == stopped + PERIOD_MS, (nxt, stopped)
+                    pumping.append((first_pump, stopped))
+                    _session_stopped_and_firmware_runs_on(ser, rd, since)
+                    _idle_ctrl_c_gives_the_repl_then_the_watchdog_resets(ser, rd)
                 else:  # BEHIND_FLASH_WRITE: `start` writes the therapy log's start record
                     ser.write(SESSION.encode() + b"\r\x03")
-                    seen = rd.until(b"interrupted: pump off, vent open")
+                    seen = rd.until(b"event ctrl_c action=session_stopped")
                     assert b"ok started" in seen, seen
-                    after_watchdog(ser, rd)
+                    _session_stopped_and_firmware_runs_on(ser, rd)
+                    _idle_ctrl_c_gives_the_repl_then_the_watchdog_resets(ser, rd)
             assert sim.alive()
     finally:
         sim.stop()
-    _check_truth(truth.read_text().splitlines(), kinds)
+    _check_truth(truth.read_text().splitlines(), kinds, pumping)
 
 
-def _check_truth(lines, kinds):
+def _check_truth(lines, kinds, pumping):
     header = lines[0].split(",")
     col = {name: header.index(name) for name in ("t_ms", "pump_duty", "valve_duty", "event")}
     rows = [r.split(",") for r in lines[1:] if r.count(",") >= len(header) - 1]
+    t = [int(r[col["t_ms"]]) for r in rows]
+    pump = [r[col["pump_duty"]] != "0" for r in rows]
+    safe = [r[col["pump_duty"]] == "0" and r[col["valve_duty"]] == "65535" for r in rows]
     sessions = [k for k in kinds if k in (PUMPING, BEHIND_FLASH_WRITE)]
     wdt_rows = [n for n, r in enumerate(rows) if "wdt_reset" in r[col["event"]]]
-    assert len(wdt_rows) == len(sessions), "one watchdog reset per stopped session"
-    for kind, n in zip(sessions, wdt_rows):
-        # The last loop iteration fed the watchdog, read the Ctrl-C and made
-        # the outputs safe at one device time: the watchdog fired exactly
-        # WDT_TIMEOUT_MS later.
-        stopped_ms = int(rows[n][col["t_ms"]]) - WDT_TIMEOUT_MS
-        before = [r for r in rows[:n] if int(r[col["t_ms"]]) < stopped_ms - PERIOD_MS]
-        after = [r for r in rows[:n] if int(r[col["t_ms"]]) > stopped_ms + 2 * TRUTH_STEP_MS]
-        assert after, "the board sat in its REPL before the watchdog reset"
-        for r in after:
-            assert r[col["pump_duty"]] == "0" and r[col["valve_duty"]] == "65535", "safe from the Ctrl-C on: %s" % r
-        if kind == PUMPING:
-            assert any(r[col["pump_duty"]] != "0" for r in before[-PERIOD_MS * 4:]), "pumping until the Ctrl-C"
+    # Only the idle Ctrl-C after each session reset the board: the Ctrl-C
+    # in the session did not stop the firmware.
+    assert len(wdt_rows) == len(sessions), "one watchdog reset per session round (its idle Ctrl-C)"
+    pumping_rounds = [n for k, n in zip(sessions, wdt_rows) if k == PUMPING]
+    starts = [n for n in range(1, len(rows)) if pump[n] and not pump[n - 1]]
+    for (first_pump, stopped), wdt in zip(pumping, pumping_rounds):
+        # This round's pumping began at the last pump-on before its reset:
+        # device uptime and simulation time differ by a constant within a boot.
+        on = max(n for n in starts if n < wdt)
+        offset = t[on] - first_pump
+        stop_at = stopped + offset
+        before = [n for n in range(on, wdt) if t[n] < stop_at - PERIOD_MS]
+        after = [n for n in range(on, wdt) if t[n] > stop_at + PERIOD_MS + 2 * TRUTH_STEP_MS]
+        assert before and after, "the round's truth rows"
+        assert any(pump[n] for n in before[-PERIOD_MS * 4:]), "pumping until the Ctrl-C"
+        bad = [rows[n] for n in after if not safe[n]]
+        assert not bad, "pump off and vent open from the tick after the Ctrl-C on: %s" % bad[:3]
+        # From the stop to the idle Ctrl-C and the watchdog: nobody pumped again.
+        assert not any(pump[n] for n in after)

@@ -21,7 +21,8 @@ MMHG = 133.322
 # the articles (domain.md; docs/programs.md names each source).
 ARTICLE_FIGURES = {
     "face_dotted": {"target": (20_000, 10_133, 50_663), "hold": (4_000, 3_000, 5_000)},
-    "body_sliding": {"target": (30_000, 10_133, 71_000), "duration": (900_000, 1_000, 900_000)},
+    # 0.7 atm (71 kPa) in the article; the range reported is the one this board accepts (its 70 kPa ceiling).
+    "body_sliding": {"target": (30_000, 10_133, 70_000), "duration": (900_000, 1_000, 900_000)},
     "interval_legs": {"target": (round(40 * MMHG), 2_000, 7_000), "on": (10_000, None, None), "off": (7_000, None, None)},
     "npwt_continuous": {"target": (round(125 * MMHG), round(25 * MMHG), round(200 * MMHG))},
     "npwt_intermittent": {"target": (round(125 * MMHG), None, None), "on": (300_000, None, None), "off": (120_000, None, None)},
@@ -121,7 +122,7 @@ def test_vacuumctl_runs_a_preset_and_prints_programs_and_log(tmp_path, needs_sim
     r = subprocess.run([exe, "--port", "sim", "run", "interval_legs", "--duration", "20"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "started interval_legs" in r.stdout, r.stdout[:500]
-    r = subprocess.run([exe, "--port", "sim", "log"], capture_output=True, text=True, timeout=60)
+    r = subprocess.run([exe, "--port", "sim", "log", "--csv", "-"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0].startswith("seq,boot,start_ms,end_ms,program,params"), r.stdout
 

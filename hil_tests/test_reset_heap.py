@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import serial
 
-from portreader import PortReader, after_watchdog
+from portreader import PortReader
 from vacuumctl.simport import start_sim
 
 pytestmark = pytest.mark.usefixtures("needs_sim")
@@ -49,8 +49,12 @@ def test_resets_of_every_kind_leave_the_heap_as_the_first_boot():
                     rd.until(b"reset=hard_reset")
                 else:  # a session arms the watchdog, the stopped firmware starves it
                     ser.write(b"start continuous target=20kPa duration=60s\r\x03")
+                    rd.until(b"reason=ctrl_c")  # the Ctrl-C stopped the session, the firmware runs on
+                    ser.write(b"\x03")  # idle: this one stops the firmware
                     rd.until(b"interrupted: pump off, vent open")
-                    after_watchdog(ser, rd)
+                    rd.until(b"reset=wdt_reset")
+                    ser.write(b"clear\r")
+                    rd.until(b"ok cleared")
                 seen.append(_heap_alloc(ser, rd))
     finally:
         sim.stop()

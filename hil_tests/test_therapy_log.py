@@ -43,7 +43,7 @@ def _ended(link: DeviceLink) -> dict:
 
 def _vacuumctl_log(image: Path) -> tuple[list[dict], str]:
     env = dict(os.environ, VACUUM_SIM_FLASH=str(image))
-    r = subprocess.run([VACUUMCTL, "--port", "sim", "log"], capture_output=True, text=True, timeout=120, env=env)
+    r = subprocess.run([VACUUMCTL, "--port", "sim", "log", "--csv", "-"], capture_output=True, text=True, timeout=120, env=env)
     assert r.returncode == 0, r.stderr
     return list(csv.DictReader(io.StringIO(r.stdout))), r.stderr
 

@@ -24,6 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
 
 
+def board_names() -> list[str]:
+    """The board definitions in boards/ (manifest.py is the freeze manifest)."""
+    return sorted(p.stem for p in (ROOT / "boards").glob("*.py") if p.stem not in ("__init__", "manifest"))
+
+
 def mpremote_exe() -> str:
     exe = Path(sys.executable).parent / "mpremote"
     return str(exe) if exe.exists() else "mpremote"
@@ -74,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--from", dest="src", help="deploy this directory instead of build/<board>/ (implies --no-build)")
     a = p.parse_args(argv)
     if not (ROOT / "boards" / (a.board + ".py")).exists():
-        raise SystemExit("deploy: no board definition boards/%s.py" % a.board)
+        raise SystemExit("deploy: there is no board '%s' (no boards/%s.py); the boards are: %s" % (
+            a.board, a.board, ", ".join(board_names())))
     if not a.no_build and not a.src:
         build(a.board)
     names = deploy(a.board, a.port, src=Path(a.src) if a.src else None)

@@ -108,6 +108,6 @@ def test_console_colours_alarm_events_by_priority():
     high = Message.from_text("alarm raise overvacuum priority=high latching=1 t_ms=12345 vacuum_pa=36120")
     med = Message.from_text("alarm raise leak priority=medium latching=1 t_ms=1 vacuum_pa=1")
     ack = Message.from_text("alarm ack leak t_ms=13000")
-    assert alarm_line(high).startswith("\x1b[1;31malarm raise overvacuum")
+    assert alarm_line(high).startswith("\x1b[1;31mALARM overvacuum (high priority")
     assert alarm_line(med).startswith("\x1b[1;33m")
     assert alarm_line(ack).startswith("\x1b[1m") and alarm_line(ack).endswith("\x1b[0m")

@@ -36,9 +36,16 @@ def test_commands_programs_and_their_own_parameters():
     assert _complete("start continuous target=30kPa ") == ["ramp=", "duration=", "heartbeat="]
 
 
-def test_values_get_units_and_params_come_from_the_device():
+def test_values_get_units_of_their_kind_and_params_come_from_the_device():
     assert "target=30kPa" in _complete("start continuous target=30")
     assert "target=30mmHg" in _complete("start continuous target=30")
+    # A pressure gets pressure units only, a duration durations only.
+    assert not {"target=30s", "target=30min", "target=30h"} & set(_complete("start continuous target=30"))
+    assert _complete("start continuous duration=30") == ["duration=30s", "duration=30min", "duration=30h", "duration=30ms"]
+    assert _complete("start dotted hold=4") == ["hold=4s", "hold=4min", "hold=4h", "hold=4ms"]
+    assert _complete("start continuous heartbeat=5") == ["heartbeat=5s", "heartbeat=5min", "heartbeat=5h", "heartbeat=5ms"]
+    assert "target=30kPa" in _complete("tune auto target=30") and "timeout=2min" in _complete("tune auto timeout=2")
+    assert _complete("tune auto amp=2") == []
     assert _complete("get ") == ["kp", "tau", "vacuum"]
     assert _complete("config set ") == ["kp", "ki", "tau"]
     assert _complete("tune commit ") == ["fast", "no_overshoot", "schedule"]

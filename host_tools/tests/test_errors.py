@@ -21,6 +21,8 @@ from vacuumctl.version import check_protocol, describe, protocol_major
     (serial.SerialException(errno.EACCES, "could not open port /dev/ttyACM0: [Errno 13] Permission denied"),
      "no permission to open /dev/ttyACM0: add yourself to the group"),
     (serial.SerialException("Could not configure port: (25, 'Inappropriate ioctl for device')"),
+     "/dev/ttyACM0 is not a serial port (it takes no serial settings): give the board's port"),
+    (serial.SerialException("Could not configure port: (5, 'Input/output error')"),
      "cannot open /dev/ttyACM0: Could not configure port"),
 ])
 def test_open_failures_are_sentences(monkeypatch, exc, needle):

@@ -42,15 +42,25 @@ def telemetry_csv(path: Path, truncated_tail: bool = False) -> Path:
     return path
 
 
-def test_reads_telemetry_with_times_from_zero_and_alarm_markers(tmp_path):
+def test_reads_telemetry_on_the_devices_clock_with_alarm_markers(tmp_path):
     s = read_csv(telemetry_csv(tmp_path / "t.csv", truncated_tail=True))
     assert s.kind == "telemetry"
     assert len(s.t_s) == 120  # the truncated line is skipped
-    assert s.t_s[0] == 0.0 and s.t_s[-1] == pytest.approx(5.95)
+    # Device uptime, as the live lines (t=...) and the alarm times show it.
+    assert s.t_s[0] == 1.0 and s.t_s[-1] == pytest.approx(6.95)
     assert s.pump_pct[20] == pytest.approx(20000 * 100 / 65535)
     assert s.vent_pct[0] == pytest.approx(100.0)
     # A marker where an alarm appears and where the set changes, none while it persists.
-    assert s.markers == [(3.0, "alarm: overvacuum"), (4.0, "alarm: overvacuum,sensor")]
+    assert s.markers == [(4.0, "alarm: overvacuum"), (5.0, "alarm: overvacuum,sensor")]
+
+
+def test_a_device_restart_in_a_recording_keeps_the_axis_going_and_is_marked(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text(",".join(CSV_COLUMNS) + "\n" + "".join(
+        "%d,0,0,0,65535,idle,none,0,none,-1,0\n" % t for t in (5000, 5050, 5100, 20, 70)))
+    s = read_csv(p)
+    assert s.t_s == pytest.approx([5.0, 5.05, 5.1, 5.1, 5.15])
+    assert s.markers == [(5.1, "device restarted")]
 
 
 def test_state_spans_cover_the_session_without_gaps():
@@ -70,7 +80,7 @@ def test_reads_simulator_truth_with_fault_and_event_markers(tmp_path):
     s = read_csv(p)
     assert s.kind == "truth"
     assert s.vacuum_pa == [0, 500, 900, 800, 700] and s.line_pa[1] == 400
-    assert s.markers == [(0.02, "fault: pump_fail"), (0.04, "event: power_cut")]
+    assert s.markers == [(0.021, "fault: pump_fail"), (0.041, "event: power_cut")]
 
 
 @pytest.mark.parametrize("content,needle", [
@@ -123,3 +133,33 @@ def test_cli_plot_error_is_one_sentence(tmp_path, capsys):
     assert cli.main(["plot", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "x.png")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("vacuumctl: cannot read") and "Traceback" not in err
+
+
+def test_the_step_picture_carries_its_figures(tmp_path):
+    """rise, overshoot, settling and steady-state error drawn on the picture,
+    at the device times where they happen."""
+    from vacuumctl.plot import draw_step, new_figure
+    from vacuumctl.tune import step_figures
+
+    sp = 30_000
+    rows = [",".join(CSV_COLUMNS)]
+    samples = []
+    for i in range(400):  # 2 s at 5 ms from uptime 10.000 s: a first-order rise with a small overshoot
+        t_rel = i * 0.005
+        v = int(sp * (1 - 2.718281828 ** (-t_rel / 0.1)) * (1.01 if 0.5 < t_rel < 0.6 else 1.0))
+        samples.append((t_rel, v))
+        rows.append("%d,%d,%d,20000,0,run,none,0,hold,-1,0" % (10_000 + i * 5, v, sp))
+    path = tmp_path / "step.csv"
+    path.write_text("\n".join(rows) + "\n")
+    figs = step_figures(samples, sp)
+    fig = new_figure()
+    draw_step(fig, read_csv(path), figs, sp, samples, 10.0, "step", "kPa")
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert any(t == "rise 10-90 %%: %.3f s" % figs.rise_s for t in texts), texts
+    assert any(t.startswith("overshoot %.2f %%" % figs.overshoot_pct) for t in texts), texts
+    assert any(t == "settled (+-2 %%): %.3f s" % figs.settle_s for t in texts), texts
+    assert any(t.startswith("steady-state error") and "RMS" in t for t in texts), texts
+    # The settling line is at the device time of the settling (the bottom axis is uptime).
+    top = fig.axes[0]
+    assert any(abs(line.get_xdata()[0] - (10.0 + figs.settle_s)) < 1e-9 for line in top.get_lines()
+               if len(line.get_xdata()) == 2 and line.get_xdata()[0] == line.get_xdata()[1])

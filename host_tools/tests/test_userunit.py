@@ -11,7 +11,7 @@ from vacuumctl import cli, config_cmd, userunit
 @pytest.mark.parametrize("pa,unit,text", [
     (29980, "kPa", "29.98kPa"), (29998, "mmHg", "225.0mmHg"), (29980, "Pa", "29980Pa"),
     (30000, "inHg", "8.86inHg"), (30000, "cmH2O", "305.9cmH2O"), (30000, "atm", "0.2961atm"),
-    (-300, "kPa", "-0.30kPa"),
+    (-300, "kPa", "-0.30kPa"), (-4, "kPa", "0.00kPa"), (-6, "mmHg", "0.0mmHg"),
 ])
 def test_show_uses_the_unit_and_enough_decimals(pa, unit, text):
     assert userunit.show(pa, unit) == text
@@ -21,12 +21,6 @@ def test_every_pressure_unit_has_display_decimals():
     from vacuumctl import units
 
     assert set(userunit.DECIMALS) == set(units.PRESSURE_UNITS)
-
-
-def test_status_fields_in_pa_are_converted_and_the_rest_left_alone():
-    fields = {"state": "run", "vacuum_pa": 29980, "pump_duty": 9000, "remaining_ms": 5000}
-    assert userunit.readable_fields(fields, "mmHg") == [
-        ("state", "run"), ("vacuum", "224.9mmHg"), ("pump_duty", "9000"), ("remaining_ms", "5000")]
 
 
 def _parse(argv: list[str]) -> str:

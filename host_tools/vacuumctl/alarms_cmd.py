@@ -14,7 +14,7 @@ import csv
 import sys
 from typing import TextIO
 
-from . import units
+from . import units, userunit, words
 from .errors import UserError
 from .link import DeviceLink
 
@@ -120,11 +120,12 @@ def run(args: argparse.Namespace, link: DeviceLink, out: TextIO | None = None) -
               "cleared %s (logged on the device)" % reply.split(" ", 1)[1].replace(",", ", "), file=out)
     else:
         reply = link.request("flashlog alarm %d" % FLASH_LOG_MAX if args.flash else "alarms log %d" % RAM_LOG_MAX)
-        write_log(parse_log(reply), args.csv, out, colour, args.flash)
+        write_log(parse_log(reply), args.csv, out, colour, args.flash, getattr(args, "unit", userunit.DEFAULT))
     return 0
 
 
-def write_log(rows: list[dict[str, str]], csv_path: str | None, out: TextIO, colour: bool, flash: bool) -> None:
+def write_log(rows: list[dict[str, str]], csv_path: str | None, out: TextIO, colour: bool, flash: bool,
+              unit: str = userunit.DEFAULT) -> None:
     if csv_path:
         with open(csv_path, "w", newline="") as f:
             w = csv.writer(f)
@@ -136,11 +137,22 @@ def write_log(rows: list[dict[str, str]], csv_path: str | None, out: TextIO, col
     if not rows:
         print("the alarm log %s is empty" % ("on flash" if flash else "of this boot"), file=out)
         return
-    print(("%-5s " % "boot" if flash else "") + "%10s  %-8s %-13s %s" % ("t_ms", "action", "alarm", "value"), file=out)
+    print(("%-5s " % "boot" if flash else "") + "%10s  %-8s %-13s %s" % ("uptime", "action", "alarm", "vacuum / for"), file=out)
     for r in rows:
-        line = ("%-5s " % r["boot"] if flash else "") + "%10s  %-8s %-13s %s" % (r["t_ms"], r["action"], r["alarm"], r["value"])
+        line = ("%-5s " % r["boot"] if flash else "") + "%10s  %-8s %-13s %s" % (
+            words.uptime(r["t_ms"]), r["action"], r["alarm"], _value(r, unit))
         # Raise records in bold: the log does not carry priorities.
         print(paint(line, "raise", colour) if r["action"] == "raise" else line, file=out)
+
+
+def _value(r: dict[str, str], unit: str) -> str:
+    """A record's value in words: the vacuum when an alarm rose or ended,
+    how long a silence lasts; nothing for ack and clear."""
+    if r["action"] in ("raise", "end"):
+        return words.pressure(r["value"], unit)
+    if r["action"] == "silence":
+        return words.duration(r["value"])
+    return "-"
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -17,12 +18,13 @@ from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from . import __doc__ as _pkg_doc  # noqa: F401
-from . import tune, units, userunit
+from . import tune, units, userunit, words
 from .errors import DeviceError, DeviceReset, UserError
 from .interrupt import CtrlC
 from .link import DeviceLink
 from .paths import repo_root
-from .simport import is_sim_port
+from .simboards import is_named_sim
+from .simport import is_sim_port, scenario_arg
 from .telemetry import CSV_COLUMNS, LASER_CSV_COLUMNS, Message, parse_fields
 
 from .version import TOOL_VERSION as VERSION
@@ -85,77 +87,16 @@ def _is_number(text: str) -> bool:
 
 
 # ---- output ------------------------------------------------------------------
-def _clock(ms: int) -> str:
-    s = ms // 1000
-    if s >= 3600:
-        return "%dh%02dm" % (s // 3600, s % 3600 // 60)
-    return "%d:%02d" % (s // 60, s % 60)
-
-
-def progress_bar(f: dict[str, int | str], total_ms: int, width: int = 20) -> str:
-    """``[#####...............]  25% 11:15 left`` for a session of total_ms."""
-    rem = int(f.get("remaining_ms", 0))
-    if f.get("state") in ("run", "pause"):
-        done = max(0.0, min(1.0, 1 - rem / total_ms))
-    else:
-        done = 1.0 if rem == 0 else 0.0
-    n = int(done * width)
-    left = "%s left" % _clock(rem) + (" (paused)" if f.get("state") == "pause" else "")
-    return "[%s%s] %3d%% %s" % ("#" * n, "." * (width - n), done * 100, left)
-
-
-class LiveView:
-    """One status line, redrawn in place on a terminal, appended otherwise."""
-
-    def __init__(self, stream: TextIO = sys.stdout, every_ms: int = 500, unit: str = userunit.DEFAULT):
-        self.stream = stream
-        self.unit = unit
-        self.tty = stream.isatty()
-        self.every_ms = every_ms
-        self._last_t = -10**9
-
-    def show(self, f: dict[str, int | str], total_ms: int | None) -> None:
-        t = int(f.get("t_ms", 0))
-        if not self.tty and t - self._last_t < self.every_ms:
-            return
-        self._last_t = t
-        vac = int(f.get("vacuum_pa", 0))
-        sp = int(f.get("setpoint_pa", 0))
-        bar = ""
-        rem = int(f.get("remaining_ms", 0))
-        if total_ms:
-            bar = " " + progress_bar(f, total_ms)
-        state = str(f.get("state", "?"))
-        phase = f.get("phase")
-        if phase not in (None, "none"):
-            state += "/" + str(phase)
-        leak = int(f.get("leak_ml_min", -1))
-        if leak >= 0:
-            bar = " leak=%dmL/min%s" % (leak, bar)
-        line = "t=%7.2fs vacuum=%s setpoint=%s pump=%5.1f%% vent=%5.1f%% %-12s alarms=%s%s" % (
-            t / 1000, userunit.show(vac, self.unit, 6), userunit.show(sp, self.unit, 6),
-            int(f.get("pump_duty", 0)) * 100 / 65535,
-            int(f.get("valve_duty", 0)) * 100 / 65535, state, f.get("alarms", "?"), bar)
-        if self.tty:
-            self.stream.write("\r\x1b[K" + line)
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-    def note(self, text: str) -> None:
-        if self.tty:
-            self.stream.write("\r\x1b[K")
-        self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def end(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
+# The live line lives in liveview.py; these names stay importable from here.
+from .liveview import LiveView, Progress, progress_bar  # noqa: E402,F401
 
 
 def _open(args: argparse.Namespace, truth_csv: str | None = None) -> DeviceLink:
     speed = getattr(args, "speed", None) or "max"
-    if not is_sim_port(args.port) and getattr(args, "speed", None) not in (None, "max"):
+    if is_named_sim(args.port) and getattr(args, "speed", None) not in (None, "max", "1"):
+        raise UserError("%s runs at the speed it was started with ('vacuumctl sim --detach --speed X'); --speed "
+                        "applies to a board started for this command (--port sim)" % args.port)
+    if not is_sim_port(args.port) and not is_named_sim(args.port) and getattr(args, "speed", None) not in (None, "max"):
         raise UserError("--speed applies only to a simulated board (--port sim)")
     return DeviceLink.open(args.port, speed=speed, truth_csv=truth_csv)
 
@@ -185,23 +126,46 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.raw:
         print(reply)
         return 0
-    for k, v in userunit.readable_fields(parse_fields(reply), args.unit):
-        print("%-14s %s" % (k, v))
+    if args.json:
+        import json
+
+        print(json.dumps(parse_fields(reply)))
+        return 0
+    for line in words.status_table(parse_fields(reply), args.unit):
+        print(line)
     return 0
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
     """End the device's session: it vents to ambient (the device's own stop)."""
     with _open(args) as link:
-        print(link.request("stop"))
+        print(words.stopped(link.request("stop")))
     return 0
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
+    from . import simboards
+
+    if args.list:
+        return _sim_list(args)
+    if args.stop:
+        print(simboards.stop(args.stop))
+        return 0
+    if args.detach:
+        b = simboards.detach(args.scenario or "default", args.name, args.speed or "1", args.truth_csv, args.flash)
+        pace = "real time" if float(b.speed if b.speed != "max" else 0) == 1 else (
+            "as fast as it can" if b.speed == "max" else "%sx real time" % b.speed)
+        print("simulated board '%s' runs in the background: scenario %s, board %s, %s, pty %s" % (
+            b.name, Path(b.scenario).name, b.board, pace, b.port))
+        print("use it with:   vacuumctl --port %s status" % b.spec)
+        print("end it with:   vacuumctl sim --stop %s" % b.name)
+        return 0
+    if args.name:
+        raise UserError("--name names a board started with --detach")
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "boards" / "sim"))
     import launcher  # type: ignore[import-not-found]
 
-    argv = [args.scenario or "default", "--speed", args.speed or "1"]
+    argv = [scenario_arg(args.scenario or "default"), "--speed", args.speed or "1"]
     if args.truth_csv:
         argv += ["--truth-csv", args.truth_csv]
     if args.flash:
@@ -209,10 +173,93 @@ def cmd_sim(args: argparse.Namespace) -> int:
     return int(launcher.main(argv) or 0)
 
 
+def _sim_list(args: argparse.Namespace) -> int:
+    import json
+
+    from . import simboards
+
+    live, stale = simboards.boards()
+    for name in stale:
+        print("vacuumctl: removed the stale entry '%s' (its board had ended without removing it)" % name,
+              file=sys.stderr)
+    if args.json:
+        print(json.dumps([dict(vars(b), spec=b.spec) for b in live], indent=1))
+        return 0
+    if not live:
+        print("no simulated board is running in the background ('vacuumctl sim --detach' starts one)")
+        return 0
+    rows = [("name", "port", "scenario", "board", "speed", "running for", "pty")]
+    for b in live:
+        rows.append((b.name, b.spec, Path(b.scenario).name, b.board, b.speed,
+                     words.duration(int((time.time() - b.started) * 1000)), b.port))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    return 0
+
+
+class DotAdvance:
+    """Dotted programs in ``run``: after each dot the device waits for the
+    operator to move the cup; Enter (a line on standard input) or, with
+    --advance-after, that much device time sends ``next``."""
+
+    def __init__(self, view: LiveView, after_ms: int | None):
+        self.view = view
+        self.after_ms = after_ms
+        self.lines: "queue.Queue[str]" = queue.Queue()
+        self.reader: threading.Thread | None = None
+        self.stdin_closed = threading.Event()
+        self.waiting_since: int | None = None  # device time of the dot_done event
+        self._said_closed = False
+
+    def _read_stdin(self) -> None:
+        try:
+            for line in sys.stdin:
+                self.lines.put(line)
+        except (OSError, ValueError):
+            pass
+        self.stdin_closed.set()
+
+    def dot_done(self, msg: Message, t_ms: int, unit: str) -> None:
+        self.waiting_since = t_ms
+        how = ("the next dot starts in %s (or press Enter)" % words.duration(self.after_ms) if self.after_ms is not None
+               else "then press Enter for the next dot")
+        self.view.note("dot %s done (vacuum now %s): move the cup, %s" % (
+            msg.fields.get("dots", "?"), words.pressure(msg.fields.get("vacuum_pa"), unit), how))
+        if self.reader is None and sys.stdin is not None:
+            self.reader = threading.Thread(target=self._read_stdin, daemon=True)
+            self.reader.start()
+
+    def poll(self, link: DeviceLink, t_ms: int) -> None:
+        """Called with each telemetry line: advances when it is time."""
+        if self.waiting_since is None:
+            return
+        go = False
+        try:
+            self.lines.get_nowait()
+            go = True
+        except queue.Empty:
+            pass
+        if self.after_ms is not None and t_ms - self.waiting_since >= self.after_ms:
+            go = True
+        if not go:
+            if self.stdin_closed.is_set() and self.after_ms is None and not self._said_closed:
+                self._said_closed = True
+                self.view.note("standard input is closed, so Enter cannot start the next dot: the session waits "
+                               "until its time is up or Ctrl-C ('--advance-after 5s' advances by itself)")
+            return
+        self.waiting_since = None
+        try:
+            link.request("next")
+            self.view.note("next dot")
+        except DeviceError as e:
+            self.view.note("'next' was refused: %s" % e.message)
+
+
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     params = _program_params(extra)
     duration_ms = int(round(args.duration * 1000))
-    if args.truth_csv and not is_sim_port(args.port):
+    if args.truth_csv and not (is_sim_port(args.port) or is_named_sim(args.port)):
         raise UserError("--truth-csv needs a simulated board (--port sim)")
     view = LiveView(every_ms=args.show_every_ms, unit=args.unit)
     if args.plot and not args.csv:
@@ -243,17 +290,17 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         link.request("tel on %sHz" % args.rate)
         if interrupted.is_set():
             raise KeyboardInterrupt
-        reply = link.request("start %s %s duration=%dms" % (args.program, " ".join(params), duration_ms))
-        view.note("started: " + reply)
+        reply = link.start("start %s %s duration=%dms" % (args.program, " ".join(params), duration_ms))
+        view.note(words.started(reply, args.unit))
         ended = False
-        seen_session = False
         end_seen_at: int | None = None
+        dots = DotAdvance(view, None if args.advance_after is None else int(args.advance_after * 1000))
         silent_since = time.monotonic()
         while True:
             if interrupted.is_set() and not stopped_by_user:
                 stopped_by_user = True
                 view.note("Ctrl-C: stopping the session and venting")
-                view.note("stopped: " + link.request("stop"))
+                view.note(words.stopped(link.request("stop")))
             msg = link.next_message(0.25)
             if msg is None:
                 if time.monotonic() - silent_since > 30:
@@ -263,9 +310,9 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
             if msg.kind == "tel":
                 if writer:
                     writer.writerow([msg.fields.get(c, "") for c in columns])
-                # No progress bar for telemetry from before the start (idle, nothing done yet).
-                seen_session = seen_session or msg.fields.get("state") != "idle"
-                view.show(msg.fields, duration_ms if seen_session else None)
+                view.show(msg.fields, duration_ms)
+                if not stopped_by_user:
+                    dots.poll(link, int(msg.fields.get("t_ms", 0)))
                 if ended and msg.fields.get("state") == "idle":
                     t = int(msg.fields.get("t_ms", 0))
                     end_seen_at = t if end_seen_at is None else end_seen_at
@@ -278,15 +325,21 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
                     end_seen_at = t if end_seen_at is None else end_seen_at
                     if t - end_seen_at >= args.tail_ms:
                         break
-            elif msg.kind == "alarm":
-                view.note("ALARM " + msg.text)
-            elif msg.kind == "event" and "session_end" in msg.text:
-                ended = True
             elif msg.kind == "boot":
                 raise DeviceReset("the device rebooted during the session (%s)" % msg.text)
+            elif msg.kind in ("alarm", "event"):
+                view.seen(msg)
+                if msg.kind == "event" and msg.text.split()[1:2] == ["dot_done"]:
+                    dots.dot_done(msg, view.last_t_ms, args.unit)
+                else:
+                    view.note(words.message(msg, args.unit))
+                if msg.kind == "event" and "session_end" in msg.text:
+                    ended = True
         link.request("tel off")
+        view.end()
         if faulted:
-            view.note("device in fault (alarms=%s): pump off, vent open; fix the cause, then 'clear'" % faulted)
+            view.note("the device went to its safe state (alarm: %s): pump off, vent open. Fix the cause, then "
+                      "'vacuumctl alarms clear'" % faulted.replace(",", ", "))
     finally:
         signal.signal(signal.SIGINT, previous_handler)
         view.end()
@@ -375,7 +428,8 @@ def _monitor_loop(args: argparse.Namespace, link: DeviceLink, view: LiveView, wr
                 if trace is not None:
                     trace.add(msg.fields)
             else:
-                view.note(msg.text)
+                view.seen(msg)
+                view.note(words.message(msg, args.unit))
     try:
         link.request("tel off")
     except (UserError, TimeoutError):
@@ -392,34 +446,47 @@ def cmd_programs(args: argparse.Namespace) -> int:
     with _open(args) as link:
         names = [args.name] if args.name else link.request("programs").split()
         for name in names:
-            for line in describe(parse_program(link.request("programs " + name))):
+            for line in describe(parse_program(link.request("programs " + name)), args.unit):
                 print(line)
     return 0
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    """The device's therapy log as CSV (oldest first)."""
+    """The device's therapy log (oldest first): a table for a person, CSV
+    (--csv FILE, or --csv - for standard output) or JSON for scripts."""
     from .programs import LOG_COLUMNS, parse_log_row
 
-    out = open(args.csv, "w", newline="") if args.csv else sys.stdout
-    try:
-        with _open(args) as link:
-            head = parse_fields(link.request("log"))
+    with _open(args) as link:
+        head = parse_fields(link.request("log"))
+        rows = [parse_log_row(link.request("log %d" % i)) for i in range(int(head.get("count", 0)))]
+    unsaved = sum(r.get("stored") == "no" for r in rows)
+    if args.csv:
+        out = sys.stdout if args.csv == "-" else open(args.csv, "w", newline="")
+        try:
             writer = csv.writer(out)
             writer.writerow(LOG_COLUMNS)
-            unsaved = 0
-            for i in range(int(head.get("count", 0))):
-                row = parse_log_row(link.request("log %d" % i))
+            for row in rows:
                 writer.writerow([row.get(c, "") for c in LOG_COLUMNS])
-                unsaved += row.get("stored") == "no"
-        if head.get("persistent") == "no":
-            print("vacuumctl: note: this device keeps its log in RAM only; it is lost at reset", file=sys.stderr)
-        elif unsaved:
-            print("vacuumctl: note: %d session(s) could not be written to the device's flash (storage=%s); "
-                  "they are lost at reset" % (unsaved, head.get("storage", "?")), file=sys.stderr)
-    finally:
-        if args.csv:
-            out.close()
+        finally:
+            if out is not sys.stdout:
+                out.close()
+        if out is not sys.stdout:
+            print("%d therapy log records written to %s" % (len(rows), args.csv))
+    elif args.json:
+        import json
+
+        print(json.dumps([{c: row.get(c, "") for c in LOG_COLUMNS} for row in rows], indent=1))
+    elif not rows:
+        print("the therapy log is empty")
+    else:
+        for line in words.table(words.log_rows(rows)):
+            print(line)
+        print("times are device uptime at the start (of that boot); 'vacuumctl log --csv FILE' keeps every field")
+    if head.get("persistent") == "no":
+        print("vacuumctl: note: this device keeps its log in RAM only; it is lost at reset", file=sys.stderr)
+    elif unsaved:
+        print("vacuumctl: note: %d session(s) could not be written to the device's flash (storage=%s); "
+              "they are lost at reset" % (unsaved, head.get("storage", "?")), file=sys.stderr)
     return 0
 
 
@@ -440,6 +507,10 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     if is_sim_port(args.port):
         raise UserError("deploy needs the port of a running board: for the simulated board start "
                         "'vacuumctl sim --flash IMG' and pass the pty it prints as --port")
+    if is_named_sim(args.port):
+        from .simboards import port_of
+
+        args.port = port_of(args.port)  # a background simulated board started with --flash IMG
     argv = [sys.executable, str(repo_root() / "tools" / "deploy.py"), "--board", args.board, "--port", args.port]
     if args.no_build:
         argv.append("--no-build")
@@ -454,11 +525,11 @@ def cmd_console(args: argparse.Namespace) -> int:
     from .console import run_console
 
     with _open(args) as link:
-        return run_console(link)
+        return run_console(link, args.unit)
 
 
 # ---- parser ------------------------------------------------------------------
-UNIT_COMMANDS = ("status", "run", "monitor", "config")  # plot and tune step|auto add their own
+UNIT_COMMANDS = ("status", "run", "monitor", "config", "programs", "log", "console", "alarms")  # plot and tune step|auto add their own
 
 
 def _printable(text: str) -> str:
@@ -481,7 +552,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="vacuumctl", description="Technician's tool for the open therapeutic vacuum device.")
+    p: argparse.ArgumentParser = _Parser(prog="vacuumctl", description="Technician's tool for the open therapeutic vacuum device.")
     p.add_argument("--port", default=os.environ.get("VACUUM_PORT", ""),
                    help="serial port (e.g. /dev/ttyACM0), or sim / sim:SCENARIO for the simulated board")
     p.add_argument("--unit", type=userunit.unit_arg, default=userunit.default_unit(),
@@ -494,17 +565,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("status", help="one status snapshot (pressures in --unit)")
     s.add_argument("--raw", action="store_true", help="the device's reply as it is (Pa, ms): for scripts")
+    s.add_argument("--json", action="store_true", help="the device's fields as a JSON object (Pa, ms, duty 0..65535)")
     s.add_argument("--speed", type=_speed, help="simulated board only: speed (default max)")
     s.set_defaults(func=cmd_status)
 
     s = sub.add_parser("stop", help="end the session on the device: pump off, vent open")
     s.set_defaults(func=cmd_stop)
 
-    s = sub.add_parser("sim", help="run a simulated board in the foreground for other programs to connect to")
+    s = sub.add_parser("sim", help="a simulated board: in the foreground, or in the background (--detach) for "
+                                   "later commands (--port sim@NAME)",
+                       description="Without --detach: a simulated board in the foreground for other programs to "
+                                   "connect to; it prints 'port: /dev/pts/N' and runs until Ctrl-C. With --detach: "
+                                   "it keeps running in the background and every later command reaches it with "
+                                   "--port sim@NAME, as separate commands reach a real board on the bench (an "
+                                   "unlock, a staged change or an autotune result stay). --list shows them, "
+                                   "--stop NAME ends one.")
     s.add_argument("scenario", nargs="?", help="scenario name (boards/sim/scenarios) or JSON path")
-    s.add_argument("--speed", type=_speed, default="1", help="simulated seconds per wall second, or max (default 1)")
+    s.add_argument("--speed", type=_speed, default="1", help="simulated seconds per wall second, or max (default 1 = real time)")
     s.add_argument("--truth-csv", help="write the physics ground truth to this CSV")
     s.add_argument("--flash", help="the board's flash image (created blank if missing; kept across runs): deploy to it")
+    s.add_argument("--detach", action="store_true", help="keep the board running in the background; prints its name")
+    s.add_argument("--name", help="with --detach: the board's name (default: the scenario's), for --port sim@NAME")
+    s.add_argument("--list", action="store_true", help="the simulated boards running in the background")
+    s.add_argument("--stop", metavar="NAME", help="end a background board (a running session is stopped and vented first)")
+    s.add_argument("--json", action="store_true", help="--list: as JSON, for scripts")
     s.set_defaults(func=cmd_sim)
 
     s = sub.add_parser("run", help="run a program for a device-time duration and record telemetry",
@@ -521,6 +605,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--rate", default="20", help="telemetry rate in Hz (default 20)")
     s.add_argument("--tail-ms", type=int, default=1000, help="keep recording this long after the release (default 1000)")
     s.add_argument("--show-every-ms", type=int, default=1000, help="live line interval when not on a terminal")
+    s.add_argument("--advance-after", type=_duration_s, metavar="D",
+                   help="dotted programs: start the next dot this long (device time) after each one, as if Enter "
+                        "were pressed (default: wait for Enter)")
     s.set_defaults(func=cmd_run, takes_extra=True)
 
     s = sub.add_parser("monitor", help="live view until Ctrl-C")
@@ -537,8 +624,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("name", nargs="?", help="one program or preset")
     s.set_defaults(func=cmd_programs)
 
-    s = sub.add_parser("log", help="the device's therapy log as CSV")
-    s.add_argument("--csv", help="write to this file instead of standard output")
+    s = sub.add_parser("log", help="the device's therapy log: a table, or CSV / JSON for scripts")
+    s.add_argument("--csv", metavar="FILE", help="write every field as CSV to FILE ('-': standard output)")
+    s.add_argument("--json", action="store_true", help="every field as JSON on standard output")
     s.set_defaults(func=cmd_log)
 
     tune.add_parser(sub)
@@ -591,7 +679,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             args.port = auto_port()  # the one board running this firmware
         except UserError as e:
-            print("vacuumctl: %s" % e, file=sys.stderr)
+            hint = ""
+            if args.command == "programs":
+                hint = "\nvacuumctl: 'vacuumctl --port sim programs' shows the programs of the simulated board"
+            print("vacuumctl: %s%s" % (e, hint), file=sys.stderr)
             return 2
     func: Callable[..., int] = args.func
     try:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from . import userunit
-from .errors import UserError
+from . import userunit, words
+from .errors import FRESH_SIM_HINT, ServiceRoleNeeded, UserError
+from .telemetry import parse_fields
 
 FORMAT = "vacuumfw-config"
 VERSION = 1
@@ -91,27 +93,108 @@ def write_file(path: str, params: dict[str, int], source: str) -> None:
     Path(path).write_text(json.dumps({"format": FORMAT, "version": VERSION, "from": source, "params": params}, indent=2) + "\n")
 
 
+def units_of(show_reply: str) -> dict[str, str]:
+    """``kp=6000 leak_delay=4000ms cal_offset=0Pa ...`` -> {name: unit}."""
+    out = {}
+    for tok in show_reply.split():
+        k, _, v = tok.partition("=")
+        if k in ("source", "staged_changes"):
+            continue
+        out[k] = v.lstrip("-0123456789")
+    return out
+
+
+def shown(v: int | str, unit: str, user_unit: str) -> str:
+    """A parameter's value for a person: pressures in the user's unit,
+    durations in s/min, plain numbers as they are."""
+    if unit == "Pa":
+        return words.pressure(v, user_unit)
+    if unit == "ms":
+        return words.duration(v)
+    return str(v)
+
+
+_CHANGE = re.compile(r"(\w+) (-?\d+)->(-?\d+)")
+
+
+def changes_text(text: str, unit_of: dict[str, str], user_unit: str) -> str:
+    """``kp 0->5000, leak_delay 4000->180000`` -> ``kp 0 -> 5000, leak_delay 4 s -> 3 min``."""
+    return _CHANGE.sub(lambda m: "%s %s -> %s" % (m.group(1), shown(m.group(2), unit_of.get(m.group(1), ""), user_unit),
+                                                  shown(m.group(3), unit_of.get(m.group(1), ""), user_unit)), text)
+
+
+def audit_lines(reply: str, unit_of: dict[str, str] | None = None, user_unit: str = userunit.DEFAULT) -> list[str]:
+    """``2 audit entries: t_ms=5120 role=service unlock ok; ...`` -> one
+    line per entry: device uptime, role after it, what happened."""
+    head, sep, body = reply.partition(": ")
+    if not sep:
+        return [reply]
+    out = ["%-10s %-10s %s" % ("uptime", "role", "entry")]
+    for rec in body.split("; "):
+        f = dict(w.split("=", 1) for w in rec.split() if "=" in w and w.split("=", 1)[0] in ("t_ms", "role"))
+        rest = " ".join(w for w in rec.split() if w.split("=", 1)[0] not in ("t_ms", "role"))
+        out.append("%-10s %-10s %s" % (words.uptime(f.get("t_ms")), f.get("role", "-"), changes_text(rest, unit_of or {}, user_unit)))
+    return out
+
+
+def _fresh_sim_note(link: Any) -> None:
+    if getattr(link, "sim", None) is not None:
+        print("vacuumctl: note: %s." % FRESH_SIM_HINT, file=sys.stderr)
+
+
 def run(args: argparse.Namespace, link: Any, confirm: Callable[[str], bool] | None = None) -> int:
     req = link.request
     action = args.action
     rest = args.args
+    unit = getattr(args, "unit", userunit.DEFAULT)
     need = {"get": 1, "set": 2, "save": 1, "load": 1}.get(action, 0)
     if len(rest) != need and not (action == "audit" and len(rest) <= 1):
         raise UserError("usage: vacuumctl config %s%s" % (action, {"get": " NAME", "set": " NAME VALUE", "save": " FILE", "load": " FILE", "audit": " [N]"}.get(action, "")))
     if action == "show":
         names = param_names(req("config show"))
-        print("%-12s %10s %10s %8s %20s  %s" % ("name", "value", "staged", "unit", "range", "description"))
+        rows = [("name", "value", "staged", "range", "description")]
         for n in names:
             f = parse_get(req("config get %s" % n))
-            print("%-12s %10d %10d %8s %20s  %s" % (n, f["value"], f["staged"], f["unit"], "%d..%d" % (f["lo"], f["hi"]), f["help"]))
+            u = str(f["unit"])
+            rows.append((n, shown(f["value"], u, unit), "" if f["staged"] == f["value"] else shown(f["staged"], u, unit),
+                         "%s .. %s" % (shown(f["lo"], u, unit), shown(f["hi"], u, unit)), str(f["help"])))
+        for line in words.table(rows):
+            print(line)
         return 0
-    if action in ("get", "set", "diff", "commit", "revert", "reset", "audit"):
+    if action == "get":
+        f = parse_get(req("config get %s" % rest[0]))
+        u = str(f["unit"])
+        print("%s: %s" % (rest[0], f["help"]))
+        staged = "" if f["staged"] == f["value"] else " (staged: %s; 'vacuumctl config commit' applies it)" % shown(f["staged"], u, unit)
+        print("  value    %s%s" % (shown(f["value"], u, unit), staged))
+        print("  range    %s .. %s, default %s" % (shown(f["lo"], u, unit), shown(f["hi"], u, unit), shown(f.get("default", "-"), u, unit)))
+        print("  set by   the %s role" % f.get("role", "service"))
+        return 0
+    if action in ("set", "diff", "commit", "revert", "reset"):
         reply = req(" ".join(["config", action] + rest))
-        print(reply)
-        if action == "get":
-            in_unit = in_user_unit(parse_get(reply), getattr(args, "unit", userunit.DEFAULT))
-            if in_unit:
-                print(in_unit)
+        unit_of = units_of(req("config show"))
+        if action == "set":
+            f = parse_fields(reply.split("(", 1)[0])
+            name = rest[0]
+            print("staged %s = %s (in use: %s); 'vacuumctl config commit' writes it to flash and applies it" % (
+                name, shown(str(f.get(name, "?")).rstrip("Pamsh"), unit_of.get(name, ""), unit),
+                shown(reply.split("committed ", 1)[-1].split(";", 1)[0].rstrip("Pamsh"), unit_of.get(name, ""), unit)))
+        elif action == "diff":
+            print("staged, not yet committed: " + changes_text(reply, unit_of, unit) if reply != "no staged changes" else reply)
+            if reply == "no staged changes":
+                _fresh_sim_note(link)
+        elif action == "commit":
+            if reply == "nothing to commit":
+                print("nothing to commit: no staged changes")
+                _fresh_sim_note(link)
+            else:
+                print(changes_text(reply, unit_of, unit).replace("committed ", "committed to flash and applied: ", 1))
+        else:
+            print(changes_text(reply, unit_of, unit))
+        return 0
+    if action == "audit":
+        for line in audit_lines(req(" ".join(["config", "audit"] + rest)), units_of(req("config show")), unit):
+            print(line)
         return 0
     if action == "save":
         show = req("config show")
@@ -121,20 +204,25 @@ def run(args: argparse.Namespace, link: Any, confirm: Callable[[str], bool] | No
         return 0
     if action == "load":
         params = read_file(rest[0])
-        known = param_names(req("config show"))
+        show = req("config show")
+        known = param_names(show)
         unknown = [k for k in params if k not in known]
         if unknown:
             raise UserError("%s names parameters this device does not have: %s (it has: %s)" % (rest[0], ", ".join(unknown), ", ".join(known)))
-        req("config revert")
+        try:
+            req("config revert")
+        except ServiceRoleNeeded as e:  # the first service command of a load: name the load
+            raise ServiceRoleNeeded(e.code, e.message, fresh_sim=getattr(link, "sim", None) is not None,
+                                    form="config load") from None
         try:
             for name, value in params.items():
-                unit = parse_get(req("config get %s" % name))["unit"]
-                req("config set %s %s" % (name, token(value, unit)))  # the device validates the range
+                u = parse_get(req("config get %s" % name))["unit"]
+                req("config set %s %s" % (name, token(value, u)))  # the device validates the range
         except BaseException:
             req("config revert")
             raise
         diff = req("config diff")
-        print("changes: %s" % diff)
+        print("changes: %s" % (changes_text(diff, units_of(show), unit) if diff != "no staged changes" else "none"))
         if diff == "no staged changes":
             return 0
         try:
@@ -146,7 +234,7 @@ def run(args: argparse.Namespace, link: Any, confirm: Callable[[str], bool] | No
             req("config revert")
             print("not committed; staged changes reverted")
             return 1
-        print(req("config commit"))
+        print(changes_text(req("config commit"), units_of(show), unit).replace("committed ", "committed to flash and applied: ", 1))
         return 0
     raise UserError("unknown config action %r" % action)
 

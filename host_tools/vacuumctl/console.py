@@ -8,12 +8,16 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.patch_stdout import patch_stdout
 
+from . import userunit, words
 from .alarms_cmd import paint
 from .errors import DeviceError, DeviceLost, UserError
 from .link import DeviceLink
 from .telemetry import Message, parse_fields
 
 _UNITS = ("Pa", "kPa", "hPa", "mbar", "mmHg", "inHg", "atm", "cmH2O")
+# What follows the digits of a value, by the unit the device gives its range in.
+_VALUE_UNITS = {"Pa": _UNITS, "ms": ("s", "min", "h", "ms"), "mHz": ("Hz",), "pct": ("%",), "": ()}
+_TUNE_AUTO_KINDS = {"target=": "Pa", "amp=": "", "timeout=": "ms"}
 _SUBCOMMANDS = {
     "tel": ["on", "off"], "mode": ["human", "machine"], "echo": ["on", "off"],
     "config": ["show", "get", "set", "diff", "commit", "revert", "reset", "audit"],
@@ -32,9 +36,11 @@ class DeviceVocabulary:
         self.commands = self._words_after(link, "help", "commands:")
         self.programs = self._ask(link, "programs").split()
         self.program_params: dict[str, list[str]] = {}
+        self.param_units: dict[str, dict[str, str]] = {}  # program -> {"target=": "Pa", ...}
         for prog in self.programs:
             words = self._ask(link, "programs " + prog).split()
             self.program_params[prog] = [w.split("=")[0] + "=" for w in words[1:] if "[" in w]
+            self.param_units[prog] = {w.split("=")[0] + "=": _range_unit(w) for w in words[1:] if "[" in w}
         self.params = self._paren_list(link, "get")
         self.config = [w.split("=")[0] for w in self._ask(link, "config show").split() if "=" in w and not w.startswith(("source=", "staged_changes="))]
         self._help: dict[str, str] = {}
@@ -79,16 +85,20 @@ class DeviceVocabulary:
         if cmd == "start" and len(words) >= 2:
             used = {w.split("=")[0] + "=" for w in words[2:]}
             params = [p for p in self.program_params.get(words[1], []) if p not in used]
-            if "=" in current:  # a value: offer units after the digits
-                head = current.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-                return [head + u for u in _UNITS + ("s", "min", "h")] if head[-1:].isdigit() else []
+            if "=" in current:  # a value: offer the units of this parameter's kind
+                key = current.split("=", 1)[0] + "="
+                kind = "ms" if key == "heartbeat=" else self.param_units.get(words[1], {}).get(key, "")
+                return _with_units(current, kind)
             return params + ["heartbeat="]
         if cmd in ("get", "set") and len(words) == 1:
             return self.params
         if cmd == "config" and len(words) == 2 and words[1] in ("get", "set"):
             return self.config
-        if cmd == "tune" and len(words) == 2 and words[1] == "auto":
-            return ["target=", "amp=", "timeout="]
+        if cmd == "tune" and len(words) >= 2 and words[1] == "auto":
+            if "=" in current:
+                return _with_units(current, _TUNE_AUTO_KINDS.get(current.split("=", 1)[0] + "=", ""))
+            used = {w.split("=")[0] + "=" for w in words[2:]}
+            return [k for k in _TUNE_AUTO_KINDS if k not in used]
         if cmd == "tune" and len(words) == 2 and words[1] == "commit":
             return ["fast", "no_overshoot", "schedule"]
         if cmd in ("help",) and len(words) == 1:
@@ -98,6 +108,21 @@ class DeviceVocabulary:
         if len(words) == 1:
             return _SUBCOMMANDS.get(cmd, [])
         return []
+
+
+def _range_unit(word: str) -> str:
+    """``target=![1000Pa..71000Pa]`` -> ``Pa`` (the unit the device checks it in)."""
+    rng = word.split("[", 1)[1]
+    return rng.split("..", 1)[0].lstrip("-0123456789")
+
+
+def _with_units(current: str, kind: str) -> list[str]:
+    """``target=30`` -> ``target=30kPa``, ``target=30mmHg``, ... for a pressure;
+    ``s``/``min``/``h`` for a duration; nothing for a plain number."""
+    head = current.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    if not head[-1:].isdigit():
+        return []
+    return [head + u for u in _VALUE_UNITS.get(kind, ())]
 
 
 class DeviceCompleter(Completer):
@@ -113,15 +138,31 @@ class DeviceCompleter(Completer):
                 yield Completion(cand, start_position=-len(current))
 
 
-def alarm_line(msg: Message) -> str:
-    """An alarm event as shown over the prompt: a raised alarm in its
-    priority's colour (high red, medium yellow, low cyan), ack, silence,
-    clear and end in bold."""
+def alarm_line(msg: Message, unit: str = userunit.DEFAULT) -> str:
+    """An alarm event as shown over the prompt, in words: a raised alarm in
+    its priority's colour (high red, medium yellow, low cyan), ack,
+    silence, clear and end in bold."""
     prio = msg.fields.get("priority")
-    return paint(msg.text, prio if isinstance(prio, str) else "raise", True)
+    return paint(words.alarm(msg, unit), prio if isinstance(prio, str) else "raise", True)
 
 
-def run_console(link: DeviceLink) -> int:
+def reply_lines(line: str, reply: str, unit: str) -> list[str]:
+    """The device's reply as the console shows it: the commands a person
+    reads most (status, start, stop, unlock, lock) in words, the others as
+    the device says them (this is the device's own command line)."""
+    cmd = line.split()[0]
+    if cmd == "status" and line.strip() == "status":
+        return words.status_table(parse_fields(reply), unit)
+    if cmd == "start":
+        return [words.started(reply, unit)]
+    if cmd == "stop":
+        return [words.stopped(reply)]
+    if cmd in ("unlock", "lock"):
+        return [words.role(reply)]
+    return ["ok " + reply]
+
+
+def run_console(link: DeviceLink, unit: str = userunit.DEFAULT) -> int:
     stop = threading.Event()
 
     def show_events() -> None:
@@ -131,9 +172,9 @@ def run_console(link: DeviceLink) -> int:
             except Exception:  # noqa: BLE001 - queue.Empty
                 continue
             if msg.kind == "alarm":
-                print(alarm_line(msg))
+                print(alarm_line(msg, unit))
             elif msg.kind != "tel":
-                print(msg.text)
+                print(words.message(msg, unit))
 
     vocab = DeviceVocabulary(link)
 
@@ -160,7 +201,8 @@ def run_console(link: DeviceLink) -> int:
                 if line in ("quit", "exit"):
                     break
                 try:
-                    print("ok " + link.request(line))
+                    for out in reply_lines(line, link.request(line), unit):
+                        print(out)
                 except DeviceError as e:
                     print("\x1b[33merr %s %s\x1b[0m" % (e.code, e.message))
                 except DeviceLost:

@@ -14,26 +14,40 @@ class UserError(Exception):
 
 class DeviceError(UserError):
     """The device answered ``err CODE message``; the sentence shows its
-    pressures in kPa and its durations in seconds (the device speaks Pa, ms)."""
+    pressures in kPa and its durations in seconds (the device speaks Pa, ms).
+    hint: what to do instead, when the tool knows better than the device."""
 
-    def __init__(self, code: str, message: str):
-        super().__init__("device refused: %s (%s)" % (readable(message), code))
+    def __init__(self, code: str, message: str, hint: str = ""):
+        super().__init__("device refused: %s (%s)%s" % (readable(message), code, ". " + hint if hint else ""))
         self.code = code
         self.message = message
 
 
 SERVICE_CODE_ENV = "VACUUMCTL_SERVICE_CODE"
 
+# A '--port sim' board is powered up for one command and off after it.
+FRESH_SIM_HINT = ("Each '--port sim' command starts a fresh simulated board that forgets what earlier commands did: "
+                  "for steps that build on each other, start one that stays with 'vacuumctl sim --detach' and give "
+                  "its '--port sim@NAME' to every command")
+
 
 class ServiceRoleNeeded(DeviceError):
-    """``err E_ACCESS ... needs the service role``: says how to get it."""
+    """``err E_ACCESS ... needs the service role``: says how to get it.
+    form: the command as the user knows it (default: the device's)."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, fresh_sim: bool = False, form: str = ""):
         super().__init__(code, message)
-        form = message.split(" needs ", 1)[0]
-        self.args = ("device refused: '%s' needs the service role. Run 'vacuumctl unlock' first (it asks for the "
-                     "code; the role lasts until 'vacuumctl lock' or 10 min without a service command), or set %s "
-                     "to unlock automatically (%s)" % (form, SERVICE_CODE_ENV, code),)
+        form = form or message.split(" needs ", 1)[0]
+        if fresh_sim:
+            self.args = ("device refused: '%s' needs the service role, and a '--port sim' board starts locked for "
+                         "every command (an earlier 'vacuumctl unlock' was on another board). Start a simulated "
+                         "board that stays with 'vacuumctl sim --detach', then 'vacuumctl --port sim@NAME unlock' "
+                         "and give --port sim@NAME to every command; or set %s to unlock automatically (%s)" % (
+                             form, SERVICE_CODE_ENV, code),)
+        else:
+            self.args = ("device refused: '%s' needs the service role. Run 'vacuumctl unlock' first (it asks for the "
+                         "code; the role lasts until 'vacuumctl lock' or 10 min without a service command), or set %s "
+                         "to unlock automatically (%s)" % (form, SERVICE_CODE_ENV, code),)
 
 
 class DeviceReset(UserError):

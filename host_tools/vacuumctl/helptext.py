@@ -26,8 +26,8 @@ EXAMPLES: dict[str, str] = {
   vacuumctl --port /dev/ttyACM0 config save bench1.json
   vacuumctl --port /dev/ttyACM1 config load bench1.json  # shows the changes, asks before committing
 set, commit, reset and load need the service role: 'vacuumctl unlock' first, or $VACUUMCTL_SERVICE_CODE.
-Each vacuumctl call opens the port anew; on a simulated board (--port sim) that is a fresh power-up,
-so stage and commit in one 'console' session there, or use 'config load FILE --yes'.
+Each vacuumctl call opens the port anew; with --port sim that is a fresh simulated board each time:
+start one that stays with 'vacuumctl sim --detach' and use --port sim@NAME for steps that build on each other.
 exit status: 0 ok; 1 refused (the reason is printed) or load not confirmed""",
     "version": """examples:
   vacuumctl version                      # this tool, and the one board found (if exactly one)
@@ -40,13 +40,22 @@ exit status: 0; 1 if the device speaks another protocol (it is not driven)""",
     "stop": """examples:
   vacuumctl --port /dev/ttyACM0 stop     # ends the device's session: pump off, vent open ("idle" if none ran)""",
     "sim": """examples:
-  vacuumctl sim                          # default scenario, real time; prints "port: /dev/pts/N"
+  vacuumctl sim --detach --name bench           # a simulated board that stays, in the background
+  vacuumctl --port sim@bench unlock             # ... every later command reaches the same board
+  vacuumctl --port sim@bench config set leak_delay 3min
+  vacuumctl sim --list                          # the background boards
+  vacuumctl sim --stop bench                    # a running session is stopped and vented first
+  vacuumctl sim                                 # in the foreground, real time; prints "port: /dev/pts/N"
   vacuumctl sim leg_chamber_15l --speed 3 --truth-csv truth.csv
-then, in another terminal: vacuumctl --port /dev/pts/N console  (or picocom /dev/pts/N)""",
+then, in another terminal: vacuumctl --port /dev/pts/N console  (or picocom /dev/pts/N)
+Background boards are registered in $VACUUM_SIM_REGISTRY, else $XDG_RUNTIME_DIR/vacuumctl/sims,
+else <tmp>/vacuumctl-<uid>/sims.""",
     "run": """examples:
   vacuumctl --port sim run continuous --target 30kPa --duration 20 --csv out.csv
   vacuumctl --port sim run continuous --target 225mmHg --ramp 2s --duration 1min --plot run.png
   vacuumctl --port /dev/ttyACM0 run intermittent --target 125mmHg --on 5min --off 2min --duration 1h
+  vacuumctl --port /dev/ttyACM0 run face_dotted --duration 10min       # Enter starts each next dot
+  vacuumctl --port /dev/ttyACM0 run face_dotted --duration 10min --advance-after 5s
 Ctrl-C stops the session: the device vents to ambient, then the tool exits.
 exit status: 0 session completed, 1 refused (message says why), 3 the device faulted (it is then in
 its safe state), 130 stopped by Ctrl-C""",
@@ -67,8 +76,8 @@ Tab completes commands and parameters; alarms print the moment they arrive. Ctrl
   vacuumctl --port sim programs npwt_intermittent""",
     "tune": """examples:
   vacuumctl --port sim tune step --target 30kPa            # rise, overshoot, settling; CSV and PNG
-  vacuumctl --port sim tune auto --target 30kPa            # relay autotune; the result is staged
-  vacuumctl --port sim tune commit schedule                # apply the staged result (or: tune discard)
+  vacuumctl --port sim@bench tune auto --target 30kPa      # relay autotune on a background board; staged
+  vacuumctl --port sim@bench tune commit schedule          # apply the staged result (or: tune discard)
 Ctrl-C stops the test: the device vents to ambient, nothing is staged (exit 130).
 details: docs/control.md""",
     "deploy": """examples:
@@ -90,11 +99,16 @@ exit status: 0 ok; 1 the device refused (the reason is printed)""",
 The role lives on the device: until 'vacuumctl lock', 10 min without a service command, or a reset.
 Three wrong codes lock attempts out for 30 s, doubling per further wrong code up to 15 min.
 exit status: 0 unlocked; 1 wrong code or locked out (the sentence says how long)""",
+    "passcode": """examples:
+  vacuumctl --port /dev/ttyACM0 unlock                 # the current code (factory: 246810)
+  vacuumctl --port /dev/ttyACM0 passcode               # asks for the new code twice, not echoed
+exit status: 0 changed; 1 refused (no service role, a code that is not 6..32 letters or digits, flash error)""",
     "lock": """examples:
   vacuumctl --port /dev/ttyACM0 lock                   # back to the therapist role
 exit status: 0""",
     "log": """examples:
-  vacuumctl --port /dev/ttyACM0 log --csv therapy.csv""",
+  vacuumctl --port /dev/ttyACM0 log                    # a table: when, program, length, how it ended
+  vacuumctl --port /dev/ttyACM0 log --csv therapy.csv  # every field, for a spreadsheet ('-': standard output)""",
 }
 
 

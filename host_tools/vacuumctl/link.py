@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import os
 import queue
+import sys
 import threading
 import time
 from typing import Iterator
@@ -24,12 +25,15 @@ from typing import Iterator
 import serial
 
 from . import frame
-from .errors import SERVICE_CODE_ENV, DeviceError, DeviceLost, DeviceReset, ServiceRoleNeeded, UserError
+from .errors import FRESH_SIM_HINT, SERVICE_CODE_ENV, DeviceError, DeviceLost, DeviceReset, ServiceRoleNeeded, UserError
+from .simboards import is_named_sim, port_of
 from .simport import SimProcess, is_sim_port, scenario_of, start_sim
 from .telemetry import Message, parse_fields
 from .version import check_protocol
 
 DEFAULT_BAUD = 115200
+# Refusals that mean "an earlier command should have made this state".
+_NEEDS_EARLIER_STATE = ("no staged result", "no session is", "'next' starts")
 
 
 def open_serial(path: str) -> serial.Serial:
@@ -53,6 +57,11 @@ def open_error_sentence(path: str, e: serial.SerialException) -> str:
     if code in (errno.EACCES, errno.EPERM) or "permission" in low:
         return ("no permission to open %s: add yourself to the group that owns it (often 'dialout': "
                 "sudo usermod -aG dialout $USER, then log in again)" % path)
+    if code == errno.ENOTTY or "inappropriate ioctl" in low or "(%d," % errno.ENOTTY in text:
+        return ("%s is not a serial port (it takes no serial settings): give the board's port, e.g. /dev/ttyACM0; "
+                "'vacuumctl ports' lists them" % path)
+    if code == errno.EISDIR or "is a directory" in low:
+        return "%s is a directory, not a serial port; 'vacuumctl ports' lists the ports present" % path
     return "cannot open %s: %s" % (path, text)
 
 
@@ -62,7 +71,10 @@ class DeviceLink:
         self.sim = sim
         self.timeout_s = timeout_s
         self._seq = 0
-        self._replies: "queue.Queue[frame.Frame]" = queue.Queue()
+        # Replies go to the request waiting for their sequence number (a
+        # resync after a reboot may wait alongside the caller's request).
+        self._waiting: dict[int, "queue.Queue[frame.Frame]"] = {}
+        self._waiting_lock = threading.Lock()
         self.messages: "queue.Queue[Message]" = queue.Queue()
         self.resets = 0
         self.lost_lines = 0
@@ -79,6 +91,8 @@ class DeviceLink:
         self.raw_log: list[str] = []  # plain (unframed) lines: boot banner, tracebacks
         self.device_version: dict[str, int | str] = {}  # the last 'version' reply
         self.lost: str = ""  # why the port stopped working (unplugged), once it has
+        self._partial = b""  # the line being received (no newline yet)
+        self.repl_seen = False  # MicroPython's REPL answered instead of the firmware
         # Unlocks by itself when a command needs the service role (open() takes it from the environment).
         self.service_code: str | None = None
         self._reader.start()
@@ -91,6 +105,11 @@ class DeviceLink:
         if is_sim_port(port):
             sim = start_sim(scenario_of(port), speed=speed, truth_csv=truth_csv, until_ms=until_ms)
             path = sim.port
+        elif is_named_sim(port):
+            if truth_csv:
+                raise UserError("a background simulated board records its ground truth from its start: "
+                                "'vacuumctl sim --detach --truth-csv FILE'")
+            path = port_of(port)
         else:
             if truth_csv:
                 raise UserError("--truth-csv needs a simulated board (--port sim); a real board has no ground truth")
@@ -118,21 +137,65 @@ class DeviceLink:
         link._ready = True
         return link
 
-    def enter_machine_mode(self, attempts: int = 3, timeout_s: float = 1.0) -> None:
+    def enter_machine_mode(self, attempts: int = 3, timeout_s: float = 1.0, repl_reset: bool = True) -> None:
         """Bring the device into machine mode from whatever state it is in;
-        keeps its ``version`` reply in device_version."""
-        for _ in range(attempts):
+        keeps its ``version`` reply in device_version. A board found at its
+        MicroPython REPL (left there by mpremote, or by a Ctrl-C on an idle
+        board) gets the soft reset (Ctrl-D) that starts the firmware again,
+        when repl_reset."""
+        for i in range(attempts):
             self._write(b"\r\nmode machine\r\n")
             try:
-                self.device_version = parse_fields(self.request("version", timeout_s=timeout_s, retries=1))
+                self.device_version = parse_fields(self.request("version", timeout_s=timeout_s, retries=0 if i == 0 else 1))
                 return
             except DeviceLost:
                 raise
             except (UserError, TimeoutError):
-                continue
+                pass
+            if i == 0 and self.at_repl():
+                if not repl_reset:
+                    break
+                self._soft_reset_from_repl()
+        if self.repl_seen:
+            raise UserError(
+                "the board is at its MicroPython REPL and a soft reset (Ctrl-D) did not start this firmware: "
+                "its main.py does not run it; re-deploy (make deploy PORT=... BOARD=...)" if repl_reset else
+                "the board is at its MicroPython REPL (the firmware is stopped: left there by mpremote or a Ctrl-C); "
+                "any vacuumctl command on its port soft-resets it")
         raise UserError(
             "no answer from the device in machine mode: is this firmware running on it "
-            "(not the REPL or another program)? Try 'vacuumctl --port P console' or re-deploy")
+            "(not another program)? Try 'vacuumctl --port P console' or re-deploy")
+
+    def at_repl(self) -> bool:
+        """Whether MicroPython's REPL answers instead of the firmware: its
+        prompt or error in what came back; else ask it with Ctrl-B (the
+        REPL, raw or friendly, answers with its banner; the firmware
+        refuses the byte, harmlessly, with E_CHAR)."""
+        if not self._repl_signs():
+            self._write(b"\x02")
+            deadline = time.monotonic() + 0.5
+            while time.monotonic() < deadline and not self._repl_signs():
+                time.sleep(0.02)  # waiting for the board's answer
+        self.repl_seen = self._repl_signs()
+        return self.repl_seen
+
+    def _repl_signs(self) -> bool:
+        tail = self.raw_log[-20:] + [self._partial.decode(errors="replace")]
+        return any(t.startswith((">>>", "raw REPL; CTRL-B to exit", "MicroPython v")) or
+                   t.rstrip() in (">>>", ">") for t in tail)
+
+    def _soft_reset_from_repl(self) -> None:
+        """Ctrl-B (leave the raw REPL), Ctrl-C (clear the line), Ctrl-D (soft
+        reset: main.py starts the firmware), then wait for its boot line."""
+        print("vacuumctl: the board was at its MicroPython REPL (the firmware stopped: left there by mpremote or a "
+              "Ctrl-C); soft reset (Ctrl-D) to start the firmware", file=sys.stderr)
+        seen = len(self.raw_log)
+        self._write(b"\r\x02\x03\x04")
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            if any(line.startswith("boot vacuumfw") for line in self.raw_log[seen:]):
+                return
+            time.sleep(0.02)  # waiting for the board to boot
 
     def leave_machine_mode(self) -> None:
         """Send a framed ``mode human`` without waiting (its reply is unframed),
@@ -195,11 +258,34 @@ class DeviceLink:
             return self._request(text, timeout_s, retries)
         except DeviceError as e:
             if e.code != "E_ACCESS" or " needs the service role" not in e.message:
-                raise
+                raise self._hinted(e) from None
             if not code:
-                raise ServiceRoleNeeded(e.code, e.message) from None
+                raise ServiceRoleNeeded(e.code, e.message, fresh_sim=self.sim is not None) from None
         self.unlock(code)
-        return self._request(text, timeout_s, retries)
+        try:
+            return self._request(text, timeout_s, retries)
+        except DeviceError as e:
+            raise self._hinted(e) from None
+
+    def _hinted(self, e: DeviceError) -> DeviceError:
+        """A refusal for want of state an earlier command made: on a fresh
+        '--port sim' board that command ran on another board."""
+        if e.code == "E_STATE" and self.sim is not None and e.message.startswith(_NEEDS_EARLIER_STATE):
+            return DeviceError(e.code, e.message, FRESH_SIM_HINT)
+        return e
+
+    def start(self, line: str, wait_s: float = 5.0) -> str:
+        """A session-starting request (``start ...``, ``tune auto ...``),
+        sent again while the device refuses it because its absolute sensor
+        is still taking its zero after boot (a fraction of a second)."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                return self.request(line)
+            except DeviceError as e:
+                if e.code != "E_STATE" or "still taking its zero" not in e.message or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.05)  # the device's own boot zero, a few hundred ms of device time
 
     def unlock(self, code: str) -> str:
         """Enter the service role; a refusal never quotes the code."""
@@ -221,6 +307,17 @@ class DeviceLink:
         data = frame.encode_request(seq, text)
         resets_before = self.resets
         timeout = self.timeout_s if timeout_s is None else timeout_s
+        replies: "queue.Queue[frame.Frame]" = queue.Queue()
+        with self._waiting_lock:
+            self._waiting[seq] = replies
+        try:
+            return self._await(text, seq, data, replies, timeout, retries, resets_before)
+        finally:
+            with self._waiting_lock:
+                self._waiting.pop(seq, None)
+
+    def _await(self, text: str, seq: int, data: bytes, replies: "queue.Queue[frame.Frame]", timeout: float,
+               retries: int, resets_before: int) -> str:
         for _ in range(retries + 1):
             self._write(data)
             deadline = time.monotonic() + timeout
@@ -229,7 +326,7 @@ class DeviceLink:
                 if left <= 0:
                     break
                 try:
-                    f = self._replies.get(timeout=min(left, 0.1))
+                    f = replies.get(timeout=min(left, 0.1))
                 except queue.Empty:
                     if self.lost:
                         raise DeviceLost(self.lost) from None
@@ -253,9 +350,8 @@ class DeviceLink:
         buf = b""
         while not self._stop.is_set():
             try:
-                # What has arrived, else wait (up to the port's timeout) for
-                # one byte: read(4096) would wait for the timeout whenever
-                # fewer bytes come, delaying every reply by up to 50 ms.
+                # Whatever has arrived, or wait (up to the port timeout) for
+                # one byte: a reply is handled the moment it lands.
                 chunk = self.ser.read(self.ser.in_waiting or 1)
             except (serial.SerialException, OSError, TypeError) as e:
                 self._mark_lost(e)
@@ -266,6 +362,8 @@ class DeviceLink:
             while b"\n" in buf:
                 line, buf = buf.split(b"\n", 1)
                 self._handle_line(line.rstrip(b"\r"))
+            self._partial = buf[-80:]  # a prompt has no newline: '>>> '
+
 
     def _handle_line(self, line: bytes) -> None:
         if not line:
@@ -277,7 +375,12 @@ class DeviceLink:
                 self.corrupt_lines += 1
                 return
             if f.kind == "<":
-                self._replies.put(f)
+                with self._waiting_lock:
+                    # seq 0: the device could not read a request (E_FRAME): every waiting one may resend.
+                    targets = list(self._waiting.values()) if f.seq == 0 else [self._waiting.get(f.seq)]
+                for q in targets:
+                    if q is not None:
+                        q.put(f)
             elif f.kind == "!":
                 if self._last_event_seq is not None:
                     gap = (f.seq - self._last_event_seq - 1) & 0xFFFF

@@ -17,13 +17,16 @@ import argparse
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import units, userunit
 from .errors import UserError
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+    from .tune import StepFigures
 
 WIDTH_PX = 1200
 HEIGHT_PX = 750
@@ -41,7 +44,9 @@ STATE_COLOURS = {
 
 @dataclass
 class Series:
-    """One CSV, normalised: times in seconds from the first row, pressures in Pa."""
+    """One CSV, normalised: times in seconds on the recording's own clock
+    (the device's uptime for telemetry, as the live lines and alarm times
+    show it; the simulation's time for ground truth), pressures in Pa."""
 
     kind: str  # "telemetry" or "truth"
     t_s: list[float] = field(default_factory=list)
@@ -73,7 +78,8 @@ def read_csv(csv_path: str | Path) -> Series:
             raise UserError(
                 "%s is not a vacuumctl telemetry CSV (run/monitor --csv) or a simulator truth CSV: "
                 "it has no t_ms/vacuum_pa/pump_duty/valve_duty columns" % path)
-        t0: int | None = None
+        offset = 0  # uptime starts again at a device reset: the axis carries on
+        last_t: int | None = None
         previous = "none" if series.kind == "telemetry" else ""
         for row in reader:
             try:
@@ -83,8 +89,11 @@ def read_csv(csv_path: str | Path) -> Series:
                 vent = int(row["valve_duty"])
             except (TypeError, ValueError):
                 continue  # a truncated or blank line
-            t0 = t if t0 is None else t0
-            ts = (t - t0) / 1000
+            if last_t is not None and t + offset < last_t:
+                offset = last_t - t
+                series.markers.append((last_t / 1000, "device restarted"))
+            last_t = t + offset
+            ts = (t + offset) / 1000
             series.t_s.append(ts)
             series.vacuum_pa.append(vac)
             series.pump_pct.append(pump * 100 / DUTY_FULL)
@@ -138,13 +147,88 @@ def plot_csv(csv_path: str | Path, png_path: str | Path, title: str | None = Non
     """
     unit = userunit.canonical(unit)
     series = read_csv(csv_path)
-    minutes = series.t_s[-1] > 600  # long sessions read better in minutes
+    minutes = series.t_s[-1] - series.t_s[0] > 600  # long sessions read better in minutes
     if minutes:
         series.t_s = [x / 60 for x in series.t_s]
         series.markers = [(x / 60, label) for x, label in series.markers]
     fig = new_figure()
-    draw(fig, series, unit, title or _default_title(Path(csv_path), series, unit, minutes), minutes)
+    top, _ = draw(fig, series, unit, title or _default_title(Path(csv_path), series, unit, minutes), minutes)
+    add_recording_axis(top, series.t_s[0], minutes)
+    fig.tight_layout()
     save_png(fig, png_path)
+
+
+def add_recording_axis(ax: "Axes", start: float, minutes: bool) -> None:
+    """A second time axis on top: time since the recording began (the
+    bottom one is the device's own clock)."""
+    def since(x: Any) -> Any:
+        return x - start
+
+    def clock(x: Any) -> Any:
+        return x + start
+
+    sec = ax.secondary_xaxis("top", functions=(since, clock))
+    sec.set_xlabel("since the recording began [%s]" % ("min" if minutes else "s"), fontsize=8)
+    sec.tick_params(labelsize=8)
+
+
+def plot_step(csv_path: str | Path, png_path: str | Path, figs: "StepFigures", sp: int,
+              samples: list[tuple[float, int]], t0_s: float, title: str, unit: str = "kPa") -> None:
+    """The step test's picture with its figures drawn on it: the 10 % and
+    90 % crossings and the rise time between them, the peak and its
+    overshoot, the +-2 % band and the settling time, and the steady-state
+    error over the last quarter. samples: (s from the step, Pa); t0_s: the
+    step's device time."""
+    unit = userunit.canonical(unit)
+    fig = new_figure()
+    draw_step(fig, read_csv(csv_path), figs, sp, samples, t0_s, title, unit)
+    save_png(fig, png_path)
+
+
+def draw_step(fig: "Figure", series: Series, figs: "StepFigures", sp: int, samples: list[tuple[float, int]],
+              t0_s: float, title: str, unit: str) -> None:
+    """The step test's recording with its figures drawn on it (see plot_step)."""
+    from .tune import BAND, step_times
+
+    top, bottom = draw(fig, series, unit, title, False)
+    scale = units.PRESSURE_UNITS[unit]
+    red = "#d62728"
+    top.axhspan(sp * (1 - BAND) / scale, sp * (1 + BAND) / scale, color="#7f7f7f", alpha=0.18, lw=0,
+                label="+-%d %% band" % int(BAND * 100))
+    t10, t90 = step_times(samples, sp)
+    if t10 is not None and t90 is not None and figs.rise_s is not None:
+        for t, frac in ((t10, 0.1), (t90, 0.9)):
+            top.plot([t0_s + t], [frac * sp / scale], "o", color="#9467bd", ms=5)
+        y = 0.5 * sp / scale
+        top.annotate("", xy=(t0_s + t90, y), xytext=(t0_s + t10, y),
+                     arrowprops={"arrowstyle": "<->", "color": "#9467bd", "lw": 1.2})
+        top.annotate("rise 10-90 %%: %.3f s" % figs.rise_s, xy=(t0_s + t90, y), xytext=(6, 0),
+                     textcoords="offset points", va="center", fontsize=9, color="#9467bd")
+    peak_t, peak = max(samples, key=lambda x: x[1])
+    if figs.overshoot_pct > 0:
+        top.plot([t0_s + peak_t], [peak / scale], "v", color=red, ms=7)
+        top.annotate("overshoot %.2f %% (peak %s)" % (figs.overshoot_pct, userunit.show(peak, unit)),
+                     xy=(t0_s + peak_t, peak / scale), xytext=(-10, -16), textcoords="offset points", fontsize=9,
+                     color=red, ha="right")
+    if figs.settle_s is not None:
+        for ax in (top, bottom):
+            ax.axvline(t0_s + figs.settle_s, color="#17becf", lw=1.2, ls="--")
+        top.annotate("settled (+-%d %%): %.3f s" % (int(BAND * 100), figs.settle_s), xy=(t0_s + figs.settle_s, 0.25 * sp / scale),
+                     xytext=(6, 0), textcoords="offset points", fontsize=9, color="#17becf")
+    tail = samples[len(samples) * 3 // 4:]
+    if tail:
+        # The span the error is measured over, as a bracket below the hold.
+        y = sp * (1 - 3 * BAND) / scale
+        top.annotate("", xy=(t0_s + tail[-1][0], y), xytext=(t0_s + tail[0][0], y),
+                     arrowprops={"arrowstyle": "|-|", "color": "#ff7f0e", "lw": 1.2})
+        top.annotate("steady-state error %s%s mean, %s RMS\n(last quarter)" % (
+            "+" if figs.ss_error_pa >= 0 else "", userunit.show(figs.ss_error_pa, unit), userunit.show(figs.ss_rms_pa, unit)),
+            xy=(t0_s + (tail[0][0] + tail[-1][0]) / 2, y), xytext=(0, -8), textcoords="offset points",
+            ha="center", va="top", fontsize=9, color="#ff7f0e",
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "#ff7f0e", "alpha": 0.85})
+    top.legend(loc="lower right", fontsize=8, framealpha=0.85)
+    add_recording_axis(top, t0_s, False)
+    fig.tight_layout()
 
 
 def new_figure() -> "Figure":
@@ -167,9 +251,9 @@ def save_png(fig: "Figure", png_path: str | Path) -> None:
         raise UserError("cannot write %s: %s" % (out, e.strerror or e)) from None
 
 
-def draw(fig: "Figure", series: Series, unit: str, title: str, minutes: bool = False) -> None:
+def draw(fig: "Figure", series: Series, unit: str, title: str, minutes: bool = False) -> tuple["Axes", "Axes"]:
     """Draw series onto an empty fig: the picture ``plot`` and the live
-    ``monitor --plot`` window share."""
+    ``monitor --plot`` window share. Returns the (pressure, duty) axes."""
     from matplotlib.patches import Patch
 
     scale = units.PRESSURE_UNITS[unit]
@@ -189,7 +273,8 @@ def draw(fig: "Figure", series: Series, unit: str, title: str, minutes: bool = F
     bottom.plot(t, series.vent_pct, color="#8c564b", lw=1.0, label="vent opening")
     bottom.set_ylabel("duty [%]")
     bottom.set_ylim(-3, 103)
-    bottom.set_xlabel("time [min]" if minutes else "time [s]")
+    clock = "device uptime" if series.kind == "telemetry" else "simulation time"
+    bottom.set_xlabel("%s [%s]" % (clock, "min" if minutes else "s"))
     bottom.grid(True, alpha=0.3)
 
     shaded: dict[str, bool] = {}
@@ -226,6 +311,7 @@ def draw(fig: "Figure", series: Series, unit: str, title: str, minutes: bool = F
 
     top.set_title(title)
     fig.tight_layout()
+    return top, bottom
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -255,7 +341,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def _default_title(path: Path, series: Series, unit: str, minutes: bool) -> str:
     peak = max(series.vacuum_pa)
-    span = series.t_s[-1]
+    span = series.t_s[-1] - series.t_s[0]
     length = "%.1f min" % span if minutes else "%.1f s" % span
     return "%s: %s, %s, peak %s" % (
         path.name, "device telemetry" if series.kind == "telemetry" else "simulator ground truth",

@@ -23,6 +23,7 @@ from serial.tools import list_ports
 
 from .errors import UserError
 from .link import DeviceLink, open_serial
+from .simboards import is_named_sim, port_of
 from .simport import is_sim_port
 from .version import PROTOCOL_MAJOR, protocol_major
 
@@ -90,10 +91,12 @@ def handshake(path: str, timeout_s: float = HANDSHAKE_S) -> dict[str, int | str]
     try:
         link.ser.reset_input_buffer()
         try:
-            link.enter_machine_mode(attempts=2, timeout_s=timeout_s)
+            link.enter_machine_mode(attempts=2, timeout_s=timeout_s, repl_reset=False)
         except UserError:
-            raise UserError("no answer to the version handshake: not running this firmware "
-                            "(or busy in its REPL)") from None
+            if link.repl_seen:
+                raise UserError("at its MicroPython REPL: the firmware is stopped (left there by mpremote or a "
+                                "Ctrl-C); any vacuumctl command on this port soft-resets it") from None
+            raise UserError("no answer to the version handshake: not running this firmware") from None
         try:
             link.leave_machine_mode()
         except UserError:
@@ -167,7 +170,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 def cmd_ports(args: argparse.Namespace) -> int:
     explicit = list(args.paths)
-    if args.port and not is_sim_port(args.port):
+    if args.port and is_named_sim(args.port):
+        explicit.append(port_of(args.port))
+    elif args.port and not is_sim_port(args.port):
         explicit.append(args.port)
     reports = scan(explicit, args.probe_all)
     if not reports:

@@ -3,6 +3,7 @@ records (``log N``) as Python data, and their presentation."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from . import units
 
@@ -28,11 +29,35 @@ def parse_program(reply: str) -> dict:
     return out
 
 
-def _show(value: int | None, unit: str) -> str:
+def typable(pa: int, unit: str, lo: int, hi: int) -> str:
+    """A range bound as a person types it back: the shown value, entered as
+    it reads (``--target 70.0kPa``), is accepted. Rounding to the shown
+    decimals could step outside the range (50663 Pa -> '50.7kPa' = 50700 Pa):
+    then the value one step inside is shown."""
+    text = units.format_pressure(min(max(pa, lo), hi), unit)
+    digits = text[:-len(unit)]
+    number = Decimal(digits)
+    step = Decimal(1).scaleb(-len(digits.partition(".")[2]))
+    for _ in range(3):
+        v = units.to_device_pa(text)
+        if v > hi:
+            number -= step
+        elif v < lo:
+            number += step
+        else:
+            return text
+        text = "%s%s" % (number, unit)
+    return text
+
+
+def _show(value: int | None, unit: str, user_unit: str = "kPa", bounds: tuple[int, int] | None = None) -> str:
     if value is None:
         return "(required)"
     if unit == "Pa":
-        return "%s (%s)" % (units.format_pressure(value, "kPa"), units.format_pressure(value, "mmHg"))
+        other = "mmHg" if user_unit != "mmHg" else "kPa"
+        if bounds is not None:
+            return "%s (%s)" % (typable(value, user_unit, *bounds), typable(value, other, *bounds))
+        return "%s (%s)" % (units.format_pressure(value, user_unit), units.format_pressure(value, other))
     if unit == "mHz":
         return "%gHz" % (value / 1000)
     if unit == "pct":
@@ -44,15 +69,23 @@ def _show(value: int | None, unit: str) -> str:
     return "%gs" % (value / 1000)
 
 
-def describe(p: dict) -> list[str]:
-    """Lines for a person: name, purpose, then each parameter with default and range."""
+def describe(p: dict, user_unit: str = "kPa") -> list[str]:
+    """Lines for a person: name, purpose, then each parameter with default
+    and the range this board accepts (the device reports it: pressures end
+    at the program's and the board's ceiling)."""
     kind = p.get("kind", "?")
     base = p.get("preset_of", "none")
-    title = "%s  (%s%s, ceiling %s)" % (p["name"], kind, "" if base == "none" else ", preset of " + base,
-                                          units.format_pressure(int(p.get("ceiling_pa", 0)), "kPa"))
+    title = "%s  (%s%s, at most %s on this board)" % (
+        p["name"], kind, "" if base == "none" else ", preset of " + base,
+        typable(int(p.get("ceiling_pa", 0)), user_unit, 0, int(p.get("ceiling_pa", 0))))
     lines = [title, "    " + p["help"]]
+    if p.get("kind") == "gradient" and "channels" in p and int(p["channels"]) < 2:
+        lines.append("    needs a board with 2 or more pump/vent/sensor channels; this one has %s" % p["channels"])
     for name, q in p["params"].items():
-        lines.append("    --%-9s %-24s range %s .. %s" % (name, _show(q["default"], q["unit"]), _show(q["lo"], q["unit"]), _show(q["hi"], q["unit"])))
+        b = (q["lo"], q["hi"])
+        lines.append("    --%-9s %-24s range %s .. %s" % (name, _show(q["default"], q["unit"], user_unit),
+                                                      _show(q["lo"], q["unit"], user_unit, b),
+                                                      _show(q["hi"], q["unit"], user_unit, b)))
     return lines
 
 

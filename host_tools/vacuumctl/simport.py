@@ -18,7 +18,15 @@ def is_sim_port(port: str) -> bool:
 
 
 def scenario_of(port: str) -> str:
-    return port[4:] if port.startswith("sim:") and port[4:] else "default"
+    return scenario_arg(port[4:] if port.startswith("sim:") and port[4:] else "default")
+
+
+def scenario_arg(ref: str) -> str:
+    """A scenario file given as a path is made absolute: the simulator runs
+    in the checkout, not where the command was typed."""
+    if "/" in ref or ref.endswith(".json"):
+        return str(Path(ref).expanduser().resolve())
+    return ref
 
 
 @dataclass

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from . import units, userunit
+from . import units, userunit, words
 from .errors import DeviceReset, UserError
 from .interrupt import CtrlC
 from .link import DeviceLink
@@ -38,20 +38,30 @@ class StepFigures:
         def s(x: float | None) -> str:
             return "never" if x is None else "%.3f s" % x
         return [
-            "setpoint            %d Pa (%s)" % (sp, userunit.show(sp, unit)),
+            "setpoint            %s" % userunit.show(sp, unit),
             "rise time 10-90 %%   %s" % s(self.rise_s),
             "settling (+-%d %%)    %s" % (int(BAND * 100), s(self.settle_s)),
             "overshoot           %.2f %%" % self.overshoot_pct,
-            "steady-state error  %+.0f Pa mean, %.0f Pa RMS (last quarter, measured: sensor noise included)" % (
-                self.ss_error_pa, self.ss_rms_pa),
+            "steady-state error  %s mean, %s RMS (last quarter, measured: sensor noise included)" % (
+                _signed(self.ss_error_pa, unit), userunit.show(self.ss_rms_pa, unit)),
         ]
+
+
+def _signed(pa: float, unit: str) -> str:
+    return ("+" if pa >= 0 else "") + userunit.show(pa, unit)
+
+
+def step_times(samples: list[tuple[float, int]], sp: int) -> tuple[float | None, float | None]:
+    """When the response first reached 10 % and 90 % of the setpoint (s)."""
+    t10 = next((t for t, v in samples if v >= 0.1 * sp), None)
+    t90 = next((t for t, v in samples if v >= 0.9 * sp), None)
+    return t10, t90
 
 
 def step_figures(samples: list[tuple[float, int]], sp: int) -> StepFigures:
     if not samples:
         raise UserError("no telemetry was recorded during the step")
-    t10 = next((t for t, v in samples if v >= 0.1 * sp), None)
-    t90 = next((t for t, v in samples if v >= 0.9 * sp), None)
+    t10, t90 = step_times(samples, sp)
     rise = None if t10 is None or t90 is None else t90 - t10
     last_out = None
     for i, (_, v) in enumerate(samples):
@@ -148,7 +158,7 @@ def cmd_step(args: argparse.Namespace, link: DeviceLink) -> int:
         w.writerow(CSV_COLUMNS)
         link.request("tel on 200Hz")
         _interrupted_before_start(ctrl_c)
-        link.request("start continuous target=%dPa ramp=0ms duration=%dms" % (sp, hold_ms))
+        link.start("start continuous target=%dPa ramp=0ms duration=%dms" % (sp, hold_ms))
         print("step to %s, holding %s s of device time (Ctrl-C stops the test and vents)" % (
             userunit.show(sp, getattr(args, "unit", userunit.DEFAULT)), "%g" % args.hold), flush=True)
         tel, interrupted = _collect(
@@ -159,22 +169,24 @@ def cmd_step(args: argparse.Namespace, link: DeviceLink) -> int:
         print("step test stopped by Ctrl-C: the device is %s and vented; partial telemetry in %s" % (
             tel[-1].get("state"), csv_path))
         return 130
-    samples, _ = step_samples(tel)
+    samples, t0 = step_samples(tel)
     alarms = sorted({str(fl.get("alarms")) for fl in tel} - {"none"})
     figs = step_figures(samples, sp)
     for line in figs.lines(sp, getattr(args, "unit", userunit.DEFAULT)):
         print(line)
-    print("plant gain          %s Pa/s at full pump (measured by the approach)" % _get(link, "plant_gain"))
+    print("plant gain          %s/s at full pump (measured by the approach)" % _rate(_get(link, "plant_gain"),
+                                                                                 getattr(args, "unit", userunit.DEFAULT)))
     if alarms:
         print("alarms during the test: %s" % ", ".join(alarms))
     print("telemetry: %s" % csv_path)
     png = args.png or str(csv_path.with_suffix(".png"))
     try:
-        from .plot import plot_csv
+        from .plot import plot_step
     except ImportError:  # pragma: no cover - plot ships with the tool
         raise UserError("plotting is unavailable: matplotlib is missing; run 'make venv'") from None
     unit = getattr(args, "unit", userunit.DEFAULT)
-    plot_csv(str(csv_path), png, title="step to %s" % userunit.show(sp, unit), unit=unit)
+
+    plot_step(str(csv_path), png, figs, sp, samples, t0 / 1000.0, title="step to %s" % userunit.show(sp, unit), unit=unit)
     print("plot: %s" % png)
     return 3 if alarms else 0
 
@@ -196,10 +208,14 @@ def cmd_auto(args: argparse.Namespace, link: DeviceLink) -> int:
                     ended.append(m)
         return bool(ended) and fl.get("state") == "idle"
 
+    unit = getattr(args, "unit", userunit.DEFAULT)
     with CtrlC() as ctrl_c:
         link.request("tel on 20Hz")
         _interrupted_before_start(ctrl_c)
-        print(link.request(line), flush=True)
+        f = parse_fields(link.start(line))
+        print("relay autotune around %s: the pump switches %s %% of full duty above and below the hold, for at most "
+              "%s (Ctrl-C stops it and vents)" % (userunit.show(int(f.get("target_pa", sp)), unit), f.get("amp_pct", args.amp),
+                                                  words.duration(f.get("timeout_ms", int(args.timeout * 1000)))), flush=True)
         tel, interrupted = _collect(link, done, None, ctrl_c, ("tune abort", "stop"))
         link.request("tel off")
     if interrupted:
@@ -207,35 +223,61 @@ def cmd_auto(args: argparse.Namespace, link: DeviceLink) -> int:
         return 130
     msg = ended[0]
     if "tune_aborted" in msg.text:
-        print("autotune aborted: %s (nothing staged; the session was stopped and vented)" % msg.text.split(" ", 2)[2])
+        print("%s; the session was stopped and vented" % words.event(msg, unit))
         return 3
     r = parse_fields(msg.text)
-    print("relay test around %s: Ku=%s duty/kPa  Tu=%s ms  amplitude=%s Pa  noise=%s Pa  hysteresis=%s Pa" % (
-        userunit.show(sp, getattr(args, "unit", userunit.DEFAULT)), r["ku"], r["tu_ms"], r["amp_pa"], r["noise_pa"], r["hyst_pa"]))
-    print("plant: gain %s Pa/s at full pump, dead time %s ms" % (r["plant_gain"], r["lag_ms"]))
-    print("proposed (staged on the device, not applied):")
+    print("relay test: ultimate gain Ku %s duty/kPa, period Tu %s, oscillation +-%s, noise %s, hysteresis %s" % (
+        r["ku"], words.duration(r["tu_ms"]), userunit.show(int(r["amp_pa"]), unit), userunit.show(int(r["noise_pa"]), unit),
+        userunit.show(int(r["hyst_pa"]), unit)))
+    print("plant: %s/s at full pump, dead time %s" % (_rate(r["plant_gain"], unit), words.duration(r["lag_ms"])))
+    print("proposed gains (staged on the device, not applied):")
+    rows = [("  rule", "kp", "ki", "kd", "")]
     for rule in ("fast", "no_overshoot"):
         kp, ki, kd = str(r[rule]).split(",")
-        print("  %-13s kp=%s ki=%s kd=%s (fixed gains)" % (rule, kp, ki, kd))
-    print("  %-13s %s (gains scheduled per approach)" % ("schedule", str(r["schedule"]).replace(",", " ").replace(":", "=")))
-    print("currently: scheduled=%s kp=%s ki=%s kd=%s tau=%s ms" % (
-        _get(link, "scheduled"), _get(link, "kp"), _get(link, "ki"), _get(link, "kd"), _get(link, "tau")))
+        rows.append(("  " + rule, kp, ki, kd, "fixed gains"))
+    sched = dict(x.split(":") for x in str(r["schedule"]).split(","))
+    rows.append(("  schedule", "-", "-", "-", "gains scheduled per approach: tau %s, plant gain %s/s" % (
+        words.duration(sched.get("tau", "-")), _rate(sched.get("plant_gain", "-"), unit))))
+    for line in words.table(rows):
+        print(line)
+    scheduled = _get(link, "scheduled") == "1"
+    print("in use now: %s" % ("gains scheduled per approach (tau %s)" % words.duration(_get(link, "tau")) if scheduled else
+                              "fixed gains kp %s, ki %s, kd %s" % (_get(link, "kp"), _get(link, "ki"), _get(link, "kd"))))
     if "warning" in r:
         print("warning: %s" % str(r["warning"]).replace("_", " "))
     if args.commit:
-        print(link.request("tune commit %s" % args.commit))
+        print(commit_text(link.request("tune commit %s" % args.commit), unit))
     else:
         print("commit one with: vacuumctl tune commit RULE   (or discard: vacuumctl tune discard)")
     return 0
 
 
+def _rate(pa_s: int | str, unit: str) -> str:
+    try:
+        return userunit.show(int(str(pa_s)), unit)
+    except ValueError:
+        return str(pa_s)
+
+
+def commit_text(reply: str, unit: str) -> str:
+    """``committed kp 0->0, tau 25->30 rule=schedule kp=.. scheduled=1 tau=30 plant_gain=..`` in words."""
+    f = parse_fields(reply)
+    rule = f.get("rule", "?")
+    if f.get("scheduled") == 1:
+        how = "gains scheduled per approach, tau %s, plant gain %s/s" % (words.duration(f.get("tau")), _rate(f.get("plant_gain", "-"), unit))
+    else:
+        how = "fixed gains kp %s, ki %s, kd %s" % (f.get("kp"), f.get("ki"), f.get("kd"))
+    return "committed rule %s to flash and applied it: %s" % (rule, how)
+
+
 def cmd_commit(args: argparse.Namespace, link: DeviceLink) -> int:
-    print(link.request("tune commit %s" % args.rule))
+    print(commit_text(link.request("tune commit %s" % args.rule), getattr(args, "unit", userunit.DEFAULT)))
     return 0
 
 
 def cmd_discard(args: argparse.Namespace, link: DeviceLink) -> int:
-    print(link.request("tune discard"))
+    link.request("tune discard")
+    print("the staged autotune result was discarded; the gains in use are unchanged")
     return 0
 
 
@@ -263,6 +305,7 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
     c = tsub.add_parser("commit", help="apply the staged autotune result with one rule")
     c.add_argument("rule", choices=RULES)
     c.set_defaults(tune_func=cmd_commit)
+    userunit.add_argument(c)
     d = tsub.add_parser("discard", help="drop the staged autotune result")
     d.set_defaults(tune_func=cmd_discard)
     s.set_defaults(func=cmd_tune)

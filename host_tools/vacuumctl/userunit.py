@@ -49,16 +49,7 @@ def default_unit() -> str:
 def show(pa: float, unit: str, width: int = 0) -> str:
     """Device Pa in the user's unit: ``show(29980, 'kPa') == '29.98kPa'``,
     ``show(29980, 'mmHg', 6) == ' 224.9mmHg'`` (the number padded to width)."""
-    return "%*.*f%s" % (width, DECIMALS[unit], pa / units.PRESSURE_UNITS[unit], unit)
-
-
-def readable_fields(fields: dict[str, int | str], unit: str) -> list[tuple[str, str]]:
-    """A status reply for reading: ``vacuum_pa=29980`` -> ``('vacuum', '29.98kPa')``;
-    everything else as the device sent it."""
-    out = []
-    for key, value in fields.items():
-        if key.endswith("_pa") and isinstance(value, int):
-            out.append((key[:-3], show(value, unit)))
-        else:
-            out.append((key, str(value)))
-    return out
+    v = pa / units.PRESSURE_UNITS[unit]
+    if round(v, DECIMALS[unit]) == 0:
+        v = 0.0  # no '-0.0': a reading at ambient is zero, whichever side of it the noise fell
+    return "%*.*f%s" % (width, DECIMALS[unit], v, unit)

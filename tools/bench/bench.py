@@ -47,7 +47,7 @@ def fw_run(scen, start_cmd, until):
     link = DeviceLink.open("sim:" + scen, truth_csv=tmp)
     try:
         link.request("tel on 200Hz")
-        link.request(start_cmd)
+        link.start(start_cmd)  # an absolute sensor's boot zero first
         tel = collect(link, until)
         pg = int(link.request("get plant_gain").split("=")[1].split()[0])
     finally:
@@ -208,6 +208,10 @@ def heap_run(scen, board, sensor, session_s=15, until_ms=20000):
         scn_path = f.name
     target = "4kPa" if "leg" in scen else "30kPa"
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        # An absolute sensor takes its zero in the first ~0.25 s after boot and
+        # 'start' is refused until then: one line per control tick, so 100
+        # lines wait at least 0.5 s of device time.
+        f.write("version\r\n" * 100)
         if board in START_OF:
             f.write(START_OF[board] % session_s + "\r\n")
         else:

@@ -130,7 +130,8 @@ async def _start_line(hub: Hub, line: str) -> str:
     was = hub.host_session
     hub.host_session = True  # before sending: a page leaving meanwhile still stops it
     try:
-        reply = await hub.bridge.request(line)
+        # link.start: sent again while an absolute sensor takes its boot zero.
+        reply = await hub.bridge.call(hub.bridge.link.start, line)
     except TimeoutError:
         raise  # it may have started: stopping it on leave is harmless
     except BaseException:
