@@ -2,8 +2,9 @@
 # fixed-rate loop. Each period: wait for the deadline, run the control tick
 # (sensor -> supervisor -> session -> controller -> outputs) under
 # micropython.heap_lock() so it provably allocates nothing, feed the watchdog
-# if the tick was healthy, then serve the serial link and telemetry with a
-# bounded amount of work.
+# if the tick was healthy, then either serve the serial link and telemetry
+# with a bounded amount of work or, when enough allocating work has piled
+# up, collect the garbage instead (docs/reliability.md, "GC pauses").
 import gc
 import sys
 
@@ -23,6 +24,7 @@ import sensor as sensor_mod
 import store
 import session as ses
 import version
+from hwclock import WORK_BACKGROUND, WORK_COLLECT, WORK_TICK
 from console import Console
 from controller import MODE_REGULATE, Controller
 from frame import crc16
@@ -30,7 +32,13 @@ from serial_link import SerialLink
 from textbuf import TextBuf
 from therapylog import TherapyLog
 
-_TEL_BUF = const(300)
+_TEL_BUF = const(360)
+# Scheduled collection: one per this many bytes of the free heap (after boot)
+# per allocating job (a command, a reply or event line, a log record). A job
+# allocates at most ~4 KB on a 32-bit port (an on-demand service module with
+# its reply; make check-32bit), so the heap never fills between collections.
+_GC_JOB_BYTES = const(4096)
+_GC_SHARE = const(4)  # collect after allocating at most a quarter of the free heap
 
 
 class Device:
@@ -62,24 +70,35 @@ class Device:
         self.console = Console(self, self.link)
         self.vacuum_pa = 0
         self.sensor_status = sensor_mod.BUS_ERROR
+        # Loop timing, in the board clock's microseconds (docs/reliability.md,
+        # "Loop timing"). A pass that runs past the next deadline is counted
+        # by its cause: a flash write (a known stall of up to ~100 ms, the
+        # background asked for it: docs/storage.md), a command (bounded work
+        # the host asked for), else an overrun, which raises the overrun
+        # alarm. max_late_us is how late a tick started, measured before the
+        # loop skips the periods it missed.
         self.overruns = 0
-        # A flash write stalls the CPU for up to ~100 ms (an erase): a known,
-        # bounded stall the background asked for, counted apart from the
-        # overruns that raise the overrun alarm (docs/storage.md).
         self.flash_stalls = 0
+        self.command_stalls = 0
         self.flash_writing = False
+        self.max_late_us = 0
+        self.max_tick_us = 0
+        self.max_background_us = 0
+        self.max_gc_us = 0
+        self._tel_late_us = 0  # worst since the last telemetry line
+        self._tel_gc_us = 0
         self.ticks = 0
         self.uptime_ms = 0  # since boot; an int of ms stays small for 12 days
         self._last_ms = self.clock.ticks_ms()
-        self.max_late_us = 0
-        # Scheduled collection: once new allocations have used half of the
-        # heap that was free after the last collection, collect right after
-        # a tick's background work (the most slack before the next deadline)
-        # instead of wherever a command's allocation finds the heap full
-        # (docs/reliability.md). Relative to the live heap, so a nearly full
-        # heap does not mean a collection every tick.
+        # Scheduled collection without walking the heap in the loop (on an
+        # RP2040 gc.mem_alloc() alone takes 8 ms): allocating jobs are
+        # counted (lines in and out, log records) and after gc_every of them
+        # a pass collects instead of serving the background (run()).
         self.gc_runs = 0
-        self._next_gc_alloc()
+        self.gc_every = 0  # set from the free heap when the loop starts
+        self.log_records = 0
+        self.tel_lines = 0
+        self._gc_mark = 0
         self.inject_exception = False
         self.wdt = None
         self.tel_hz = 10_000  # milli-Hz
@@ -134,6 +153,7 @@ class Device:
         """Append to the alarm log; a flash problem is reported (status
         storage=error, an event) and never stops the device."""
         self.flash_writing = True
+        self.log_records += 1
         try:
             rec = ("t_ms=%d %s" % (self.uptime_ms, text)) if stamp else text
             self._log_alarm.append(rec.encode())
@@ -142,6 +162,7 @@ class Device:
 
     def _flash_write(self):
         self.flash_writing = True  # a known stall, not an overrun
+        self.log_records += 1
 
     def _storage_error(self, which, e):
         if self.storage != "error":
@@ -228,6 +249,12 @@ class Device:
 
     # ---- between ticks ---------------------------------------------------
     def background(self):
+        if self.stall_ms:
+            # selftest stall: the pass after the command blocks, like a long
+            # pause would (an overrun, not a command's own time).
+            c = self.clock
+            c.sleep_until_us(c.ticks_add(c.ticks_us(), self.stall_ms * 1000))
+            self.stall_ms = 0
         self.access.poll()  # the service role's timeout, before any command
         self.console.service()
         a = self.sup.alarms
@@ -236,10 +263,6 @@ class Device:
                 self.console.event(e)
         st = self.alarm_state
         self.annunciator.update(self.uptime_ms, st.audible_priority(self.uptime_ms), st.visual_priority())
-        if self.stall_ms:
-            c = self.clock
-            c.sleep_until_us(c.ticks_add(c.ticks_us(), self.stall_ms * 1000))
-            self.stall_ms = 0
         self.session.report(self.console.event, self.uptime_ms, self.vacuum_pa, self.alarm_text)
         self.tuner.service(self)
         if self.tel_period_ticks:
@@ -250,6 +273,7 @@ class Device:
 
     def telemetry(self):
         """Format and send one telemetry line without allocating."""
+        self.tel_lines += 1
         t = self._tel
         t.clear()
         c = self.console
@@ -285,6 +309,16 @@ class Device:
         self.session.put_tel(t)
         if self.extra is not None:
             self.extra.put_tel(t, self.vacuum_pa)
+        # Loop timing since the previous line: the latest tick start and the
+        # longest collection; overruns since boot.
+        t.put(b" late_us=")
+        t.put_int(self._tel_late_us)
+        t.put(b" gc_us=")
+        t.put_int(self._tel_gc_us)
+        t.put(b" overruns=")
+        t.put_int(self.overruns)
+        self._tel_late_us = 0
+        self._tel_gc_us = 0
         if c.machine:
             crc = crc16(t.buf, 0, t.n)
             t.put(b"*")
@@ -313,14 +347,26 @@ class Device:
             self.console.event("event session_interrupted program=%s started_ms=%s reset=%s" % (prog, started, cause))
         for note in self.boot_notes:
             self.console.event(note)
-        deadline = clock.ticks_add(clock.ticks_us(), period)
+        self._start_gc_schedule()
+        diff = clock.ticks_diff
         lock = micropython.heap_lock
         unlock = micropython.heap_unlock
+        deadline = clock.ticks_add(clock.ticks_us(), period)
         while True:
             clock.sleep_until_us(deadline)
-            late = clock.ticks_diff(clock.ticks_us(), deadline)
+            start = clock.ticks_us()
+            # Lateness of this tick against its own deadline, before anything
+            # moves the schedule: a pass that overran shows here in full.
+            late = diff(start, deadline)
             if late > self.max_late_us:
                 self.max_late_us = late
+            if late > self._tel_late_us:
+                self._tel_late_us = late
+            if late >= period:
+                # Whole periods missed (a flash erase, a stall): run this tick
+                # now and keep the grid from the latest missed slot, instead
+                # of a burst of catch-up ticks.
+                deadline = clock.ticks_add(deadline, late - late % period)
             err = None
             lock()
             try:
@@ -329,34 +375,62 @@ class Device:
                 err = e
             finally:
                 unlock()
+            t_tick = clock.work_done(WORK_TICK)
             if err is not None:
                 self._control_exception(err)  # allocates: outside the lock
+            us = diff(t_tick, start)
+            if us > self.max_tick_us:
+                self.max_tick_us = us
             now = clock.ticks_ms()
-            self.uptime_ms += clock.ticks_diff(now, self._last_ms)
+            self.uptime_ms += diff(now, self._last_ms)
             self._last_ms = now
             self.ticks += 1
             if err is None and self.wdt is not None:
                 self.wdt.feed()
-            self.background()
-            if gc.mem_alloc() > self.gc_at:
+            commands = self.link.rx_lines
+            if self._jobs() - self._gc_mark >= self.gc_every:
+                # This pass collects instead of serving the background: the
+                # tick plus one collection fit the period (docs/reliability.md);
+                # input waits one period in the port's buffer.
                 gc.collect()
+                end = clock.work_done(WORK_COLLECT)
+                us = diff(end, t_tick)
                 self.gc_runs += 1
-                self._next_gc_alloc()
+                self._gc_mark = self._jobs()
+                if us > self.max_gc_us:
+                    self.max_gc_us = us
+                if us > self._tel_gc_us:
+                    self._tel_gc_us = us
+            else:
+                lines = self._jobs() + self.tel_lines
+                self.background()
+                end = clock.work_done(WORK_BACKGROUND, self._jobs() + self.tel_lines - lines)
+                us = diff(end, t_tick)
+                if us > self.max_background_us:
+                    self.max_background_us = us
             deadline = clock.ticks_add(deadline, period)
-            behind = clock.ticks_diff(clock.ticks_us(), deadline)
-            if behind > 0:
-                # Missed at least one deadline: count it and re-anchor instead
-                # of running a burst of catch-up ticks.
+            if diff(end, deadline) > 0:
+                # This pass's work ran past the next deadline.
                 if self.flash_writing:
                     self.flash_stalls += 1
+                elif self.link.rx_lines != commands:
+                    self.command_stalls += 1
                 else:
                     self.overruns += 1
                     self.sup.overrun()
-                deadline = clock.ticks_add(clock.ticks_us(), period)
             self.flash_writing = False
 
-    def _next_gc_alloc(self):
-        self.gc_at = gc.mem_alloc() + gc.mem_free() // 2
+    def _jobs(self):
+        """Allocating jobs so far: lines received and sent (replies, events;
+        telemetry lines allocate nothing), log records written."""
+        return self.link.rx_lines + self.console.sent + self.log_records
+
+    def _start_gc_schedule(self):
+        # The one heap walk of the loop's life: the free heap after boot sets
+        # how many jobs may run between scheduled collections.
+        gc.collect()
+        self.gc_every = max(2, gc.mem_free() // (_GC_SHARE * _GC_JOB_BYTES))
+        self._gc_mark = self._jobs()
 
     def _control_exception(self, e):
         self.out.safe()

@@ -106,7 +106,8 @@ def cmd_status(dev, args):
         dev.sup.ceiling_pa,
         dev.sensor.errors,
         dev.overruns,
-    ) + " " + s.status_text() + " storage=%s flash_stalls=%d max_late_us=%d gc_runs=%d role=%s" % (dev.storage, dev.flash_stalls, dev.max_late_us, dev.gc_runs, dev.access.role_name()) + _channels_text(dev)
+    ) + " " + s.status_text() + " storage=%s flash_stalls=%d max_late_us=%d gc_runs=%d role=%s" % (dev.storage, dev.flash_stalls, dev.max_late_us, dev.gc_runs, dev.access.role_name()) + _channels_text(dev) + (
+        " command_stalls=%d max_tick_us=%d max_background_us=%d max_gc_us=%d" % (dev.command_stalls, dev.max_tick_us, dev.max_background_us, dev.max_gc_us))
 
 
 def _channels_text(dev):

@@ -8,6 +8,7 @@ import sys
 import time
 
 import machine
+from cpu import make_cpu
 from plant import Plant
 from vclock import VirtualClock
 
@@ -61,6 +62,8 @@ class World:
         self.board_name = scenario["board"]
         self.board_module = __import__(self.board_name)
         self.clock = VirtualClock(self)
+        # The target's CPU time for the firmware's own work ("host": none).
+        self.cpu = make_cpu(scenario.get("cpu", "host"), self.board_module, scenario["seed"])
         self.plant = Plant(scenario["plant"])
         self.speed = speed  # None = as fast as possible
         seed = scenario["seed"]
@@ -144,6 +147,7 @@ class World:
     def mark_firmware_boot(self):
         """Called by boot_loop right before main.py runs: what is live now is
         the simulated board's, not the firmware's."""
+        self.cpu.firmware_boot()
         if not self.heap_sampling:
             return
         import gc

@@ -204,6 +204,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
         argv += ["--truth-csv", args.truth_csv]
     if args.flash:
         argv += ["--flash", args.flash]
+    if args.cpu:
+        argv += ["--cpu", args.cpu]
     return int(launcher.main(argv) or 0)
 
 
@@ -500,6 +502,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--speed", type=_speed, default="1", help="simulated seconds per wall second, or max (default 1)")
     s.add_argument("--truth-csv", help="write the physics ground truth to this CSV")
     s.add_argument("--flash", help="the board's flash image (created blank if missing; kept across runs): deploy to it")
+    s.add_argument("--cpu", choices=("host", "rp2040", "esp32"),
+                   help="CPU model: the firmware's own work (tick, background, collections) takes the target's "
+                        "time in device time; default the scenario's, else host (no time)")
     s.set_defaults(func=cmd_sim)
 
     s = sub.add_parser("run", help="run a program for a device-time duration and record telemetry",

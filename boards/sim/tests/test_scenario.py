@@ -72,7 +72,7 @@ def test_every_named_scenario_loads_with_a_description():
     for f in files:
         s = load_scenario(f[:-5], SCEN_DIR)
         assert len(s["description"]) > 20, f
-        assert sorted(s.keys()) == sorted(("seed", "board", "sensor", "plant", "events", "description"))
+        assert sorted(s.keys()) == sorted(("seed", "board", "cpu", "sensor", "plant", "events", "description"))
         assert sorted(s["plant"].keys()) == sorted(PLANT_DEFAULTS.keys())
         # the plant builds and the model accepts it
         p = Plant(s["plant"])
@@ -129,6 +129,7 @@ def test_empty_scenario_is_fully_defaulted():
     assert s == {
         "seed": 1,
         "board": "pico",
+        "cpu": "host",  # the firmware's work takes no device time
         "sensor": None,  # the board's own sensor
         "plant": PLANT_DEFAULTS,
         "events": [],
@@ -199,10 +200,17 @@ def test_event_values_are_normalised():
         assert validate_scenario({"events": [ev]})["events"][0]["fault"] == f
 
 
+def test_cpu_model_is_validated():
+    for name in ("host", "rp2040", "esp32"):
+        assert validate_scenario({"cpu": name})["cpu"] == name
+    assert _err({"cpu": "z80"}) == "scenario.cpu: unknown cpu 'z80' (valid: host, rp2040, esp32)"
+    assert _err({"cpu": 2040}) == "scenario.cpu: expected a string, one of host, rp2040, esp32, got number 2040"
+
+
 # ------------------------------------------------------------ errors
 def test_documented_message_formats():
     assert _err({"plant": {"volume_ml": 0}}) == "scenario.plant.volume_ml: 0 is out of range 1..50000 mL"
-    assert _err({"plnt": {}}) == "scenario: unknown key 'plnt' (valid: seed, board, sensor, plant, events, description)"
+    assert _err({"plnt": {}}) == "scenario: unknown key 'plnt' (valid: seed, board, cpu, sensor, plant, events, description)"
     m = _err(
         {
             "events": [
