@@ -35,7 +35,7 @@ VENT_NORMALLY_OPEN = True
 BUZZER_PIN = const(27)  # optional
 
 MAX_VACUUM_PA = const(70_000)
-CONTROL_HZ = const(200)
+CONTROL_HZ = const(100)
 WDT_TIMEOUT_MS = const(1_000)
 
 

@@ -17,14 +17,16 @@ import time
 import pytest
 import serial
 
+from conftest import board_constant
 from portreader import PortReader, after_watchdog
 from vacuumctl.simport import start_sim
 
 pytestmark = pytest.mark.usefixtures("needs_sim")
 
 ROUNDS = 30
-PERIOD_MS = 5  # the pico board's CONTROL_HZ = 200
-WDT_TIMEOUT_MS = 1_000  # the pico board's WDT_TIMEOUT_MS
+CONTROL_HZ = board_constant("pico", "CONTROL_HZ")
+PERIOD_MS = 1000 // CONTROL_HZ
+WDT_TIMEOUT_MS = board_constant("pico", "WDT_TIMEOUT_MS")
 TRUTH_STEP_MS = 1  # --truth-interval-ms, and the physics step
 IDLE, MID_LINE, TWICE, PUMPING, BEHIND_FLASH_WRITE = range(5)
 SESSION = "start continuous target=40kPa ramp=10s duration=60s"
@@ -90,9 +92,9 @@ def test_thirty_ctrl_c_each_stops_safe_between_ticks_and_the_board_comes_back(tm
                     _wait_pumping(rd)
                     # One write: the firmware reads the line in one tick (its
                     # reply, then that tick's telemetry) and the Ctrl-C in the next.
-                    ser.write(b"tel on 200Hz\r\x03")
+                    ser.write(b"tel on %dHz\r\x03" % CONTROL_HZ)  # telemetry every tick
                     seen = rd.until(b"interrupted: pump off, vent open")
-                    after_ok = seen[seen.rindex(b"ok tel on 200"):]
+                    after_ok = seen[seen.rindex(b"ok tel on %d" % CONTROL_HZ):]
                     tel = [ln for ln in after_ok.split(b"\r\n") if ln.startswith(b"tel t_ms=")]
                     assert len(tel) == 1, "one tick between the line and the Ctrl-C: %r" % after_ok
                     fields = _tel_fields(tel[0])

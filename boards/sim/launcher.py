@@ -15,8 +15,10 @@ The relay behaves like a board's USB CDC link: a Ctrl-C byte from the host
 is always passed on as data, and raises KeyboardInterrupt in the running
 program (SIGINT) only while MicroPython's interrupt character is enabled
 (micropython.kbd_intr(3), the board's default), as a board's USB stack does;
-the firmware disables it while it runs and reads the byte itself. Output that
-nobody reads is dropped instead of blocking the device.
+the firmware disables it while it runs and reads the byte itself. Output the
+host is slow to read holds the simulated board back (its time stands still
+meanwhile); only output nobody reads for HOST_WAIT_S is dropped instead of
+blocking the device for ever.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import argparse
 import re
 import errno
 import os
+import select
 import selectors
 import shutil
 import signal
@@ -57,6 +60,11 @@ CTRL_C = 0x03
 # first one: Ctrl-Cs closer together than this stay data only.
 SIGINT_SPACING_S = 0.25
 STOP_WAIT_S = 1.0
+# A host that does not read for this long is not polling the port: its
+# output is dropped. A slower host (a loaded CI machine, a test parsing
+# telemetry) holds the board back instead: at --speed max the board ran so
+# far ahead of a busy test's reader that tens of KB of events were dropped.
+HOST_WAIT_S = 2.0
 
 
 def _proc_state(pid: int) -> str:
@@ -177,6 +185,8 @@ class Relay:
         self.master = master
         self.child = child
         self.dropped = 0
+        self.pending = b""  # device output the host has not taken yet
+        self.blocked_since: float | None = None
         # The Unix port dies of a SIGINT that comes before it runs Python code
         # (it installs its handler then): a Ctrl-C before the board's first
         # output is held back and delivered at that output.
@@ -238,14 +248,41 @@ class Relay:
             self.ready = True
             if self.pending_ctrl_c:
                 self.interrupt()
-        try:
-            os.write(self.master, data)
-        except BlockingIOError:
-            self.dropped += len(data)  # nobody reading: a USB host that is not polling
-        except OSError as e:
-            if e.errno != errno.EIO:
-                raise
+        self.pending += data
+        self.flush()
         return True
+
+    def flush(self) -> None:
+        """Write what the device sent to the host; what the pty will not take
+        now waits (the child is not read meanwhile, so it blocks on its pipe:
+        backpressure), up to HOST_WAIT_S, then it is dropped."""
+        while self.pending:
+            try:
+                n = os.write(self.master, self.pending)
+            except BlockingIOError:
+                now = time.monotonic()
+                if self.blocked_since is None:
+                    self.blocked_since = now
+                elif now - self.blocked_since > HOST_WAIT_S:
+                    self.dropped += len(self.pending)  # nobody reading: a USB host that is not polling
+                    self.pending = b""
+                    self.blocked_since = None
+                return
+            except OSError as e:
+                if e.errno != errno.EIO:
+                    raise
+                self.dropped += len(self.pending)  # no host has the port open
+                self.pending = b""
+                return
+            self.pending = self.pending[n:]
+            self.blocked_since = None
+
+    def drain(self) -> None:
+        """The device has stopped: deliver what is left (or drop it after
+        HOST_WAIT_S)."""
+        while self.pending:
+            select.select([], [self.master], [], 0.05)
+            self.flush()
 
     def run(self) -> int:
         # A simulated board running at full speed for a host that has died
@@ -254,16 +291,33 @@ class Relay:
         sel = selectors.DefaultSelector()
         sel.register(self.master, selectors.EVENT_READ, self.host_to_device)
         sel.register(self.from_child, selectors.EVENT_READ, None)
+        reading_child = True
         while True:
-            for key, _ in sel.select(timeout=0.5):
+            if bool(self.pending) == reading_child:
+                # Output waiting: stop reading the child, watch the pty instead.
+                reading_child = not self.pending
+                if reading_child:
+                    sel.register(self.from_child, selectors.EVENT_READ, None)
+                    sel.modify(self.master, selectors.EVENT_READ, self.host_to_device)
+                else:
+                    sel.unregister(self.from_child)
+                    sel.modify(self.master, selectors.EVENT_READ | selectors.EVENT_WRITE, self.host_to_device)
+            for key, mask in sel.select(timeout=0.05 if self.pending else 0.5):
                 if key.data is None:
                     if not self.device_to_host():
+                        self.drain()
                         return self.child.wait()
                 else:
-                    key.data()
-            if self.child.poll() is not None:
+                    if mask & selectors.EVENT_READ:
+                        key.data()
+                    if mask & selectors.EVENT_WRITE:
+                        self.flush()
+            if self.pending:
+                self.flush()  # also drops after HOST_WAIT_S without the pty becoming writable
+            if self.child.poll() is not None and not self.pending:
                 while self.device_to_host():
                     pass
+                self.drain()
                 return self.child.returncode
             if os.getppid() != parent:
                 return 0  # finally-block in main() stops the child
