@@ -29,7 +29,7 @@ PUMP_FREE_FLOW_ML_MIN = const(2_000)
 PUMP_MAX_VACUUM_PA = const(80_000)
 # Vent: normally-open solenoid valve (vents when unpowered = fail-safe),
 # driven through its own MOSFET; coil PWM gives a proportional bleed.
-VENT_PIN = const(14)
+VENT_PIN = const(13)  # PWM slice 6 (GP12/13); the pump's GP15 is slice 7: own frequencies
 VENT_FREQ = const(2_000)
 VENT_INVERT = False
 VENT_NORMALLY_OPEN = True

@@ -25,11 +25,14 @@ SENSOR_ADDR = const(0x6D)
 SENSOR_K = const(64)  # -100..100 kPa part
 
 # (pump pin, vent pin, I2C bus (-1 = SoftI2C), SDA pin, SCL pin) per
-# channel; the first is the PUMP_PIN/VENT_PIN/I2C_* channel below.
+# channel; the first is the PUMP_PIN/VENT_PIN/I2C_* channel below. An
+# RP2040 PWM slice (GPIO 2n, 2n+1) has one frequency: the pumps (20 kHz)
+# share slices 7 and 1, the vents (2 kHz) slices 6 and 5, the buzzer has
+# slice 0.
 CHANNELS = (
-    (15, 14, 0, 4, 5),
-    (13, 12, 1, 6, 7),
-    (11, 10, -1, 8, 9),
+    (15, 13, 0, 4, 5),
+    (14, 12, 1, 6, 7),
+    (18, 11, -1, 8, 9),
 )
 
 # Pump: logic-level N-MOSFET low-side switch with flyback diode.
@@ -42,7 +45,7 @@ PUMP_FREE_FLOW_ML_MIN = const(2_000)
 PUMP_MAX_VACUUM_PA = const(80_000)
 # Vent: normally-open solenoid valve (vents when unpowered = fail-safe),
 # driven through its own MOSFET; coil PWM gives a proportional bleed.
-VENT_PIN = const(14)
+VENT_PIN = const(13)
 VENT_FREQ = const(2_000)
 VENT_INVERT = False
 VENT_NORMALLY_OPEN = True

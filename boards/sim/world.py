@@ -184,6 +184,11 @@ class World:
     def register_pwm(self, pwm):
         self._pwms[pwm._pin] = pwm
 
+    def live_pwms(self):
+        """The PWM outputs created since the last reset (machine.py checks
+        a new one against them: slices, LEDC timers)."""
+        return list(self._pwms.values())
+
     def register_pin(self, pin):
         self._pins[pin.id()] = pin
 
