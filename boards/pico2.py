@@ -8,8 +8,9 @@ from micropython import const
 
 NAME = "pico2"
 MCU = "rp2350"
-# 520 KB SRAM; MicroPython leaves roughly this much heap (estimate, not
-# measured on hardware: check with gc.mem_free() after boot).
+# 520 KB SRAM; MicroPython leaves roughly this much heap (an estimate: no
+# published gc.mem_free() of an RP2350 build was found; check it after boot.
+# Not the smallest board, so no budget depends on it).
 HEAP_BYTES = const(400_000)
 
 # I2C bus to the pressure sensor (external 4.7 kOhm pull-ups to 3V3).

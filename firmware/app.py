@@ -96,7 +96,7 @@ class Device:
         # a pass collects instead of serving the background (run()).
         self.gc_runs = 0
         self.gc_every = 0  # set from the free heap when the loop starts
-        self.log_records = 0
+        self.log_writes = 0
         self.tel_lines = 0
         self._gc_mark = 0
         self.inject_exception = False
@@ -153,7 +153,7 @@ class Device:
         """Append to the alarm log; a flash problem is reported (status
         storage=error, an event) and never stops the device."""
         self.flash_writing = True
-        self.log_records += 1
+        self.log_writes += 1
         try:
             rec = ("t_ms=%d %s" % (self.uptime_ms, text)) if stamp else text
             self._log_alarm.append(rec.encode())
@@ -162,7 +162,7 @@ class Device:
 
     def _flash_write(self):
         self.flash_writing = True  # a known stall, not an overrun
-        self.log_records += 1
+        self.log_writes += 1
 
     def _storage_error(self, which, e):
         if self.storage != "error":
@@ -423,7 +423,7 @@ class Device:
     def _jobs(self):
         """Allocating jobs so far: lines received and sent (replies, events;
         telemetry lines allocate nothing), log records written."""
-        return self.link.rx_lines + self.console.sent + self.log_records
+        return self.link.rx_lines + self.console.sent + self.log_writes
 
     def _start_gc_schedule(self):
         # The one heap walk of the loop's life: the free heap after boot sets

@@ -86,7 +86,7 @@ def parse_program_args(prog, args, ceiling_pa):
 
 def cmd_version(dev, args):
     _no_args(args)
-    return "firmware=%s protocol=%d board=%s mcu=%s uid=%s" % (version.FIRMWARE, version.PROTOCOL, dev.board.NAME, dev.board.MCU, dev.uid)
+    return "firmware=%s protocol=%d board=%s mcu=%s uid=%s control_hz=%d" % (version.FIRMWARE, version.PROTOCOL, dev.board.NAME, dev.board.MCU, dev.uid, dev.control_hz)
 
 
 def cmd_status(dev, args):
