@@ -70,7 +70,7 @@ SERVICE_CODE_SHA256 = "7a536213c23027bb35377ddb1f04216653e0c710dd38ba729db31b23d
 # Device limits. The firmware's compiled-in absolute ceiling (71 kPa, 0.7 atm)
 # still applies; a board may only lower it.
 MAX_VACUUM_PA = const(70_000)
-CONTROL_HZ = const(100)
+CONTROL_HZ = const(50)
 WDT_TIMEOUT_MS = const(1_000)
 
 

@@ -363,10 +363,10 @@ class Device:
             if late > self._tel_late_us:
                 self._tel_late_us = late
             if late >= period:
-                # Whole periods missed (a flash erase, a stall): run this tick
-                # now and keep the grid from the latest missed slot, instead
-                # of a burst of catch-up ticks.
-                deadline = clock.ticks_add(deadline, late - late % period)
+                # Whole periods missed (a flash erase, a stall): this tick
+                # starts a new schedule now, instead of a burst of catch-up
+                # ticks (its lateness is counted above).
+                deadline = start
             err = None
             lock()
             try:
@@ -389,18 +389,17 @@ class Device:
                 self.wdt.feed()
             commands = self.link.rx_lines
             if self._jobs() - self._gc_mark >= self.gc_every:
-                # This pass collects instead of serving the background: the
-                # tick plus one collection fit the period (docs/reliability.md);
-                # input waits one period in the port's buffer.
-                gc.collect()
-                end = clock.work_done(WORK_COLLECT)
-                us = diff(end, t_tick)
-                self.gc_runs += 1
-                self._gc_mark = self._jobs()
-                if us > self.max_gc_us:
-                    self.max_gc_us = us
-                if us > self._tel_gc_us:
-                    self._tel_gc_us = us
+                # A collection is due: it takes a pass of its own, one that
+                # has the time for it (the longest collection seen, plus a
+                # tenth) before the next deadline; a pass that started late
+                # (after a command's) leaves the background waiting instead.
+                # Input waits in the port's buffer meanwhile.
+                if diff(clock.ticks_add(deadline, period), t_tick) >= self._gc_budget_us:
+                    gc.collect()
+                    end = clock.work_done(WORK_COLLECT)
+                    self._collected(diff(end, t_tick))
+                else:
+                    end = t_tick
             else:
                 lines = self._jobs() + self.tel_lines
                 self.background()
@@ -425,10 +424,27 @@ class Device:
         telemetry lines allocate nothing), log records written."""
         return self.link.rx_lines + self.console.sent + self.log_writes
 
+    def _collected(self, us):
+        self.gc_runs += 1
+        self._gc_mark = self._jobs()
+        if us > self.max_gc_us:
+            self.max_gc_us = us
+        if us > self._tel_gc_us:
+            self._tel_gc_us = us
+        b = us + us // 10
+        if b > self._gc_budget_us:
+            self._gc_budget_us = b
+
     def _start_gc_schedule(self):
         # The one heap walk of the loop's life: the free heap after boot sets
-        # how many jobs may run between scheduled collections.
+        # how many jobs may run between scheduled collections. The boot's
+        # collection is timed: the first budget of a scheduled one.
+        self._gc_budget_us = 0
+        clock = self.clock
+        t = clock.ticks_us()
         gc.collect()
+        us = clock.ticks_diff(clock.work_done(WORK_COLLECT), t)
+        self._gc_budget_us = us + us // 10
         self.gc_every = max(2, gc.mem_free() // (_GC_SHARE * _GC_JOB_BYTES))
         self._gc_mark = self._jobs()
 
