@@ -4,14 +4,19 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(PY) -m pytest
+# The 32-bit interpreter: the official MicroPython webassembly port from npm,
+# pinned in tools/wasm32/package-lock.json, run by the system's Node (>= 18).
+WASM   := tools/wasm32
+WASM_STAMP := $(WASM)/node_modules/.installed-stamp
 
-.PHONY: deploy all venv sim test test-host test-hil bench bench-programs safety-report mpy wiring powercut fuzz soak clean help
+.PHONY: deploy all venv sim test test-host test-hil check-32bit bench bench-programs safety-report mpy wiring powercut fuzz soak clean help
 
 all: test
 
 help:
 	@echo "make sim    run a 30 s continuous-vacuum session (30 kPa) on the simulated board, live"
-	@echo "make test   run every test: host-tool unit tests, firmware unit tests in MicroPython, simulated-board tests"
+	@echo "make test   run every test: host-tool unit tests, firmware unit tests in MicroPython, simulated-board tests, the 32-bit check"
+	@echo "make check-32bit  the firmware in a 32-bit MicroPython (webassembly port): unit tests and a session per program and scenario; prints the 32-bit peak heap"
 	@echo "make bench  measure control quality vs physical limit and peers, timing, simulation speed"
 	@echo "make bench-programs  every preset's tracking error and time at target; pulse depth vs frequency per plant"
 	@echo "make typecheck  check the host tool's type hints with mypy"
@@ -29,7 +34,11 @@ $(STAMP): requirements.lock host_tools/pyproject.toml
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e host_tools
 	touch $(STAMP)
 
-venv: $(STAMP)
+$(WASM_STAMP): $(WASM)/package.json $(WASM)/package-lock.json
+	cd $(WASM) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(WASM_STAMP)
+
+venv: $(STAMP) $(WASM_STAMP)
 
 # The main job: the unchanged firmware in real MicroPython on the simulated
 # board, driven over a pseudo-terminal by the host tool. 30 s of device time
@@ -38,7 +47,7 @@ sim: $(STAMP)
 	$(VENV)/bin/vacuumctl --port sim run continuous --target 30kPa --duration 30 --speed 3 \
 		--show-every-ms 1000 --csv out/sim_session.csv --truth-csv out/sim_truth.csv
 
-test: $(STAMP)
+test: $(STAMP) $(WASM_STAMP)
 	$(PYTEST) -q
 
 test-host: $(STAMP)
@@ -46,6 +55,10 @@ test-host: $(STAMP)
 
 test-hil: $(STAMP)
 	$(PYTEST) hil_tests -q
+
+# The firmware in a 32-bit interpreter (also run by make test: hil_tests/test_check_32bit.py).
+check-32bit: $(STAMP) $(WASM_STAMP)
+	node $(WASM)/check32.mjs
 
 # Static types of the host tool (settings in host_tools/pyproject.toml).
 typecheck: $(STAMP)
@@ -86,4 +99,4 @@ soak: $(STAMP)
 	$(PY) tools/soak.py --hours $${SOAK_HOURS:-72}
 
 clean:
-	rm -rf $(VENV) out build .pytest_cache
+	rm -rf $(VENV) out build .pytest_cache $(WASM)/node_modules

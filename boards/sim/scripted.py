@@ -73,75 +73,118 @@ class Summary:
             s["errors"].append(line)
 
 
+# The firmware's Device of the current boot: kept reachable after the run so
+# that a collection at the interpreter's top level can weigh what the
+# firmware holds (the webassembly port frees garbage only there).
+DEVICE = []
+
+
+class Prepared:
+    """A session set up and not yet run: the world, the host's script."""
+
+    def __init__(self, scn, start_line, until_ms, cpu="host", fw_dir=None, boards_dir=None, flash_image=None):
+        root = _HERE.rsplit("/", 2)[0] if _HERE.count("/") >= 2 else _HERE + "/../.."
+        _paths(fw_dir or root + "/firmware", boards_dir or root + "/boards")
+        import sessions
+        import simworld
+        import vfs
+        from world import World
+
+        scn = dict(scn)
+        scn["cpu"] = cpu
+        self.chip = None
+        if hasattr(vfs, "VfsLfs2"):
+            from flash import SimFlash, scratch_image
+
+            self.chip = SimFlash(flash_image or scratch_image(), 352)
+            self.chip.temporary = flash_image is None
+        else:
+            # No littlefs in this port (the webassembly one): the board's data
+            # directory on the interpreter's own filesystem; flash timing not modelled.
+            import os
+
+            for d in ("/flash", "/flash/data"):
+                try:
+                    os.mkdir(d)
+                except OSError:
+                    pass
+        self.world = World(scn, until_ms=until_ms, flash=self.chip)
+        simworld.install(self.world)
+        self.world.enable_heap_sampling()
+        import bufferlink
+
+        bufferlink.reset()
+        self.summary = Summary()
+        bufferlink.sink = self.summary.feed
+        for t_ms, line in sessions.host_script(start_line, until_ms):
+            bufferlink.schedule(t_ms, (line + "\r\n").encode())
+        bufferlink.install()
+        self.keep = set(sys.modules)
+        del DEVICE[:]
+
+    def run(self):
+        """Boot the firmware and run it to the end of the session (resets
+        reboot it, as boot_loop does); returns the summary."""
+        import machine
+        from world import SimStop
+
+        world = self.world
+        cause = None
+        stopped = "until"
+        try:
+            while True:
+                try:
+                    if cause is not None:
+                        world.mcu_reset(cause)
+                        cause = None
+                    for name in list(sys.modules):
+                        if name not in self.keep:
+                            del sys.modules[name]
+                    gc.collect()
+                    if self.chip is not None:
+                        self.chip.mount()
+                    world.mark_firmware_boot()
+                    _keep_device()
+                    __import__("main")
+                    stopped = "firmware stopped"
+                    break
+                except machine.SimReset as r:
+                    cause = r.cause
+        except SimStop:
+            pass
+        finally:
+            world.close()
+            if self.chip is not None and self.chip.temporary:
+                from flash import remove_image
+
+                remove_image(self.chip.path)
+        import bufferlink
+
+        bufferlink.sink = None
+        s = self.summary.s
+        s.update({"firmware_peak_bytes": world.firmware_peak, "heap_baseline_bytes": world.heap_baseline,
+                  "stopped": stopped, "cpu": world.cpu.name, "board": world.board_name})
+        return s
+
+
+def _keep_device():
+    import app
+
+    init = app.Device.__init__
+
+    def keeping(self, *args):
+        init(self, *args)
+        DEVICE[:] = [self]
+
+    app.Device.__init__ = keeping
+
+
 def run(scn, start_line, until_ms, cpu="host", fw_dir=None, boards_dir=None, flash_image=None):
-    """One session; returns the summary (a dict)."""
-    root = _HERE.rsplit("/", 2)[0] if _HERE.count("/") >= 2 else _HERE + "/../.."
-    fw_dir = fw_dir or root + "/firmware"
-    _paths(fw_dir, boards_dir or root + "/boards")
-    import machine
-    import sessions
-    import simworld
-    import vfs
-    from world import SimStop, World
-
-    scn = dict(scn)
-    scn["cpu"] = cpu
-    chip = None
-    if flash_image is not None and hasattr(vfs, "VfsLfs2"):
-        from flash import SimFlash
-
-        chip = SimFlash(flash_image, 352)
-    else:
-        # No littlefs in this port (the webassembly one): the board's data
-        # directory on the interpreter's own filesystem; flash timing not modelled.
-        import os
-
-        for d in ("/flash", "/flash/data"):
-            try:
-                os.mkdir(d)
-            except OSError:
-                pass
-    world = World(scn, until_ms=until_ms, flash=chip)
-    simworld.install(world)
-    world.enable_heap_sampling()
-    import bufferlink
-
-    bufferlink.reset()
-    summary = Summary()
-    bufferlink.sink = summary.feed
-    for t_ms, line in sessions.host_script(start_line, until_ms):
-        bufferlink.schedule(t_ms, (line + "\r\n").encode())
-    bufferlink.install()
-    keep = set(sys.modules)
-    cause = None
-    stopped = "until"
-    try:
-        while True:
-            try:
-                if cause is not None:
-                    world.mcu_reset(cause)
-                    cause = None
-                for name in list(sys.modules):
-                    if name not in keep:
-                        del sys.modules[name]
-                gc.collect()
-                if chip is not None:
-                    chip.mount()
-                world.mark_firmware_boot()
-                __import__("main")
-                stopped = "firmware stopped"
-                break
-            except machine.SimReset as r:
-                cause = r.cause
-    except SimStop:
-        pass
-    finally:
-        world.close()
-    bufferlink.sink = None
-    s = summary.s
-    s.update({"firmware_peak_bytes": world.firmware_peak, "heap_baseline_bytes": world.heap_baseline,
-              "service_module_bytes": _service_bytes(), "stopped": stopped,
-              "cpu": world.cpu.name, "board": world.board_name})
+    """One session; returns the summary (a dict). The peak heap is the
+    world's sampling (a collection once per simulated second): right on the
+    Unix port, where a collection frees all garbage."""
+    s = Prepared(scn, start_line, until_ms, cpu, fw_dir, boards_dir, flash_image).run()
+    s["service_module_bytes"] = _service_bytes()
     return s
 
 
