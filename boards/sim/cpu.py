@@ -75,6 +75,7 @@ class HostCpu:
     before the CPU model existed)."""
 
     name = "host"
+    stats = {}
 
     def cost_us(self, kind, units, world):
         return 0
@@ -94,8 +95,8 @@ class TargetCpu:
         self._rng = (seed * 2654435761 + 0x9E3779B9) & 0xFFFFFFFF or 1
         self._live_boot = None  # the firmware's live heap at its first collection (host bytes)
         self._baseline = 0  # live heap before the firmware booted (the sim's own objects)
-        self.collections = 0
-        self.last_collect_us = 0
+        # Per kind: [count, total us, max us] of what was charged (make bench).
+        self.stats = {TICK: [0, 0, 0], BACKGROUND: [0, 0, 0], COLLECT: [0, 0, 0]}
 
     def _draw(self, lo_hi):
         # xorshift32: the same sequence for the same seed and the same calls.
@@ -143,11 +144,15 @@ class TargetCpu:
                 us += self._draw(f["line"])
         elif kind == COLLECT:
             us = self._collect_us()
-            self.collections += 1
-            self.last_collect_us = self._scaled(us)
         else:
             raise ValueError("unknown kind of work %r" % (kind,))
-        return self._scaled(us)
+        us = self._scaled(us)
+        st = self.stats[kind]
+        st[0] += 1
+        st[1] += us
+        if us > st[2]:
+            st[2] = us
+        return us
 
 
 def make_cpu(name, board_module, seed):

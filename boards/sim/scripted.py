@@ -163,7 +163,8 @@ class Prepared:
         bufferlink.sink = None
         s = self.summary.s
         s.update({"firmware_peak_bytes": world.firmware_peak, "heap_baseline_bytes": world.heap_baseline,
-                  "stopped": stopped, "cpu": world.cpu.name, "board": world.board_name})
+                  "stopped": stopped, "cpu": world.cpu.name, "board": world.board_name,
+                  "cpu_charged": {("tick", "background", "collect")[k]: v for k, v in world.cpu.stats.items()}})
         return s
 
 
