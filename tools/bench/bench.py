@@ -2,7 +2,8 @@
 """make bench: control quality, timing and simulation speed, measured.
 
 Firmware rows: the unchanged firmware on the simulated board (DeviceLink on
-sim:SCENARIO, speed max), program `continuous`, ramp 0, telemetry 200 Hz.
+sim:SCENARIO, speed max), program `continuous`, ramp 0, telemetry on every
+control tick (the board's CONTROL_HZ).
 Settle time and overshoot use the physics ground truth (truth CSV, 10 ms) so
 sensor noise is not counted as overshoot; steady-state RMS uses the measured
 vacuum (what the controller sees; noise included) over the last 5 s.
@@ -42,22 +43,24 @@ def truth_rows(path):
 
 
 def fw_run(scen, start_cmd, until):
-    """Run one session on sim:SCENARIO; telemetry (200 Hz) and truth (10 ms)."""
+    """Run one session on sim:SCENARIO; telemetry every tick and truth (10 ms)."""
     tmp = tempfile.mktemp(suffix=".csv")
     link = DeviceLink.open("sim:" + scen, truth_csv=tmp)
     try:
-        link.request("tel on 200Hz")
+        hz = int(link.request("version").split("control_hz=")[1].split()[0])
+        link.request("tel on %dHz" % hz)  # every control tick
         link.request(start_cmd)
         tel = collect(link, until)
         pg = int(link.request("get plant_gain").split("=")[1].split()[0])
     finally:
         link.close()
+    period = 1000 // hz
     i = next(k for k, f in enumerate(tel) if f["state"] == "run")
-    t_cmd = tel[i - 1]["t_ms"] if i > 0 else tel[i]["t_ms"] - 5
+    t_cmd = tel[i - 1]["t_ms"] if i > 0 else tel[i]["t_ms"] - period
     # Time zero = the tick before the pump first runs: the controller's
     # response, like the physical limit's. The start command's own latency
     # (the therapy log's flash write, up to ~60 ms) is reported apart.
-    t0 = next(f["t_ms"] for f in tel[i:] if f["pump_duty"] > 0) - 5
+    t0 = next(f["t_ms"] for f in tel[i:] if f["pump_duty"] > 0) - period
     time.sleep(0.2)
     truth = [((t - t0) / 1000.0, v) for t, v in truth_rows(tmp) if t >= t0]
     os.unlink(tmp)
