@@ -125,10 +125,18 @@ class Controller:
 
     # The two below run inside the tick (at the end of an approach): ints only,
     # no tuples.
+    def _tau(self):
+        """The hold's time constant: tau, but at least 2.5 control periods (a
+        slower loop cannot close faster: at 50 Hz the default 25 ms
+        limit-cycled pump against vent)."""
+        t = self.tau_ms
+        least = self.period_ms * 5 // 2
+        return t if t > least else least
+
     def _kp_for(self, g_pa_s):
         # Pa gained in tau at full pump; split so that G (<= 5e6) times tau
         # (<= 2000 ms) never forms a product beyond 2**30
-        t = self.tau_ms
+        t = self._tau()
         g_tau = (g_pa_s // 1000) * t + (g_pa_s % 1000) * t // 1000
         if g_tau < 1:
             g_tau = 1
@@ -136,7 +144,7 @@ class Controller:
         return _KP_MAX if kp > _KP_MAX else kp
 
     def _ki_for(self, kp):
-        ti_ms = self.tau_ms * self.ti_factor
+        ti_ms = self._tau() * self.ti_factor
         return (kp // ti_ms) * 1000 + (kp % ti_ms) * 1000 // ti_ms
 
     def _schedule(self):

@@ -128,10 +128,10 @@ _OVERRUN_QUIET_MS = const(10_000)
 _NEVER = const(0x3FFFFFFF)
 
 
-def _samples(ms, period_ms):
-    """Samples (one per control period) in ms, at least 2."""
+def _samples(ms, period_ms, least=2):
+    """Samples (one per control period) in ms, at least `least`."""
     n = ms // period_ms
-    return n if n > 2 else 2
+    return n if n > least else least
 
 
 class Supervisor:
@@ -139,7 +139,7 @@ class Supervisor:
         from array import array
 
         self.period_ms = period_ms
-        self._n_sensor = _samples(_SENSOR_FAULT_MS, period_ms)
+        self._n_sensor = _samples(_SENSOR_FAULT_MS, period_ms, 1)
         self._n_stuck = _samples(_STUCK_MS, period_ms)
         self._n_rise = _samples(_RISE_SPAN_MS, period_ms)
         self._n_rest = _samples(_REST_MEAN_MS, period_ms)

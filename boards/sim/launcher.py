@@ -187,6 +187,7 @@ class Relay:
         self.dropped = 0
         self.pending = b""  # device output the host has not taken yet
         self.blocked_since: float | None = None
+        self.host_away = False  # dropped after HOST_WAIT_S; drop at once until a write succeeds
         # The Unix port dies of a SIGINT that comes before it runs Python code
         # (it installs its handler then): a Ctrl-C before the board's first
         # output is held back and delivered at that output.
@@ -263,10 +264,13 @@ class Relay:
                 now = time.monotonic()
                 if self.blocked_since is None:
                     self.blocked_since = now
-                elif now - self.blocked_since > HOST_WAIT_S:
-                    self.dropped += len(self.pending)  # nobody reading: a USB host that is not polling
+                if self.host_away or now - self.blocked_since > HOST_WAIT_S:
+                    # Nobody reading: a USB host that is not polling. Until
+                    # the host takes bytes again, drop at once (no more waits).
+                    self.dropped += len(self.pending)
                     self.pending = b""
                     self.blocked_since = None
+                    self.host_away = True
                 return
             except OSError as e:
                 if e.errno != errno.EIO:
@@ -276,6 +280,8 @@ class Relay:
                 return
             self.pending = self.pending[n:]
             self.blocked_since = None
+            if n:
+                self.host_away = False
 
     def drain(self) -> None:
         """The device has stopped: deliver what is left (or drop it after
