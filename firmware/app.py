@@ -4,7 +4,7 @@
 # micropython.heap_lock() so it provably allocates nothing, feed the watchdog
 # if the tick was healthy, then either serve the serial link and telemetry
 # with a bounded amount of work or, when enough allocating work has piled
-# up, collect the garbage instead (docs/reliability.md, "GC pauses").
+# up, collect the garbage instead (docs/reliability.md, "Loop timing").
 import gc
 import sys
 
