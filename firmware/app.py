@@ -39,6 +39,9 @@ _TEL_BUF = const(360)
 # its reply; make check-32bit), so the heap never fills between collections.
 _GC_JOB_BYTES = const(4096)
 _GC_SHARE = const(4)  # collect after allocating at most a quarter of the free heap
+# Passes a due collection waits for one with the time for it; then it runs
+# anyway (a pass that may be late, counted): the heap must not fill.
+_GC_MAX_WAITS = const(100)
 
 
 class Device:
@@ -394,11 +397,12 @@ class Device:
                 # tenth) before the next deadline; a pass that started late
                 # (after a command's) leaves the background waiting instead.
                 # Input waits in the port's buffer meanwhile.
-                if diff(clock.ticks_add(deadline, period), t_tick) >= self._gc_budget_us:
+                if diff(clock.ticks_add(deadline, period), t_tick) >= self._gc_budget_us or self._gc_waits >= _GC_MAX_WAITS:
                     gc.collect()
                     end = clock.work_done(WORK_COLLECT)
                     self._collected(diff(end, t_tick))
                 else:
+                    self._gc_waits += 1
                     end = t_tick
             else:
                 lines = self._jobs() + self.tel_lines
@@ -427,19 +431,22 @@ class Device:
     def _collected(self, us):
         self.gc_runs += 1
         self._gc_mark = self._jobs()
+        self._gc_waits = 0
         if us > self.max_gc_us:
             self.max_gc_us = us
         if us > self._tel_gc_us:
             self._tel_gc_us = us
-        b = us + us // 10
-        if b > self._gc_budget_us:
-            self._gc_budget_us = b
+        # The next one needs the time this one took, plus a tenth (the live
+        # heap it marks grows slowly; the last collection, not the longest:
+        # one long outlier must not leave no pass long enough).
+        self._gc_budget_us = us + us // 10
 
     def _start_gc_schedule(self):
         # The one heap walk of the loop's life: the free heap after boot sets
         # how many jobs may run between scheduled collections. The boot's
         # collection is timed: the first budget of a scheduled one.
         self._gc_budget_us = 0
+        self._gc_waits = 0
         clock = self.clock
         t = clock.ticks_us()
         gc.collect()
