@@ -5,14 +5,19 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 BOARDS := $(filter-out manifest,$(basename $(notdir $(wildcard boards/*.py))))
 PYTEST := $(PY) -m pytest
+# The 32-bit interpreter: the official MicroPython webassembly port from npm,
+# pinned in tools/wasm32/package-lock.json, run by the system's Node (>= 18).
+WASM   := tools/wasm32
+WASM_STAMP := $(WASM)/node_modules/.installed-stamp
 
-.PHONY: deploy all venv browser ui-screenshots sim test test-host test-hil bench bench-programs bench-ui bench-speed safety-report mpy wiring powercut fuzz soak clean help
+.PHONY: deploy all venv browser ui-screenshots sim test test-host test-hil check-32bit bench bench-programs bench-ui bench-speed safety-report mpy wiring powercut fuzz soak clean help
 
 all: test
 
 help:
 	@echo "make sim    run a 30 s continuous-vacuum session (30 kPa) on the simulated board, live"
-	@echo "make test   run every test: host-tool unit tests, firmware unit tests in MicroPython, simulated-board tests"
+	@echo "make test   run every test: host-tool unit tests, firmware unit tests in MicroPython, simulated-board tests, the 32-bit check"
+	@echo "make check-32bit  the firmware in a 32-bit MicroPython (webassembly port): unit tests and a session per program and scenario; prints the 32-bit peak heap"
 	@echo "make bench  measure control quality vs physical limit and peers, timing, simulation speed; preset table; laser interlock"
 	@echo "make bench-programs  every preset's tracking error and time at target; pulse depth vs frequency per plant"
 	@echo "make bench-speed  simulation speed: plain, 20 Hz telemetry, ground truth, through vacuumctl; vs the firmware-only ceiling"
@@ -34,7 +39,11 @@ $(STAMP): requirements.lock host_tools/pyproject.toml
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e host_tools
 	touch $(STAMP)
 
-venv: $(STAMP)
+$(WASM_STAMP): $(WASM)/package.json $(WASM)/package-lock.json
+	cd $(WASM) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(WASM_STAMP)
+
+venv: $(STAMP) $(WASM_STAMP)
 
 # The main job: the unchanged firmware in real MicroPython on the simulated
 # board, driven over a pseudo-terminal by the host tool. 30 s of device time
@@ -51,7 +60,7 @@ browser:
 # Every test: in parallel on all cores (pytest-xdist), then apart, one at a
 # time, the few paced in real time that a starved run could fail
 # (marker whole_machine, pytest.ini).
-test: $(STAMP) browser
+test: $(STAMP) $(WASM_STAMP) browser
 	$(PYTEST) -q -n auto --dist worksteal -m "not whole_machine"
 	$(PYTEST) -q -m whole_machine
 
@@ -64,6 +73,9 @@ test-hil: $(STAMP) browser
 # The screenshots in docs/dashboard.md, taken by the browser tests themselves.
 ui-screenshots: $(STAMP) browser
 	VACUUM_UI_SCREENSHOTS=docs/dashboard $(PYTEST) -q hil_tests/test_ui_browser.py
+# The firmware in a 32-bit interpreter (also run by make test: hil_tests/test_check_32bit.py).
+check-32bit: $(STAMP) $(WASM_STAMP)
+	node $(WASM)/check32.mjs
 
 # Static types of the host tool (settings in host_tools/pyproject.toml).
 typecheck: $(STAMP)
@@ -114,4 +126,4 @@ soak: $(STAMP)
 	$(PY) tools/soak.py --hours $${SOAK_HOURS:-72}
 
 clean:
-	rm -rf $(VENV) out build .pytest_cache
+	rm -rf $(VENV) out build .pytest_cache $(WASM)/node_modules

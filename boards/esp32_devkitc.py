@@ -11,7 +11,13 @@ from micropython import const
 
 NAME = "esp32_devkitc"
 MCU = "esp32"
-HEAP_BYTES = const(100_000)  # ESP32 without PSRAM (domain.md)
+# Usable MicroPython heap on an ESP32 without PSRAM: 111 936 B. Since
+# MicroPython 1.22 the esp32 port starts with one 64 KB heap area
+# (gc.mem_free() after boot shows only that) and adds one more from the
+# ESP-IDF heap on the first allocation that needs it: "after the heap is
+# grown one time the size is 111936 bytes, with about 40k left for the IDF"
+# (micropython PR #13219). 1.13 gave 111 168 B in one area (issue #7043).
+HEAP_BYTES = const(111_936)
 
 # I2C bus to the pressure sensor (the MPRLS breakout has 10 kOhm pull-ups;
 # add 4.7 kOhm to 3V3 for a bare part).
@@ -35,7 +41,7 @@ VENT_NORMALLY_OPEN = True
 BUZZER_PIN = const(27)  # optional
 
 MAX_VACUUM_PA = const(70_000)
-CONTROL_HZ = const(200)
+CONTROL_HZ = const(100)
 WDT_TIMEOUT_MS = const(1_000)
 
 

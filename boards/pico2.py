@@ -8,8 +8,9 @@ from micropython import const
 
 NAME = "pico2"
 MCU = "rp2350"
-# 520 KB SRAM; MicroPython leaves roughly this much heap (estimate, not
-# measured on hardware: check with gc.mem_free() after boot).
+# 520 KB SRAM; MicroPython leaves roughly this much heap (an estimate: no
+# published gc.mem_free() of an RP2350 build was found; check it after boot.
+# Not the smallest board, so no budget depends on it).
 HEAP_BYTES = const(400_000)
 
 # I2C bus to the pressure sensor (external 4.7 kOhm pull-ups to 3V3).
@@ -27,7 +28,7 @@ PUMP_PIN = const(15)
 PUMP_FREQ = const(20_000)
 PUMP_INVERT = False
 # Vent: normally-open solenoid valve (vents when unpowered = fail-safe).
-VENT_PIN = const(14)
+VENT_PIN = const(13)  # PWM slice 6 (GP12/13); the pump's GP15 is slice 7: own frequencies
 VENT_FREQ = const(2_000)
 VENT_INVERT = False
 VENT_NORMALLY_OPEN = True

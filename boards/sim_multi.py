@@ -11,7 +11,7 @@ from micropython import const
 
 NAME = "sim_multi"
 MCU = "rp2040"
-HEAP_BYTES = const(190_000)  # usable MicroPython heap (domain.md)
+HEAP_BYTES = const(209_936)  # as boards/pico.py (the same RP2040)
 
 # I2C bus to the pressure sensor (external 4.7 kOhm pull-ups to 3V3).
 I2C_ID = const(0)
@@ -25,11 +25,14 @@ SENSOR_ADDR = const(0x6D)
 SENSOR_K = const(64)  # -100..100 kPa part
 
 # (pump pin, vent pin, I2C bus (-1 = SoftI2C), SDA pin, SCL pin) per
-# channel; the first is the PUMP_PIN/VENT_PIN/I2C_* channel below.
+# channel; the first is the PUMP_PIN/VENT_PIN/I2C_* channel below. An
+# RP2040 PWM slice (GPIO 2n, 2n+1) has one frequency: the pumps (20 kHz)
+# share slices 7 and 1, the vents (2 kHz) slices 6 and 5, the buzzer has
+# slice 0.
 CHANNELS = (
-    (15, 14, 0, 4, 5),
-    (13, 12, 1, 6, 7),
-    (11, 10, -1, 8, 9),
+    (15, 13, 0, 4, 5),
+    (14, 12, 1, 6, 7),
+    (18, 11, -1, 8, 9),
 )
 
 # Pump: logic-level N-MOSFET low-side switch with flyback diode.
@@ -42,7 +45,7 @@ PUMP_FREE_FLOW_ML_MIN = const(2_000)
 PUMP_MAX_VACUUM_PA = const(80_000)
 # Vent: normally-open solenoid valve (vents when unpowered = fail-safe),
 # driven through its own MOSFET; coil PWM gives a proportional bleed.
-VENT_PIN = const(14)
+VENT_PIN = const(13)
 VENT_FREQ = const(2_000)
 VENT_INVERT = False
 VENT_NORMALLY_OPEN = True
@@ -67,7 +70,7 @@ SERVICE_CODE_SHA256 = "7a536213c23027bb35377ddb1f04216653e0c710dd38ba729db31b23d
 # Device limits. The firmware's compiled-in absolute ceiling (71 kPa, 0.7 atm)
 # still applies; a board may only lower it.
 MAX_VACUUM_PA = const(70_000)
-CONTROL_HZ = const(200)
+CONTROL_HZ = const(50)
 WDT_TIMEOUT_MS = const(1_000)
 
 

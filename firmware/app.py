@@ -2,8 +2,9 @@
 # fixed-rate loop. Each period: wait for the deadline, run the control tick
 # (sensor -> supervisor -> session -> controller -> outputs) under
 # micropython.heap_lock() so it provably allocates nothing, feed the watchdog
-# if the tick was healthy, then serve the serial link and telemetry with a
-# bounded amount of work.
+# if the tick was healthy, then either serve the serial link and telemetry
+# with a bounded amount of work or, when enough allocating work has piled
+# up, collect the garbage instead (docs/reliability.md, "Loop timing").
 import gc
 import sys
 
@@ -23,6 +24,7 @@ import sensor as sensor_mod
 import store
 import session as ses
 import version
+from hwclock import WORK_BACKGROUND, WORK_COLLECT, WORK_TICK
 from console import Console
 from controller import MODE_REGULATE, Controller
 from frame import crc16
@@ -30,12 +32,16 @@ from serial_link import SerialLink
 from textbuf import TextBuf
 from therapylog import TherapyLog
 
-_TEL_BUF = const(300)
-# gc.mem_alloc() walks the whole heap (8.3 ms on an RP2040, 30-45 us on the
-# simulated board): the loop reads it once every this many loops (320 ms at
-# 200 Hz), not every loop. Half of the free heap is far more than 320 ms of
-# background allocation; past it MicroPython collects by itself anyway.
-_GC_CHECK_LOOPS = const(64)
+_TEL_BUF = const(360)
+# Scheduled collection: one per this many bytes of the free heap (after boot)
+# per allocating job (a command, a reply or event line, a log record). A job
+# allocates at most ~4 KB on a 32-bit port (an on-demand service module with
+# its reply; make check-32bit), so the heap never fills between collections.
+_GC_JOB_BYTES = const(4096)
+_GC_SHARE = const(4)  # collect after allocating at most a quarter of the free heap
+# Passes a due collection waits for one with the time for it; then it runs
+# anyway (a pass that may be late, counted): the heap must not fill.
+_GC_MAX_WAITS = const(100)
 
 
 class Device:
@@ -69,25 +75,35 @@ class Device:
         self.console = Console(self, self.link)
         self.vacuum_pa = 0
         self.sensor_status = sensor_mod.BUS_ERROR
+        # Loop timing, in the board clock's microseconds (docs/reliability.md,
+        # "Loop timing"). A pass that runs past the next deadline is counted
+        # by its cause: a flash write (a known stall of up to ~100 ms, the
+        # background asked for it: docs/storage.md), a command (bounded work
+        # the host asked for), else an overrun, which raises the overrun
+        # alarm. max_late_us is how late a tick started, measured before the
+        # loop skips the periods it missed.
         self.overruns = 0
-        # A flash write stalls the CPU for up to ~100 ms (an erase): a known,
-        # bounded stall the background asked for, counted apart from the
-        # overruns that raise the overrun alarm (docs/storage.md).
         self.flash_stalls = 0
+        self.command_stalls = 0
         self.flash_writing = False
+        self.max_late_us = 0
+        self.max_tick_us = 0
+        self.max_background_us = 0
+        self.max_gc_us = 0
+        self._tel_late_us = 0  # worst since the last telemetry line
+        self._tel_gc_us = 0
         self.ticks = 0
         self.uptime_ms = 0  # since boot; an int of ms stays small for 12 days
         self._last_ms = self.clock.ticks_ms()
-        self.max_late_us = 0
-        # Scheduled collection: once new allocations have used half of the
-        # heap that was free after the last collection, collect right after
-        # a tick's background work (the most slack before the next deadline)
-        # instead of wherever a command's allocation finds the heap full
-        # (docs/reliability.md). Relative to the live heap, so a nearly full
-        # heap does not mean a collection every tick.
+        # Scheduled collection without walking the heap in the loop (on an
+        # RP2040 gc.mem_alloc() alone takes 8 ms): allocating jobs are
+        # counted (lines in and out, log records) and after gc_every of them
+        # a pass collects instead of serving the background (run()).
         self.gc_runs = 0
-        self._gc_check = _GC_CHECK_LOOPS
-        self._next_gc_alloc()
+        self.gc_every = 0  # set from the free heap when the loop starts
+        self.log_writes = 0
+        self.tel_lines = 0
+        self._gc_mark = 0
         self.inject_exception = False
         self.wdt = None
         self.tel_hz = 10_000  # milli-Hz
@@ -142,6 +158,7 @@ class Device:
         """Append to the alarm log; a flash problem is reported (status
         storage=error, an event) and never stops the device."""
         self.flash_writing = True
+        self.log_writes += 1
         try:
             rec = ("t_ms=%d %s" % (self.uptime_ms, text)) if stamp else text
             self._log_alarm.append(rec.encode())
@@ -150,6 +167,7 @@ class Device:
 
     def _flash_write(self):
         self.flash_writing = True  # a known stall, not an overrun
+        self.log_writes += 1
 
     def _storage_error(self, which, e):
         if self.storage != "error":
@@ -247,6 +265,12 @@ class Device:
 
     # ---- between ticks ---------------------------------------------------
     def background(self):
+        if self.stall_ms:
+            # selftest stall: the pass after the command blocks, like a long
+            # pause would (an overrun, not a command's own time).
+            c = self.clock
+            c.sleep_until_us(c.ticks_add(c.ticks_us(), self.stall_ms * 1000))
+            self.stall_ms = 0
         self.access.poll()  # the service role's timeout, before any command
         self.console.service()
         a = self.sup.alarms
@@ -255,10 +279,6 @@ class Device:
                 self.console.event(e)
         st = self.alarm_state
         self.annunciator.update(self.uptime_ms, st.audible_priority(self.uptime_ms), st.visual_priority())
-        if self.stall_ms:
-            c = self.clock
-            c.sleep_until_us(c.ticks_add(c.ticks_us(), self.stall_ms * 1000))
-            self.stall_ms = 0
         self.session.report(self.console.event, self.uptime_ms, self.vacuum_pa, self.alarm_text)
         if self.laser is not None:
             self.laser.report(self.console.event, self.uptime_ms)
@@ -271,6 +291,7 @@ class Device:
 
     def telemetry(self):
         """Format and send one telemetry line without allocating."""
+        self.tel_lines += 1
         t = self._tel
         t.clear()
         c = self.console
@@ -308,6 +329,16 @@ class Device:
             self.extra.put_tel(t, self.vacuum_pa)
         if self.laser is not None:
             self.laser.put_tel(t)
+        # Loop timing since the previous line: the latest tick start and the
+        # longest collection; overruns since boot.
+        t.put(b" late_us=")
+        t.put_int(self._tel_late_us)
+        t.put(b" gc_us=")
+        t.put_int(self._tel_gc_us)
+        t.put(b" overruns=")
+        t.put_int(self.overruns)
+        self._tel_late_us = 0
+        self._tel_gc_us = 0
         if c.machine:
             crc = crc16(t.buf, 0, t.n)
             t.put(b"*")
@@ -336,14 +367,26 @@ class Device:
             self.console.event("event session_interrupted program=%s started_ms=%s reset=%s" % (prog, started, cause))
         for note in self.boot_notes:
             self.console.event(note)
-        deadline = clock.ticks_add(clock.ticks_us(), period)
+        self._start_gc_schedule()
+        diff = clock.ticks_diff
         lock = micropython.heap_lock
         unlock = micropython.heap_unlock
+        deadline = clock.ticks_add(clock.ticks_us(), period)
         while True:
             clock.sleep_until_us(deadline)
-            late = clock.ticks_diff(clock.ticks_us(), deadline)
+            start = clock.ticks_us()
+            # Lateness of this tick against its own deadline, before anything
+            # moves the schedule: a pass that overran shows here in full.
+            late = diff(start, deadline)
             if late > self.max_late_us:
                 self.max_late_us = late
+            if late > self._tel_late_us:
+                self._tel_late_us = late
+            if late >= period:
+                # Whole periods missed (a flash erase, a stall): this tick
+                # starts a new schedule now, instead of a burst of catch-up
+                # ticks (its lateness is counted above).
+                deadline = start
             err = None
             lock()
             try:
@@ -352,37 +395,82 @@ class Device:
                 err = e
             finally:
                 unlock()
+            t_tick = clock.work_done(WORK_TICK)
             if err is not None:
                 self._control_exception(err)  # allocates: outside the lock
+            us = diff(t_tick, start)
+            if us > self.max_tick_us:
+                self.max_tick_us = us
             now = clock.ticks_ms()
-            self.uptime_ms += clock.ticks_diff(now, self._last_ms)
+            self.uptime_ms += diff(now, self._last_ms)
             self._last_ms = now
             self.ticks += 1
             if err is None and self.wdt is not None:
                 self.wdt.feed()
-            self.background()
-            self._gc_check -= 1
-            if not self._gc_check:
-                self._gc_check = _GC_CHECK_LOOPS
-                if gc.mem_alloc() > self.gc_at:
+            commands = self.link.rx_lines
+            if self._jobs() - self._gc_mark >= self.gc_every:
+                # A collection is due: it takes a pass of its own, one that
+                # has the time for it (the longest collection seen, plus a
+                # tenth) before the next deadline; a pass that started late
+                # (after a command's) leaves the background waiting instead.
+                # Input waits in the port's buffer meanwhile.
+                if diff(clock.ticks_add(deadline, period), t_tick) >= self._gc_budget_us or self._gc_waits >= _GC_MAX_WAITS:
                     gc.collect()
-                    self.gc_runs += 1
-                    self._next_gc_alloc()
+                    end = clock.work_done(WORK_COLLECT)
+                    self._collected(diff(end, t_tick))
+                else:
+                    self._gc_waits += 1
+                    end = t_tick
+            else:
+                lines = self._jobs() + self.tel_lines
+                self.background()
+                end = clock.work_done(WORK_BACKGROUND, self._jobs() + self.tel_lines - lines)
+                us = diff(end, t_tick)
+                if us > self.max_background_us:
+                    self.max_background_us = us
             deadline = clock.ticks_add(deadline, period)
-            behind = clock.ticks_diff(clock.ticks_us(), deadline)
-            if behind > 0:
-                # Missed at least one deadline: count it and re-anchor instead
-                # of running a burst of catch-up ticks.
+            if diff(end, deadline) > 0:
+                # This pass's work ran past the next deadline.
                 if self.flash_writing:
                     self.flash_stalls += 1
+                elif self.link.rx_lines != commands:
+                    self.command_stalls += 1
                 else:
                     self.overruns += 1
                     self.sup.overrun()
-                deadline = clock.ticks_add(clock.ticks_us(), period)
             self.flash_writing = False
 
-    def _next_gc_alloc(self):
-        self.gc_at = gc.mem_alloc() + gc.mem_free() // 2
+    def _jobs(self):
+        """Allocating jobs so far: lines received and sent (replies, events;
+        telemetry lines allocate nothing), log records written."""
+        return self.link.rx_lines + self.console.sent + self.log_writes
+
+    def _collected(self, us):
+        self.gc_runs += 1
+        self._gc_mark = self._jobs()
+        self._gc_waits = 0
+        if us > self.max_gc_us:
+            self.max_gc_us = us
+        if us > self._tel_gc_us:
+            self._tel_gc_us = us
+        # The next one needs the time this one took, plus a tenth (the live
+        # heap it marks grows slowly; the last collection, not the longest:
+        # one long outlier must not leave no pass long enough).
+        self._gc_budget_us = us + us // 10
+
+    def _start_gc_schedule(self):
+        # The one heap walk of the loop's life: the free heap after boot sets
+        # how many jobs may run between scheduled collections. The boot's
+        # collection is timed: the first budget of a scheduled one.
+        self._gc_budget_us = 0
+        self._gc_waits = 0
+        clock = self.clock
+        t = clock.ticks_us()
+        gc.collect()
+        us = clock.ticks_diff(clock.work_done(WORK_COLLECT), t)
+        self._gc_budget_us = us + us // 10
+        self.gc_every = max(2, gc.mem_free() // (_GC_SHARE * _GC_JOB_BYTES))
+        self._gc_mark = self._jobs()
 
     def _control_exception(self, e):
         self.out.safe()

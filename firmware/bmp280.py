@@ -34,7 +34,9 @@ Usage: begin() once (chip id, trimming parameters, config; raises OSError if
 the part is absent, answers with another id, or holds implausible trimming),
 then sample() once per control tick: read status (1 byte); if a conversion
 we started is done, read the 6 data bytes, compensate, start the next
-(1-byte write of ctrl_meas). No busy-wait, bounded transfers, no allocation.
+(1-byte write of ctrl_meas). No busy-wait, bounded transfers, no allocation:
+register writes go out with writeto() from a pre-built [register, value]
+buffer (writeto_mem() allocates on the rp2 port; see xgzp6897d.py).
 
 Results: absolute_pa, gauge_pa (via sensor.AmbientReference, zeroed at boot
 with the vent open), temperature_cx100, raw_p, raw_t; errors.
@@ -64,11 +66,14 @@ _P_MIN_PA = const(20_000)  # rated 30..110 kPa; a margin either side
 _P_MAX_PA = const(130_000)
 _SKIPPED = const(0x80000)
 
-# buffer layout: [0:24] trimming, [24:30] data, [30] status/scratch, [31] ctrl
+# buffer layout: [0:24] trimming, [24:30] data, [30] status/scratch,
+# [31:33] write ctrl_meas (register, value), [33:35] write config
 _CAL_LEN = const(24)
 _DATA = const(24)
 _SCRATCH = const(30)
 _CTRL = const(31)
+_CONF = const(33)
+_BUF_LEN = const(35)
 
 
 def _u16(b, i):
@@ -84,14 +89,18 @@ class BMP280:
     def __init__(self, i2c, address=DEFAULT_ADDRESS):
         self._i2c = i2c
         self.address = address
-        buf = bytearray(32)
-        buf[_CTRL] = CTRL_FORCED
+        buf = bytearray(_BUF_LEN)
+        buf[_CTRL] = _REG_CTRL_MEAS
+        buf[_CTRL + 1] = CTRL_FORCED
+        buf[_CONF] = _REG_CONFIG
+        buf[_CONF + 1] = CONFIG
         mv = memoryview(buf)
         self._buf = buf
         self._cal = mv[0:_CAL_LEN]
         self._data = mv[_DATA : _DATA + 6]
         self._scratch = mv[_SCRATCH : _SCRATCH + 1]
-        self._ctrl = mv[_CTRL : _CTRL + 1]
+        self._ctrl = mv[_CTRL : _CTRL + 2]
+        self._conf = mv[_CONF : _CONF + 2]
         self.t1 = self.t2 = self.t3 = 0
         self.p1 = self.p2 = self.p3 = self.p4 = self.p5 = 0
         self.p6 = self.p7 = self.p8 = self.p9 = 0
@@ -134,8 +143,7 @@ class BMP280:
     def _configure(self):
         # After a power cycle of the part config is back to 0; ctrl_meas is
         # written with every conversion anyway.
-        self._buf[_SCRATCH] = CONFIG
-        self._i2c.writeto_mem(self.address, _REG_CONFIG, self._scratch)
+        self._i2c.writeto(self.address, self._conf)
         self._need_config = False
 
     # ---- control tick ------------------------------------------------------
@@ -154,7 +162,7 @@ class BMP280:
                 i2c.readfrom_mem_into(addr, _REG_DATA, self._data)
                 self._pending = False
                 status = self._decode()
-            i2c.writeto_mem(addr, _REG_CTRL_MEAS, self._ctrl)
+            i2c.writeto(addr, self._ctrl)
             self._pending = True
         except OSError:
             self._pending = False

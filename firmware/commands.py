@@ -88,7 +88,7 @@ def parse_program_args(prog, args, ceiling_pa):
 
 def cmd_version(dev, args):
     _no_args(args)
-    return "firmware=%s protocol=%d board=%s mcu=%s uid=%s" % (version.FIRMWARE, version.PROTOCOL, dev.board.NAME, dev.board.MCU, dev.uid)
+    return "firmware=%s protocol=%d board=%s mcu=%s uid=%s control_hz=%d" % (version.FIRMWARE, version.PROTOCOL, dev.board.NAME, dev.board.MCU, dev.uid, dev.control_hz)
 
 
 def cmd_status(dev, args):
@@ -109,7 +109,8 @@ def cmd_status(dev, args):
         dev.sensor.errors,
         dev.overruns,
     ) + " " + s.status_text() + " storage=%s flash_stalls=%d max_late_us=%d gc_runs=%d role=%s" % (dev.storage, dev.flash_stalls, dev.max_late_us, dev.gc_runs, dev.access.role_name()) + _channels_text(dev) + (
-        dev.laser.status_text() if dev.laser is not None else "")
+        dev.laser.status_text() if dev.laser is not None else "") + (
+        " command_stalls=%d max_tick_us=%d max_background_us=%d max_gc_us=%d" % (dev.command_stalls, dev.max_tick_us, dev.max_background_us, dev.max_gc_us))
 
 
 def _channels_text(dev):

@@ -21,6 +21,7 @@ class Console:
         self._last_seq = -1
         self._last_reply = b""
         self.event_seq = 0  # counter of unsolicited lines in machine mode
+        self.sent = 0  # reply and event lines sent (allocating work: app's GC schedule)
 
     def set_mode(self, mode):
         # The reply to this command goes out in the new mode.
@@ -98,6 +99,7 @@ class Console:
             return "err %s %s in '%s'; nothing done" % (E_INTERNAL, type(e).__name__, words[0])
 
     def _send(self, seq, text):
+        self.sent += 1
         if self.machine:
             data = frame.encode(frame.RESPONSE, 0 if seq is None else seq, text)
             if seq:
@@ -109,6 +111,7 @@ class Console:
 
     def event(self, text):
         """An unsolicited line (alarm, session event): sent at once."""
+        self.sent += 1
         if self.machine:
             self._link.write(frame.encode(frame.EVENT, self.event_seq, text))
             self.event_seq = (self.event_seq + 1) & 0xFFFF

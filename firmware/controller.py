@@ -41,8 +41,8 @@ _VS_MIN = const(64)  # vent at most 4x the pump (PID output range, 2**30)
 _VS_MAX = const(1024)
 _VS_DEFAULT = const(64)  # until measured: assume the vent 4x the pump
 _HOLD_REUSE_DIV = const(10)  # reuse a learned hold duty within 10 % of its target
-_FF_STALE = const(20)
-_REFINE_TICKS = const(200)  # 1 s within 1 % of the target
+_FF_STALE_MS = const(100)  # a moving target's feed-forward lapses after this
+_REFINE_MS = const(1000)  # held within 1 % of the target this long
 _REFINE_MAX_HOLD = const(58_982)  # 90 % duty: beyond, the correction is noise
 _FF_MAX = const(1_000_000)  # Pa/s; ff * 1000 stays below 2**30
 
@@ -56,6 +56,8 @@ G_DEFAULT = const(20_000)  # Pa/s, used before the first approach measures it
 class Controller:
     def __init__(self, period_ms, dead_band=400):
         self.period_ms = period_ms
+        self._ff_stale = _FF_STALE_MS // period_ms  # ticks
+        self._refine_ticks = _REFINE_MS // period_ms
         self.dead_band = dead_band
         self.tau_ms = TAU_MS
         self.ti_factor = TI_FACTOR
@@ -84,7 +86,7 @@ class Controller:
         self._hold_t = [0, 0]
         # Feed-forward of a moving target (programs that move the level every
         # tick: gentle start, dynamic): its rate in Pa/s, and ticks since the
-        # last change (stale after _FF_STALE ticks).
+        # last change (stale after _FF_STALE_MS).
         self._ff = 0
         self._since = 0
         # After an approach: ticks held near the target; once settled, the
@@ -123,10 +125,18 @@ class Controller:
 
     # The two below run inside the tick (at the end of an approach): ints only,
     # no tuples.
+    def _tau(self):
+        """The hold's time constant: tau, but at least 2.5 control periods (a
+        slower loop cannot close faster: at 50 Hz the default 25 ms
+        limit-cycled pump against vent)."""
+        t = self.tau_ms
+        least = self.period_ms * 5 // 2
+        return t if t > least else least
+
     def _kp_for(self, g_pa_s):
         # Pa gained in tau at full pump; split so that G (<= 5e6) times tau
         # (<= 2000 ms) never forms a product beyond 2**30
-        t = self.tau_ms
+        t = self._tau()
         g_tau = (g_pa_s // 1000) * t + (g_pa_s % 1000) * t // 1000
         if g_tau < 1:
             g_tau = 1
@@ -134,7 +144,7 @@ class Controller:
         return _KP_MAX if kp > _KP_MAX else kp
 
     def _ki_for(self, kp):
-        ti_ms = self.tau_ms * self.ti_factor
+        ti_ms = self._tau() * self.ti_factor
         return (kp // ti_ms) * 1000 + (kp % ti_ms) * 1000 // ti_ms
 
     def _schedule(self):
@@ -195,7 +205,7 @@ class Controller:
 
     # ---- the tick ---------------------------------------------------------
     def update(self, pv):
-        if self._since < _FF_STALE:
+        if self._since < self._ff_stale:
             self._since += 1
         else:
             self._ff = 0
@@ -289,7 +299,7 @@ class Controller:
             self._settled = 0
             return
         self._settled += 1
-        if self._settled < _REFINE_TICKS:
+        if self._settled < self._refine_ticks:
             return
         self._settled = -1
         u = self.pid.i

@@ -33,7 +33,7 @@ _LEARN = const(2)  # on phases learned before judging
 _SHORT_PHASES = const(3)  # consecutive short on phases -> alarm
 _DEAD_RISE_PA = const(500)  # a rise below this at full pump: the pump moves no gas
 _JUDGE_WINDOWS = const(4)  # off phases are judged every 4 windows (800 ms)
-_WIN = const(40)  # off: samples per window mean (200 ms at 200 Hz; noise 20 -> 3 Pa)
+_WIN_MS = const(200)  # off: window of the mean (40 samples at 200 Hz; noise 20 -> 3 Pa)
 _STALL_PA = const(50)  # window mean falling less than this: the release has stalled
 _RESID_PA = const(400)  # stalled this far above the learned trough: pumped
 _VENT_MIN_PA = const(1000)  # the halving check needs a release from at least this
@@ -46,7 +46,8 @@ _OFF = const(2)
 
 
 class PhaseCheck:
-    def __init__(self):
+    def __init__(self, period_ms=5):
+        self._win = _WIN_MS // period_ms if _WIN_MS > 2 * period_ms else 2  # samples per window
         self.reset()
 
     def reset(self):
@@ -89,7 +90,7 @@ class PhaseCheck:
             else:
                 self._sum += v
                 self._n += 1
-                if self._n >= _WIN:
+                if self._n >= self._win:
                     self._window()
                     if self._w % _JUDGE_WINDOWS == 0 and s._running and self._trough != _NEVER:
                         a = self._judge_off()
@@ -99,7 +100,7 @@ class PhaseCheck:
 
     def _window(self):
         self._prev = self._mean
-        self._mean = self._sum // _WIN
+        self._mean = self._sum // self._win
         self._sum = 0
         self._n = 0
         self._w += 1

@@ -38,25 +38,29 @@ _FULL = const(65535)
 # Trip margin above the highest setpoint of the session.
 _TRIP_MARGIN_MIN_PA = const(3_000)
 _TRIP_MARGIN_DIV = const(5)  # 20 % of setpoint
-# Sensor: consecutive failed samples before the fault (tick count).
-_SENSOR_FAULT_TICKS = const(4)
+# Sensor: consecutive failed samples for this long before the fault.
+# Windows below are stated in ms and turned into sample counts for the
+# board's control period (Supervisor.__init__), so a rule means the same at
+# 100 Hz as at 200 Hz.
+_SENSOR_FAULT_MS = const(20)
 # Implausible readings: a vacuum pump cannot make overpressure beyond noise,
 # and no vacuum deeper than this exists at any ambient on earth the device runs.
 _IMPLAUSIBLE_LOW_PA = const(-10_000)
 _IMPLAUSIBLE_HIGH_PA = const(95_000)
 
-# Sensor stuck: a live sensor is noisy (tens of Pa), so this many consecutive
-# fresh samples within +-_STUCK_BAND_PA of each other while the session
-# regulates or the pump runs > 25 % means frozen output registers (0.5 s).
-_STUCK_SAMPLES = const(100)
+# Sensor stuck: a live sensor is noisy (tens of Pa), so consecutive fresh
+# samples for _STUCK_MS within +-_STUCK_BAND_PA of each other while the
+# session regulates or the pump runs > 25 % means frozen output registers.
+_STUCK_MS = const(500)
 _STUCK_BAND_PA = const(1)
 _STUCK_PUMP_U16 = const(16384)  # 25 % duty
 
-# Hard limit on the rate of rise: 10 kPa above the lowest of the last 10
-# fresh samples (any span up to 50 ms), i.e. 200 kPa/s. The fastest healthy plant here (5 mL face cup, full pump)
-# rises 128 kPa/s; faster means the sensor sees only the tubing (blockage
-# during a pull-down) or jumps.
-_RISE_SAMPLES = const(10)
+# Hard limit on the rate of rise: 10 kPa above the lowest of the fresh
+# samples of the last 50 ms (any span up to 50 ms), i.e. 200 kPa/s. The
+# fastest healthy plant here (5 mL face cup, full pump) rises 128 kPa/s;
+# faster means the sensor sees only the tubing (blockage during a pull-down)
+# or jumps.
+_RISE_SPAN_MS = const(50)
 _RISE_MAX_PA = const(10_000)
 
 # Pump fail / leak, judged in windows of _PUMP_WINDOW_MS while the pump runs
@@ -97,11 +101,11 @@ _VENT_DECAY_MS = const(2000)
 _VENT_MIN_PA = const(5000)
 _VENT_VERIFY_MS = const(10_000)
 _VENT_RESIDUAL_PA = const(2000)
-# Offset: at rest for _REST_SETTLE_MS, two consecutive means of _REST_SAMPLES
+# Offset: at rest for _REST_SETTLE_MS, two consecutive means of _REST_MEAN_MS of
 # fresh samples within _REST_STABLE_PA of each other (so not decaying) and
 # further than _OFFSET_MAX_PA from zero.
 _REST_SETTLE_MS = const(2000)  # after the decay rule had its say
-_REST_SAMPLES = const(100)
+_REST_MEAN_MS = const(500)
 _REST_STABLE_PA = const(20)
 _OFFSET_MAX_PA = const(1500)
 # Blockage ("no flow when sealed"): once the setpoint is reached, the mean
@@ -124,11 +128,21 @@ _OVERRUN_QUIET_MS = const(10_000)
 _NEVER = const(0x3FFFFFFF)
 
 
+def _samples(ms, period_ms, least=2):
+    """Samples (one per control period) in ms, at least `least`."""
+    n = ms // period_ms
+    return n if n > least else least
+
+
 class Supervisor:
     def __init__(self, board_max_pa, period_ms=5):
         from array import array
 
         self.period_ms = period_ms
+        self._n_sensor = _samples(_SENSOR_FAULT_MS, period_ms, 1)
+        self._n_stuck = _samples(_STUCK_MS, period_ms)
+        self._n_rise = _samples(_RISE_SPAN_MS, period_ms)
+        self._n_rest = _samples(_REST_MEAN_MS, period_ms)
         self.ceiling_pa = board_max_pa if board_max_pa < ABS_MAX_VACUUM_PA else ABS_MAX_VACUUM_PA
         self.limit_pa = self.ceiling_pa  # program ceiling within the device ceiling
         self.alarms = 0
@@ -138,7 +152,7 @@ class Supervisor:
         self.hold_above_pa = _NEVER
         self.max_session_ms = _NEVER
         self.host_timeout_ms = 0  # 0 = no heartbeat required
-        self._ring = array("i", [0] * _RISE_SAMPLES)
+        self._ring = array("i", [0] * self._n_rise)
         self._sensor_bad = 0
         self._peak_sp = 0
         self._hold_ms = 0
@@ -151,7 +165,7 @@ class Supervisor:
         self._pump = 0
         self._vent = _FULL
         self._running = False
-        self._phase = PhaseCheck()
+        self._phase = PhaseCheck(period_ms)
         self._reset_detectors()
 
     def _reset_detectors(self):
@@ -258,7 +272,7 @@ class Supervisor:
                 self._sensor_bad += 1
         else:
             self._sensor_bad += 2
-        if self._sensor_bad >= 2 * _SENSOR_FAULT_TICKS:
+        if self._sensor_bad >= 2 * self._n_sensor:
             self.alarms |= A_SENSOR
         self.trip_pa = self.trip_level(setpoint_pa) if regulating else self.limit_pa
         if vacuum_pa > self.trip_pa:
@@ -307,24 +321,25 @@ class Supervisor:
         self._last_pa = v
         if (self._reg or self._pump > _STUCK_PUMP_U16) and -_STUCK_BAND_PA <= d <= _STUCK_BAND_PA:
             self._stuck_n += 1
-            if self._stuck_n >= _STUCK_SAMPLES:
+            if self._stuck_n >= self._n_stuck:
                 self.alarms |= A_STUCK
         else:
             self._stuck_n = 0
 
     def _rise_rule(self):
-        # Against the lowest of the last _RISE_SAMPLES, not the oldest: a
+        # Against the lowest of the last _RISE_SPAN_MS, not the oldest: a
         # blocked 2 mL line that the controller pumps up and vents in a
         # 50 ms limit cycle would otherwise alias to no rise at all.
         r = self._ring
+        n = self._n_rise
         m = r[0]
-        for k in range(1, _RISE_SAMPLES):
+        for k in range(1, n):
             if r[k] < m:
                 m = r[k]
         i = self._ri
         r[i] = self._v
-        self._ri = i + 1 if i + 1 < _RISE_SAMPLES else 0
-        if self._rn < _RISE_SAMPLES:
+        self._ri = i + 1 if i + 1 < n else 0
+        if self._rn < n:
             self._rn += 1
         elif self._v - m > _RISE_MAX_PA:
             self.alarms |= A_RISE
@@ -374,9 +389,9 @@ class Supervisor:
             return
         self._rest_sum += v
         self._rest_n += 1
-        if self._rest_n < _REST_SAMPLES:
+        if self._rest_n < self._n_rest:
             return
-        m = self._rest_sum // _REST_SAMPLES
+        m = self._rest_sum // self._n_rest
         p = self._rest_prev
         self._rest_prev = m
         self._rest_sum = 0

@@ -21,15 +21,25 @@ import os
 import struct
 
 try:
-    from binascii import crc32
-except ImportError:  # pragma: no cover - ports without binascii.crc32
+    from binascii import crc32  # unsigned 0..2**32-1 (MicroPython and CPython)
+except ImportError:  # pragma: no cover - ports built without binascii.crc32
     def crc32(data, crc=0):
-        crc ^= 0xFFFFFFFF
+        """CRC-32 (IEEE) in two 16-bit halves: no constant or intermediate
+        reaches 2**30 (a heap-allocated long int on 32-bit ports); only the
+        result does."""
+        hi = (crc >> 16) ^ 0xFFFF
+        lo = (crc & 0xFFFF) ^ 0xFFFF
         for b in data:
-            crc ^= b
+            lo ^= b
             for _ in range(8):
-                crc = (crc >> 1) ^ (0xEDB88320 & -(crc & 1))
-        return crc ^ 0xFFFFFFFF
+                if lo & 1:
+                    lo = ((lo >> 1) | ((hi & 1) << 15)) ^ 0x8320
+                    hi = (hi >> 1) ^ 0xEDB8
+                else:
+                    lo = (lo >> 1) | ((hi & 1) << 15)
+                    hi >>= 1
+        return ((hi ^ 0xFFFF) << 16) | (lo ^ 0xFFFF)
+
 
 _ENOENT = 2
 _ENOSPC = 28
@@ -109,7 +119,7 @@ def _read_all(path, limit):
 
 
 def encode_record(version, payload):
-    return struct.pack(_REC_HDR, _REC_MAGIC, version, len(payload), crc32(payload) & 0xFFFFFFFF) + payload
+    return struct.pack(_REC_HDR, _REC_MAGIC, version, len(payload), crc32(payload)) + payload
 
 
 def decode_record(data, version):
@@ -127,7 +137,7 @@ def decode_record(data, version):
     payload = data[_REC_HDR_LEN:]
     if len(payload) != n:
         return None, "length %d, header says %d" % (len(payload), n)
-    if crc32(payload) & 0xFFFFFFFF != crc:
+    if crc32(payload) != crc:
         return None, "checksum mismatch"
     return payload, None
 
@@ -226,7 +236,7 @@ class RingLog:
         if data is None or len(data) < _SEG_HDR_LEN:
             return -1, [], 0, 0 if data is None else len(data)
         magic, seq, crc = struct.unpack(_SEG_HDR, data[:_SEG_HDR_LEN])
-        if magic != _SEG_MAGIC or crc32(data[:8]) & 0xFFFFFFFF != crc:
+        if magic != _SEG_MAGIC or crc32(data[:8]) != crc:
             return -1, [], 0, len(data)
         out = []
         pos = _SEG_HDR_LEN
@@ -236,7 +246,7 @@ class RingLog:
             if mark != _ENTRY_MARK or n > MAX_ENTRY or end > len(data):
                 break
             payload = data[pos + _ENTRY_HDR_LEN : end]
-            if crc32(payload) & 0xFFFFFFFF != c:
+            if crc32(payload) != c:
                 break
             out.append(payload)
             pos = end
@@ -267,9 +277,9 @@ class RingLog:
 
     def _rotate(self):
         nxt = 0 if self._active < 0 else 1 - self._active
-        seq = (self._seq + 1) & 0x7FFFFFFF if self._active >= 0 else 1
+        seq = (self._seq + 1) & 0x3FFFFFFF if self._active >= 0 else 1  # wraps after 2**30 segments
         head = struct.pack("<4sI", _SEG_MAGIC, seq)
-        head += struct.pack("<I", crc32(head) & 0xFFFFFFFF)
+        head += struct.pack("<I", crc32(head))
         with open(self._paths[nxt], "wb") as f:
             f.write(head)
         self._active = nxt
@@ -300,7 +310,7 @@ class RingLog:
             if self._active < 0 or self._torn or self._size + _ENTRY_HDR_LEN + n > self.segment_bytes:
                 # A torn tail would hide what follows it: start a new segment.
                 self._rotate()
-            rec = struct.pack(_ENTRY_HDR, _ENTRY_MARK, n, crc32(payload) & 0xFFFFFFFF) + payload
+            rec = struct.pack(_ENTRY_HDR, _ENTRY_MARK, n, crc32(payload)) + payload
             with open(self._paths[self._active], "ab") as f:
                 f.write(rec)
             self._size += len(rec)

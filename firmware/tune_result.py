@@ -16,9 +16,12 @@ class Result:
         self.noise_pa = noise_pa
         self.h_pa = h_pa
         self.d = d
-        gd = 4.0 * amp_pa / (tu_ms / 1000.0)  # G * d, Pa/s
-        self.g_pa_s = int(gd * FULL / d)
-        self.lag_ms = max(period_ms, int((amp_pa - h_pa) / gd * 1000))
+        # G * d = 4 amp / tu (Pa/s); the dead time is (amp - h) / (G * d).
+        # Integer (exact: in float32, the chips' floats, a lag of exactly
+        # 630 ms came out 629; hil_tests/test_float32.py). Between ticks, so
+        # the products may be long ints.
+        self.g_pa_s = 4000 * amp_pa * FULL // (tu_ms * d)
+        self.lag_ms = max(period_ms, (amp_pa - h_pa) * tu_ms // (4 * amp_pa))
         self.warning = ""
         if amp_pa - h_pa < noise_pa:
             self.warning = "dead time within the noise: lag_ms is an upper bound; a larger amp resolves it"

@@ -26,7 +26,11 @@ at most three short transfers (read CMD 1 byte, read data 5 bytes, write CMD
 the OSR setting (the part may have been power-cycled). Every transfer is a
 single bounded I2C call (the caller creates the bus with a timeout); there is
 no busy-wait. sample() allocates nothing, so it may run under
-micropython.heap_lock(), and uses integer arithmetic only.
+micropython.heap_lock(), and uses integer arithmetic only. Register writes go
+out with writeto() from a pre-built [register, value] buffer, never
+writeto_mem(): on the rp2 port writeto_mem() joins address and data in a
+heap buffer (extmod/machine_i2c.c, mp_machine_i2c_transfer_adaptor), which
+raises MemoryError under heap_lock(). readfrom_mem_into() does not allocate.
 
 Results: gauge_pa (int Pa, rounded half away from zero), temperature_cx100
 (int, 0.01 degC), raw_pressure (int counts); they change only on OK.
@@ -57,9 +61,11 @@ _T_MAX_RAW = const(125 * 256)
 _EIO = const(5)
 
 # layout of the driver's single buffer
-_DATA_LEN = const(5)  # [0:5]  pressure MSB..LSB, temperature MSB, LSB
-_SCRATCH = const(5)  # [5]    CMD / P_CONFIG transfers
-_START = const(6)  # [6]    the start command byte
+_DATA_LEN = const(5)  # [0:5]   pressure MSB..LSB, temperature MSB, LSB
+_SCRATCH = const(5)  # [5]     CMD / P_CONFIG reads
+_START = const(6)  # [6:8]   write: CMD register, start command
+_CONFIG = const(8)  # [8:10]  write: P_CONFIG register, new value
+_BUF_LEN = const(10)
 
 
 class XGZP6897D:
@@ -74,13 +80,16 @@ class XGZP6897D:
         self.full_scale_pa = full_scale_pa
         self._limit_raw = full_scale_pa * k * 105 // 100
         self._half_k = k // 2
-        buf = bytearray(7)
-        buf[_START] = _CMD_START_COMBINED
+        buf = bytearray(_BUF_LEN)
+        buf[_START] = _REG_CMD
+        buf[_START + 1] = _CMD_START_COMBINED
+        buf[_CONFIG] = _REG_P_CONFIG
         mv = memoryview(buf)
         self._buf = buf
         self._data = mv[0:_DATA_LEN]
         self._scratch = mv[_SCRATCH : _SCRATCH + 1]
-        self._start = mv[_START : _START + 1]
+        self._start = mv[_START : _START + 2]
+        self._config = mv[_CONFIG : _CONFIG + 2]
         self._pending = False  # a conversion we started has not been read yet
         self._need_config = True
         self.gauge_pa = 0
@@ -103,8 +112,8 @@ class XGZP6897D:
         i2c.readfrom_mem_into(self.address, _REG_P_CONFIG, s)
         v = self._buf[_SCRATCH]
         if (v & _OSR_MASK) != _OSR_512X:
-            self._buf[_SCRATCH] = (v & ~_OSR_MASK & 0xFF) | _OSR_512X
-            i2c.writeto_mem(self.address, _REG_P_CONFIG, s)
+            self._buf[_CONFIG + 1] = (v & ~_OSR_MASK & 0xFF) | _OSR_512X
+            i2c.writeto(self.address, self._config)
         self._need_config = False
 
     def sample(self):
@@ -122,7 +131,7 @@ class XGZP6897D:
                 i2c.readfrom_mem_into(addr, _REG_DATA, self._data)
                 self._pending = False
                 status = self._decode()
-            i2c.writeto_mem(addr, _REG_CMD, self._start)
+            i2c.writeto(addr, self._start)
             self._pending = True
         except OSError:
             self._pending = False

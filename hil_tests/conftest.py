@@ -18,6 +18,22 @@ from vacuumctl.simport import SimProcess, start_sim
 from vacuumctl.telemetry import Message
 
 WALL_TIMEOUT_S = 60.0
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def board_constant(board: str, name: str) -> int:
+    """An integer constant of boards/<board>.py (read as text: the file is
+    MicroPython), e.g. board_constant("pico", "CONTROL_HZ")."""
+    import re
+
+    m = re.search(r"^%s\s*=\s*const\(([\d_]+)\)" % name, (ROOT / "boards" / (board + ".py")).read_text(), re.M)
+    assert m, "boards/%s.py has no %s = const(N)" % (board, name)
+    return int(m.group(1).replace("_", ""))
+
+
+def period_ms(board: str = "pico") -> int:
+    """The board's control period (the default scenario's board is the pico)."""
+    return 1000 // board_constant(board, "CONTROL_HZ")
 # The boards' factory unlock code (boards/*.py, docs/safety.md "Roles and access").
 FACTORY_CODE = "246810"
 

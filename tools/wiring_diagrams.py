@@ -51,7 +51,17 @@ def wire(ax, pts, color="black", label=None, lpos=0):
         ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.08, label, fontsize=7.5, ha="center", color=color)
 
 
-def mosfet_stage(ax, x, load, gpio, freq, color):
+def pwm_unit(v: dict[str, str], gpio: str) -> str:
+    """Which PWM hardware drives the pin: an RP2040/RP2350 slice (GPIO 2n and
+    2n+1 share its one frequency) or an ESP32 LEDC channel (one timer per
+    frequency)."""
+    if v.get("MCU", "").startswith("rp2"):
+        n = int(gpio)
+        return "slice %d%s" % ((n >> 1) & 7, "AB"[n & 1])
+    return "LEDC"
+
+
+def mosfet_stage(ax, x, load, gpio, freq, color, unit=""):
     """Load between +12 V and drain; flyback diode across the load; gate via
     100 ohm from the GPIO with a 100 k pull-down; source to ground."""
     box(ax, x, 5.2, 1.9, 0.9, load, "#fdf0d5")
@@ -69,7 +79,7 @@ def mosfet_stage(ax, x, load, gpio, freq, color):
     ax.text(x - 0.28, 4.15, "100 Ω", fontsize=6.5)
     wire(ax, [(x - 0.1, 4.05), (x - 0.1, 3.3)], "gray")
     ax.text(x - 0.05, 3.35, "100 kΩ\nto GND", fontsize=6.5, color="gray")
-    return (x - 0.3, 4.05), "GPIO %s PWM %s Hz" % (gpio, freq)
+    return (x - 0.3, 4.05), "GPIO %s PWM %s Hz%s" % (gpio, freq, " (%s)" % unit if unit else "")
 
 
 def draw(name: str) -> Path:
@@ -96,15 +106,17 @@ def draw(name: str) -> Path:
     ax.text(3.0, 2.75, "4.7 kΩ pull-ups SDA, SCL → 3V3\n(short wires: < 30 cm at 400 kHz)", fontsize=7)
     ax.text(3.45, 0.05, "3V3 + GND; port: tube to the device side of the chamber", fontsize=7)
     # stages
-    p_in, p_lbl = mosfet_stage(ax, 4.4, "pump\n12 V diaphragm", v["PUMP_PIN"], v["PUMP_FREQ"], "darkorange")
+    p_in, p_lbl = mosfet_stage(ax, 4.4, "pump\n12 V diaphragm", v["PUMP_PIN"], v["PUMP_FREQ"], "darkorange",
+                              pwm_unit(v, v["PUMP_PIN"]))
     wire(ax, [(2.8, 3.6), (3.9, 3.6), (3.9, p_in[1]), p_in], "darkorange")
     ax.text(2.85, 3.7, p_lbl, fontsize=7, color="darkorange")
-    v_in, v_lbl = mosfet_stage(ax, 8.3, "vent valve\nnormally OPEN\n(vents unpowered)", v["VENT_PIN"], v["VENT_FREQ"], "teal")
+    v_in, v_lbl = mosfet_stage(ax, 8.3, "vent valve\nnormally OPEN\n(vents unpowered)", v["VENT_PIN"], v["VENT_FREQ"], "teal",
+                              pwm_unit(v, v["VENT_PIN"]))
     wire(ax, [(2.8, 3.2), (7.8, 3.2), (7.8, v_in[1]), v_in], "teal")
     ax.text(5.2, 3.28, v_lbl, fontsize=7, color="teal")
     extra = []
     if "BUZZER_PIN" in v:
-        extra.append("buzzer: GPIO %s → NPN → piezo" % v["BUZZER_PIN"])
+        extra.append("buzzer: GPIO %s (PWM %s) → NPN → piezo" % (v["BUZZER_PIN"], pwm_unit(v, v["BUZZER_PIN"])))
     if "LED_PIN" in v:
         extra.append("status LED: GPIO %s (on board)" % v["LED_PIN"])
     extra.append("mechanical relief valve on the chamber (opens above the labelled maximum)")

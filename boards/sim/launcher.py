@@ -4,6 +4,7 @@
     python boards/sim/launcher.py [SCENARIO] [--speed X|max] [--truth-csv FILE]
         [--truth-interval-ms N] [--until-ms N] [--heap BYTES] [--firmware DIR]
         [--flash FILE] [--flash-blocks N] [--flash-cut-at-write N]
+        [--cpu host|rp2040|esp32]
 
 Prints ``port: /dev/pts/N`` as its first line of output; any serial program
 (pyserial, picocom, the host tool) can open that path as if it were the USB
@@ -134,6 +135,8 @@ def build_argv(args: argparse.Namespace) -> list[str]:
     argv += ["--flash", str(Path(args.flash).resolve()), "--flash-blocks", str(args.flash_blocks)]
     if args.flash_cut_at_write:
         argv += ["--flash-cut-at-write", str(args.flash_cut_at_write)]
+    if args.cpu:
+        argv += ["--cpu", args.cpu]
     return argv
 
 
@@ -167,6 +170,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="flash size in 4096-byte blocks (default 352 = a Pico's 1408 KB filesystem)")
     p.add_argument("--flash-cut-at-write", type=int, default=0,
                    help="cut the power at the N-th flash program/erase after start (torn write)")
+    p.add_argument("--cpu", choices=("host", "rp2040", "esp32"),
+                   help="CPU model: the firmware's own work takes the target's time in device time "
+                        "(default: the scenario's \"cpu\", else host = no time; docs/simulation.md)")
     p.add_argument("--hold", action="store_true",
                    help="freeze device time after boot until the first byte from the host arrives")
     return p.parse_args(argv)

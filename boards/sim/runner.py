@@ -4,6 +4,7 @@
 #       [--truth-csv FILE] [--truth-interval-ms N] [--until-ms N]
 #       [--firmware DIR] [--hold-until-input 0|1]
 #       [--flash FILE] [--flash-blocks N] [--flash-cut-at-write N]
+#       [--cpu host|rp2040|esp32]
 #
 # Builds the simulated world from a scenario, installs it behind the emulated
 # `machine` module and boots the unchanged firmware (main.py from the firmware
@@ -16,7 +17,7 @@ import sys
 
 _HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
 _ROOT = _HERE.rsplit("/", 2)[0] if _HERE.count("/") >= 2 else _HERE + "/../.."
-_USAGE = "usage: runner.py [--scenario REF] [--speed X|max] [--truth-csv FILE] [--truth-interval-ms N] [--until-ms N] [--firmware DIR] [--hold-until-input 0|1] [--heap-report FILE] [--flash FILE] [--flash-blocks N] [--flash-cut-at-write N]"
+_USAGE = "usage: runner.py [--scenario REF] [--speed X|max] [--truth-csv FILE] [--truth-interval-ms N] [--until-ms N] [--firmware DIR] [--hold-until-input 0|1] [--heap-report FILE] [--flash FILE] [--flash-blocks N] [--flash-cut-at-write N] [--cpu host|rp2040|esp32]"
 
 
 def _fail(msg, code=2):
@@ -25,7 +26,7 @@ def _fail(msg, code=2):
 
 
 def _parse_args(argv):
-    opts = {"scenario": "default", "speed": "max", "truth-csv": None, "truth-interval-ms": "10", "until-ms": None, "firmware": _ROOT + "/firmware", "hold-until-input": "0", "heap-report": None, "flash": None, "flash-blocks": "352", "flash-cut-at-write": "0"}
+    opts = {"scenario": "default", "speed": "max", "truth-csv": None, "truth-interval-ms": "10", "until-ms": None, "firmware": _ROOT + "/firmware", "hold-until-input": "0", "heap-report": None, "flash": None, "flash-blocks": "352", "flash-cut-at-write": "0", "cpu": None}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -92,6 +93,11 @@ def main():
         scn = scenario_mod.load_scenario(opts["scenario"], _HERE + "/scenarios")
     except scenario_mod.ScenarioError as e:
         _fail(str(e))
+    if opts["cpu"] is not None:
+        # --cpu overrides the scenario's own "cpu".
+        if opts["cpu"] not in scenario_mod.CPUS:
+            _fail("--cpu must be one of %s, not %r" % (", ".join(scenario_mod.CPUS), opts["cpu"]))
+        scn["cpu"] = opts["cpu"]
     import simworld
     from world import World, SimStop
 

@@ -9,6 +9,7 @@ A scenario is a JSON object; every key is optional::
       "description": "free text",
       "seed": 1,                       # int >= 0 (noise / randomness)
       "board": "pico",                 # see BOARDS
+      "cpu": "host",                   # see CPUS: the CPU model (cpu.py)
       "sensor": "xgzp6897d",           # see SENSORS; absent: the board's own
       "plant": {"volume_ml": 60, ...}, # see PLANT_DEFAULTS / PLANT_RANGES
       "events": [                      # sorted by t_ms
@@ -52,7 +53,7 @@ MicroPython's ``json`` alone accepts trailing / doubled commas and missing
 commas, CPython's accepts NaN and Infinity; with the check both interpreters
 accept exactly the same files. Duplicate keys are rejected too.
 
-Also exported for docs and tools: ``FAULTS``, ``BOARDS``, ``SENSORS``,
+Also exported for docs and tools: ``FAULTS``, ``BOARDS``, ``CPUS``, ``SENSORS``,
 ``PLANT_DEFAULTS``, ``PLANT_RANGES`` (name -> (lo, hi, unit)),
 ``EVENT_VALUE_RANGES``, ``scenario_names(dir)``.
 """
@@ -70,10 +71,12 @@ class ScenarioError(ValueError):
     pass
 
 
-TOP_KEYS = ("seed", "board", "sensor", "plant", "events", "description")
+TOP_KEYS = ("seed", "board", "cpu", "sensor", "plant", "events", "description")
 BOARDS = ("pico", "pico2", "esp32_devkitc", "sim_multi", "sim_laser")
 # Boards with a roller motor and a laser source (the laser faults need one).
 LASER_BOARDS = ("sim_laser",)
+# CPU models (cpu.py): "host" = the firmware's own work takes no device time.
+from cpu import CPUS  # noqa: E402
 SENSORS = ("xgzp6897d", "mprls", "bmp280")
 FAULTS = (
     "sensor_disconnect",
@@ -149,6 +152,7 @@ POWER_CUT_DEFAULT_MS = 2000
 DEFAULTS = {
     "seed": 1,
     "board": "pico",
+    "cpu": "host",
     "sensor": None,  # the board's own SENSOR
     "description": "",
 }
@@ -338,6 +342,7 @@ def validate_scenario(obj):
     out = {}
     out["seed"] = _integer("scenario.seed", obj.get("seed", DEFAULTS["seed"]), "seed")
     out["board"] = _choice("scenario.board", obj.get("board", DEFAULTS["board"]), BOARDS, "board")
+    out["cpu"] = _choice("scenario.cpu", obj.get("cpu", DEFAULTS["cpu"]), CPUS, "cpu")
     out["sensor"] = None if "sensor" not in obj else _choice("scenario.sensor", obj["sensor"], SENSORS, "sensor")
     out["plant"] = _validate_plant(obj.get("plant", {}))
     out["events"] = _validate_events(obj.get("events", []))

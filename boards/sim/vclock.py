@@ -50,6 +50,14 @@ class VirtualClock:
             # Outside the firmware's heap-locked tick (it waits here).
             w.sample_heap()
 
+    def work_done(self, kind, units=0):
+        """The firmware finished a piece of its own work (hwclock.WORK_*):
+        the world's CPU model (boards/sim/cpu.py) charges its cost on the
+        target, 0 for the host. Like consume_us, physics catches up at the
+        next sleep_until_us."""
+        self.now_us += self._world.cpu.cost_us(kind, units, self._world)
+        return self.ticks_us()
+
     def consume_us(self, us):
         # Time spent inside a blocking call (e.g. an I2C timeout). Integer only:
         # it may run under micropython.heap_lock(); physics catches up on the

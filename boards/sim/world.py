@@ -8,6 +8,7 @@ import sys
 import time
 
 import machine
+from cpu import make_cpu
 from plant import TRACE_STEPS, Plant
 from vclock import VirtualClock
 
@@ -64,6 +65,8 @@ class World:
         self.board_name = scenario["board"]
         self.board_module = __import__(self.board_name)
         self.clock = VirtualClock(self)
+        # The target's CPU time for the firmware's own work ("host": none).
+        self.cpu = make_cpu(scenario.get("cpu", "host"), self.board_module, scenario["seed"])
         self.plant = Plant(scenario["plant"])
         self.speed = speed  # None = as fast as possible
         seed = scenario["seed"]
@@ -157,6 +160,7 @@ class World:
     def mark_firmware_boot(self):
         """Called by boot_loop right before main.py runs: what is live now is
         the simulated board's, not the firmware's."""
+        self.cpu.firmware_boot()
         if not self.heap_sampling:
             return
         import gc
@@ -192,6 +196,11 @@ class World:
 
     def register_pwm(self, pwm):
         self._pwms[pwm._pin] = pwm
+
+    def live_pwms(self):
+        """The PWM outputs created since the last reset (machine.py checks
+        a new one against them: slices, LEDC timers)."""
+        return list(self._pwms.values())
 
     def register_pin(self, pin):
         self._pins[pin.id()] = pin

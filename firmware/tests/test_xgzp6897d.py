@@ -36,7 +36,14 @@ class FakeBus:
         self._dev(addr).read_reg_into(mem, buf, self.now_us)
 
     def writeto_mem(self, addr, mem, buf):
+        # As on the rp2 port: address and data joined in a heap buffer
+        # (raises MemoryError under heap_lock, like the chip).
+        joined = bytearray(len(buf) + 1)  # noqa: F841
         self._dev(addr).write_reg(mem, buf, self.now_us)
+
+    def writeto(self, addr, buf):
+        self._dev(addr).write_raw(buf, self.now_us)
+        return len(buf)
 
     def scan(self):
         e = self.emu

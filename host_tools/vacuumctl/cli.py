@@ -152,7 +152,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
         print(simboards.stop(args.stop))
         return 0
     if args.detach:
-        b = simboards.detach(args.scenario or "default", args.name, args.speed or "1", args.truth_csv, args.flash)
+        b = simboards.detach(args.scenario or "default", args.name, args.speed or "1", args.truth_csv, args.flash, args.cpu)
         pace = "real time" if float(b.speed if b.speed != "max" else 0) == 1 else (
             "as fast as it can" if b.speed == "max" else "%sx real time" % b.speed)
         print("simulated board '%s' runs in the background: scenario %s, board %s, %s, pty %s" % (
@@ -170,6 +170,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
         argv += ["--truth-csv", args.truth_csv]
     if args.flash:
         argv += ["--flash", args.flash]
+    if args.cpu:
+        argv += ["--cpu", args.cpu]
     return int(launcher.main(argv) or 0)
 
 
@@ -589,6 +591,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--list", action="store_true", help="the simulated boards running in the background")
     s.add_argument("--stop", metavar="NAME", help="end a background board (a running session is stopped and vented first)")
     s.add_argument("--json", action="store_true", help="--list: as JSON, for scripts")
+    s.add_argument("--cpu", choices=("host", "rp2040", "esp32"),
+                   help="CPU model: the firmware's own work (tick, background, collections) takes the target's "
+                        "time in device time; default the scenario's, else host (no time)")
     s.set_defaults(func=cmd_sim)
 
     s = sub.add_parser("run", help="run a program for a device-time duration and record telemetry",

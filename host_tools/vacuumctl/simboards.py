@@ -243,7 +243,7 @@ def _claim(name: str, token: str, explicit: bool) -> tuple[str, Path]:
 
 
 def detach(scenario: str, name: str | None, speed: str, truth_csv: str | None = None,
-           flash: str | None = None) -> SimBoard:
+           flash: str | None = None, cpu: str | None = None) -> SimBoard:
     """Start a simulated board in the background; returns its entry once its
     pty is open."""
     if name is not None and not NAME_RE.match(name):
@@ -260,6 +260,8 @@ def detach(scenario: str, name: str | None, speed: str, truth_csv: str | None = 
         launcher_args += ["--truth-csv", str(Path(truth_csv).resolve())]
     if flash:
         launcher_args += ["--flash", str(Path(flash).resolve())]
+    if cpu:
+        launcher_args += ["--cpu", cpu]
     argv = [sys.executable, "-m", _KEEPER_MODULE, "serve", "--entry", str(path), "--token", token,
             "--name", name, "--board", board_name, "--log", str(log), "--", *launcher_args]
     try:

@@ -156,7 +156,10 @@ def cmd_step(args: argparse.Namespace, link: DeviceLink) -> int:
     with open(csv_path, "w", newline="") as f, CtrlC() as ctrl_c:
         w = csv.writer(f)
         w.writerow(CSV_COLUMNS)
-        link.request("tel on 200Hz")
+        # Telemetry on every control tick (the board's rate; 200 Hz before
+        # the firmware said it).
+        hz = parse_fields(link.request("version")).get("control_hz", 200)
+        link.request("tel on %sHz" % hz)
         _interrupted_before_start(ctrl_c)
         link.start("start continuous target=%dPa ramp=0ms duration=%dms" % (sp, hold_ms))
         print("step to %s, holding %s s of device time (Ctrl-C stops the test and vents)" % (

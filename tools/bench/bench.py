@@ -2,7 +2,8 @@
 """make bench: control quality, timing and simulation speed, measured.
 
 Firmware rows: the unchanged firmware on the simulated board (DeviceLink on
-sim:SCENARIO, speed max), program `continuous`, ramp 0, telemetry 200 Hz.
+sim:SCENARIO, speed max), program `continuous`, ramp 0, telemetry on every
+control tick (the board's CONTROL_HZ).
 Settle time and overshoot use the physics ground truth (truth CSV, 10 ms) so
 sensor noise is not counted as overshoot; steady-state RMS uses the measured
 vacuum (what the controller sees; noise included) over the last 5 s.
@@ -42,22 +43,24 @@ def truth_rows(path):
 
 
 def fw_run(scen, start_cmd, until):
-    """Run one session on sim:SCENARIO; telemetry (200 Hz) and truth (10 ms)."""
+    """Run one session on sim:SCENARIO; telemetry every tick and truth (10 ms)."""
     tmp = tempfile.mktemp(suffix=".csv")
     link = DeviceLink.open("sim:" + scen, truth_csv=tmp)
     try:
-        link.request("tel on 200Hz")
+        hz = int(link.request("version").split("control_hz=")[1].split()[0])
+        link.request("tel on %dHz" % hz)  # every control tick
         link.start(start_cmd)  # an absolute sensor's boot zero first
         tel = collect(link, until)
         pg = int(link.request("get plant_gain").split("=")[1].split()[0])
     finally:
         link.close()
+    period = 1000 // hz
     i = next(k for k, f in enumerate(tel) if f["state"] == "run")
-    t_cmd = tel[i - 1]["t_ms"] if i > 0 else tel[i]["t_ms"] - 5
+    t_cmd = tel[i - 1]["t_ms"] if i > 0 else tel[i]["t_ms"] - period
     # Time zero = the tick before the pump first runs: the controller's
     # response, like the physical limit's. The start command's own latency
     # (the therapy log's flash write, up to ~60 ms) is reported apart.
-    t0 = next(f["t_ms"] for f in tel[i:] if f["pump_duty"] > 0) - 5
+    t0 = next(f["t_ms"] for f in tel[i:] if f["pump_duty"] > 0) - period
     time.sleep(0.2)
     truth = [((t - t0) / 1000.0, v) for t, v in truth_rows(tmp) if t >= t0]
     os.unlink(tmp)
@@ -173,13 +176,15 @@ def main():
     print("  loop overhead (empty lambda)   %6s us/call" % t["nop_us"])
     print("  GC pause (gc.collect, firmware modules + 300 live buffers, %s B live): median %s us, max %s us over 200" % (
         t["gc_heap_alloc"], t["gc_median_us"], t["gc_max_us"]))
-    print("    between ticks, never inside one (the tick is heap-locked); on the simulated board device time stands still")
-    print("    during a collection, so the sim's max_late_us cannot show it: an RP2040's pause is to be measured on the board")
+    print("    between ticks, never inside one (the tick is heap-locked); with the default host CPU model device time stands")
+    print("    still during it: section 5 shows it on the rp2040 and esp32 CPU models")
     print()
     import simspeed
 
     simspeed.main()
     heap_table()
+    print()
+    target_timing()
     print("bench total %.0f s" % (time.time() - t_start))
 
 
@@ -269,8 +274,66 @@ def heap_table():
     print("   on-demand modules: " + ", ".join("%s %d B" % kv for kv in sorted(service.items(), key=lambda kv: -kv[1])))
 
 
+def scripted(cpu, board, program="continuous"):
+    """A scripted session (boards/sim/scripted.py) on a CPU model: its summary."""
+    sys.path.insert(0, os.path.join(ROOT, "boards", "sim"))
+    import launcher
+
+    heap = launcher.WORD_SIZE_FACTOR * launcher.board_heap_bytes(board) + launcher.SIM_OVERHEAD_BYTES
+    r = subprocess.run([MPY, "-X", "heapsize=%d" % heap, "boards/sim/scripted.py", "--program", program, "--cpu", cpu,
+                        "--board", board], cwd=ROOT, capture_output=True, text=True, check=True)
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith("SCRIPTED ")][-1]
+    return json.loads(line[len("SCRIPTED "):])
+
+
+def _ms(us):
+    return "%.2f" % (us / 1000.0)
+
+
+def target_timing():
+    """Section 5: tick, background, collection and lateness per CPU model,
+    beside issue 14's figures from an official rp2 build on an emulated RP2040."""
+    runs = [("rp2040", "pico"), ("esp32", "esp32_devkitc"), ("host", "pico")]
+    res = {cpu: scripted(cpu, board) for cpu, board in runs}
+    host = json.loads(subprocess.run([MPY, "-X", "heapsize=4M", os.path.join(HERE, "cpu_cost.py")], cwd=ROOT, capture_output=True,
+                                     text=True, check=True).stdout.strip().splitlines()[-1])
+    print("5. LOOP TIMING ON THE TARGETS: program continuous 30 kPa 8 s, telemetry 10 Hz, `status` every 250 ms, the firmware's own")
+    print("   counters (status) and what the CPU model charged (boards/sim/cpu.py; deterministic: docs/simulation.md \"CPU model\").")
+    print("   ms; tick figures of the firmware include the sensor's I2C bus time (0.36 ms XGZP6897D, 0.31 ms MPRLS), the model's are CPU")
+    cols = "%-30s %-34s %-24s %-24s %-14s"
+    print(cols % ("", "issue 14: RP2040 125 MHz, 200 Hz", "rp2040 model, pico", "esp32 model, DevKitC", "host (default)"))
+    print(cols % ("", "(official rp2 build, emulated)", "100 Hz", "100 Hz", ""))
+
+    def row(name, issue, fn):
+        print(cols % (name, issue, fn(res["rp2040"]), fn(res["esp32"]), fn(res["host"])))
+
+    def charged(kind, s):
+        c = s.get("cpu_charged", {}).get(kind)
+        if not c or not c[0]:
+            return "-"
+        return "%s mean, %s max" % (_ms(c[1] / c[0]), _ms(c[2]))
+
+    row("tick, model CPU", "1.34 idle, 1.90 mean, 2.35 max", lambda s: charged("tick", s))
+    row("tick, longest (status)", "2.35 (incl. 0.36 I2C)", lambda s: _ms(int(s["status"]["max_tick_us"])))
+    row("background pass, model", "2.58 mean, 26 % over 3", lambda s: charged("background", s))
+    row("background, longest", "25 (a command + flash write)", lambda s: _ms(int(s["status"]["max_background_us"])))
+    row("collection, model", "4.2-6.6 (38-44 KB live)", lambda s: charged("collect", s))
+    row("collection, longest", "", lambda s: _ms(int(s["status"]["max_gc_us"])) + " (%s runs)" % s["status"]["gc_runs"])
+    row("gc.mem_alloc() per pass", "8.3 (walks the heap)", lambda s: "none (jobs counted)")
+    row("latest tick start", "0.023-0.047 (hidden)", lambda s: _ms(int(s["status"]["max_late_us"])) + " (flash write)")
+    row("overruns", "745 of 2108 passes", lambda s: s["status"]["overruns"])
+    row("command / flash stalls", "-", lambda s: "%s / %s" % (s["status"]["command_stalls"], s["status"]["flash_stalls"]))
+    print("   Host Unix port, this PC (tools/bench/cpu_cost.py, medians; noisy, not used by the model): tick %d us idle, %d us in a"
+          % (host["tick_idle"]["median_us"], host["tick_session"]["median_us"]))
+    print("   session (sensor emulation included); background %d us empty, %d us with a telemetry line, %d us with a command;"
+          % (host["background_idle"]["median_us"], host["background_telemetry"]["median_us"], host["background_command"]["median_us"]))
+    print("   collection %d us with %d B live (the simulator's objects included)" % (host["collect"]["median_us"], host["live_bytes"]))
+
+
 if __name__ == "__main__":
-    if sys.argv[1:] == ["heap"]:
+    if sys.argv[1:] == ["timing"]:
+        target_timing()
+    elif sys.argv[1:] == ["heap"]:
         heap_table()
     else:
         main()

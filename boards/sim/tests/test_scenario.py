@@ -76,7 +76,7 @@ def test_every_named_scenario_loads_with_a_description():
     for f in files:
         s = load_scenario(f[:-5], SCEN_DIR)
         assert len(s["description"]) > 20, f
-        assert sorted(s.keys()) == sorted(("seed", "board", "sensor", "plant", "events", "description"))
+        assert sorted(s.keys()) == sorted(("seed", "board", "cpu", "sensor", "plant", "events", "description"))
         assert sorted(s["plant"].keys()) == sorted(PLANT_DEFAULTS.keys())
         # the plant builds and the model accepts it
         p = Plant(s["plant"])
@@ -133,6 +133,7 @@ def test_empty_scenario_is_fully_defaulted():
     assert s == {
         "seed": 1,
         "board": "pico",
+        "cpu": "host",  # the firmware's work takes no device time
         "sensor": None,  # the board's own sensor
         "plant": PLANT_DEFAULTS,
         "events": [],
@@ -221,10 +222,17 @@ def test_laser_faults_need_a_laser_board_and_valid_values():
     assert m == "scenario.events[0].value: 501 is out of range 0..500 L/min at 10 kPa", m
 
 
+def test_cpu_model_is_validated():
+    for name in ("host", "rp2040", "esp32"):
+        assert validate_scenario({"cpu": name})["cpu"] == name
+    assert _err({"cpu": "z80"}) == "scenario.cpu: unknown cpu 'z80' (valid: host, rp2040, esp32)"
+    assert _err({"cpu": 2040}) == "scenario.cpu: expected a string, one of host, rp2040, esp32, got number 2040"
+
+
 # ------------------------------------------------------------ errors
 def test_documented_message_formats():
     assert _err({"plant": {"volume_ml": 0}}) == "scenario.plant.volume_ml: 0 is out of range 1..50000 mL"
-    assert _err({"plnt": {}}) == "scenario: unknown key 'plnt' (valid: seed, board, sensor, plant, events, description)"
+    assert _err({"plnt": {}}) == "scenario: unknown key 'plnt' (valid: seed, board, cpu, sensor, plant, events, description)"
     m = _err(
         {
             "events": [

@@ -1,0 +1,125 @@
+# The firmware's serial link over byte buffers instead of the console port:
+# for runs without a terminal (scripted sessions: the CPU budget tests, the
+# 32-bit interpreter's closed-loop sessions; tools/bench/cpu_cost.py). The
+# firmware's own SerialLink code (line assembly, echo, Ctrl-C, limits) runs
+# unchanged; only the three objects it talks to are replaced: the poller, the
+# reader and the writer.
+#
+# Input: feed() now, or schedule() at a device time (released when the
+# simulated clock reaches it). Output accumulates in the module's `output`
+# (a bytearray), across reboots of the firmware (each boot builds a new link),
+# or, when `sink` is set, goes to sink(data) as it is written (a long
+# session's output would otherwise fill the board's heap, which the serial
+# port's buffer never does).
+#
+# Allocation: the reader and writer run in the background pass, never in the
+# heap-locked tick.
+import serial_link
+import simworld
+
+_SerialLink = serial_link.SerialLink  # the firmware's class, before install()
+
+output = bytearray()
+sink = None
+_script = []  # [(t_us, bytes)] not yet released, in time order
+
+
+def schedule(t_ms, data):
+    """Bytes arriving from the host at device time t_ms."""
+    _script.append((t_ms * 1000, data))
+    _script.sort(key=lambda e: e[0])
+
+
+def reset():
+    global output, sink
+    output = bytearray()
+    sink = None
+    del _script[:]
+
+
+class _Input:
+    def __init__(self):
+        self.data = bytearray()
+        self.pos = 0
+
+    def waiting(self):
+        if _script:
+            now = simworld.current().clock.now_us
+            while _script and _script[0][0] <= now:
+                self.data.extend(_script.pop(0)[1])
+        return self.pos < len(self.data)
+
+    def readinto(self, b):
+        if self.pos >= len(self.data):
+            return 0
+        b[0] = self.data[self.pos]
+        self.pos += 1
+        if self.pos == len(self.data):
+            self.data = bytearray()
+            self.pos = 0
+        return 1
+
+
+class _Poller:
+    """select.poll's ipoll() as the firmware uses it: iterating yields one
+    event when input is waiting, none otherwise."""
+
+    def __init__(self, inp):
+        self._in = inp
+        self._pending = False
+
+    def ipoll(self, timeout=-1, flags=0):
+        self._pending = self._in.waiting()
+        return self
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._pending:
+            self._pending = False
+            return None
+        raise StopIteration
+
+
+class _Output:
+    def write(self, data, n=-1):
+        # write(buf, max_len), as MicroPython streams take it (TextBuf uses it)
+        if n < 0 or n >= len(data):
+            n = len(data)
+        part = memoryview(data)[:n]
+        if sink is not None:
+            sink(bytes(part))
+        else:
+            output.extend(part)
+        return n
+
+
+class BufferLink(_SerialLink):
+    def __init__(self):
+        _SerialLink.__init__(self)
+        self._in = _Input()
+        self._poll = _Poller(self._in)
+        self._rx = self._in
+        self.tx = _Output()
+
+    def feed(self, data):
+        """Bytes arriving from the host now."""
+        self._in.data.extend(data)
+
+    @property
+    def out(self):
+        return output
+
+    def take_output(self):
+        """Everything the device sent since the last call, as text."""
+        global output
+        s = bytes(output).decode()
+        output = bytearray()
+        return s
+
+
+def install():
+    """Make the firmware's `from serial_link import SerialLink` pick this
+    class (call before the firmware imports app)."""
+    serial_link.SerialLink = BufferLink
