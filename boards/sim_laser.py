@@ -18,7 +18,7 @@ from micropython import const
 
 NAME = "sim_laser"
 MCU = "rp2040"
-HEAP_BYTES = const(190_000)  # usable MicroPython heap (domain.md)
+HEAP_BYTES = const(209_936)  # usable MicroPython heap: as boards/pico.py
 
 # I2C bus to the pressure sensor (external 4.7 kOhm pull-ups to 3V3).
 I2C_ID = const(0)
@@ -41,7 +41,7 @@ PUMP_FREE_FLOW_ML_MIN = const(2_000)
 PUMP_MAX_VACUUM_PA = const(80_000)
 # Vent: normally-open solenoid valve (vents when unpowered = fail-safe),
 # driven through its own MOSFET; coil PWM gives a proportional bleed.
-VENT_PIN = const(14)
+VENT_PIN = const(13)  # PWM slice 6 (GP12/13); the pump's GP15 is slice 7: own frequencies
 VENT_FREQ = const(2_000)
 VENT_INVERT = False
 VENT_NORMALLY_OPEN = True
@@ -98,7 +98,7 @@ SERVICE_CODE_SHA256 = "7a536213c23027bb35377ddb1f04216653e0c710dd38ba729db31b23d
 # Device limits. The firmware's compiled-in absolute ceiling (71 kPa, 0.7 atm)
 # still applies; a board may only lower it.
 MAX_VACUUM_PA = const(70_000)
-CONTROL_HZ = const(200)
+CONTROL_HZ = const(100)  # as boards/pico.py: a collection must fit a period
 WDT_TIMEOUT_MS = const(1_000)
 
 

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from conftest import period_ms
 from vacuumctl.errors import DeviceError
 from vacuumctl.programs import parse_program
 from vacuumctl.telemetry import parse_fields
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("needs_sim")
 
 CONTACT_PA = 10_000  # roller_laser's default contact threshold
 PROVE_MS = 1_000  # and proving time
-TICK_MS = 5
+TICK_MS = period_ms("sim_laser")  # the board's control period
 
 
 def _scenario(tmp_path, events, name="laser.json", **extra):
@@ -96,7 +97,7 @@ def test_laser_only_while_contact_is_proven(open_device):
     # Not before the vacuum held the threshold for the proving time.
     first = int(lit[0]["t_ms"])
     reached = max(t for t in _proof_starts(truth) if t <= first)
-    assert first - reached >= PROVE_MS - 10, (reached, first)
+    assert first - reached >= PROVE_MS - 2 * TICK_MS, (reached, first)
     # Emitting from then to the end of the session, but for the stuck-on
     # test's 10 ms each second.
     spans = _lit_spans(truth)
@@ -104,7 +105,7 @@ def test_laser_only_while_contact_is_proven(open_device):
     dark_ms = (end - first) - sum(b - a for a, b in spans)
     blanks = len(spans) - 1
     print("emitting %d ms, dark %d ms in %d blanks of the stuck-on test" % (end - first, dark_ms, blanks))
-    assert blanks >= (end - first) // 1_010 - 1 and dark_ms == 10 * blanks, (dark_ms, blanks)
+    assert blanks >= (end - first) // (1_000 + 2 * TICK_MS) - 1 and dark_ms == 2 * TICK_MS * blanks, (dark_ms, blanks)
     assert any("event laser on" in e for e in events), events
     # The session ended: laser, supply, rollers off and staying off.
     after = [r for r in truth if int(r["t_ms"]) > end]
@@ -137,7 +138,7 @@ def test_a_lift_ends_the_emission_within_one_tick_and_contact_is_proven_again(op
     # for the proving time.
     relit = next(int(r["t_ms"]) for r in truth if int(r["t_ms"]) > back and _lit(r))
     reached = max(t for t in _proof_starts(truth) if t <= relit)
-    assert reached > back and relit - reached >= PROVE_MS - 10, (back, reached, relit)
+    assert reached > back and relit - reached >= PROVE_MS - 2 * TICK_MS, (back, reached, relit)
     assert any("laser off reason=switch" in e for e in seen), seen
 
 
