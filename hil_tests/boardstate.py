@@ -104,8 +104,13 @@ class BoardKeeper:
             self.leave(link)
 
     def leave(self, link: DeviceLink) -> None:
+        """Human mode, its reply read here: a terminal opened next must not find it as the answer to its first line."""
         try:
+            seen = len(link.raw_log)
             link.leave_machine_mode()
+            deadline = time.monotonic() + 10.0
+            while not any(x.startswith("ok mode human") for x in link.raw_log[seen:]) and time.monotonic() < deadline:
+                time.sleep(0.01)  # waiting for the board's reply, not a test delay
         except Exception:  # noqa: BLE001 - the board may be gone on purpose
             pass
         link.close()
