@@ -58,8 +58,10 @@ PARTS: dict[str, tuple[str, ...]] = {
     "test_ui_browser": ("dashboard",),
     "test_ui_server": ("dashboard", "serial link"),
 }
+# The board's parts, each listed in the summary as exercised or not (the host
+# tool and the dashboard are listed when a test of theirs ran on the board).
 ALL_PARTS = ("sensor", "pump", "vent valve", "alarms", "buzzer and LED", "storage (flash)", "access (roles, unlock)",
-             "serial link", "control loop timing", "laser and rollers", "host tool", "dashboard")
+             "serial link", "control loop timing", "laser and rollers")
 WHY_NOT = {  # a part no test of this selection can exercise on a board that keeps its state
     "buzzer and LED": "their patterns are checked by ground truth on the simulated board (make test); on a real board, "
                       "listen and look while test_alarms raises its alarm",
@@ -97,7 +99,10 @@ def select(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         names = item.fixturenames
         long = item.get_closest_marker("long")
-        if "needs_sim" in names:
+        sim_only = item.get_closest_marker("sim_only")
+        if sim_only is not None:
+            item.add_marker(pytest.mark.skip(reason=sim_only.args[0] if sim_only.args else SIM_ONLY))
+        elif "needs_sim" in names:
             item.add_marker(pytest.mark.skip(reason=SIM_ONLY))
         elif "open_device" in names:
             item.add_marker(pytest.mark.skip(reason=OTHER_PLANT))
@@ -217,11 +222,13 @@ def summary(tr: Any, config: pytest.Config) -> None:
         if n["passed"] or n["failed"]:
             verdict = "FAILED: see the failures above" if n["failed"] else "ok"
             tr.write_line("  %-24s %3d / %d / %d  %s" % (p, n["passed"], n["failed"], n["skipped"], verdict))
-    missing = [p for p, n in parts.items() if not (n["passed"] or n["failed"])]
+    missing = [p for p, n in parts.items() if not (n["passed"] or n["failed"]) and p in ALL_PARTS]
     if missing:
         tr.write_line("not exercised here:")
         for p in missing:
-            tr.write_line("  %-24s %s" % (p, WHY_NOT.get(p, "every test of it was skipped (reasons below)")))
+            why = WHY_NOT.get(p, "every test of it was skipped (reasons below)" if parts[p]["skipped"]
+                              else "no test of this selection uses it")
+            tr.write_line("  %-24s %s" % (p, why))
     reasons: dict[str, int] = {}
     for outcome, reason in reports.values():
         if outcome == "skipped":

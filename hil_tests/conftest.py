@@ -61,6 +61,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "long(reason): minutes of device time; left out of the hardware selection "
                             "on a board that keeps its state unless --long")
+    config.addinivalue_line("markers", "sim_only(reason): runs on the simulated board only (skipped at collection "
+                            "on any other port, with the reason)")
     boardrun.configure(config)
 
 
