@@ -109,7 +109,11 @@ class Commissioner:
         import safety
 
         if self.active and dev.sup.alarms & safety.STOP_MASK:
-            self.cancel("alarm_" + dev.alarm_text().replace(",", "_"))
+            # The tick went safe at once and no longer steps this: end here.
+            self.reason = "alarm_" + dev.alarm_text().replace(",", "_")
+            self.where = self.stage
+            self.stage = _ABORT
+            self.active = False
         if self.active or self.last != "running":
             return
         dev.apply_config(dev.config.committed)
