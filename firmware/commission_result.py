@@ -61,6 +61,41 @@ def _fit(pts):
     return (sy - b * sx) / n, b
 
 
+def _parabola_zero(pts):
+    """Least-squares q = c0 + c1 x + c2 x^2 (x in kPa) through the points;
+    its first zero beyond the last point, in Pa, or 0.0 if it has none."""
+    xs = [v / 1000.0 for v, _ in pts]
+    m = [[0.0] * 4 for _ in range(3)]
+    for x, (_, q) in zip(xs, pts):
+        row = (1.0, x, x * x)
+        for i in range(3):
+            for j in range(3):
+                m[i][j] += row[i] * row[j]
+            m[i][3] += row[i] * q
+    for i in range(3):  # Gauss-Jordan elimination, partial pivoting
+        piv = max(range(i, 3), key=lambda k: abs(m[k][i]))
+        m[i], m[piv] = m[piv], m[i]
+        if m[i][i] == 0:
+            return 0.0
+        for k in range(3):
+            if k != i:
+                f = m[k][i] / m[i][i]
+                for j in range(i, 4):
+                    m[k][j] -= f * m[i][j]
+    c0, c1, c2 = (m[i][3] / m[i][i] for i in range(3))
+    last = xs[-1]
+    if c2 == 0:
+        return -c0 / c1 * 1000.0 if c1 < 0 and -c0 / c1 > last else 0.0
+    d = c1 * c1 - 4 * c2 * c0
+    if d < 0:
+        return 0.0
+    roots = sorted(((-c1 - d ** 0.5) / (2 * c2), (-c1 + d ** 0.5) / (2 * c2)))
+    for x in roots:
+        if x > last:
+            return x * 1000.0
+    return 0.0
+
+
 def _pump(r, c):
     """Flow between consecutive levels of the pull-down: at chamber
     conditions (what the pump moves and what the leak estimate assumes),
@@ -80,17 +115,16 @@ def _pump(r, c):
         r.problems.append("the pull-down gave %d flow points (4 needed): a chamber too small, a pump too weak or a leak" % len(pts))
         r.flow, r.max_pa = 0, 0
         return
-    a, b = _fit(pts)
-    worst = max(abs(q - (a + b * v)) for v, q in pts) / max(a, 1.0)
-    if worst > 0.03:
-        # Not a straight line: the free flow from the low third, the maximum
-        # from the high third (the shortest extrapolations).
-        m = max(3, len(pts) // 3)
-        a, _ = _fit(pts[:m])
+    # The free flow: the straight line through the low third (the
+    # shortest extrapolation, to no vacuum). The maximum: where the curve's
+    # parabola (the usual second-order pump curve; a straight pump gives a
+    # flat one) reaches no flow, else where the high third's line does.
+    m = max(3, len(pts) // 3)
+    a, _ = _fit(pts[:m])
+    vmax = _parabola_zero(pts)
+    if not vmax:
         a2, b2 = _fit(pts[-m:])
         vmax = -a2 / b2 if b2 < 0 else 0.0
-    else:
-        vmax = -a / b if b < 0 else 0.0
     if c.plateau_pa and vmax < c.plateau_pa:
         vmax = float(c.plateau_pa)  # it held this much: at least this
     r.flow = int(a + 0.5)
