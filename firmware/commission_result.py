@@ -3,8 +3,6 @@
 # sensor zero and noise, the chamber's own leak; checked for plausibility
 # before a technician may commit them. Imported when a run completes; runs
 # between ticks (floats allowed: no figure needs more than float32's 7 digits).
-import board
-
 from commission import DUTIES, FULL, LEVELS
 
 # Plausible pumps for this device class (domain.md: small diaphragm pumps)
@@ -193,8 +191,8 @@ def evaluate(c, dev):
     r.noise_pa = c.mad * 5 // (4 * 64)
     r.dead_ms = 0
     r.vent_lag_ms = 0
-    r.declared_flow = getattr(board, "PUMP_FREE_FLOW_ML_MIN", 0)
-    r.declared_max = getattr(board, "PUMP_MAX_VACUUM_PA", 0)
+    r.declared_flow = getattr(dev.board, "PUMP_FREE_FLOW_ML_MIN", 0)
+    r.declared_max = getattr(dev.board, "PUMP_MAX_VACUUM_PA", 0)
     # The chamber's own leak at the top, all shut (a check on the seal).
     top = c.leak_a if c.leak_a > 0 else 1
     r.leak_pa_s = (c.leak_a - c.leak_b) * 1000.0 / 2000
