@@ -35,14 +35,14 @@ LEVELS = const(16)  # pull-down levels: top * k / LEVELS
 DUTIES = const(20)  # vent duties: FULL * (j + 1) / DUTIES
 _ZERO_SETTLE_MS = const(1000)
 _ZERO_N = const(64)
-_PUMP_TIMEOUT_MS = const(120_000)
+_PUMP_TIMEOUT_MS = const(240_000)
 _STALL_MIN_MS = const(2000)
 _LEAK_SETTLE_MS = const(300)
 _LEAK_MS = const(2000)
 _UP_TIMEOUT_MS = const(30_000)
 _SETTLE_MS = const(200)
 _RELEASE_MS = const(1000)
-TOTAL_MS = const(300_000)  # the whole run, whatever the chamber
+TOTAL_MS = const(360_000)  # the whole run, whatever the chamber
 TOP_PERMILLE = const(900)  # of the device's ceiling
 
 

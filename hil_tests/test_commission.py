@@ -190,3 +190,15 @@ def test_cli_commission_json_then_config_save_and_load_carry_the_record(monkeypa
         assert _fields(link.request("config get vent_dead_pm"))["value"] == str(rec["vent_dead_pm"])
     finally:
         link.close()
+
+
+def test_a_wrong_volume_gives_an_implausible_record_that_cannot_be_committed(open_device, tmp_path):
+    # 1000 mL typed for the 100 mL bottle: every flow 10x too high, far
+    # beyond 2.5x the board's declaration; the leak estimate must not get it.
+    dev = open_device(_scenario(tmp_path, PLANTS[2]))
+    msg = _commission(dev, "commission start volume=1L")
+    assert "commission_done" in msg.text and "problem=" in msg.text, msg.text
+    with pytest.raises(DeviceError, match="not plausible.*check the chamber volume.*E_RANGE"):
+        dev.request("commission commit")
+    assert _fields(dev.request("status"))["commissioned"] == "0"
+    assert _fields(dev.request("config get pump_flow_ml_min"))["value"] == "0"

@@ -16,7 +16,7 @@ from .interrupt import CtrlC
 from .link import DeviceLink
 from .telemetry import parse_fields
 
-# Device time of a whole run is bounded by the firmware (5 min); the wall
+# Device time of a whole run is bounded by the firmware (6 min); the wall
 # time on a real device is the same, on the simulated board much less.
 WAIT_S = 420.0
 
