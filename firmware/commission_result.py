@@ -62,7 +62,11 @@ def _fit(pts):
 def _parabola_zero(pts):
     """Least-squares q = c0 + c1 x + c2 x^2 (x in kPa) through the points;
     its first zero beyond the last point, in Pa, or 0.0 if it has none."""
-    xs = [v / 1000.0 for v, _ in pts]
+    # x centred and scaled to -1..1: the normal equations stay well
+    # conditioned in the chips' float32 (in kPa, x^4 sums reach 1e8).
+    lo, hi = pts[0][0] / 1000.0, pts[-1][0] / 1000.0
+    mid, half = (lo + hi) / 2, (hi - lo) / 2 or 1.0
+    xs = [(v / 1000.0 - mid) / half for v, _ in pts]
     m = [[0.0] * 4 for _ in range(3)]
     for x, (_, q) in zip(xs, pts):
         row = (1.0, x, x * x)
@@ -83,14 +87,15 @@ def _parabola_zero(pts):
     c0, c1, c2 = (m[i][3] / m[i][i] for i in range(3))
     last = xs[-1]
     if c2 == 0:
-        return -c0 / c1 * 1000.0 if c1 < 0 and -c0 / c1 > last else 0.0
+        x = -c0 / c1 if c1 < 0 else last
+        return (mid + x * half) * 1000.0 if x > last else 0.0
     d = c1 * c1 - 4 * c2 * c0
     if d < 0:
         return 0.0
     roots = sorted(((-c1 - d ** 0.5) / (2 * c2), (-c1 + d ** 0.5) / (2 * c2)))
     for x in roots:
         if x > last:
-            return x * 1000.0
+            return (mid + x * half) * 1000.0
     return 0.0
 
 
