@@ -195,7 +195,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                                    "(a bottle, the NPWT canister): sensor zero and noise, the pump's curve, free flow "
                                    "and maximum vacuum, the vent's dead zone and full opening, the loop's dead time. "
                                    "Shows them beside the board's declared figures and commits them to the device's "
-                                   "configuration when you accept. Example: vacuumctl --port sim:bench_bottle commission --volume 100mL --yes")
+                                   "configuration when you accept.")
     s.add_argument("--volume", default="100mL", help="the chamber's volume, e.g. 100mL, 0.5L (20 mL..2 L; default 100mL)")
     s.add_argument("--yes", action="store_true", help="commit without asking (scripts, CI)")
     s.add_argument("--json", action="store_true", help="print the record as JSON (sentences go to stderr)")

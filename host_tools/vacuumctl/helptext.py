@@ -16,7 +16,8 @@ TOP = """examples:
 With exactly one board running this firmware plugged in, --port may be left out.
 'vacuumctl COMMAND --help' shows each command's options and examples; docs/host-tool.md has them all.
 exit status: 0 ok, 1 an error explained in one sentence, 2 wrong usage or no port, 3 the device
-faulted during 'run', 130 interrupted by Ctrl-C"""
+faulted during 'run' or aborted 'commission', 4 'commission' measured something implausible,
+130 interrupted by Ctrl-C"""
 
 EXAMPLES: dict[str, str] = {
     "config": """examples:
@@ -80,6 +81,13 @@ Tab completes commands and parameters; alarms print the moment they arrive. Ctrl
   vacuumctl --port sim@bench tune commit schedule          # apply the staged result (or: tune discard)
 Ctrl-C stops the test: the device vents to ambient, nothing is staged (exit 130).
 details: docs/control.md""",
+    "commission": """examples:
+  vacuumctl --port /dev/ttyACM0 commission --volume 500mL   # a 500 mL bottle on the port; asks before committing
+  vacuumctl --port sim:bench_bottle commission --volume 100mL --yes --plot curves.png
+  vacuumctl --port /dev/ttyACM0 commission --json --yes     # the record as JSON (sentences on stderr)
+Ctrl-C stops it: pump off, vent open, nothing staged. details: docs/commissioning.md
+exit status: 0 committed; 1 declined (discarded) or an error; 3 the device aborted it (the reason is printed);
+4 the result is not plausible (left staged until 'commission discard'); 130 Ctrl-C""",
     "deploy": """examples:
   vacuumctl --port /dev/ttyACM0 deploy --board pico        # build .mpy, copy with mpremote, verify SHA-256, reset
   vacuumctl sim --flash board.img                          # a blank simulated board with its own flash ...
