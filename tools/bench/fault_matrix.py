@@ -84,7 +84,22 @@ PROGRAMS = {
 # channel safe; firmware_hang and power_cut hit the whole board.
 BOARD_OF = {"gradient": ("sim_multi", 2), "vacuum_laser": ("sim_laser", 1), "roller_laser": ("sim_laser", 1)}
 LASER_PROGRAMS = ("vacuum_laser", "roller_laser")
-TICK_MS = 5
+
+
+def _control_period_ms(board: str) -> int:
+    """A board's control period from its CONTROL_HZ = const(N) (the board
+    file is MicroPython, read as text)."""
+    import re
+
+    with open(os.path.join(ROOT, "boards", board + ".py")) as f:
+        m = re.search(r"^CONTROL_HZ\s*=\s*const\(([\d_]+)\)", f.read(), re.M)
+    assert m, "boards/%s.py has no CONTROL_HZ" % board
+    return 1000 // int(m.group(1).replace("_", ""))
+
+
+# The laser programs' board's control period (the limits below are in ticks of it).
+TICK_MS = _control_period_ms(BOARD_OF["vacuum_laser"][0])
+assert TICK_MS == _control_period_ms(BOARD_OF["roller_laser"][0])
 # Faults that take a laser condition away at once, and the longest time from
 # the fault to the end of the emission (device ms, by ground truth): the
 # lift within one control tick (the contact switch); a failed sample in the
