@@ -36,6 +36,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "host_tools"))
+from boardfacts import control_period_ms  # noqa: E402
 from vacuumctl.errors import DeviceReset  # noqa: E402
 from vacuumctl.link import DeviceLink  # noqa: E402
 from vacuumctl.telemetry import parse_fields  # noqa: E402
@@ -86,20 +87,9 @@ BOARD_OF = {"gradient": ("sim_multi", 2), "vacuum_laser": ("sim_laser", 1), "rol
 LASER_PROGRAMS = ("vacuum_laser", "roller_laser")
 
 
-def _control_period_ms(board: str) -> int:
-    """A board's control period from its CONTROL_HZ = const(N) (the board
-    file is MicroPython, read as text)."""
-    import re
-
-    with open(os.path.join(ROOT, "boards", board + ".py")) as f:
-        m = re.search(r"^CONTROL_HZ\s*=\s*const\(([\d_]+)\)", f.read(), re.M)
-    assert m, "boards/%s.py has no CONTROL_HZ" % board
-    return 1000 // int(m.group(1).replace("_", ""))
-
-
 # The laser programs' board's control period (the limits below are in ticks of it).
-TICK_MS = _control_period_ms(BOARD_OF["vacuum_laser"][0])
-assert TICK_MS == _control_period_ms(BOARD_OF["roller_laser"][0])
+TICK_MS = control_period_ms(BOARD_OF["vacuum_laser"][0])
+assert TICK_MS == control_period_ms(BOARD_OF["roller_laser"][0])
 # Faults that take a laser condition away at once, and the longest time from
 # the fault to the end of the emission (device ms, by ground truth): the
 # lift within one control tick (the contact switch); a failed sample in the
