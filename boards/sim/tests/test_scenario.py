@@ -87,19 +87,21 @@ def test_every_named_scenario_loads_with_a_description():
 def test_named_plants_have_the_documented_parameters():
     face = load_scenario("face_cup_5ml", SCEN_DIR)["plant"]
     assert face["volume_ml"] == 5.0 and face["compliance_ml_per_kpa"] == 0.05
-    assert face["pump_free_flow_l_min"] == 1.0
+    assert face["pump_free_flow_l_min"] == 1.4 and face["pump_max_vacuum_kpa"] == 68.0  # the curve's end
     npwt = load_scenario("npwt_400ml", SCEN_DIR)["plant"]
     assert npwt["volume_ml"] == 400.0 and npwt["compliance_ml_per_kpa"] == 2.0
-    assert npwt["leak_l_min_at_10kpa"] == 1.0 and npwt["pump_free_flow_l_min"] == 3.0
+    assert npwt["leak_l_min_at_10kpa"] == 1.0 and npwt["pump_free_flow_l_min"] == 2.6
+    assert npwt["tube_length_m"] == 1.5 and npwt["tube_inner_diameter_mm"] == 3.0
     leg = load_scenario("leg_chamber_15l", SCEN_DIR)["plant"]
     assert leg["volume_ml"] == 15000.0 and leg["compliance_ml_per_kpa"] == 50.0
-    assert leg["pump_free_flow_l_min"] == 40.0 and leg["pump_max_vacuum_kpa"] == 30.0
+    assert leg["pump_free_flow_l_min"] == 40.0 and leg["pump_max_vacuum_kpa"] == 28.0
     assert leg["leak_l_min_at_10kpa"] == 2.0
     assert load_scenario("large_cup_250ml", SCEN_DIR)["plant"]["volume_ml"] == 250.0
     body = load_scenario("body_cup_60ml", SCEN_DIR)["plant"]
     default = load_scenario("default", SCEN_DIR)
     assert body["volume_ml"] == 60.0
-    assert default["plant"] == PLANT_DEFAULTS
+    assert default["plant"] == body  # the default scenario is the imperfect body cup
+    assert default["plant"]["pump_free_flow_l_min"] == 1.7 and default["plant"]["vent_curve"][1] == [0.2, 0.0]
     assert default["events"] == []
 
 
@@ -124,7 +126,7 @@ def test_load_by_path_and_default_dir():
     assert load_scenario(path)["seed"] == 7
     os.remove(path)
     if "/" in getattr(scenario, "__file__", ""):
-        assert load_scenario("default")["plant"] == PLANT_DEFAULTS
+        assert load_scenario("default")["plant"] == load_scenario("default", SCEN_DIR)["plant"]
 
 
 # ------------------------------------------------------------ defaults
