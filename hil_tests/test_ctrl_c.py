@@ -47,16 +47,40 @@ def _tel_fields(line: bytes) -> dict:
     return dict(f.split(b"=", 1) for f in line.split()[1:])
 
 
-def _wait_pumping(rd) -> int:
-    """Device time (uptime) of the first telemetry line well into the ramp
-    (setpoint 2 kPa up) with the pump on: the pump runs on every tick then;
-    at its first ticks the PI may vent for one against the noise."""
+def _wait_pumping(rd) -> tuple[int, bytes]:
+    """Wait for a telemetry line well into the ramp (setpoint 2 kPa up) with
+    the pump on: the pump runs on every tick then; at its first ticks the PI
+    may vent for one against the noise. Returns that line's device time
+    (uptime) and everything read, for _last_pump_start."""
+    seen = b""
     while True:
-        line = rd.until(b"\r\n").strip()
+        line = rd.until(b"\r\n")
+        seen += line
+        line = line.strip()
         if line.startswith(b"tel t_ms="):
             f = _tel_fields(line)
             if int(f[b"pump_duty"]) > 0 and int(f[b"setpoint_pa"]) >= 2_000:
-                return int(f[b"t_ms"])
+                return int(f[b"t_ms"]), seen
+
+
+def _last_pump_start(seen: bytes, before_ms: int) -> int:
+    """Device time of the last tick that switched the pump on (pump_duty 0
+    on the tick before) before before_ms: the same edge is the last pump-on
+    in the ground truth, which maps device time onto simulation time."""
+    start, was_on = None, False
+    for line in seen.split(b"\r\n"):
+        line = line.strip()
+        if not line.startswith(b"tel t_ms="):
+            continue
+        f = _tel_fields(line)
+        if int(f[b"t_ms"]) >= before_ms:
+            break
+        on = int(f[b"pump_duty"]) > 0
+        if on and not was_on:
+            start = int(f[b"t_ms"])
+        was_on = on
+    assert start is not None, "a pump-on edge in the telemetry"
+    return start
 
 
 def _event_t_ms(seen: bytes, marker: bytes) -> int:
@@ -96,7 +120,7 @@ def test_thirty_ctrl_c_stop_sessions_safely_and_idle_boards_for_the_repl(tmp_pat
     sim = start_sim(truth_csv=str(truth), extra=["--truth-interval-ms", str(TRUTH_STEP_MS)])
     rng = random.Random(6)  # fixed: the same waits every run
     kinds = []
-    pumping = []  # (uptime of the first pumping tick, uptime of the Ctrl-C) per PUMPING round
+    pumping = []  # (uptime of the last pump-on edge, uptime of the Ctrl-C) per PUMPING round
     try:
         with serial.Serial(sim.port, timeout=0.05) as ser:
             ser.write(b"\r\n")  # the launcher holds device time until the host's first byte
@@ -131,7 +155,7 @@ def test_thirty_ctrl_c_stop_sessions_safely_and_idle_boards_for_the_repl(tmp_pat
                     rd.until(b"ok tel on %d" % CONTROL_HZ)
                     ser.write(SESSION.encode() + b"\r")
                     rd.until(b"ok started")
-                    first_pump = _wait_pumping(rd)
+                    _, ramp = _wait_pumping(rd)
                     # One write: the firmware reads the line in one tick (its
                     # reply, then that tick's telemetry) and the Ctrl-C in the next.
                     ser.write(b"tel on %dHz\r\x03" % CONTROL_HZ)  # telemetry every tick
@@ -145,6 +169,7 @@ def test_thirty_ctrl_c_stop_sessions_safely_and_idle_boards_for_the_repl(tmp_pat
                     # against the noise; the truth shows the pump ran).
                     assert fields[b"state"] == b"run" and int(fields[b"setpoint_pa"]) > 0, tel[0]
                     stopped = _event_t_ms(seen, b"event ctrl_c")
+                    pump_on = _last_pump_start(ramp + seen, stopped)
                     # The telemetry of that loop iteration (its tick ran before
                     # the Ctrl-C was read) says 'release'; the next tick's
                     # outputs are off: pump off, vent open.
@@ -159,7 +184,7 @@ def test_thirty_ctrl_c_stop_sessions_safely_and_idle_boards_for_the_repl(tmp_pat
                             assert f[b"state"] == b"release", nxt
                     assert f[b"state"] in (b"release", b"idle") and f[b"pump_duty"] == b"0" and f[b"valve_duty"] == b"65535", nxt
                     assert int(f[b"t_ms"]) == stopped + PERIOD_MS, (nxt, stopped)
-                    pumping.append((first_pump, stopped))
+                    pumping.append((pump_on, stopped))
                     _session_stopped_and_firmware_runs_on(ser, rd, since)
                     _idle_ctrl_c_gives_the_repl_then_the_watchdog_resets(ser, rd)
                 else:  # BEHIND_FLASH_WRITE: `start` writes the therapy log's start record
@@ -188,11 +213,12 @@ def _check_truth(lines, kinds, pumping):
     assert len(wdt_rows) == len(sessions), "one watchdog reset per session round (its idle Ctrl-C)"
     pumping_rounds = [n for k, n in zip(sessions, wdt_rows) if k == PUMPING]
     starts = [n for n in range(1, len(rows)) if pump[n] and not pump[n - 1]]
-    for (first_pump, stopped), wdt in zip(pumping, pumping_rounds):
-        # This round's pumping began at the last pump-on before its reset:
+    for (pump_on, stopped), wdt in zip(pumping, pumping_rounds):
+        # The last pump-on edge before the round's reset is the telemetry's
+        # last one before the Ctrl-C (nobody pumps after it, asserted below):
         # device uptime and simulation time differ by a constant within a boot.
         on = max(n for n in starts if n < wdt)
-        offset = t[on] - first_pump
+        offset = t[on] - pump_on
         stop_at = stopped + offset
         before = [n for n in range(on, wdt) if t[n] < stop_at - PERIOD_MS]
         after = [n for n in range(on, wdt) if t[n] > stop_at + PERIOD_MS + 2 * TRUTH_STEP_MS]
