@@ -142,7 +142,7 @@ PLANT_RANGES = {
     "ambient_kpa": (50.0, 110.0, "kPa"),
     "sensor_noise_pa": (0.0, 5000.0, "Pa"),
     "tube_length_m": (0.0, 5.0, "m"),
-    "tube_inner_diameter_mm": (1.0, 20.0, "mm"),
+    "tube_inner_diameter_mm": (1.0, 30.0, "mm"),
     "sensor_offset_pa": (-5000.0, 5000.0, "Pa"),
     "sensor_gain_error_ppm": (-100000.0, 100000.0, "ppm"),
     "ambient_drift_pa_per_h": (-2000.0, 2000.0, "Pa/h"),

@@ -267,7 +267,7 @@ def test_bad_curves_and_tubing_are_refused_in_plain_words():
         ({"vent_curve": [[0, 0], [0.5, 1.5], [1, 1]]}, "scenario.plant.vent_curve[1]: the opening 1.5 is out of range 0..1"),
         ({"tube_inner_diameter_mm": 4}, "scenario.plant.tube_inner_diameter_mm: given without tubing; give tube_length_m (above 0 m) too, or leave both out"),
         ({"tube_length_m": 6}, "scenario.plant.tube_length_m: 6 is out of range 0..5 m"),
-        ({"tube_length_m": 1, "tube_inner_diameter_mm": 0.5}, "scenario.plant.tube_inner_diameter_mm: 0.5 is out of range 1..20 mm"),
+        ({"tube_length_m": 1, "tube_inner_diameter_mm": 0.5}, "scenario.plant.tube_inner_diameter_mm: 0.5 is out of range 1..30 mm"),
         ({"sensor_offset_pa": 6000}, "scenario.plant.sensor_offset_pa: 6000 is out of range -5000..5000 Pa"),
         ({"sensor_gain_error_ppm": -200000}, "scenario.plant.sensor_gain_error_ppm: -200000 is out of range -100000..100000 ppm"),
         ({"ambient_drift_pa_per_h": 2500}, "scenario.plant.ambient_drift_pa_per_h: 2500 is out of range -2000..2000 Pa/h"),
