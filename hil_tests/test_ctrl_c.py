@@ -145,7 +145,7 @@ def test_thirty_ctrl_c_stop_sessions_safely_and_idle_boards_for_the_repl(tmp_pat
                     ser.write(b"tel on %dHz\r" % CONTROL_HZ)  # a line every tick: the first pumping one is exact
                     rd.until(b"ok tel on %d" % CONTROL_HZ)
                     ser.write(SESSION.encode() + b"\r")
-                    rd.until(b"ok started")
+                    idle = rd.until(b"ok started")  # idle ticks: the pump's first start is an edge
                     _, ramp = _wait_pumping(rd)
                     # One write: the firmware reads the line in one tick (its
                     # reply, then that tick's telemetry) and the Ctrl-C in the next.
@@ -174,7 +174,7 @@ def test_thirty_ctrl_c_stop_sessions_safely_and_idle_boards_for_the_repl(tmp_pat
                             assert f[b"state"] == b"release", nxt
                     assert f[b"state"] in (b"release", b"idle") and f[b"pump_duty"] == b"0" and f[b"valve_duty"] == b"65535", nxt
                     assert int(f[b"t_ms"]) == stopped + PERIOD_MS, (nxt, stopped)
-                    pumping.append((_pump_ticks(ramp + seen + since), stopped))
+                    pumping.append((_pump_ticks(idle + ramp + seen + since), stopped))
                     _session_stopped_and_firmware_runs_on(ser, rd, since)
                     _idle_ctrl_c_gives_the_repl_then_the_watchdog_resets(ser, rd)
                 else:  # BEHIND_FLASH_WRITE: `start` writes the therapy log's start record
@@ -210,18 +210,21 @@ def _check_truth(lines, kinds, pumping):
         # tick by tick. (Not one edge's: the chip's PWM rounds a duty of a
         # few units to no pulse at all, so a tick the telemetry shows as on
         # can be off in the truth.)
-        first = min(ticks)
+        # The session's ticks: from its first pump start to two after the stop.
+        first = min(d for d, on in ticks.items() if on)
+        window = {d: on for d, on in ticks.items() if first - PERIOD_MS <= d <= stopped + 3 * PERIOD_MS}
+        edges = [d for d, on in window.items() if on and not window.get(d - PERIOD_MS, False)]
         offset, agree = None, -1
+        since = max([0] + [n for n in wdt_rows if n < wdt])  # the round's: after the previous reset
         for on in starts:
-            if on >= wdt or t[on] < first:
+            if not since < on < wdt:
                 continue
-            for dev, was_on in ticks.items():
-                if was_on and not ticks.get(dev - PERIOD_MS, True):
-                    cand = t[on] - dev
-                    score = sum(1 for d, p in ticks.items() if d + cand in row_at and pump[row_at[d + cand]] == p)
-                    if score > agree:
-                        offset, agree = cand, score
-        assert offset is not None and agree >= 0.95 * len(ticks), "the truth matches the telemetry (%d of %d ticks)" % (agree, len(ticks))
+            for dev in edges:
+                cand = t[on] - dev
+                score = sum(1 for d, p in window.items() if d + cand in row_at and pump[row_at[d + cand]] == p)
+                if score > agree:
+                    offset, agree = cand, score
+        assert offset is not None and agree >= 0.95 * len(window), "the truth matches the telemetry (%d of %d ticks)" % (agree, len(window))
         stop_at = stopped + offset
         before = [n for n in range(row_at[first + offset], wdt) if t[n] < stop_at - PERIOD_MS]
         after = [n for n in range(row_at[first + offset], wdt) if t[n] > stop_at + PERIOD_MS + 2 * TRUTH_STEP_MS]
