@@ -20,7 +20,9 @@ pytestmark = pytest.mark.usefixtures("needs_sim")
 
 VACUUMCTL = str(Path(sys.executable).parent / "vacuumctl")
 # A device key (vacuum_pa=, remaining_ms, pump_duty ...) or a bare -1.
-RAW = re.compile(r"\b\w+_(pa|ms|duty|ml_min|pct)\b|\b\w+=\S|(?<![\w.])-1\b")
+# (-1 alone is the "unknown" sentinel; -1.1mmHg is a reading: a sensor whose
+# zero is off reads a little below ambient at rest, as the default plant's does)
+RAW = re.compile(r"\b\w+_(pa|ms|duty|ml_min|pct)\b|\b\w+=\S|(?<![\w.])-1\b(?!\.\d)")
 LIVE = re.compile(r"^t= *\d")  # the live line: its own documented format
 
 
