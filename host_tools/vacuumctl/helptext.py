@@ -120,10 +120,21 @@ exit status: 0""",
 }
 
 
+class _TopFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse sizes the name column without the commands' own indent, so a
+    long command name ("commission") lost its line: count that indent."""
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if action.help is not argparse.SUPPRESS and isinstance(action, argparse._SubParsersAction):
+            longest = max((len(self._format_action_invocation(a)) for a in action._get_subactions()), default=0)
+            self._action_max_length = max(self._action_max_length, longest + self._current_indent + self._indent_increment)
+
+
 def add_examples(top: argparse.ArgumentParser, sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Give the tool and every registered command without an epilog its examples."""
     top.epilog = TOP
-    top.formatter_class = argparse.RawDescriptionHelpFormatter
+    top.formatter_class = _TopFormatter
     for name, parser in sub.choices.items():
         if name in EXAMPLES and not parser.epilog:
             parser.epilog = EXAMPLES[name]
