@@ -10,7 +10,7 @@ PYTEST := $(PY) -m pytest
 WASM   := tools/wasm32
 WASM_STAMP := $(WASM)/node_modules/.installed-stamp
 
-.PHONY: deploy all venv browser ui-screenshots sim test test-host test-hil test-board test-board-sim check-32bit bench bench-programs bench-ui bench-speed safety-report mpy wiring powercut fuzz soak clean help
+.PHONY: deploy all venv browser ui-screenshots sim test test-host test-hil test-board test-board-sim check-32bit bench bench-programs bench-ui bench-speed robustness safety-report mpy wiring powercut fuzz soak clean help
 
 all: test
 
@@ -21,6 +21,7 @@ help:
 	@echo "make check-32bit  the firmware in a 32-bit MicroPython (webassembly port): unit tests and a session per program and scenario; prints the 32-bit peak heap"
 	@echo "make bench  measure control quality vs physical limit and peers, timing, simulation speed; preset table; laser interlock"
 	@echo "make bench-programs  every preset's tracking error and time at target; pulse depth vs frequency per plant"
+	@echo "make robustness  1000 random honest plants (pump +-40 % of its declaration on any curve, vent dead zones, tubing, sensor errors) x the programs in turn: no false alarm; prints a table and the counts (PLANTS=N, CROSS=1 for every program on every plant)"
 	@echo "make bench-speed  simulation speed: plain, 20 Hz telemetry, ground truth, through vacuumctl; vs the firmware-only ceiling"
 	@echo "make typecheck  check the host tool's type hints with mypy"
 	@echo "make deploy PORT=/dev/ttyACM0 BOARD=pico   build, copy with mpremote, verify by hash, reset"
@@ -111,6 +112,9 @@ bench-ui: $(STAMP) browser
 # Section 3 of make bench alone: simulation speeds and the firmware-only ceiling.
 bench-speed: $(STAMP)
 	$(PY) tools/bench/simspeed.py
+
+robustness: $(STAMP)
+	$(PY) tools/bench/robustness.py --plants $(or $(PLANTS),1000) $(if $(CROSS),--cross)
 
 # Build for BOARD and copy to the board on PORT with mpremote, each file
 # verified by SHA-256, then reset: make deploy PORT=/dev/ttyACM0 BOARD=pico

@@ -63,6 +63,7 @@ class Device:
         self.sup = safety.Supervisor(board.MAX_VACUUM_PA, 1000 // board.CONTROL_HZ)
         self.ctl = Controller(self.period_ms)
         self.tuner = autotune.Tuner()
+        self.commission = None  # commission.Commissioner while one runs or its result is staged
         # Boards with several chambers: the channels after the first (None: one).
         self.channel_count = channels.count(board)
         self.extra = channels.make_extra(board, machine, outputs, self.period_ms)
@@ -153,6 +154,12 @@ class Device:
                 self.ctl.set_plant_gain(v["plant_gain"])
         self.sup.leak_ms = v["leak_delay"]
         self.cal.set(v["cal_offset"], v["cal_gain"])
+        # The pump and vent really fitted, where commissioning measured them;
+        # else the board's declared figures (docs/commissioning.md).
+        leak = self.session.leak
+        leak.free_ml_min = v["pump_flow_ml_min"] or getattr(board, "PUMP_FREE_FLOW_ML_MIN", 0)
+        leak.max_pa = v["pump_max_vac"] or getattr(board, "PUMP_MAX_VACUUM_PA", 0)
+        self.out.set_vent_curve(v["vent_dead_pm"], v["vent_full_pm"])
 
     def log(self, which, text, stamp=True):
         """Append to the alarm log; a flash problem is reported (status
@@ -251,6 +258,16 @@ class Device:
                 s.fault()
             self.out.safe()
             return
+        c = self.commission
+        if c is not None and c.active:
+            # Commissioning drives the outputs (session idle); the trip level
+            # and every alarm above still apply.
+            c.step(self.vacuum_pa)
+            pump = c.pump_u16
+            if self.vacuum_pa >= self.sup.trip_pa:
+                pump = 0
+            self.out.set(pump, c.vent_u16)
+            return
         s.step(self.period_ms, self.vacuum_pa)
         if self.laser is not None and s.state != ses.RUN:
             self.laser.off()  # the session ended in this step: no laser in its release
@@ -283,6 +300,8 @@ class Device:
         if self.laser is not None:
             self.laser.report(self.console.event, self.uptime_ms)
         self.tuner.service(self)
+        if self.commission is not None:
+            self.commission.service(self)
         if self.tel_period_ticks:
             self._tel_count += 1
             if self._tel_count >= self.tel_period_ticks:

@@ -75,6 +75,10 @@ TEXTS = {
         "tune auto target=P [amp=PCT] [timeout=DUR] | status | result | commit RULE | discard | abort",
         "relay autotune around P inside the hard limits; the result is staged until committed (rules: fast, no_overshoot, schedule)",
     ),
+    "commission": (
+        "commission start volume=V | status | result | commit | discard | abort",
+        "measure the sensor, pump and vent fitted, on a rigid chamber of V (20mL..2L) on the port; staged until committed",
+    ),
     "config": (
         "config show|get NAME|set NAME VALUE|diff|commit|revert|reset|audit [N]",
         "service parameters on flash: set stages a change, commit saves it (read back, then applied, audited)",

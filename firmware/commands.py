@@ -108,7 +108,7 @@ def cmd_status(dev, args):
         dev.sup.ceiling_pa,
         dev.sensor.errors,
         dev.overruns,
-    ) + " " + s.status_text() + " storage=%s flash_stalls=%d max_late_us=%d gc_runs=%d role=%s" % (dev.storage, dev.flash_stalls, dev.max_late_us, dev.gc_runs, dev.access.role_name()) + _channels_text(dev) + (
+    ) + " " + s.status_text() + " storage=%s flash_stalls=%d max_late_us=%d gc_runs=%d role=%s commissioned=%d" % (dev.storage, dev.flash_stalls, dev.max_late_us, dev.gc_runs, dev.access.role_name(), dev.config.committed["commissioned"]) + _channels_text(dev) + (
         dev.laser.status_text() if dev.laser is not None else "") + (
         " command_stalls=%d max_tick_us=%d max_background_us=%d max_gc_us=%d" % (dev.command_stalls, dev.max_tick_us, dev.max_background_us, dev.max_gc_us))
 
@@ -142,6 +142,8 @@ def cmd_start(dev, args):
     st = dev.session.state
     if st != ses.IDLE:
         raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ("paused" if st == ses.PAUSE else "releasing" if st == ses.RELEASE else "running"))
+    if dev.commission is not None and dev.commission.active:
+        raise CmdError(E_STATE, "commissioning is running; 'stop' or 'commission abort' ends it")
     _sensor_answers(dev)
     # An absolute sensor takes its zero in its first samples after boot
     # (vent open): a session started sooner would read low by what it pumped.
@@ -173,6 +175,10 @@ def cmd_stop(dev, args):
         dev.laser.off()  # at once, not at the next tick
     was = dev.session.state
     dev.session.stop()
+    c = dev.commission
+    if c is not None and c.active:
+        c.cancel("stop")
+        return "stopped"
     return "stopped" if was == ses.RUN or was == ses.PAUSE else "idle"
 
 
@@ -322,6 +328,7 @@ COMMANDS = {
     "get": _service("param_commands", "cmd_get"),
     "set": _service("param_commands", "cmd_set"),
     "tune": _service("tune_commands", "cmd_tune"),
+    "commission": _service("commission_commands", "cmd_commission"),
     "config": _service("config_commands", "cmd_config"),
     "flashlog": _service("config_commands", "cmd_flashlog"),
     "unlock": _service("access_commands", "cmd_unlock"),

@@ -50,6 +50,14 @@ PARAMS = (
     # true vacuum = measured + cal_offset + measured x (cal_gain - 1e6) / 1e6 (sensor.Calibration)
     Param("cal_offset", PA, -CAL_MAX_OFFSET_PA, CAL_MAX_OFFSET_PA, 0),
     Param("cal_gain", PLAIN, CAL_GAIN_MIN_PPM, CAL_GAIN_MAX_PPM, 1_000_000),
+    # Commissioning's record (commission.py, docs/commissioning.md): the pump
+    # and vent really fitted. 0 = not measured: the board's declared figures.
+    Param("commissioned", PLAIN, 0, 1, 0),
+    Param("pump_flow_ml_min", PLAIN, 0, 100_000, 0),
+    Param("pump_max_vac", PA, 0, 101_000, 0),
+    Param("vent_dead_pm", PLAIN, 0, 900, 0),  # duty (permille) below which the vent stays shut
+    Param("vent_full_pm", PLAIN, 100, 1000, 1000),  # duty (permille) at which it is fully open
+    Param("dead_time", MS, 0, 2000, 0),
 )
 _BY_NAME = {p.name: p for p in PARAMS}
 

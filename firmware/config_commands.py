@@ -21,6 +21,12 @@ HELP = {
     "leak_delay": "leak alarm delay: vacuum far below setpoint at full pump for this long",
     "cal_offset": "sensor calibration: offset added to the measured vacuum",
     "cal_gain": "sensor calibration: gain in ppm (1000000 = 1.0)",
+    "commissioned": "1: the pump and vent figures below were measured by 'commission' on this device",
+    "pump_flow_ml_min": "pump free flow measured by commissioning, mL/min (0 = the board's declared figure)",
+    "pump_max_vac": "pump maximum vacuum measured by commissioning (0 = the board's declared figure)",
+    "vent_dead_pm": "vent duty, permille, below which the valve stays shut (commissioning; the outputs skip it)",
+    "vent_full_pm": "vent duty, permille, at which the valve is fully open (commissioning)",
+    "dead_time": "loop dead time measured by commissioning: pump command to the sensor's first response",
 }
 
 

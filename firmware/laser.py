@@ -56,7 +56,7 @@ _SPEED_WINDOW_MS = const(250)  # roller_hz is measured over this window
 _LIT_TICKS = const(2)
 _DARK_TICKS = const(4)
 # Stuck-on test while emitting: every _TEST_EVERY_MS of emission the laser is
-# commanded off for _TEST_TICKS ticks (1 % of the time at 200 Hz), so a
+# commanded off for _TEST_TICKS ticks (2 % of the time at 100 Hz), so a
 # driver that no longer obeys is found within about a second, not only at
 # the next lift.
 _TEST_EVERY_MS = const(1000)

@@ -22,6 +22,12 @@ def _pwm(machine, pin, freq, duty, invert):
 
 class Outputs:
     aux = None  # auxout.AuxOutputs of a laser applicator board
+    # Vent linearisation from commissioning (set_vent_curve): an opening
+    # between shut and fully open is driven at a duty past the valve's dead
+    # zone, so the controller's opening means what it says. Default: none.
+    _vent_lin = False
+    _vent_dead = 0
+    _vent_span16 = 4095
 
     def __init__(self, board, machine):
         self._no = board.VENT_NORMALLY_OPEN
@@ -42,10 +48,24 @@ class Outputs:
             vent_u16 = 0
         elif vent_u16 > FULL:
             vent_u16 = FULL
+        d = vent_u16
+        if self._vent_lin and 0 < d < FULL:  # (opening 0 and FULL stay shut and fully open)
+            d = self._vent_dead + ((d >> 4) * self._vent_span16 >> 8)
         self._pump.duty_u16(pump_u16)
-        self._vent.duty_u16(FULL - vent_u16 if self._no else vent_u16)
+        self._vent.duty_u16(FULL - d if self._no else d)
         self.pump_u16 = pump_u16
         self.vent_u16 = vent_u16
+
+    def set_vent_curve(self, dead_pm, full_pm):
+        """The valve shut below dead_pm and fully open from full_pm (duty,
+        permille); (0, 1000) = duty in proportion to the opening."""
+        dead = FULL * dead_pm // 1000
+        span = FULL * full_pm // 1000 - dead
+        if span < 4096:  # a record this narrow is refused at commit; never divide the opening into nothing
+            dead, span = 0, FULL
+        self._vent_lin = dead != 0 or span != FULL
+        self._vent_dead = dead
+        self._vent_span16 = span >> 4
 
     def safe(self):
         """Laser and rollers off first (if any), then pump off, then vent

@@ -19,6 +19,8 @@ def cmd_tune(dev, args):
         st = dev.session.state
         if st != ses.IDLE:
             raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ("paused" if st == ses.PAUSE else "releasing" if st == ses.RELEASE else "running"))
+        if dev.commission is not None and dev.commission.active:
+            raise CmdError(E_STATE, "commissioning is running; 'commission abort' ends it")
         _sensor_answers(dev)
         ref = getattr(dev.sensor, "ref", None)
         if ref is not None and not ref.zeroed:  # as for 'start' (commands.py)

@@ -141,10 +141,14 @@ class Truth:
     def wait_until(self, t_ms: int) -> list[dict[str, str]]:
         """Rows up to device time t_ms (the simulation runs on meanwhile)."""
         deadline = time.monotonic() + WALL_TIMEOUT_S
+        last = -1
         while time.monotonic() < deadline:
             rows = self.rows()
             if rows and int(rows[-1]["t_ms"]) >= t_ms:
                 return [r for r in rows if int(r["t_ms"]) <= t_ms]
+            if rows and int(rows[-1]["t_ms"]) > last:  # progress: a slow machine is not a stall
+                last = int(rows[-1]["t_ms"])
+                deadline = time.monotonic() + WALL_TIMEOUT_S
             time.sleep(0.02)  # polling a file, not a test delay
         raise AssertionError("simulation did not reach t=%d ms" % t_ms)
 
@@ -168,12 +172,15 @@ class Session:
         time have passed since the first line."""
         out: list[dict] = []
         t0: int | None = None
+        # A liveness guard, not a time limit: the deadline moves with every
+        # message, so a slow (loaded) machine is not a failure, a silent link is.
         deadline = time.monotonic() + WALL_TIMEOUT_S
         while time.monotonic() < deadline:
             try:
                 msg = self.link.messages.get(timeout=1.0)
             except Exception:  # noqa: BLE001 - queue.Empty
                 continue
+            deadline = time.monotonic() + WALL_TIMEOUT_S
             if on_msg:
                 on_msg(msg)
             if msg.kind != "tel":

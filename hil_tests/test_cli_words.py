@@ -20,7 +20,9 @@ pytestmark = pytest.mark.usefixtures("needs_sim")
 
 VACUUMCTL = str(Path(sys.executable).parent / "vacuumctl")
 # A device key (vacuum_pa=, remaining_ms, pump_duty ...) or a bare -1.
-RAW = re.compile(r"\b\w+_(pa|ms|duty|ml_min|pct)\b|\b\w+=\S|(?<![\w.])-1\b")
+# (-1 alone is the "unknown" sentinel; -1.1mmHg is a reading: a sensor whose
+# zero is off reads a little below ambient at rest, as the default plant's does)
+RAW = re.compile(r"\b\w+_(pa|ms|duty|ml_min|pct)\b|\b\w+=\S|(?<![\w.])-1\b(?!\.\d)")
 LIVE = re.compile(r"^t= *\d")  # the live line: its own documented format
 
 
@@ -105,7 +107,7 @@ def test_a_dotted_session_in_run_prompts_and_enter_starts_the_next_dot():
 
 def test_a_dotted_session_advances_by_itself_with_advance_after(tmp_path):
     rec = tmp_path / "dots.csv"
-    r = _vc("--port", "sim:face_cup_5ml", "run", "face_dotted", "--hold", "3s", "--duration", "30",
+    r = _vc("--port", "sim:face_cup_5ml", "run", "face_dotted", "--hold", "3s", "--duration", "40",
             "--advance-after", "2s", "--csv", str(rec), stdin="")
     assert r.returncode == 0, r.stdout + r.stderr
     prompts = [line for line in r.stdout.splitlines() if line.startswith("dot ")]
@@ -121,4 +123,10 @@ def test_a_dotted_session_advances_by_itself_with_advance_after(tmp_path):
         elif row["phase"] == "build" and start is not None:
             waits.append(int(row["t_ms"]) - start)
             start = None
-    assert len(waits) >= 3 and all(1900 <= w <= 2200 for w in waits), waits
+    # The host times the wait from telemetry and sends 'next': never early;
+    # its reaction is wall time, which the simulated board at full speed
+    # turns into up to seconds of device time when the run's CPUs are busy
+    # (a real board: tens of ms), so late is bounded loosely, and most waits
+    # end within a telemetry line or two of the 2 s.
+    assert len(waits) >= 3 and all(1900 <= w <= 5000 for w in waits), waits
+    assert sum(1 for w in waits if w <= 2200) * 2 >= len(waits), waits

@@ -47,16 +47,31 @@ def _tel_fields(line: bytes) -> dict:
     return dict(f.split(b"=", 1) for f in line.split()[1:])
 
 
-def _wait_pumping(rd) -> int:
-    """Device time (uptime) of the first telemetry line well into the ramp
-    (setpoint 2 kPa up) with the pump on: the pump runs on every tick then;
-    at its first ticks the PI may vent for one against the noise."""
+def _wait_pumping(rd) -> tuple[int, bytes]:
+    """Wait for a telemetry line well into the ramp (setpoint 2 kPa up) with
+    the pump on: the pump runs on every tick then; at its first ticks the PI
+    may vent for one against the noise. Returns that line's device time
+    (uptime) and everything read, for _pump_ticks."""
+    seen = b""
     while True:
-        line = rd.until(b"\r\n").strip()
+        line = rd.until(b"\r\n")
+        seen += line
+        line = line.strip()
         if line.startswith(b"tel t_ms="):
             f = _tel_fields(line)
             if int(f[b"pump_duty"]) > 0 and int(f[b"setpoint_pa"]) >= 2_000:
-                return int(f[b"t_ms"])
+                return int(f[b"t_ms"]), seen
+
+
+def _pump_ticks(seen: bytes) -> dict:
+    """Device time -> pump on (duty above 0) for every telemetry line read."""
+    ticks = {}
+    for line in seen.split(b"\r\n"):
+        line = line.strip()
+        if line.startswith(b"tel t_ms="):
+            f = _tel_fields(line)
+            ticks[int(f[b"t_ms"])] = int(f[b"pump_duty"]) > 0
+    return ticks
 
 
 def _event_t_ms(seen: bytes, marker: bytes) -> int:
@@ -96,7 +111,7 @@ def test_thirty_ctrl_c_stop_sessions_safely_and_idle_boards_for_the_repl(tmp_pat
     sim = start_sim(truth_csv=str(truth), extra=["--truth-interval-ms", str(TRUTH_STEP_MS)])
     rng = random.Random(6)  # fixed: the same waits every run
     kinds = []
-    pumping = []  # (uptime of the first pumping tick, uptime of the Ctrl-C) per PUMPING round
+    pumping = []  # ({uptime: pump on} of its telemetry, uptime of the Ctrl-C) per PUMPING round
     try:
         with serial.Serial(sim.port, timeout=0.05) as ser:
             ser.write(b"\r\n")  # the launcher holds device time until the host's first byte
@@ -130,8 +145,8 @@ def test_thirty_ctrl_c_stop_sessions_safely_and_idle_boards_for_the_repl(tmp_pat
                     ser.write(b"tel on %dHz\r" % CONTROL_HZ)  # a line every tick: the first pumping one is exact
                     rd.until(b"ok tel on %d" % CONTROL_HZ)
                     ser.write(SESSION.encode() + b"\r")
-                    rd.until(b"ok started")
-                    first_pump = _wait_pumping(rd)
+                    idle = rd.until(b"ok started")  # idle ticks: the pump's first start is an edge
+                    _, ramp = _wait_pumping(rd)
                     # One write: the firmware reads the line in one tick (its
                     # reply, then that tick's telemetry) and the Ctrl-C in the next.
                     ser.write(b"tel on %dHz\r\x03" % CONTROL_HZ)  # telemetry every tick
@@ -159,7 +174,7 @@ def test_thirty_ctrl_c_stop_sessions_safely_and_idle_boards_for_the_repl(tmp_pat
                             assert f[b"state"] == b"release", nxt
                     assert f[b"state"] in (b"release", b"idle") and f[b"pump_duty"] == b"0" and f[b"valve_duty"] == b"65535", nxt
                     assert int(f[b"t_ms"]) == stopped + PERIOD_MS, (nxt, stopped)
-                    pumping.append((first_pump, stopped))
+                    pumping.append((_pump_ticks(idle + ramp + seen + since), stopped))
                     _session_stopped_and_firmware_runs_on(ser, rd, since)
                     _idle_ctrl_c_gives_the_repl_then_the_watchdog_resets(ser, rd)
                 else:  # BEHIND_FLASH_WRITE: `start` writes the therapy log's start record
@@ -188,14 +203,31 @@ def _check_truth(lines, kinds, pumping):
     assert len(wdt_rows) == len(sessions), "one watchdog reset per session round (its idle Ctrl-C)"
     pumping_rounds = [n for k, n in zip(sessions, wdt_rows) if k == PUMPING]
     starts = [n for n in range(1, len(rows)) if pump[n] and not pump[n - 1]]
-    for (first_pump, stopped), wdt in zip(pumping, pumping_rounds):
-        # This round's pumping began at the last pump-on before its reset:
-        # device uptime and simulation time differ by a constant within a boot.
-        on = max(n for n in starts if n < wdt)
-        offset = t[on] - first_pump
+    row_at = {ms: n for n, ms in enumerate(t)}
+    for (ticks, stopped), wdt in zip(pumping, pumping_rounds):
+        # Device uptime and simulation time differ by a constant within a
+        # boot: the one under which the truth's pump matches the telemetry's
+        # tick by tick. (Not one edge's: the chip's PWM rounds a duty of a
+        # few units to no pulse at all, so a tick the telemetry shows as on
+        # can be off in the truth.)
+        # The session's ticks: from its first pump start to two after the stop.
+        first = min(d for d, on in ticks.items() if on)
+        window = {d: on for d, on in ticks.items() if first - PERIOD_MS <= d <= stopped + 3 * PERIOD_MS}
+        edges = [d for d, on in window.items() if on and not window.get(d - PERIOD_MS, False)]
+        offset, agree = None, -1
+        since = max([0] + [n for n in wdt_rows if n < wdt])  # the round's: after the previous reset
+        for on in starts:
+            if not since < on < wdt:
+                continue
+            for dev in edges:
+                cand = t[on] - dev
+                score = sum(1 for d, p in window.items() if d + cand in row_at and pump[row_at[d + cand]] == p)
+                if score > agree:
+                    offset, agree = cand, score
+        assert offset is not None and agree >= 0.95 * len(window), "the truth matches the telemetry (%d of %d ticks)" % (agree, len(window))
         stop_at = stopped + offset
-        before = [n for n in range(on, wdt) if t[n] < stop_at - PERIOD_MS]
-        after = [n for n in range(on, wdt) if t[n] > stop_at + PERIOD_MS + 2 * TRUTH_STEP_MS]
+        before = [n for n in range(row_at[first + offset], wdt) if t[n] < stop_at - PERIOD_MS]
+        after = [n for n in range(row_at[first + offset], wdt) if t[n] > stop_at + PERIOD_MS + 2 * TRUTH_STEP_MS]
         assert before and after, "the round's truth rows"
         assert any(pump[n] for n in before[-PERIOD_MS * 4:]), "pumping until the Ctrl-C"
         bad = [rows[n] for n in after if not safe[n]]

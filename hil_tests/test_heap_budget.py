@@ -24,7 +24,8 @@ def service():
 
 
 def test_service_modules_are_measured(service):
-    assert set(service) == {"command_help", "program_help", "param_commands", "tune_commands", "config_commands", "tune_result"}
+    assert set(service) == {"command_help", "program_help", "param_commands", "tune_commands", "config_commands", "tune_result",
+                            "commission_commands", "commission", "commission_result"}
     assert all(v > 0 for v in service.values())
 
 

@@ -23,9 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 MICROPYTHON = str(Path(sys.executable).parent / "micropython")
 # Flash write (program/erase) indices at which the commit test cuts the power;
 # POWERCUT_ALL=1 (make powercut) tries every one, and one past the end.
-COMMIT_WRITES = 5
+COMMIT_WRITES = 6  # the record (two 256-byte pages since it carries commissioning's entries), rename, audit
 UNLOCK_WRITES = 1  # the unlock's audit entry comes first (the simulated chip counts from boot)
-CUT_POINTS = list(range(1, COMMIT_WRITES + 2)) if os.environ.get("POWERCUT_ALL") else [1, 3, 5, 6]
+CUT_POINTS = list(range(1, COMMIT_WRITES + 2)) if os.environ.get("POWERCUT_ALL") else [1, 3, 6, 7]
 
 pytestmark = pytest.mark.usefixtures("needs_sim")
 
@@ -152,7 +152,7 @@ def test_power_cut_during_config_commit_boots_safe_with_old_or_new(monkeypatch, 
             reset = False
         except DeviceReset:
             reply, reset = "", True
-        # On this image a commit is 5 flash writes (record, rename, audit).
+        # On this image a commit is COMMIT_WRITES flash writes (record, rename, audit).
         assert reset == (cut <= COMMIT_WRITES), (cut, reset)
         st = _status(link)  # after a reset the link has re-entered machine mode
         assert st["state"] == "idle" and st["pump_duty"] == 0 and st["valve_duty"] == 65535, st

@@ -6,6 +6,11 @@
 # (see below). The one other substitution: the sensor is the
 # one the scenario wires to the bus (a board variant with another part), so
 # SENSOR/SENSOR_ADDR name the emulated part.
+#
+# The pump's figures (PUMP_FREE_FLOW_ML_MIN, PUMP_MAX_VACUUM_PA) are the
+# board file's declaration, a datasheet's, never the scenario's plant: the
+# simulated pump, like a real one, does not do what its datasheet says, and
+# the firmware must not learn the truth from anywhere a real board could not.
 import simworld
 
 _world = simworld.current()
@@ -24,9 +29,3 @@ DATA_DIR = "/flash" + getattr(_base, "DATA_DIR", "/data")
 
 def make_clock():
     return _world.clock
-
-# The pump fitted to the simulated board is the scenario's pump: its figures
-# replace the real board's datasheet figures (as fitting another pump would).
-_plant = _world.scenario["plant"]
-PUMP_FREE_FLOW_ML_MIN = int(_plant["pump_free_flow_l_min"] * 1000)
-PUMP_MAX_VACUUM_PA = int(_plant["pump_max_vacuum_kpa"] * 1000)

@@ -94,6 +94,15 @@ _ISQ_LIN = 1.0 / _sqrt(V_LIN_PA)
 _RISE_LIMIT_S = 600.0
 _V_ZERO = 1e-6  # vacuum below this (Pa) is exactly ambient
 
+# Optional keys (scenario.py validates them; absent = the ideal part):
+# pump_curve [[vacuum_kpa, fraction_of_free_flow], ...] from [0, 1] falling
+# to [max_vacuum_kpa, 0]; vent_curve [[drive_fraction, opening_fraction],
+# ...] from [0, 0] rising to [1, 1]; tube_length_m and
+# tube_inner_diameter_mm (0 = no tubing).
+OPTIONAL_KEYS = ("pump_curve", "vent_curve", "tube_length_m", "tube_inner_diameter_mm")
+AIR_VISCOSITY_PA_S = 1.81e-5  # dry air at 20 degC (laminar tube flow)
+_FAR = 1e30  # a pump-curve segment bound that is never crossed
+
 PARAM_KEYS = (
     "volume_ml",
     "compliance_ml_per_kpa",
@@ -103,6 +112,19 @@ PARAM_KEYS = (
     "vent_l_min_at_10kpa",
     "ambient_kpa",
 )
+
+
+def interp(xs, ys, x):
+    """Piecewise-linear ys(x) through the points (xs ascending), held
+    constant beyond the ends."""
+    if x <= xs[0]:
+        return ys[0]
+    n = len(xs)
+    for i in range(1, n):
+        if x <= xs[i]:
+            x0 = xs[i - 1]
+            return ys[i - 1] + (ys[i] - ys[i - 1]) * (x - x0) / (xs[i] - x0)
+    return ys[n - 1]
 
 
 def _orifice(k, v):
@@ -121,7 +143,10 @@ class Plant:
             if key not in params:
                 raise KeyError("plant parameter '%s' missing" % key)
             p[key] = float(params[key])
-        self._params = p
+        self._params = dict(p)
+        for key in OPTIONAL_KEYS:
+            if key in params:
+                self._params[key] = params[key]
         pa = p["ambient_kpa"] * 1000.0
         v0 = p["volume_ml"] * 1e-6  # m^3
         c = p["compliance_ml_per_kpa"] * 1e-9  # m^3 per Pa of vacuum
@@ -147,8 +172,52 @@ class Plant:
         self._k_per_lmin = k_per_lmin
         self._kv = p["vent_l_min_at_10kpa"] * k_per_lmin
         self._kl = p["leak_l_min_at_10kpa"] * k_per_lmin
+        # Pump curve: fraction of free flow s(v) = A_i - B_i v on segment i
+        # (vacuum from _seg_v[i] to _seg_v[i + 1], Pa); the default is the
+        # straight line from (0, 1) to (vm, 0): one segment, A = 1, B = 1/vm.
+        curve = params.get("pump_curve")
+        if curve:
+            pts = [(float(c[0]) * 1000.0, float(c[1])) for c in curve]
+            vm = pts[-1][0]
+            self._vm = vm
+            self._vtop = vm if vm < pa else pa
+        else:
+            pts = [(0.0, 1.0), (vm, 0.0)]
+        self._seg_v = [q[0] for q in pts]
+        self._seg_f = [q[1] for q in pts]
+        self._seg_a = []
+        self._seg_b = []
+        for i in range(len(pts) - 1):
+            (v0_, f0_), (v1_, f1_) = pts[i], pts[i + 1]
+            if i == 0 and len(pts) == 2 and f0_ == 1.0 and f1_ == 0.0 and v0_ == 0.0:
+                b = 1.0 / v1_  # the straight line, exactly as before curves
+            else:
+                b = (f0_ - f1_) / (v1_ - v0_)
+            self._seg_a.append(f0_ + b * v0_)
+            self._seg_b.append(b)
+        # Vent: opening against the drive toward opening (None: linear).
+        vc = params.get("vent_curve")
+        self._vent_x = [float(c[0]) for c in vc] if vc else None
+        self._vent_y = [float(c[1]) for c in vc] if vc else None
+        # Tubing between the device side (pump, vent, sensor) and the
+        # patient side: half its volume on each node, laminar (Poiseuille)
+        # conductance between them; gas flow F = G * p_mean * (v_l - v_c).
+        tl = float(params.get("tube_length_m", 0.0) or 0.0)
+        td = float(params.get("tube_inner_diameter_mm", 0.0) or 0.0)
+        self.tube = tl > 0.0 and td > 0.0
+        if self.tube:
+            r = td * 0.5e-3
+            half = 0.5 * math.pi * r * r * tl
+            self._tube_half_m3 = half
+            self._tube_g = math.pi * r ** 4 / (8.0 * AIR_VISCOSITY_PA_S * tl)  # m^3/s per Pa
+        else:
+            self._tube_half_m3 = 0.0
+            self._tube_g = 0.0
+        # Pump flow scale: a sagging supply times wear (the world sets it).
+        self.pump_scale = 1.0
         # state
         self._u = 0.0  # effective pump drive of the last step
+        self._a = 0.0  # its free flow, m^3/s (drive x free flow x pump_scale)
         self._vent = 0.0  # effective vent opening of the last step
         self._split = False  # True while the line and chamber are separate
         self.vacuum_pa = 0.0
@@ -212,6 +281,15 @@ class Plant:
             self.interrupted = False
             raise KeyboardInterrupt
 
+    def _seg(self, v):
+        """Index of the pump-curve segment that holds vacuum v (Pa)."""
+        sv = self._seg_v
+        j = 0
+        last = len(sv) - 2
+        while j < last and v > sv[j + 1]:
+            j += 1
+        return j
+
     def _integrator(self):
         # A generator on purpose: MicroPython allocates the frame of any
         # function needing more than 11 slots (locals + stack) on the heap at
@@ -224,8 +302,11 @@ class Plant:
         # are hoisted only in the order the expressions evaluate them
         # (``dt * a * x`` is ``(dt * a) * x``), so the result is the same, bit
         # for bit, as n separate single steps.
+        #
+        # The pump's fraction of free flow is A - B v on the pump curve's
+        # segment that holds v (slo..shi); the coefficients are recomputed
+        # only when v leaves it (never for the default straight line).
         pa = self._pa
-        ivm = 1.0 / self._vm
         vtop = self._vtop
         qf = self._qf
         v_floor = self._v_floor
@@ -235,6 +316,12 @@ class Plant:
         ccap0 = self._v0 + self._c * pa  # chamber alone, compliant
         ccapf = self._vmin  # chamber alone, floored
         lcap = self._vline  # line alone (rigid)
+        th = self._tube_half_m3  # tubing: half its volume on each side
+        tg = self._tube_g
+        tube = self.tube
+        lcapt = lcap + th
+        ccap0t = ccap0 + th
+        ccapft = ccapf + th
         pkv = pa * self._kv
         kl = self._kl
         klm = self._k_per_lmin
@@ -246,12 +333,22 @@ class Plant:
         tr = self.trace
         ntr = TRACE_STEPS
         trm = TRACE_STEPS - 1
-        e1 = 1.0 + pa * ivm
-        e2 = 2.0 * ivm
+        sa = self._seg_a
+        sb = self._seg_b
+        sv = self._seg_v
+        lastseg = len(sa) - 1
+        seg = self._seg
+        far = _FAR
+        vx = self._vent_x
+        vy = self._vent_y
+        A = sa[0]
+        B = sb[0]
+        slo = -far
+        shi = sv[1] if lastseg else far
         tzero = True  # the trace holds only zeros
         xl_seen = 0.0
-        v = 0.0  # lumped (or chamber, when split) vacuum, Pa
-        vl = 0.0  # line vacuum while split, Pa
+        v = 0.0  # lumped (or chamber, when split or with tubing) vacuum, Pa
+        vl = 0.0  # line vacuum while split or with tubing, Pa
         split = False
         while True:
             # A Ctrl-C (SIGINT -> KeyboardInterrupt) landing in here would
@@ -279,6 +376,8 @@ class Plant:
                         w = 1.0
                     elif not w > 0.0:
                         w = 0.0
+                    if vx is not None and w:
+                        w = interp(vx, vy, w)  # the valve's opening at this drive
                     self._u = u
                     self._vent = w
                     xl = self.extra_leak_l_min_at_10kpa
@@ -286,8 +385,108 @@ class Plant:
                         xl_seen = xl
                         pkl = pa * (kl + xl * klm)
                     a = u * qf
+                    sc = self.pump_scale
+                    if sc != 1.0:
+                        a = a * sc
+                    self._a = a
                     dt = self._in_dt
                     last = self._in_last
+                    if tube:
+                        # --- two nodes joined by the tubing: the device side
+                        # (pump, vent, sensor; rigid) and the patient side
+                        # (compliant, leak). A blockage cuts the tube.
+                        if not u and not v and not vl:
+                            self.vacuum_pa = v
+                            self.line_vacuum_pa = vl
+                            if not tzero:
+                                for k in range(ntr):
+                                    tr[k] = vl
+                                tzero = True
+                            continue
+                        gt = 0.0 if self.blocked else tg
+                        gv = pkv * w
+                        glv = gv * isq
+                        gll = pkl * isq
+                        k = 0
+                        tzero = False
+                        while True:  # n steps of dt, then one of last
+                            if not n:
+                                if not last:
+                                    break
+                                n = 1
+                                dt = last
+                                last = 0.0
+                            da = dt * a
+                            hgv = dt * 0.5 * gv
+                            dtglv = dt * glv
+                            hgl = dt * 0.5 * pkl
+                            dtgll = dt * gll
+                            for _ in range(n):
+                                if vl < slo or vl > shi:
+                                    j = seg(vl)
+                                    A = sa[j]
+                                    B = sb[j]
+                                    slo = sv[j] if j else -far
+                                    shi = sv[j + 1] if j < lastseg else far
+                                # device side: rigid, pump and vent
+                                a11 = lcapt
+                                f1 = 0.0
+                                if a:
+                                    q = pa - vl
+                                    s = A - B * vl
+                                    f1 = q * a * s
+                                    a11 = a11 + da * (s + q * B)
+                                if w:
+                                    if vl > vlin:
+                                        r = sqrt(vl)
+                                        f1 = f1 - gv * r
+                                        a11 = a11 + hgv / r
+                                    else:
+                                        f1 = f1 - glv * vl
+                                        a11 = a11 + dtglv
+                                # patient side: compliant, leak
+                                if v < v_floor:
+                                    a22 = ccap0t - c2 * v
+                                else:
+                                    a22 = ccapft
+                                f2 = 0.0
+                                if pkl and v > 0.0:
+                                    if v > vlin:
+                                        r = sqrt(v)
+                                        f2 = -pkl * r
+                                        a22 = a22 + hgl / r
+                                    else:
+                                        f2 = -gll * v
+                                        a22 = a22 + dtgll
+                                # the tube: laminar, F = G p_mean (vl - v)
+                                if gt:
+                                    gp = gt * (pa - 0.5 * (vl + v))
+                                    fl = gp * (vl - v)
+                                    f1 = f1 - fl
+                                    f2 = f2 + fl
+                                    dg = dt * gp
+                                    a11 = a11 + dg
+                                    a22 = a22 + dg
+                                    det = a11 * a22 - dg * dg
+                                    vl = vl + dt * (f1 * a22 + dg * f2) / det
+                                    v = v + dt * (a11 * f2 + dg * f1) / det
+                                else:
+                                    vl = vl + dt * f1 / a11
+                                    v = v + dt * f2 / a22
+                                if vl < vzero:
+                                    vl = 0.0
+                                elif vl > vtop:
+                                    vl = vtop
+                                if v < vzero:
+                                    v = 0.0
+                                elif v > vtop:
+                                    v = vtop
+                                tr[k & trm] = vl
+                                k += 1
+                            n = 0
+                        self.vacuum_pa = v
+                        self.line_vacuum_pa = vl
+                        continue
                     if self.blocked:
                         if not split:
                             split = True
@@ -315,10 +514,16 @@ class Plant:
                                 cap = lcap
                                 num = 0.0
                                 if u:
+                                    if vl < slo or vl > shi:
+                                        j = seg(vl)
+                                        A = sa[j]
+                                        B = sb[j]
+                                        slo = sv[j] if j else -far
+                                        shi = sv[j + 1] if j < lastseg else far
                                     p = pa - vl
-                                    s = 1.0 - vl * ivm
+                                    s = A - B * vl
                                     num = p * a * s
-                                    cap = cap + dta * (s + p * ivm)
+                                    cap = cap + dta * (s + p * B)
                                 if w:
                                     if vl > vlin:
                                         r = sqrt(vl)
@@ -366,20 +571,27 @@ class Plant:
                             tzero = True
                         continue
                     # --- lumped node: line + chamber
-                    # One step, with q = pa - v, s = 1 - v/vm, r = sqrt(v):
-                    #   N   = u Qf q s - g r        (net removal, Pa m^3/s)
-                    #   Cap = capb(v) + dt (u Qf (s + q/vm) + g / (2 r))
+                    # One step, with q = pa - v, s = A - B v (the pump
+                    # curve's segment; 1 - v/vm by default), r = sqrt(v):
+                    #   N   = a q s - g r        (net removal, Pa m^3/s)
+                    #   Cap = capb(v) + dt (a (s + q B) + g / (2 r))
                     #   v  += dt N / Cap
                     # (capb = cap0 - 2 C v, or capf on the compliance floor;
                     # below V_LIN_PA the orifice is g v / sqrt(V_LIN_PA)).
                     # Expanded in powers of v, with everything that depends
-                    # only on the commands and dt computed once per resume:
+                    # only on the commands, dt and the segment computed once:
                     #   dt N   = b0 - b1 v + b2 v^2 - gd r
                     #   Cap    = k0 - k1 v + hg / r
                     if w:
                         g = pkl + pkv * w
                     else:
                         g = pkl
+                    if v < slo or v > shi:
+                        j = seg(v)
+                        A = sa[j]
+                        B = sb[j]
+                        slo = sv[j] if j else -far
+                        shi = sv[j + 1] if j < lastseg else far
                     k = 0  # step count: the trace is a ring of TRACE_STEPS
                     tzero = False
                     while True:  # n steps of dt, then one of last
@@ -390,18 +602,37 @@ class Plant:
                             dt = last
                             last = 0.0
                         da = dt * a
-                        b0 = da * pa
-                        b1 = da * e1
-                        b2 = da * ivm
                         gd = dt * g
                         hg = 0.5 * gd
                         gld = gd * isq  # linear orifice, per Pa
+                        e1 = A + pa * B
+                        e2 = 2.0 * B
+                        b0 = da * pa * A
+                        b1 = da * e1
+                        b2 = da * B
                         b1l = b1 + gld
                         k0 = cap0 + da * e1
                         k1 = c2 + da * e2
                         k0f = capf + da * e1
                         k1f = da * e2
                         for i in range(k, k + n):
+                            if v < slo or v > shi:
+                                # onto the pump curve's next segment
+                                j = seg(v)
+                                A = sa[j]
+                                B = sb[j]
+                                slo = sv[j] if j else -far
+                                shi = sv[j + 1] if j < lastseg else far
+                                e1 = A + pa * B
+                                e2 = 2.0 * B
+                                b0 = da * pa * A
+                                b1 = da * e1
+                                b2 = da * B
+                                b1l = b1 + gld
+                                k0 = cap0 + da * e1
+                                k1 = c2 + da * e2
+                                k0f = capf + da * e1
+                                k1f = da * e2
                             if v > vlin:
                                 r = sqrt(v)
                                 if v < v_floor:
@@ -424,7 +655,7 @@ class Plant:
             except KeyboardInterrupt:
                 self.interrupted = True
                 self.vacuum_pa = v
-                self.line_vacuum_pa = vl if split else v
+                self.line_vacuum_pa = vl if (split or tube) else v
 
     def _chamber_volume(self, v):
         vc = self._v0 - self._c * v
@@ -458,12 +689,12 @@ class Plant:
     # access slower (about +0.1 us each), which the step would pay 20 times.
     def __getattr__(self, name):
         if name == "pump_flow_l_min":
-            if not self._u:
+            if not self._a:
                 return 0.0
-            s = 1.0 - self.line_vacuum_pa / self._vm
+            s = interp(self._seg_v, self._seg_f, self.line_vacuum_pa)
             if s <= 0.0:
                 return 0.0
-            return self._u * self._qf * 60000.0 * s
+            return self._a * 60000.0 * s
         if name == "vent_flow_l_min":
             if not self._vent:
                 return 0.0
@@ -481,16 +712,17 @@ class Plant:
         constant commands (base leak only). Net removal is strictly
         decreasing in vacuum, so a bisection finds the unique root."""
         pa = self._pa
-        a = pump_drive * self._qf
+        a = pump_drive * self._qf * self.pump_scale
+        if self._vent_x is not None:
+            vent_open = interp(self._vent_x, self._vent_y, vent_open)
         k = self._kl + self._kv * vent_open
-        vm = self._vm
         lo = 0.0
         hi = self._vtop
         if a <= 0.0:
             return 0.0
         for _ in range(60):
             mid = 0.5 * (lo + hi)
-            s = 1.0 - mid / vm
+            s = interp(self._seg_v, self._seg_f, mid)
             if s < 0.0:
                 s = 0.0
             net = (pa - mid) * a * s - pa * _orifice(k, mid)
@@ -513,6 +745,7 @@ class Plant:
         if thr >= self.equilibrium_vacuum_pa(1.0, 0.0):
             return None
         sim = Plant(self._params)
+        sim.pump_scale = self.pump_scale
         dt = MAX_DT_S
         prev = 0.0
         for i in range(int(_RISE_LIMIT_S / dt + 0.5)):

@@ -96,7 +96,12 @@ FAULTS = (
     "laser_stuck_on",
     "contact_lost",
     "contact_switch_stuck",
+    # degradations of an honest plant (not faults the firmware must catch):
+    "supply_sag",
+    "pump_wear",
 )
+# Events that change how well the plant works rather than break it.
+DEGRADATIONS = ("supply_sag", "pump_wear")
 LASER_FAULTS = ("roller_stall", "laser_stuck_on", "contact_lost", "contact_switch_stuck")
 # faults whose value only says set (non-zero or absent) or clear (0)
 SET_CLEAR_FAULTS = ("blockage", "pump_fail", "pump_stuck_on", "vent_stuck_closed", "sensor_stuck", "roller_stall", "laser_stuck_on", "contact_switch_stuck")
@@ -118,6 +123,14 @@ PLANT_DEFAULTS = {
     "vent_l_min_at_10kpa": 6.0,
     "ambient_kpa": 101.325,
     "sensor_noise_pa": 20.0,
+    # imperfections of the fitted parts (issue 17); 0 = the ideal part
+    "tube_length_m": 0.0,
+    "tube_inner_diameter_mm": 4.0,  # used only with a tube_length_m
+    "sensor_offset_pa": 0.0,
+    "sensor_gain_error_ppm": 0.0,
+    "ambient_drift_pa_per_h": 0.0,
+    "pump_curve": None,
+    "vent_curve": None,
 }
 PLANT_RANGES = {
     "volume_ml": (1.0, 50000.0, "mL"),
@@ -128,7 +141,15 @@ PLANT_RANGES = {
     "vent_l_min_at_10kpa": (0.05, 500.0, "L/min at 10 kPa"),
     "ambient_kpa": (50.0, 110.0, "kPa"),
     "sensor_noise_pa": (0.0, 5000.0, "Pa"),
+    "tube_length_m": (0.0, 5.0, "m"),
+    "tube_inner_diameter_mm": (1.0, 30.0, "mm"),
+    "sensor_offset_pa": (-5000.0, 5000.0, "Pa"),
+    "sensor_gain_error_ppm": (-100000.0, 100000.0, "ppm"),
+    "ambient_drift_pa_per_h": (-2000.0, 2000.0, "Pa/h"),
 }
+# The curves: (first x, last x) and their meaning, for messages and docs.
+CURVE_KEYS = ("pump_curve", "vent_curve")
+CURVE_MAX_POINTS = 16
 # order used in messages and docs
 PLANT_KEYS = (
     "volume_ml",
@@ -139,6 +160,13 @@ PLANT_KEYS = (
     "vent_l_min_at_10kpa",
     "ambient_kpa",
     "sensor_noise_pa",
+    "pump_curve",
+    "vent_curve",
+    "tube_length_m",
+    "tube_inner_diameter_mm",
+    "sensor_offset_pa",
+    "sensor_gain_error_ppm",
+    "ambient_drift_pa_per_h",
 )
 # (lo, hi, unit) of event values that have a range
 EVENT_VALUE_RANGES = {
@@ -147,6 +175,8 @@ EVENT_VALUE_RANGES = {
     "power_cut": (0.0, 3600000.0, "ms"),
     "flash_cut_at_write": (1.0, 1000000.0, "writes"),
     "contact_lost": (0.0, 500.0, "L/min at 10 kPa"),
+    "supply_sag": (0.0, 1.0, "x the pump's flow (1 = full supply)"),
+    "pump_wear": (0.0, 10000.0, "% of free flow lost per hour"),
 }
 POWER_CUT_DEFAULT_MS = 2000
 DEFAULTS = {
@@ -245,18 +275,96 @@ def _object(path, x):
 
 
 # ------------------------------------------------------------- validation
+def _curve(path, x, what):
+    """[[x, y], ...] with 2..CURVE_MAX_POINTS pairs of finite numbers."""
+    if not isinstance(x, list):
+        raise ScenarioError("%s: expected an array of [%s] pairs, got %s" % (path, what, _describe(x)))
+    if len(x) < 2 or len(x) > CURVE_MAX_POINTS:
+        raise ScenarioError("%s: needs 2 to %d points, got %d" % (path, CURVE_MAX_POINTS, len(x)))
+    out = []
+    for i, pt in enumerate(x):
+        p = "%s[%d]" % (path, i)
+        if not isinstance(pt, list) or len(pt) != 2:
+            raise ScenarioError("%s: expected a pair [%s], got %s" % (p, what, _describe(pt)))
+        out.append([float(_number(p + "[0]", pt[0])), float(_number(p + "[1]", pt[1]))])
+    return out
+
+
+def _pump_curve(path, x, vmax_key):
+    pts = _curve(path, x, "vacuum_kpa, fraction_of_free_flow")
+    if pts[0] != [0.0, 1.0]:
+        raise ScenarioError("%s: must start at [0, 1] (no vacuum: the free flow), got [%s, %s]"
+                            % (path, _fmt_num(pts[0][0]), _fmt_num(pts[0][1])))
+    for i in range(1, len(pts)):
+        v, f = pts[i]
+        pv, pf = pts[i - 1]
+        p = "%s[%d]" % (path, i)
+        if v <= pv:
+            raise ScenarioError("%s: the vacuum must rise from point to point; %s kPa does not rise above %s kPa"
+                                % (p, _fmt_num(v), _fmt_num(pv)))
+        if not 0.0 <= f <= 1.0:
+            raise ScenarioError("%s: the fraction of free flow %s is out of range 0..1" % (p, _fmt_num(f)))
+        if f > pf:
+            raise ScenarioError("%s: the pump curve must fall as the vacuum rises; %s is above the previous point's %s"
+                                % (p, _fmt_num(f), _fmt_num(pf)))
+    v, f = pts[-1]
+    if f != 0.0:
+        raise ScenarioError("%s: must end at the pump's maximum vacuum with fraction 0, got [%s, %s]"
+                            % (path, _fmt_num(v), _fmt_num(f)))
+    lo, hi, unit = PLANT_RANGES[vmax_key]
+    _in_range("%s[%d][0]" % (path, len(pts) - 1), v, lo, hi, unit + " (the pump's maximum vacuum)")
+    return pts
+
+
+def _vent_curve(path, x):
+    pts = _curve(path, x, "duty_fraction, opening_fraction")
+    if pts[0] != [0.0, 0.0]:
+        raise ScenarioError("%s: must start at [0, 0] (no drive: shut), got [%s, %s]"
+                            % (path, _fmt_num(pts[0][0]), _fmt_num(pts[0][1])))
+    if pts[-1] != [1.0, 1.0]:
+        raise ScenarioError("%s: must end at [1, 1] (full drive: fully open), got [%s, %s]"
+                            % (path, _fmt_num(pts[-1][0]), _fmt_num(pts[-1][1])))
+    for i in range(1, len(pts)):
+        d, o = pts[i]
+        pd, po = pts[i - 1]
+        p = "%s[%d]" % (path, i)
+        if d <= pd:
+            raise ScenarioError("%s: the duty must rise from point to point; %s does not rise above %s"
+                                % (p, _fmt_num(d), _fmt_num(pd)))
+        if not 0.0 <= o <= 1.0:
+            raise ScenarioError("%s: the opening %s is out of range 0..1" % (p, _fmt_num(o)))
+        if o < po:
+            raise ScenarioError("%s: the vent curve must rise with the duty; opening %s is below the previous point's %s"
+                                % (p, _fmt_num(o), _fmt_num(po)))
+    return pts
+
+
 def _validate_plant(obj):
     path = "scenario.plant"
     _object(path, obj)
     _check_keys(path, obj, PLANT_KEYS)
     out = {}
     for key in PLANT_KEYS:
+        if key in CURVE_KEYS:
+            continue
         if key in obj:
             p = path + "." + key
             lo, hi, unit = PLANT_RANGES[key]
             out[key] = float(_in_range(p, _number(p, obj[key]), lo, hi, unit))
         else:
             out[key] = PLANT_DEFAULTS[key]
+    out["pump_curve"] = None
+    if "pump_curve" in obj:
+        pts = _pump_curve(path + ".pump_curve", obj["pump_curve"], "pump_max_vacuum_kpa")
+        if "pump_max_vacuum_kpa" in obj and out["pump_max_vacuum_kpa"] != pts[-1][0]:
+            raise ScenarioError("%s.pump_max_vacuum_kpa: %s kPa disagrees with the pump curve, which ends at %s kPa; give one or make them agree"
+                                % (path, _fmt_num(out["pump_max_vacuum_kpa"]), _fmt_num(pts[-1][0])))
+        out["pump_curve"] = pts
+        out["pump_max_vacuum_kpa"] = pts[-1][0]
+    out["vent_curve"] = _vent_curve(path + ".vent_curve", obj["vent_curve"]) if "vent_curve" in obj else None
+    if "tube_inner_diameter_mm" in obj and not out["tube_length_m"] > 0.0:
+        raise ScenarioError("%s.tube_inner_diameter_mm: given without tubing; give tube_length_m (above 0 m) too, or leave both out"
+                            % path)
     return out
 
 
@@ -282,7 +390,7 @@ def _validate_event(i, ev):
         value = _number(vpath, ev["value"])
     else:
         value = None
-    if fault in ("sensor_offset", "leak"):
+    if fault in ("sensor_offset", "leak", "supply_sag", "pump_wear"):
         lo, hi, unit = EVENT_VALUE_RANGES[fault]
         if not has_value:
             raise ScenarioError(

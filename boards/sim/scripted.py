@@ -5,8 +5,8 @@
 # 32-bit check judge: loop timing, collections, alarms, how the session
 # ended, errors, and the firmware's peak live heap.
 #
-#   micropython boards/sim/scripted.py (--program NAME | --scenario NAME)
-#       [--cpu host|rp2040|esp32] [--board NAME] [--until-ms N]
+#   micropython boards/sim/scripted.py (--program NAME | --scenario NAME|PATH)
+#       [--start LINE] [--cpu host|rp2040|esp32] [--board NAME] [--until-ms N]
 #
 # prints the summary as one line `SCRIPTED {json}` (what the firmware printed
 # before it, e.g. a traceback, stays in the output for the caller to see).
@@ -226,12 +226,12 @@ def _json(v):
 
 
 def main(argv):
-    opts = {"program": None, "scenario": None, "cpu": "host", "board": None, "until-ms": None, "flash": None}
+    opts = {"program": None, "scenario": None, "cpu": "host", "board": None, "until-ms": None, "flash": None, "start": None}
     i = 0
     while i < len(argv):
         a = argv[i]
         if not a.startswith("--") or a[2:] not in opts or i + 1 >= len(argv):
-            sys.stderr.write("usage: scripted.py (--program NAME | --scenario NAME) [--cpu C] [--board B] [--until-ms N] [--flash IMG]\n")
+            sys.stderr.write("usage: scripted.py (--program NAME | --scenario NAME) [--start LINE] [--cpu C] [--board B] [--until-ms N] [--flash IMG]\n")
             sys.exit(2)
         opts[a[2:]] = argv[i + 1]
         i += 2
@@ -244,6 +244,8 @@ def main(argv):
     else:
         name = opts["scenario"]
         start = sessions.scenario_start(name)
+    if opts["start"]:
+        start = opts["start"]  # another session on that plant (the robustness campaign)
     scn = scenario_mod.load_scenario(name, _HERE + "/scenarios")
     if opts["board"]:
         scn["board"] = opts["board"]

@@ -91,6 +91,18 @@ class World:
             self.sensors.append(sen)
             self._pins_of.append((pump, vent))
         self._vent_no = b.VENT_NORMALLY_OPEN
+        # --- imperfections of the fitted parts (issue 17): the sensor's
+        # static offset and gain error, the ambient's drift (seen by absolute
+        # sensors; the physics keeps ambient_kpa), the pump's supply and wear.
+        self._sensor_offset = plant["sensor_offset_pa"]
+        self.sensor_gain = 1.0 + plant["sensor_gain_error_ppm"] * 1e-6
+        self._drift_per_us = plant["ambient_drift_pa_per_h"] / 3.6e9
+        self._ambient0 = [getattr(sen, "ambient_pa", None) for sen in self.sensors]
+        for sen in self.sensors:
+            sen.offset_pa = self._sensor_offset
+        self._sag = [1.0] * len(self.plants)
+        self._wear = [None] * len(self.plants)  # (lost fraction per us, since us, lost then)
+        self._slow = self._drift_per_us != 0.0  # something changes with time alone
         # --- laser applicator board (rollers, laser, contact switch): aux_emu.py
         self.aux = None
         if hasattr(b, "ROLLER_PIN") or hasattr(b, "LASER_EN_PIN"):
@@ -281,6 +293,7 @@ class World:
         until = self._until_us
         speed = self.speed
         aux = self.aux
+        gk = self.sensor_gain  # the sensor's gain error (1.0: none)
         while True:
             t_us = yield err
             err = None
@@ -291,6 +304,8 @@ class World:
                     if clock.now_us < phys:
                         clock.now_us = phys
                     continue
+                if self._slow:
+                    self._drift(phys)  # ambient drift, pump wear: once per wait
                 # The firmware is not running during the wait: the commands
                 # are constant (events change faults, never the PWM).
                 pwms = self._pwms
@@ -387,19 +402,19 @@ class World:
                                 # That point is the end: the one before it first.
                                 k = (end - phys - 1) // step
                                 if k > 0:
-                                    sen.observe(phys + k * step, -pl.trace[(k - 1) & _TRACE_MASK])
+                                    sen.observe(phys + k * step, -pl.trace[(k - 1) & _TRACE_MASK] * gk)
                                 break
                             if k > 1:
-                                sen.observe(phys + (k - 1) * step, -pl.trace[(k - 2) & _TRACE_MASK])
-                            sen.observe(phys + k * step, -pl.trace[(k - 1) & _TRACE_MASK])
+                                sen.observe(phys + (k - 1) * step, -pl.trace[(k - 2) & _TRACE_MASK] * gk)
+                            sen.observe(phys + k * step, -pl.trace[(k - 1) & _TRACE_MASK] * gk)
                             k = sen.wake_us()  # a periodic mode's next conversion, or None
                             if k == wake:
                                 break
                             wake = k
                         if last:
-                            sen.advance(end, -pl.line_vacuum_pa)
+                            sen.advance(end, -pl.line_vacuum_pa * gk)
                         else:
-                            sen.observe(end, -pl.line_vacuum_pa)
+                            sen.observe(end, -pl.line_vacuum_pa * gk)
                     self.phys_us = phys = end
                     if truth is not None and end >= self._truth_next:
                         self._truth_next = end + self._truth_every
@@ -415,6 +430,27 @@ class World:
                     clock.now_us = phys
             except BaseException as e:  # noqa: BLE001 - raised by advance_to
                 err = e
+
+    def _drift(self, t_us):
+        """What changes with time alone, at t_us: the ambient an absolute
+        sensor reads, a wearing pump's flow."""
+        d = self._drift_per_us * t_us
+        if d:
+            for sen, a0 in zip(self.sensors, self._ambient0):
+                if a0 is not None:
+                    sen.ambient_pa = a0 + d
+        for ch, w in enumerate(self._wear):
+            if w is not None:
+                self._set_pump_scale(ch, t_us)
+
+    def _set_pump_scale(self, ch, t_us):
+        w = self._wear[ch]
+        lost = 0.0
+        if w is not None:
+            lost = w[2] + w[0] * (t_us - w[1])
+            if lost > 1.0:
+                lost = 1.0
+        self.plants[ch].pump_scale = self._sag[ch] * (1.0 - lost)
 
     def _arm_after_pump_on(self):
         """The pump PWM is driven for the first time: relative events get
@@ -458,8 +494,18 @@ class World:
         elif f == "sensor_stuck":
             sensor.stuck = setting
         elif f == "sensor_offset":
-            sensor.offset_pa = float(v)
+            sensor.offset_pa = self._sensor_offset + float(v)  # on top of the part's own
             setting = v != 0
+        elif f == "supply_sag":
+            self._sag[ev.channel] = float(v)
+            self._set_pump_scale(ev.channel, self.phys_us)
+            setting = v != 1
+        elif f == "pump_wear":
+            w = self._wear[ev.channel]
+            lost = 0.0 if w is None else w[2] + w[0] * (self.phys_us - w[1])
+            self._wear[ev.channel] = (float(v) / 100.0 / 3.6e9, self.phys_us, lost)
+            self._slow = True
+            setting = True
         elif f == "leak":
             plant.extra_leak_l_min_at_10kpa = float(v)
             setting = v != 0
@@ -506,6 +552,8 @@ class World:
             pump = 65535
         if p.vent_stuck_closed:
             vent = 0
+        elif p._vent_x is not None:
+            vent = int(p._vent * 65535.0 + 0.5)  # the valve's opening, after its curve
         self._truth.write(
             "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%s,%s"
             % (

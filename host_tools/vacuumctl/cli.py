@@ -655,8 +655,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--speed", type=_speed, help="simulated board only: speed (default 1 = real time)")
     s.set_defaults(func=cmd_console)
 
-    from . import access_cmd, alarms_cmd, helptext, plot, ports
+    from . import access_cmd, alarms_cmd, commission, helptext, plot, ports
     access_cmd.register(sub)
+    commission.register(sub)
     plot.register(sub)
     ports.register(sub)
     alarms_cmd.register(sub)

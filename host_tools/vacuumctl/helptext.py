@@ -16,7 +16,8 @@ TOP = """examples:
 With exactly one board running this firmware plugged in, --port may be left out.
 'vacuumctl COMMAND --help' shows each command's options and examples; docs/host-tool.md has them all.
 exit status: 0 ok, 1 an error explained in one sentence, 2 wrong usage or no port, 3 the device
-faulted during 'run', 130 interrupted by Ctrl-C"""
+faulted during 'run' or aborted 'commission', 4 'commission' measured something implausible,
+130 interrupted by Ctrl-C"""
 
 EXAMPLES: dict[str, str] = {
     "config": """examples:
@@ -80,6 +81,13 @@ Tab completes commands and parameters; alarms print the moment they arrive. Ctrl
   vacuumctl --port sim@bench tune commit schedule          # apply the staged result (or: tune discard)
 Ctrl-C stops the test: the device vents to ambient, nothing is staged (exit 130).
 details: docs/control.md""",
+    "commission": """examples:
+  vacuumctl --port /dev/ttyACM0 commission --volume 500mL   # a 500 mL bottle on the port; asks before committing
+  vacuumctl --port sim:bench_bottle commission --volume 100mL --yes --plot curves.png
+  vacuumctl --port /dev/ttyACM0 commission --json --yes     # the record as JSON (sentences on stderr)
+Ctrl-C stops it: pump off, vent open, nothing staged. details: docs/commissioning.md
+exit status: 0 committed; 1 declined (discarded) or an error; 3 the device aborted it (the reason is printed);
+4 the result is not plausible (left staged until 'commission discard'); 130 Ctrl-C""",
     "deploy": """examples:
   vacuumctl --port /dev/ttyACM0 deploy --board pico        # build .mpy, copy with mpremote, verify SHA-256, reset
   vacuumctl sim --flash board.img                          # a blank simulated board with its own flash ...
@@ -112,10 +120,21 @@ exit status: 0""",
 }
 
 
+class _TopFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse sizes the name column without the commands' own indent, so a
+    long command name ("commission") lost its line: count that indent."""
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if action.help is not argparse.SUPPRESS and isinstance(action, argparse._SubParsersAction):
+            longest = max((len(self._format_action_invocation(a)) for a in action._get_subactions()), default=0)
+            self._action_max_length = max(self._action_max_length, longest + self._current_indent + self._indent_increment)
+
+
 def add_examples(top: argparse.ArgumentParser, sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Give the tool and every registered command without an epilog its examples."""
     top.epilog = TOP
-    top.formatter_class = argparse.RawDescriptionHelpFormatter
+    top.formatter_class = _TopFormatter
     for name, parser in sub.choices.items():
         if name in EXAMPLES and not parser.epilog:
             parser.epilog = EXAMPLES[name]

@@ -36,6 +36,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "host_tools"))
+from boardfacts import control_period_ms  # noqa: E402
 from vacuumctl.errors import DeviceReset  # noqa: E402
 from vacuumctl.link import DeviceLink  # noqa: E402
 from vacuumctl.telemetry import parse_fields  # noqa: E402
@@ -84,7 +85,11 @@ PROGRAMS = {
 # channel safe; firmware_hang and power_cut hit the whole board.
 BOARD_OF = {"gradient": ("sim_multi", 2), "vacuum_laser": ("sim_laser", 1), "roller_laser": ("sim_laser", 1)}
 LASER_PROGRAMS = ("vacuum_laser", "roller_laser")
-TICK_MS = 5
+
+
+# The laser programs' board's control period (the limits below are in ticks of it).
+TICK_MS = control_period_ms(BOARD_OF["vacuum_laser"][0])
+assert TICK_MS == control_period_ms(BOARD_OF["roller_laser"][0])
 # Faults that take a laser condition away at once, and the longest time from
 # the fault to the end of the emission (device ms, by ground truth): the
 # lift within one control tick (the contact switch); a failed sample in the

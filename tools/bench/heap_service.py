@@ -13,7 +13,8 @@ sys.path.insert(0, _DIR)
 
 # The on-demand modules: commands.COMMANDS entries made by _service, and
 # program_help (also loaded for the error of a missing start parameter).
-SERVICE = ("command_help", "program_help", "param_commands", "tune_commands", "config_commands", "tune_result")
+SERVICE = ("command_help", "program_help", "param_commands", "tune_commands", "config_commands", "tune_result",
+           "commission_commands", "commission", "commission_result")
 
 # What is always loaded before any of them (app.py's imports, without the
 # board: board-independent).

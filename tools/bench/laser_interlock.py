@@ -8,9 +8,9 @@ Unchanged firmware on the simulated laser applicator board (sim_laser,
 default 60 mL cup), run directly (no pty): `start roller_laser ramp=1s
 duration=8s`; the laser emits from about 2.1 s; the lift (`contact_lost`,
 the cup opened by 300 L/min at 10 kPa) comes 5000 + k ms after the pump is
-first driven, k = 0..4 (a 5 ms tick: every phase). Ground truth every 1 ms.
-Figures: device ms (the truth's clock is the device's uptime) and control
-ticks (5 ms), and how long the laser was still lit while the applicator's
+first driven, k = 0..period-1 (every phase of the board's control tick, 10 ms
+at 100 Hz). Ground truth every 1 ms. Figures: device ms (the truth's clock
+is the device's uptime) and control ticks, and how long the laser was still lit while the applicator's
 true vacuum was already below the contact threshold (10 kPa).
 """
 import csv
@@ -20,11 +20,13 @@ import subprocess
 import sys
 import tempfile
 
+from boardfacts import control_period_ms
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 MPY = os.path.join(os.path.dirname(sys.executable), "micropython")
 CONTACT_PA = 10_000
-TICK_MS = 5
+TICK_MS = control_period_ms("sim_laser")
 LIFT_AFTER_MS = 5_000
 
 
@@ -53,7 +55,7 @@ def run(phase_ms, switch_stuck):
 
 
 def main():
-    print("LASER INTERLOCK: lift -> end of emission, sim_laser, roller_laser at 20 kPa, contact threshold 10 kPa; device ms (ticks of 5 ms)")
+    print("LASER INTERLOCK: lift -> end of emission, sim_laser, roller_laser at 20 kPa, contact threshold 10 kPa; device ms (ticks of %d ms)" % TICK_MS)
     print("%-34s %6s %16s %22s" % ("contact switch", "phase", "lift -> off", "lit below threshold"))
     worst = {}
     for stuck in (False, True):

@@ -87,19 +87,21 @@ def test_every_named_scenario_loads_with_a_description():
 def test_named_plants_have_the_documented_parameters():
     face = load_scenario("face_cup_5ml", SCEN_DIR)["plant"]
     assert face["volume_ml"] == 5.0 and face["compliance_ml_per_kpa"] == 0.05
-    assert face["pump_free_flow_l_min"] == 1.0
+    assert face["pump_free_flow_l_min"] == 1.4 and face["pump_max_vacuum_kpa"] == 68.0  # the curve's end
     npwt = load_scenario("npwt_400ml", SCEN_DIR)["plant"]
     assert npwt["volume_ml"] == 400.0 and npwt["compliance_ml_per_kpa"] == 2.0
-    assert npwt["leak_l_min_at_10kpa"] == 1.0 and npwt["pump_free_flow_l_min"] == 3.0
+    assert npwt["leak_l_min_at_10kpa"] == 1.0 and npwt["pump_free_flow_l_min"] == 2.6
+    assert npwt["tube_length_m"] == 1.5 and npwt["tube_inner_diameter_mm"] == 3.0
     leg = load_scenario("leg_chamber_15l", SCEN_DIR)["plant"]
     assert leg["volume_ml"] == 15000.0 and leg["compliance_ml_per_kpa"] == 50.0
-    assert leg["pump_free_flow_l_min"] == 40.0 and leg["pump_max_vacuum_kpa"] == 30.0
+    assert leg["pump_free_flow_l_min"] == 40.0 and leg["pump_max_vacuum_kpa"] == 28.0
     assert leg["leak_l_min_at_10kpa"] == 2.0
     assert load_scenario("large_cup_250ml", SCEN_DIR)["plant"]["volume_ml"] == 250.0
     body = load_scenario("body_cup_60ml", SCEN_DIR)["plant"]
     default = load_scenario("default", SCEN_DIR)
     assert body["volume_ml"] == 60.0
-    assert default["plant"] == PLANT_DEFAULTS
+    assert default["plant"] == body  # the default scenario is the imperfect body cup
+    assert default["plant"]["pump_free_flow_l_min"] == 1.7 and default["plant"]["vent_curve"][1] == [0.2, 0.0]
     assert default["events"] == []
 
 
@@ -124,7 +126,7 @@ def test_load_by_path_and_default_dir():
     assert load_scenario(path)["seed"] == 7
     os.remove(path)
     if "/" in getattr(scenario, "__file__", ""):
-        assert load_scenario("default")["plant"] == PLANT_DEFAULTS
+        assert load_scenario("default")["plant"] == load_scenario("default", SCEN_DIR)["plant"]
 
 
 # ------------------------------------------------------------ defaults
@@ -143,9 +145,9 @@ def test_empty_scenario_is_fully_defaulted():
 
 
 def test_exported_tables_are_consistent():
-    assert len(FAULTS) == 16 and "power_cut" in FAULTS and "flash_cut_at_write" in FAULTS and "leak" in FAULTS
-    assert sorted(PLANT_DEFAULTS.keys()) == sorted(PLANT_RANGES.keys())
-    for k in PLANT_DEFAULTS:
+    assert len(FAULTS) == 18 and "power_cut" in FAULTS and "flash_cut_at_write" in FAULTS and "leak" in FAULTS
+    assert sorted(PLANT_DEFAULTS.keys()) == sorted(list(PLANT_RANGES.keys()) + list(scenario.CURVE_KEYS))
+    for k in PLANT_RANGES:
         lo, hi, unit = PLANT_RANGES[k]
         assert lo <= PLANT_DEFAULTS[k] <= hi, k
         assert isinstance(unit, str) and unit
@@ -167,6 +169,7 @@ def test_range_edges_are_accepted():
     for k in PLANT_RANGES:
         lo[k] = PLANT_RANGES[k][0]
         hi[k] = PLANT_RANGES[k][1]
+    lo["tube_length_m"] = 0.01  # a diameter needs tubing
     validate_scenario({"plant": lo})
     validate_scenario({"plant": hi})
     for b in ("pico", "pico2", "esp32_devkitc", "sim_multi", "sim_laser"):
@@ -199,7 +202,7 @@ def test_event_values_are_normalised():
         assert sorted(e.keys()) == ["fault", "t_ms", "value"]
     for f in FAULTS:
         ev = {"t_ms": 5, "fault": f}
-        if f in ("sensor_offset", "leak", "flash_cut_at_write"):
+        if f in ("sensor_offset", "leak", "flash_cut_at_write", "supply_sag", "pump_wear"):
             ev["value"] = 1
         board = "sim_laser" if f in scenario.LASER_FAULTS else "pico"
         assert validate_scenario({"board": board, "events": [ev]})["events"][0]["fault"] == f
@@ -220,6 +223,72 @@ def test_laser_faults_need_a_laser_board_and_valid_values():
         assert m == "scenario.events[0].fault: '%s' needs a board with rollers and a laser (sim_laser); this scenario's board is pico" % f, m
     m = _err({"board": "sim_laser", "events": [{"t_ms": 1, "fault": "contact_lost", "value": 501}]})
     assert m == "scenario.events[0].value: 501 is out of range 0..500 L/min at 10 kPa", m
+
+
+# ------------------------------------------------- imperfections (issue 17)
+def test_imperfection_keys_default_to_the_ideal_part():
+    p = validate_scenario({})["plant"]
+    assert p["pump_curve"] is None and p["vent_curve"] is None
+    assert p["tube_length_m"] == 0.0 and p["sensor_offset_pa"] == 0.0
+    assert p["sensor_gain_error_ppm"] == 0.0 and p["ambient_drift_pa_per_h"] == 0.0
+
+
+def test_curves_and_tubing_are_accepted_and_normalised():
+    p = validate_scenario({"plant": {
+        "pump_curve": [[0, 1], [40, 0.7], [70, 0]],
+        "vent_curve": [[0, 0], [0.35, 0], [0.6, 0.9], [1, 1]],
+        "tube_length_m": 1.5, "tube_inner_diameter_mm": 4,
+        "sensor_offset_pa": -120, "sensor_gain_error_ppm": 15000, "ambient_drift_pa_per_h": 50,
+    }})["plant"]
+    assert p["pump_curve"] == [[0.0, 1.0], [40.0, 0.7], [70.0, 0.0]]
+    assert p["pump_max_vacuum_kpa"] == 70.0  # the curve's end is the pump's maximum vacuum
+    assert p["vent_curve"][2] == [0.6, 0.9] and p["tube_inner_diameter_mm"] == 4.0
+    # agreeing figures are fine
+    validate_scenario({"plant": {"pump_curve": [[0, 1], [70, 0]], "pump_max_vacuum_kpa": 70}})
+
+
+def test_bad_curves_and_tubing_are_refused_in_plain_words():
+    bad = (
+        ({"pump_curve": 3}, "scenario.plant.pump_curve: expected an array of [vacuum_kpa, fraction_of_free_flow] pairs, got number 3"),
+        ({"pump_curve": [[0, 1]]}, "scenario.plant.pump_curve: needs 2 to 16 points, got 1"),
+        ({"pump_curve": [[0, 1], [50]]}, "scenario.plant.pump_curve[1]: expected a pair [vacuum_kpa, fraction_of_free_flow], got array"),
+        ({"pump_curve": [[0, 0.9], [80, 0]]}, "scenario.plant.pump_curve: must start at [0, 1] (no vacuum: the free flow), got [0, 0.9]"),
+        ({"pump_curve": [[0, 1], [40, 0.5], [30, 0]]}, "scenario.plant.pump_curve[2]: the vacuum must rise from point to point; 30 kPa does not rise above 40 kPa"),
+        ({"pump_curve": [[0, 1], [40, 0.5], [60, 0.6], [80, 0]]}, "scenario.plant.pump_curve[2]: the pump curve must fall as the vacuum rises; 0.6 is above the previous point's 0.5"),
+        ({"pump_curve": [[0, 1], [80, 0.1]]}, "scenario.plant.pump_curve: must end at the pump's maximum vacuum with fraction 0, got [80, 0.1]"),
+        ({"pump_curve": [[0, 1], [120, 0]]}, "scenario.plant.pump_curve[1][0]: 120 is out of range 5..101 kPa (the pump's maximum vacuum)"),
+        ({"pump_curve": [[0, 1], [70, 0]], "pump_max_vacuum_kpa": 80},
+         "scenario.plant.pump_max_vacuum_kpa: 80 kPa disagrees with the pump curve, which ends at 70 kPa; give one or make them agree"),
+        ({"pump_curve": [[0, 1], [40, "x"], [70, 0]]}, "scenario.plant.pump_curve[1][1]: expected a number, got string \"x\""),
+        ({"vent_curve": [[0, 0], [0.5, 0.8], [0.4, 0.9], [1, 1]]}, "scenario.plant.vent_curve[2]: the duty must rise from point to point; 0.4 does not rise above 0.5"),
+        ({"vent_curve": [[0, 0], [0.5, 0.8], [0.7, 0.6], [1, 1]]}, "scenario.plant.vent_curve[2]: the vent curve must rise with the duty; opening 0.6 is below the previous point's 0.8"),
+        ({"vent_curve": [[0, 0.1], [1, 1]]}, "scenario.plant.vent_curve: must start at [0, 0] (no drive: shut), got [0, 0.1]"),
+        ({"vent_curve": [[0, 0], [0.8, 1]]}, "scenario.plant.vent_curve: must end at [1, 1] (full drive: fully open), got [0.8, 1]"),
+        ({"vent_curve": [[0, 0], [0.5, 1.5], [1, 1]]}, "scenario.plant.vent_curve[1]: the opening 1.5 is out of range 0..1"),
+        ({"tube_inner_diameter_mm": 4}, "scenario.plant.tube_inner_diameter_mm: given without tubing; give tube_length_m (above 0 m) too, or leave both out"),
+        ({"tube_length_m": 6}, "scenario.plant.tube_length_m: 6 is out of range 0..5 m"),
+        ({"tube_length_m": 1, "tube_inner_diameter_mm": 0.5}, "scenario.plant.tube_inner_diameter_mm: 0.5 is out of range 1..30 mm"),
+        ({"sensor_offset_pa": 6000}, "scenario.plant.sensor_offset_pa: 6000 is out of range -5000..5000 Pa"),
+        ({"sensor_gain_error_ppm": -200000}, "scenario.plant.sensor_gain_error_ppm: -200000 is out of range -100000..100000 ppm"),
+        ({"ambient_drift_pa_per_h": 2500}, "scenario.plant.ambient_drift_pa_per_h: 2500 is out of range -2000..2000 Pa/h"),
+    )
+    for plant, msg in bad:
+        m = _err({"plant": plant})
+        assert m == msg, (plant, m)
+
+
+def test_degradation_events_need_a_value_in_range():
+    evs = validate_scenario({"events": [
+        {"t_ms": 1, "fault": "supply_sag", "value": 0.8},
+        {"t_ms": 2, "fault": "pump_wear", "value": 30},
+    ]})["events"]
+    assert [e["value"] for e in evs] == [0.8, 30.0]
+    assert _err({"events": [{"t_ms": 1, "fault": "supply_sag"}]}) == \
+        "scenario.events[0].value: missing (required for fault 'supply_sag': 0..1 x the pump's flow (1 = full supply))"
+    assert _err({"events": [{"t_ms": 1, "fault": "supply_sag", "value": 1.2}]}) == \
+        "scenario.events[0].value: 1.2 is out of range 0..1 x the pump's flow (1 = full supply)"
+    assert _err({"events": [{"t_ms": 1, "fault": "pump_wear", "value": -1}]}) == \
+        "scenario.events[0].value: -1 is out of range 0..10000 % of free flow lost per hour"
 
 
 def test_cpu_model_is_validated():

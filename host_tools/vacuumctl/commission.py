@@ -1,0 +1,204 @@
+"""``vacuumctl commission``: runs the device's commissioning on a rigid
+chamber of known volume (docs/commissioning.md), shows what it measured
+beside the board's declared figures, and commits the record to the device's
+configuration only when the technician accepts (or ``--yes``)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from . import userunit
+from .errors import DeviceReset, UserError
+from .interrupt import CtrlC
+from .link import DeviceLink
+from .telemetry import parse_fields
+
+# Device time of a whole run is bounded by the firmware (6 min); the wall
+# time on a real device is the same, on the simulated board much less.
+WAIT_S = 420.0
+
+
+def parse_volume_ml(text: str) -> int:
+    t = text.strip().lower().replace(" ", "")
+    scale = 1.0
+    if t.endswith("ml"):
+        t = t[:-2]
+    elif t.endswith("l"):
+        t, scale = t[:-1], 1000.0
+    try:
+        v = float(t) * scale
+    except ValueError:
+        raise UserError("--volume %r is not a volume: give it in mL or L, e.g. --volume 100mL" % text) from None
+    return int(round(v))
+
+
+def _pairs(text: str) -> list[tuple[int, int]]:
+    if not text or text == "none":
+        return []
+    return [(int(a), int(b)) for a, b in (p.split(":") for p in str(text).split(","))]
+
+
+def record(reply: str) -> dict[str, Any]:
+    """The device's result line -> the record printed by --json."""
+    f = parse_fields(reply)
+    out: dict[str, Any] = {k: f[k] for k in (
+        "volume_ml", "ambient_pa", "top_pa", "stalled", "pump_free_flow_ml_min", "pump_max_vacuum_pa", "vent_dead_pm",
+        "vent_full_pm", "dead_time_ms", "vent_lag_ms", "zero_pa", "noise_pa", "chamber_leak_ml_min",
+        "declared_flow_ml_min", "declared_max_vacuum_pa") if k in f}
+    out["pump_curve"] = [{"vacuum_pa": v, "flow_ml_min": q} for v, q in _pairs(f.get("curve", ""))]
+    out["vent_curve"] = [{"duty": d / 1000, "opening": o / 1000} for d, o in _pairs(f.get("vent", ""))]
+    out["warnings"] = [w.replace("_", " ") for w in str(f.get("warning", "")).split("|") if w]
+    out["problems"] = [w.replace("_", " ") for w in str(f.get("problem", "")).split("|") if w]
+    return out
+
+
+def _off(got: int, declared: int) -> str:
+    if not declared:
+        return "(the board declares none)"
+    return "(declared %d, %+.0f %%)" % (declared, 100.0 * (got - declared) / declared)
+
+
+def words_of(r: dict[str, Any], unit: str) -> list[str]:
+    """The record in sentences, the declared figures beside it."""
+    flow, dflow = r["pump_free_flow_ml_min"], r["declared_flow_ml_min"]
+    vmax, dvmax = r["pump_max_vacuum_pa"], r["declared_max_vacuum_pa"]
+    how = ("it stalled at %s, below the device's limit" % userunit.show(r["top_pa"], unit) if r["stalled"] else
+           "extrapolated from the curve measured up to %s (90 %% of the device's ceiling)" % userunit.show(r["top_pa"], unit))
+    lines = [
+        "sensor: zero %s, noise %s (vent open)" % (userunit.show(r["zero_pa"], unit), userunit.show(r["noise_pa"], unit)),
+        "pump: free flow %d mL/min %s" % (flow, _off(flow, dflow)),
+        "      maximum vacuum %s (declared %s%s): %s" % (
+            userunit.show(vmax, unit), userunit.show(dvmax, unit) if dvmax else "none",
+            ", %+.0f %%" % (100.0 * (vmax - dvmax) / dvmax) if dvmax else "", how),
+        "vent: shut below %.0f %% duty, fully open from %.0f %% duty (valve delay %d ms)" % (
+            r["vent_dead_pm"] / 10, r["vent_full_pm"] / 10, r["vent_lag_ms"]),
+        "loop: dead time %d ms (pump command to the sensor's first response)" % r["dead_time_ms"],
+        "chamber: %d mL, its own leak %d mL/min" % (r["volume_ml"], r["chamber_leak_ml_min"]),
+    ]
+    for w in r["warnings"]:
+        lines.append("warning: " + w)
+    for p in r["problems"]:
+        lines.append("not plausible: " + p)
+    return lines
+
+
+def plot(r: dict[str, Any], path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    pts = r["pump_curve"]
+    a.plot([p["vacuum_pa"] / 1000 for p in pts], [p["flow_ml_min"] for p in pts], "o", label="measured")
+    fl, vm = r["pump_free_flow_ml_min"], r["pump_max_vacuum_pa"]
+    a.plot([0, vm / 1000], [fl, 0], "-", label="record: %d mL/min, %.1f kPa" % (fl, vm / 1000))
+    dfl, dvm = r["declared_flow_ml_min"], r["declared_max_vacuum_pa"]
+    if dfl and dvm:
+        a.plot([0, dvm / 1000], [dfl, 0], "--", label="declared: %d mL/min, %.1f kPa" % (dfl, dvm / 1000))
+    a.set_xlabel("vacuum (kPa)")
+    a.set_ylabel("pump flow at the inlet (mL/min)")
+    a.set_title("pump curve (%d mL chamber)" % r["volume_ml"])
+    a.legend()
+    vc = r["vent_curve"]
+    b.plot([p["duty"] for p in vc], [p["opening"] for p in vc], "o", label="measured")
+    d, f = r["vent_dead_pm"] / 1000, r["vent_full_pm"] / 1000
+    b.plot([0, d, f, 1], [0, 0, 1, 1], "-", label="record: shut below %.2f, open from %.2f" % (d, f))
+    b.set_xlabel("vent duty")
+    b.set_ylabel("opening (flow / full-duty flow)")
+    b.set_title("vent valve")
+    b.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _ask(prompt: str) -> bool:
+    if not sys.stdin.isatty():
+        raise UserError("not committing without confirmation: run on a terminal or pass --yes (the result stays staged on the device)")
+    return input(prompt).strip().lower() in ("y", "yes")
+
+
+def _wait(link: DeviceLink, ctrl_c: CtrlC) -> str | None:
+    """The commission_done/aborted event's text; None after Ctrl-C."""
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        if ctrl_c.is_set():
+            link.request("commission abort")
+            return None
+        msg = link.next_message(0.25)
+        if msg is None:
+            continue
+        if msg.kind == "boot":
+            raise DeviceReset("the device rebooted during commissioning (%s)" % msg.text)
+        if msg.kind in ("event", "alarm") and ("commission_done" in msg.text or "commission_aborted" in msg.text):
+            return msg.text
+    link.request("commission abort")
+    raise UserError("no result from the device within %d s; commissioning aborted (pump off, vent open)" % WAIT_S)
+
+
+def cmd_commission(args: argparse.Namespace) -> int:
+    vol = parse_volume_ml(args.volume)
+    unit = getattr(args, "unit", userunit.DEFAULT)
+    speed = getattr(args, "speed", None) or "max"
+    link = DeviceLink.open(args.port, speed=speed)
+    try:
+        return _run(args, link, vol, unit)
+    finally:
+        link.close()
+
+
+def _run(args: argparse.Namespace, link: DeviceLink, vol: int, unit: str) -> int:
+    say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
+    with CtrlC() as ctrl_c:
+        f = parse_fields(link.request("commission start volume=%dmL" % vol))
+        say("commissioning on a %d mL rigid chamber: sensor zero, pump pull-down to at most %s, vent releases "
+            "(about a minute; Ctrl-C stops it: pump off, vent open)" % (vol, userunit.show(int(f.get("top_pa", 0)), unit)))
+        text = _wait(link, ctrl_c)
+    if text is None:
+        say("commissioning stopped by Ctrl-C: nothing staged; pump off, vent open")
+        return 130
+    if "commission_aborted" in text:
+        ev = parse_fields(text)
+        say("commissioning aborted (%s, in the %s stage, at %s): nothing staged; pump off, vent open" % (
+            str(ev.get("reason", "?")).replace("_", " "), ev.get("stage", "?"), userunit.show(int(ev.get("vacuum_pa", 0)), unit)))
+        return 3
+    r = record(link.request("commission result"))
+    if args.plot:
+        plot(r, args.plot)
+    if args.json:
+        print(json.dumps(r, indent=2))
+    else:
+        for line in words_of(r, unit):
+            print(line)
+        if args.plot:
+            print("plot: %s" % args.plot)
+    if r["problems"]:
+        say("not committed: the result is not plausible (see above); it stays staged until 'commission discard'")
+        return 4
+    ok = args.yes or _ask("commit this record to the device's configuration? [y/N] ")
+    if not ok:
+        link.request("commission discard")
+        say("discarded; the device keeps its present figures")
+        return 1
+    reply = link.request("commission commit")
+    say("committed to flash and applied (audited): %s" % reply.replace("committed ", "", 1))
+    return 0
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    s = sub.add_parser("commission", help="measure the sensor, pump and vent fitted, on a rigid chamber (docs/commissioning.md)",
+                       description="Runs the device's commissioning on a rigid chamber of known volume on the port "
+                                   "(a bottle, the NPWT canister): sensor zero and noise, the pump's curve, free flow "
+                                   "and maximum vacuum, the vent's dead zone and full opening, the loop's dead time. "
+                                   "Shows them beside the board's declared figures and commits them to the device's "
+                                   "configuration when you accept.")
+    s.add_argument("--volume", default="100mL", help="the chamber's volume, e.g. 100mL, 0.5L (20 mL..2 L; default 100mL)")
+    s.add_argument("--yes", action="store_true", help="commit without asking (scripts, CI)")
+    s.add_argument("--json", action="store_true", help="print the record as JSON (sentences go to stderr)")
+    s.add_argument("--plot", metavar="FILE.png", help="draw the measured pump and vent curves beside the declared ones")
+    s.set_defaults(func=cmd_commission)
+    userunit.add_argument(s)
