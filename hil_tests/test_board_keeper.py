@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -41,6 +42,20 @@ def board(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fixtu
             pass
 
 
+def _wait_for_alarm(link: DeviceLink, name: str) -> None:
+    """Read the device's lines until it raises alarm NAME (a liveness guard:
+    the board runs at 20x, so its seconds are well within it)."""
+    seen = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        msg = link.next_message(timeout_s=1)
+        if msg is not None:
+            seen.append(msg.text)
+            if msg.kind == "alarm" and name in msg.text:
+                return
+    raise AssertionError("no %r alarm; last lines: %r" % (name, seen[-5:]))
+
+
 def test_what_tests_leave_behind_is_undone_and_checked(board):
     keeper = BoardKeeper(board)
     keeper.bring_to_known_state()  # the run's start: its configuration is the baseline
@@ -52,11 +67,17 @@ def test_what_tests_leave_behind_is_undone_and_checked(board):
         link.request("set tau 100ms")  # running value only: must be restored
         link.request("tel on 50Hz")
         link.request("start continuous target=20kPa duration=60s heartbeat=1s")
-        # The host's heartbeat lapses: the session ends with the latched 'host' alarm.
-        while "host" not in str(parse_fields(link.request("status"))["alarms"]):
-            pass  # each status is answered within a loop period: device time passes
+        # The host's heartbeat lapses (any command would renew it: only read)
+        # and the session ends with the latched 'host' alarm.
+        _wait_for_alarm(link, "host")
         # machine mode, the service role, telemetry on and the alarm are all left as they are
     keeper.bring_to_known_state()
+    # Left in human mode: a person's terminal gets the answer to its own first line.
+    term = HumanTerminal(serial_path(board))
+    try:
+        assert term.command("version").startswith("ok firmware=")
+    finally:
+        term.close()
     with DeviceLink.open(board) as link:
         st = parse_fields(link.request("status"))
         assert (st["state"], st["alarms"], st["role"], st["pump_duty"], st["valve_duty"]) == (
@@ -68,12 +89,6 @@ def test_what_tests_leave_behind_is_undone_and_checked(board):
         assert "leak_delay 180000->4000" in audit, audit
     assert {"alarms cleared", "staged configuration reverted", "running gains restored"} <= set(keeper.fixes), keeper.fixes
     assert any(k.startswith("configuration restored (leak_delay)") for k in keeper.fixes), keeper.fixes
-    # Left in human mode: a person's terminal gets the answer to its own first line.
-    term = HumanTerminal(serial_path(board))
-    try:
-        assert term.command("version").startswith("ok firmware=")
-    finally:
-        term.close()
 
 
 def test_nothing_to_undo_touches_nothing(board):
@@ -92,8 +107,9 @@ def test_nothing_to_undo_touches_nothing(board):
 def test_a_board_that_cannot_get_there_fails_with_what_was_found(board):
     keeper = BoardKeeper(board)
     with DeviceLink.open(board) as link:
+        deadline = time.monotonic() + 60  # the sensor stops answering at 8 s of device time (0.4 s at 20x)
         while "sensor" not in str(parse_fields(link.request("status"))["alarms"]):
-            pass  # the sensor stops answering at 8 s of device time
+            assert time.monotonic() < deadline, "no sensor alarm"
     with pytest.raises(NotKnownState) as e:
         keeper.bring_to_known_state()
     msg = str(e.value)
