@@ -10,13 +10,14 @@ PYTEST := $(PY) -m pytest
 WASM   := tools/wasm32
 WASM_STAMP := $(WASM)/node_modules/.installed-stamp
 
-.PHONY: deploy all venv browser ui-screenshots sim test test-host test-hil check-32bit bench bench-programs bench-ui bench-speed robustness safety-report mpy wiring powercut fuzz soak clean help
+.PHONY: deploy all venv browser ui-screenshots sim test test-host test-hil test-board test-board-sim check-32bit bench bench-programs bench-ui bench-speed robustness safety-report mpy wiring powercut fuzz soak clean help
 
 all: test
 
 help:
 	@echo "make sim    run a 30 s continuous-vacuum session (30 kPa) on the simulated board, live"
-	@echo "make test   run every test: host-tool unit tests, firmware unit tests in MicroPython, simulated-board tests, the 32-bit check"
+	@echo "make test   run every test: host-tool unit tests, firmware unit tests in MicroPython, simulated-board tests, the 32-bit check, the hardware selection on one long-running simulated board"
+	@echo "make test-board PORT=/dev/ttyACM0   the hardware selection on a real board (or PORT=sim@NAME): duration said first, summary of what was exercised and skipped at the end"
 	@echo "make check-32bit  the firmware in a 32-bit MicroPython (webassembly port): unit tests and a session per program and scenario; prints the 32-bit peak heap"
 	@echo "make bench  measure control quality vs physical limit and peers, timing, simulation speed; preset table; laser interlock"
 	@echo "make bench-programs  every preset's tracking error and time at target; pulse depth vs frequency per plant"
@@ -64,12 +65,27 @@ browser:
 test: $(STAMP) $(WASM_STAMP) browser
 	$(PYTEST) -q -n auto --dist worksteal -m "not whole_machine"
 	$(PYTEST) -q -m whole_machine
+	VENV=$(VENV) sh tools/test_board_sim.sh
 
 test-host: $(STAMP)
 	$(PYTEST) host_tools/tests -q
 
 test-hil: $(STAMP) browser
 	$(PYTEST) hil_tests -q
+
+# The hardware selection on a board that keeps its state (a real board, or
+# sim@NAME: a simulated board started with 'vacuumctl sim --detach'): one test
+# at a time, each from a known state; says how long it will take before it
+# starts, ends with what was exercised and what was skipped and why.
+# LONG=1 adds the tests marked long (minutes of real time each).
+test-board: $(STAMP)
+	@test -n "$(PORT)" || { echo "make test-board: give the board's port, e.g. make test-board PORT=/dev/ttyACM0 (or PORT=sim@NAME for a board started with 'vacuumctl sim --detach --name NAME'); 'vacuumctl ports' lists them"; exit 2; }
+	$(PYTEST) hil_tests --port $(PORT) -q -p no:xdist -rfE $(if $(LONG),--long)
+
+# What make test runs last: make test-board against one simulated board
+# started once for the whole run (BOARD_SIM_SPEED, default 5x real time).
+test-board-sim: $(STAMP)
+	VENV=$(VENV) sh tools/test_board_sim.sh
 
 # The screenshots in docs/dashboard.md, taken by the browser tests themselves.
 ui-screenshots: $(STAMP) browser

@@ -13,6 +13,8 @@ from typing import Callable, Iterator
 import pytest
 import serial
 
+import boardrun
+from boardstate import FACTORY_CODE, BoardKeeper, NotKnownState, is_persistent, serial_path
 from vacuumctl.link import DeviceLink
 from vacuumctl.simport import SimProcess, start_sim
 from vacuumctl.telemetry import Message
@@ -34,8 +36,6 @@ def board_constant(board: str, name: str) -> int:
 def period_ms(board: str = "pico") -> int:
     """The board's control period (the default scenario's board is the pico)."""
     return 1000 // board_constant(board, "CONTROL_HZ")
-# The boards' factory unlock code (boards/*.py, docs/safety.md "Roles and access").
-FACTORY_CODE = "246810"
 
 
 def unlock(link: DeviceLink) -> None:
@@ -50,12 +50,72 @@ def _no_service_code_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--port", default="sim", help="sim (default) or a serial device with the firmware")
+    parser.addoption("--port", default="sim", help="sim (default: a fresh simulated board per test), a board that "
+                     "keeps its state (a serial device with the firmware, or sim@NAME: a detached simulated board)")
+    parser.addoption("--long", action="store_true", help="on a board that keeps its state, also run the tests marked "
+                     "long (minutes of real time each)")
+    parser.addoption("--board-times-out", default="", help="write each board test's measured device and wall "
+                     "time to this JSON file (the estimate table: hil_tests/board_times.json)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "long(reason): minutes of device time; left out of the hardware selection "
+                            "on a board that keeps its state unless --long")
+    config.addinivalue_line("markers", "sim_only(reason): runs on the simulated board only (skipped at collection "
+                            "on any other port, with the reason)")
+    boardrun.configure(config)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    boardrun.select(config, items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    boardrun.announce(session)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    boardrun.record(report)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # noqa: ANN001
+    boardrun.summary(terminalreporter, config)
 
 
 @pytest.fixture(scope="session")
 def port(request: pytest.FixtureRequest) -> str:
     return str(request.config.getoption("--port"))
+
+
+@pytest.fixture(scope="session")
+def _board_keeper(port: str) -> Iterator[BoardKeeper | None]:
+    keeper = BoardKeeper(port) if is_persistent(port) else None
+    boardrun.KEEPER[0] = keeper
+    yield keeper
+    if keeper is not None:
+        keeper.make_safe()
+
+
+@pytest.fixture(autouse=True)
+def _board_in_known_state(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On a board that keeps its state (a real board, sim@NAME): before each
+    test that uses it, bring it to the known state and check it
+    (hil_tests/boardstate.py); after the test, stop and vent it and note the
+    device time the test took (the estimate table)."""
+    if not boardrun.uses_board(request.node) or not is_persistent(str(request.config.getoption("--port"))):
+        yield
+        return
+    keeper: BoardKeeper = request.getfixturevalue("_board_keeper")
+    why = ""
+    try:
+        t0 = keeper.bring_to_known_state()
+    except NotKnownState as e:
+        why = str(e)
+    if why:
+        pytest.fail(why, pytrace=False)
+    yield
+    t1 = keeper.make_safe()
+    boardrun.note_time(request.node.nodeid, None if t1 is None or t1 < t0 else t1 - t0)
 
 
 @pytest.fixture
@@ -173,11 +233,18 @@ def _open_session(port: str, scenario: str, tmp_path: Path) -> Iterator[Session]
     try:
         yield Session(link, truth)
     finally:
-        try:
-            link.request("stop")
-            link.request("tel off")
-        except Exception:  # noqa: BLE001 - the device may be gone on purpose
-            pass
+        for line in ("stop", "tel off"):
+            try:
+                link.request(line)
+            except Exception:  # noqa: BLE001 - no session to stop, or the device is gone on purpose
+                pass
+        if link.sim is None:
+            # A board that stays: human mode, as vacuumctl leaves it, so the next
+            # opener's unframed 'mode machine' is not refused as a bad frame (a retry).
+            try:
+                link.leave_machine_mode()
+            except Exception:  # noqa: BLE001
+                pass
         link.close()
 
 
@@ -251,7 +318,7 @@ class HumanTerminal:
 def terminal(port: str) -> Iterator[HumanTerminal]:
     """Raw human-mode access; on the sim a fresh board per test."""
     sim: SimProcess | None = None
-    path = port
+    path = serial_path(port)
     if port == "sim":
         sim = start_sim("default")
         path = sim.port

@@ -107,6 +107,7 @@ def test_wrong_codes_are_locked_out_doubling_and_the_lockout_ends_in_device_time
         assert "role=service unlock ok" in audit and FACTORY_CODE not in audit
 
 
+@pytest.mark.long("waits the service role's 10 min timeout (a firmware constant) in device time: 10 min on a real board")
 def test_service_role_times_out_in_device_time_and_lock_ends_it(device):
     link = device.link
     t0 = _t_ms(link)

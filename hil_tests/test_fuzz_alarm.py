@@ -23,6 +23,8 @@ from hypothesis import strategies as st
 
 from fuzzlib import FUZZ, PRINTABLE, RANDOM_BYTES, TERMINATOR, FuzzBoard, assert_no_crash, bad_command, model_lines
 
+pytestmark = pytest.mark.sim_only("fuzzing needs the simulated board's fault injection and ground truth")
+
 REFUSED = ["start continuous target=20kPa", "start continuous target=30kPa duration=10s", "start npwt_continuous",
            "start intermittent target=20kPa on=3s off=2s", "resume", "pause", "tune auto target=20kPa", "next"]
 ALLOWED = ["clear", "stop", "status", "get vacuum", "tel off"]

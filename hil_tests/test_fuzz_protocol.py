@@ -32,6 +32,8 @@ from fuzzlib import (COMMANDS, FUZZ, LONG_LINE, PRINTABLE, RANDOM_BYTES, ROOT, T
                      assert_no_crash, bad_command, firmware_frame, model_lines)
 from vacuumctl import frame as host_frame
 
+pytestmark = pytest.mark.sim_only("fuzzing needs the simulated board's ground truth")
+
 FW_FRAME = firmware_frame()
 FUZZ_FLOODS = settings(FUZZ, max_examples=max(10, FUZZ.max_examples // 5))  # each is hundreds of lines
 HARMLESS = ("status", "version", "get kp", "help", "config diff")  # valid, change nothing

@@ -12,6 +12,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import soak  # noqa: E402
 
+pytestmark = pytest.mark.sim_only("the soak runs on the simulated board")
+
 
 def test_half_hour_soak(port: str) -> None:
     if port != "sim":
