@@ -63,6 +63,7 @@ def test_ports_recognises_the_simulated_board_by_handshake(pty):
     assert r.returncode == 0, r.stdout + r.stderr
     line = next(x for x in r.stdout.splitlines() if x.startswith(pty))
     assert "vacuumfw 0.1.0 protocol=1 board=pico" in line
+    assert "not commissioned" in line  # a fresh board runs on its declared figures
     # The handshake leaves the device as a person at a terminal expects it.
     term = HumanTerminal(pty)
     try:
@@ -77,7 +78,7 @@ def test_port_may_be_omitted_with_exactly_one_board(pty, monkeypatch, capsys):
     monkeypatch.delenv("VACUUM_PORT", raising=False)
     assert cli.main(["status"]) == 0
     out, err = capsys.readouterr()
-    assert "using %s (vacuumfw 0.1.0 protocol=1 board=pico)" % pty in err
+    assert "using %s (vacuumfw 0.1.0 protocol=1 board=pico; not commissioned" % pty in err
     assert {x[:18].strip(): x[18:].strip() for x in out.splitlines()}["state"] == "idle"
 
 

@@ -112,3 +112,10 @@ def test_version_without_a_board_still_shows_the_tool(fake, capsys, monkeypatch)
     assert cli.main(["version"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("vacuumctl 0.1.0 (protocol 1)\n") and "no device: no board running" in out
+
+
+def test_an_uncommissioned_board_says_so_and_a_commissioned_one_does_not():
+    bare = ports.PortReport("/dev/ttyACM0", firmware={**V1, "commissioned": 0})
+    assert bare.summary() == ("vacuumfw 0.1.0 protocol=1 board=pico; not commissioned: runs on its declared "
+                              "pump and vent figures, see 'vacuumctl commission'")
+    assert ports.PortReport("/dev/ttyACM0", firmware={**V1, "commissioned": 1}).summary() == "vacuumfw 0.1.0 protocol=1 board=pico"

@@ -25,6 +25,7 @@ from .errors import UserError
 from .link import DeviceLink, open_serial
 from .simboards import is_named_sim, port_of
 from .simport import is_sim_port
+from .telemetry import parse_fields
 from .version import PROTOCOL_MAJOR, protocol_major
 
 # USB ids of boards this firmware supports (boards/); the bridges on ESP32
@@ -63,7 +64,11 @@ class PortReport:
         if self.firmware:
             f = self.firmware
             text = "vacuumfw %s protocol=%s board=%s" % (f.get("firmware", "?"), f.get("protocol", "?"), f.get("board", "?"))
-            return text if self.compatible else text + " (INCOMPATIBLE: this vacuumctl speaks protocol %d)" % PROTOCOL_MAJOR
+            if not self.compatible:
+                return text + " (INCOMPATIBLE: this vacuumctl speaks protocol %d)" % PROTOCOL_MAJOR
+            if f.get("commissioned") == 0:
+                text += "; not commissioned: runs on its declared pump and vent figures, see 'vacuumctl commission'"
+            return text
         return self.note
 
 
@@ -97,11 +102,21 @@ def handshake(path: str, timeout_s: float = HANDSHAKE_S) -> dict[str, int | str]
                 raise UserError("at its MicroPython REPL: the firmware is stopped (left there by mpremote or a "
                                 "Ctrl-C); any vacuumctl command on this port soft-resets it") from None
             raise UserError("no answer to the version handshake: not running this firmware") from None
+        found = dict(link.device_version)
+        if protocol_major(str(found.get("protocol", ""))) == PROTOCOL_MAJOR:
+            # Whether the parts were measured: an uncommissioned device runs on
+            # its board file's declared figures (docs/commissioning.md).
+            try:
+                st = parse_fields(link.request("status", timeout_s=timeout_s, retries=1))
+                if "commissioned" in st:
+                    found["commissioned"] = st["commissioned"]
+            except UserError:
+                pass
         try:
             link.leave_machine_mode()
         except UserError:
             pass
-        return link.device_version
+        return found
     finally:
         link.close()
 
