@@ -43,13 +43,11 @@ class MicroPythonFile(pytest.File):
         self._results: dict[str, tuple[str, str]] | None = None
 
     def collect(self) -> Iterator["MicroPythonItem"]:
-        tree = ast.parse(self.path.read_text(), str(self.path))
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-                item = MicroPythonItem.from_parent(self, name=node.name)
-                item.lineno = node.lineno
-                item.add_marker("micropython")
-                yield item
+        for name, lineno in defined_tests(self.path):
+            item = MicroPythonItem.from_parent(self, name=name)
+            item.lineno = lineno
+            item.add_marker("micropython")
+            yield item
 
     def result(self, name: str) -> tuple[str, str]:
         """("ok" | "fail", output) of one test; the file runs once, for every
@@ -58,6 +56,13 @@ class MicroPythonFile(pytest.File):
             names = [it.name for it in self.session.items if it.parent is self]
             self._results = _run(self.path, names)
         return self._results[name]
+
+
+def defined_tests(path: Path) -> list[tuple[str, int]]:
+    """(name, line) of each top-level ``def test_*`` of a MicroPython file."""
+    tree = ast.parse(path.read_text(), str(path))
+    return [(node.name, node.lineno) for node in tree.body
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")]
 
 
 class MicroPythonItem(pytest.Item):
@@ -96,8 +101,11 @@ def _run(path: Path, names: list[str]) -> dict[str, tuple[str, str]]:
     results: dict[str, tuple[str, str]] = {}
     current: str | None = None
     lines: list[str] = []
+    hidden: set[str] = set()
     for line in stdout.splitlines():
-        if line.startswith("@@begin "):
+        if line.startswith("@@all"):
+            hidden = set(line.split()[1:]) - {n for n, _ in defined_tests(path)}
+        elif line.startswith("@@begin "):
             current, lines = line[len("@@begin "):], []
         elif line.startswith("@@end ") and current is not None:
             results[current] = (line.rsplit(" ", 1)[1], "\n".join(lines))
@@ -108,6 +116,9 @@ def _run(path: Path, names: list[str]) -> dict[str, tuple[str, str]]:
         how, ("\n".join(lines) + "\n") if current is not None else stdout[-3000:], stderr[-3000:])
     for name in names:
         results.setdefault(name, ("fail", unfinished))
+    if hidden:  # a test only MicroPython sees (not a top-level def) would never be reported: say so
+        why = "%s defines tests pytest cannot collect (not top-level 'def test_*'): %s" % (rel, ", ".join(sorted(hidden)))
+        results = {name: ("fail", (output + "\n" + why).strip()) for name, (_, output) in results.items()}
     return results
 
 

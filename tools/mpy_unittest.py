@@ -7,9 +7,12 @@
 # line per test and a closing "N passed, N failed" line, and exits 1 on any
 # failure. FILE::NAME runs only that test of the file (repeat it for more).
 # With --pytest each test's output (its prints, its result line and any
-# traceback) is framed by "@@begin NAME" and "@@end NAME ok|fail" lines: the
-# root conftest.py runs the tests this way, so pytest collects, selects and
-# reports each one in the interpreter it will really run in.
+# traceback) is framed by "@@begin NAME" and "@@end NAME ok|fail" lines, after
+# an "@@all NAME ..." line naming every test the file defines: the root
+# conftest.py runs the tests this way, so pytest collects, selects and
+# reports each one in the interpreter it will really run in. A test file's
+# own folder is searched last for imports: helpers the tests share
+# (firmware/tests/testbus.py) sit beside them.
 import sys
 
 _ROOT = __file__.rsplit("/tools/", 1)[0] if "/tools/" in __file__ else (".." if __file__.startswith("mpy_") else ".")
@@ -22,11 +25,16 @@ sys.path.insert(0, _ROOT + "/boards/sim")
 
 def _run_file(path, only, framed):
     passed = failed = 0
+    folder = path.rsplit("/", 1)[0] if "/" in path else "."
+    if folder not in sys.path:
+        sys.path.append(folder)
     scope = {"__name__": "__test__", "__file__": path}
     with open(path) as f:
         source = f.read()
     exec(compile(source, path, "exec"), scope)
     names = sorted(k for k in scope if k.startswith("test_") and callable(scope[k]))
+    if framed:
+        print("@@all", " ".join(names))
     if only:
         missing = [n for n in only if n not in names]
         if missing:
