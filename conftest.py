@@ -7,20 +7,26 @@ item (node id ``firmware/tests/test_pid.py::test_NAME``, marker
 first item of a file to run starts the real MicroPython interpreter once on
 tools/mpy_unittest.py with every item of that file this pytest process
 selected (in name order, as the runner always runs them); each item then
-reports its own result, with its output and MicroPython traceback."""
+reports its own result, with its output and MicroPython traceback.
+
+The ``micropython_json`` fixture runs a driver script in the same
+interpreter, for CPython tests that cross-check the host's code against the
+firmware's on the same cases."""
 from __future__ import annotations
 
 import ast
+import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent
 MICROPYTHON_TEST_DIRS = (ROOT / "firmware" / "tests", ROOT / "boards" / "sim" / "tests")
-MICROPYTHON = Path(sys.executable).parent / "micropython"
+MICROPYTHON = Path(sys.executable).parent / "micropython"  # the .venv's MicroPython Unix port
 RUNNER = ROOT / "tools" / "mpy_unittest.py"
 FILE_TIMEOUT_S = 600
 
@@ -126,3 +132,22 @@ def _text(data: bytes | str | None) -> str:
     if isinstance(data, bytes):
         return data.decode(errors="replace")
     return data or ""
+
+
+@pytest.fixture(scope="session")
+def micropython_json() -> Callable[[str, list[list]], list[list]]:
+    """``run(driver, requests) -> replies``: the driver script runs in
+    MicroPython, reads one JSON request a line on standard input and prints
+    one JSON reply a line."""
+    mpy = str(MICROPYTHON) if MICROPYTHON.exists() else shutil.which("micropython")
+    if mpy is None:
+        pytest.skip("MicroPython Unix port not found (.venv/bin/micropython)")
+
+    def run(driver: str, requests: list[list]) -> list[list]:
+        proc = subprocess.run([mpy, "-X", "heapsize=8M", "-c", driver],
+                              input="".join(json.dumps(r) + "\n" for r in requests),
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+        return [json.loads(line) for line in proc.stdout.splitlines()]
+
+    return run
