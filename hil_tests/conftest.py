@@ -124,6 +124,16 @@ def needs_sim(port: str) -> None:
         pytest.skip("needs fault injection or ground truth: simulated board only")
 
 
+@pytest.fixture
+def pty(needs_sim: None) -> Iterator[str]:
+    """A simulated board running in the background as fast as it can; its pseudo-terminal path."""
+    sim = start_sim("default", speed="max")
+    try:
+        yield sim.port
+    finally:
+        sim.stop()
+
+
 class Truth:
     """Reads the simulated board's ground-truth CSV as it grows."""
 

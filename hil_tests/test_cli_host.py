@@ -12,7 +12,6 @@ import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Iterator
 
 import pytest
 import serial
@@ -30,16 +29,6 @@ WALL_S = 60
 
 def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([VACUUMCTL, *args], capture_output=True, text=True, timeout=WALL_S)
-
-
-@pytest.fixture
-def pty(needs_sim) -> Iterator[str]:
-    """A simulated board running in the background; its pseudo-terminal path."""
-    sim = start_sim("default", speed="max")
-    try:
-        yield sim.port
-    finally:
-        sim.stop()
 
 
 def _wait_for_line(proc: subprocess.Popen[str], needle: str) -> str:

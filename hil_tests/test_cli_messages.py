@@ -13,14 +13,12 @@ import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Iterator
 
 import pytest
 import serial
 
 from vacuumctl import cli, ports
 from vacuumctl.link import DeviceLink
-from vacuumctl.simport import start_sim
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -31,15 +29,6 @@ BOARDS = ", ".join(sorted(p.stem for p in (ROOT / "boards").glob("*.py") if p.st
 def _vc(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("VACUUMCTL_SERVICE_CODE", "VACUUM_PORT")}
     return subprocess.run([VACUUMCTL, *args], capture_output=True, text=True, timeout=60, env=env)
-
-
-@pytest.fixture
-def pty(needs_sim) -> Iterator[str]:
-    sim = start_sim("default", speed="max")
-    try:
-        yield sim.port
-    finally:
-        sim.stop()
 
 
 def test_config_load_without_the_role_names_config_load(pty, tmp_path):

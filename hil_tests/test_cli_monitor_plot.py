@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 
-from test_cli_host import VACUUMCTL, WALL_S, _wait_for_line, pty  # noqa: F401 - pty is a fixture
+from test_cli_host import VACUUMCTL, WALL_S, _wait_for_line
 from vacuumctl.link import DeviceLink
 
 def test_monitor_plot_without_display_says_so_and_saves_the_window(pty, tmp_path):

@@ -8,7 +8,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from test_cli_host import VACUUMCTL, WALL_S, _wait_for_line, pty  # noqa: F401 - pty is a fixture
+from test_cli_host import VACUUMCTL, WALL_S, _wait_for_line
 from vacuumctl.link import DeviceLink
 from vacuumctl.simport import start_sim
 from vacuumctl.telemetry import parse_fields

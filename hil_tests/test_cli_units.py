@@ -5,12 +5,8 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
-
-import pytest
 
 from vacuumctl.link import DeviceLink
-from vacuumctl.simport import start_sim
 from vacuumctl.telemetry import parse_fields
 
 VACUUMCTL = str(Path(sys.executable).parent / "vacuumctl")
@@ -20,15 +16,6 @@ def _run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     import os
 
     return subprocess.run([VACUUMCTL, *args], capture_output=True, text=True, timeout=60, env={**os.environ, **env})
-
-
-@pytest.fixture
-def pty(needs_sim) -> Iterator[str]:
-    sim = start_sim("default", speed="max")
-    try:
-        yield sim.port
-    finally:
-        sim.stop()
 
 
 def test_status_shows_pressures_in_the_users_unit_and_raw_for_scripts(pty):

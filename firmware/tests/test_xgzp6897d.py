@@ -1,14 +1,16 @@
 # Tests of the XGZP6897D firmware driver against its byte-level emulation.
 #
 # Run: .venv/bin/micropython tools/mpy_unittest.py firmware/tests/test_xgzp6897d.py
-# Uses a tiny fake bus (not the sim's machine module) that dispatches to the
-# emulator, raises OSError(EIO) on NACK and OSError(ETIMEDOUT) when the target
-# holds the bus, and keeps its own microsecond clock.
+# Uses a tiny bus (testbus.py beside this file, not the sim's machine module)
+# that dispatches to the emulator, raises OSError(EIO) on NACK and
+# OSError(ETIMEDOUT) when the target holds the bus, and keeps its own
+# microsecond clock.
 import micropython
 
 import sensor
 from i2c_emu import I2CTargetEmu
 from sensor import BUS_ERROR, BUSY, IMPLAUSIBLE, OK
+from testbus import TestBus
 from xgzp6897d import XGZP6897D
 from xgzp6897d_emu import Xgzp6897dEmu, conversion_us
 
@@ -16,54 +18,11 @@ TICK_US = 5000
 NOISE = 20.0
 
 
-class FakeBus:
-    def __init__(self, emu):
-        self.emu = emu
-        self.now_us = 0
-        self.gauge = 0.0
-
-    def _dev(self, addr):
-        emu = self.emu
-        if addr != emu.address:
-            raise OSError(5)
-        if emu.hold_bus:
-            raise OSError(110)
-        if not emu.connected:
-            raise OSError(5)
-        return emu
-
-    def readfrom_mem_into(self, addr, mem, buf):
-        self._dev(addr).read_reg_into(mem, buf, self.now_us)
-
-    def writeto_mem(self, addr, mem, buf):
-        # As on the rp2 port: address and data joined in a heap buffer
-        # (raises MemoryError under heap_lock, like the chip).
-        joined = bytearray(len(buf) + 1)  # noqa: F841
-        self._dev(addr).write_reg(mem, buf, self.now_us)
-
-    def writeto(self, addr, buf):
-        self._dev(addr).write_raw(buf, self.now_us)
-        return len(buf)
-
-    def scan(self):
-        e = self.emu
-        return [e.address] if e.connected and not e.hold_bus else []
-
-    def run(self, us, gauge=None, step_us=1000):
-        """Advance time by `us`, the emulator seeing `gauge` every step_us."""
-        if gauge is not None:
-            self.gauge = gauge
-        end = self.now_us + us
-        while self.now_us < end:
-            self.now_us = min(end, self.now_us + step_us)
-            self.emu.advance(self.now_us, self.gauge)
-
-
 def make(seed=1, noise=NOISE, **kw):
     emu = Xgzp6897dEmu(seed, noise_pa=noise, **kw)
     if not noise:
         emu.temperature_noise_c = 0.0
-    bus = FakeBus(emu)
+    bus = TestBus(emu)
     drv = XGZP6897D(bus)
     drv.begin()
     return emu, bus, drv
@@ -85,7 +44,7 @@ def settle(bus, drv, gauge, n=3):
 def test_begin_sets_512x_and_preserves_factory_bits():
     emu = Xgzp6897dEmu(1)
     emu.regs[0xA6] = 0xE8  # factory bits set, OSR_P 000 (1024x)
-    bus = FakeBus(emu)
+    bus = TestBus(emu)
     drv = XGZP6897D(bus)
     drv.begin()
     assert emu.regs[0xA6] == 0xED, hex(emu.regs[0xA6])
@@ -94,7 +53,7 @@ def test_begin_sets_512x_and_preserves_factory_bits():
 def test_begin_raises_when_absent():
     emu = Xgzp6897dEmu(1)
     emu.connected = False
-    drv = XGZP6897D(FakeBus(emu))
+    drv = XGZP6897D(TestBus(emu))
     try:
         drv.begin()
     except OSError:
@@ -177,7 +136,7 @@ def test_negative_temperature_rounding():
 # ---- pipelining -------------------------------------------------------------
 def test_pipelining_busy_then_ok():
     emu = Xgzp6897dEmu(3, noise_pa=0.0)
-    bus = FakeBus(emu)
+    bus = TestBus(emu)
     drv = XGZP6897D(bus)
     drv.begin()
     bus.run(TICK_US, -20000.0)
@@ -253,7 +212,7 @@ def test_timeout_bus_error_and_recovery():
 
 def test_scan_reflects_faults():
     emu = Xgzp6897dEmu(1)
-    bus = FakeBus(emu)
+    bus = TestBus(emu)
     assert bus.scan() == [0x6D]
     emu.connected = False
     assert bus.scan() == []
@@ -313,7 +272,7 @@ def test_implausible_raw():
 
 def test_full_scale_follows_k():
     emu = Xgzp6897dEmu(1, k=128, noise_pa=0.0, full_scale_pa=50000)
-    bus = FakeBus(emu)
+    bus = TestBus(emu)
     drv = XGZP6897D(bus, k=128)
     drv.begin()
     assert drv.full_scale_pa == 50000
@@ -396,7 +355,7 @@ def test_sample_does_not_allocate_fault_paths():
 # ---- emulator details ---------------------------------------------------------------
 def test_emu_registers_before_conversion_and_config_rw():
     emu = Xgzp6897dEmu(9)
-    bus = FakeBus(emu)
+    bus = TestBus(emu)
     buf = bytearray(5)
     bus.readfrom_mem_into(0x6D, 0x06, buf)
     assert buf == bytearray(5)
@@ -415,7 +374,7 @@ def test_emu_registers_before_conversion_and_config_rw():
 
 def test_emu_sco_timing_follows_osr():
     emu = Xgzp6897dEmu(9, noise_pa=0.0)
-    bus = FakeBus(emu)
+    bus = TestBus(emu)
     one = bytearray(1)
     for osr, t_us in ((0b000, 3048), (0b100, 1512), (0b001, 5096)):
         one[0] = osr
@@ -436,7 +395,7 @@ def test_emu_sco_timing_follows_osr():
 def test_emu_single_modes_and_sleep_mode():
     emu = Xgzp6897dEmu(9, noise_pa=0.0)
     emu.temperature_noise_c = 0.0
-    bus = FakeBus(emu)
+    bus = TestBus(emu)
     one = bytearray(1)
     buf = bytearray(5)
     bus.run(1000, -2000.0)
@@ -485,12 +444,12 @@ def test_base_class_register_file():
 
 def test_make_sensor():
     emu = Xgzp6897dEmu(1)
-    drv = sensor.make_sensor("xgzp6897d", FakeBus(emu), 0x6D, 64)
+    drv = sensor.make_sensor("xgzp6897d", TestBus(emu), 0x6D, 64)
     assert isinstance(drv, XGZP6897D)
     assert drv.address == 0x6D and drv.k == 64 and drv.full_scale_pa == 100000
     drv.begin()
     try:
-        sensor.make_sensor("bmp999", FakeBus(emu), 0x76, 64)
+        sensor.make_sensor("bmp999", TestBus(emu), 0x76, 64)
     except ValueError as e:
         assert "bmp999" in str(e) and "xgzp6897d" in str(e), str(e)
     else:

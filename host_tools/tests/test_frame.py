@@ -4,10 +4,7 @@ running in the MicroPython Unix port."""
 from __future__ import annotations
 
 import binascii
-import json
 import random
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -200,21 +197,6 @@ while True:
 """ % str(REPO / "firmware")
 
 
-def run_firmware(requests: list[list]) -> list[list]:
-    local = REPO / ".venv" / "bin" / "micropython"
-    mpy = str(local) if local.exists() else shutil.which("micropython")
-    if mpy is None:
-        pytest.skip("MicroPython Unix port not found (.venv/bin/micropython)")
-    proc = subprocess.run(
-        [mpy, "-X", "heapsize=8M", "-c", _MPY_DRIVER],
-        input="".join(json.dumps(r) + "\n" for r in requests),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
-    return [json.loads(line) for line in proc.stdout.splitlines()]
 
 
 def _random_text(rng: random.Random) -> str:
@@ -222,22 +204,22 @@ def _random_text(rng: random.Random) -> str:
     return "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 90)))
 
 
-def test_crc_cross_check_with_firmware() -> None:
+def test_crc_cross_check_with_firmware(micropython_json) -> None:
     rng = random.Random(7)
     blobs = [b"123456789", b""] + [
         bytes(rng.randrange(256) for _ in range(rng.randrange(0, 130))) for _ in range(300)
     ]
-    fw = run_firmware([["crc", b.hex()] for b in blobs])
+    fw = micropython_json(_MPY_DRIVER, [["crc", b.hex()] for b in blobs])
     assert fw == [["ok", crc16(b)] for b in blobs]
     assert fw[0] == ["ok", 0x29B1]
 
 
-def test_firmware_encode_host_decode() -> None:
+def test_firmware_encode_host_decode(micropython_json) -> None:
     rng = random.Random(11)
     cases = [(rng.choice("<!>"), rng.choice([0, 9, 10, 65535, rng.randrange(65536)]),
               _random_text(rng)) for _ in range(300)]
     reqs = [["enc", k, s, t] for k, s, t in cases] + [["encinto", k, s, t] for k, s, t in cases]
-    fw = run_firmware(reqs)
+    fw = micropython_json(_MPY_DRIVER, reqs)
     for (kind, seq, text), enc, into in zip(cases, fw[: len(cases)], fw[len(cases):]):
         line = bytes.fromhex(enc[1])
         assert line == encode_frame(kind, seq, text)
@@ -245,13 +227,13 @@ def test_firmware_encode_host_decode() -> None:
         assert decode_line(line) == Frame(kind, seq, text)  # type: ignore[arg-type]
 
 
-def test_firmware_replaces_what_host_refuses() -> None:
-    (r,) = run_firmware([["enc", "<", 3, "err 'a*b\t'"]])
+def test_firmware_replaces_what_host_refuses(micropython_json) -> None:
+    (r,) = micropython_json(_MPY_DRIVER, [["enc", "<", 3, "err 'a*b\t'"]])
     line = bytes.fromhex(r[1])
     assert decode_line(line) == Frame("<", 3, "err 'a?b?'")
 
 
-def test_host_encode_firmware_decode_agree() -> None:
+def test_host_encode_firmware_decode_agree(micropython_json) -> None:
     """Good requests decode to the same values; damaged ones get the same reason."""
     rng = random.Random(13)
     lines: list[bytes] = [b">17 set kp 1200*A24E", b">17 set kp 1200*A24E\r", b""]
@@ -275,7 +257,7 @@ def test_host_encode_firmware_decode_agree() -> None:
     # Well-formed bodies with bad SEQ or TEXT but a valid CRC.
     for body in (b"> x", b">01 x", b">123456 x", b">65536 x", b">1x x", b">1 a*b", b">1 \x01"):
         lines.append(_with_crc(body))
-    fw = run_firmware([["dec", line.hex()] for line in lines])
+    fw = micropython_json(_MPY_DRIVER, [["dec", line.hex()] for line in lines])
     for line, r in zip(lines, fw):
         if not line.startswith(b">"):  # both check the prefix first
             host = ["err", "not a request frame"]

@@ -30,5 +30,5 @@ def test_every_command_has_help_with_examples(name, capsys):
     out = capsys.readouterr().out
     assert out.startswith("usage: vacuumctl %s" % name)
     # A command registered without examples fails here: add them to
-    # vacuumctl/helptext.py (or give the subparser its own epilog).
+    # the register() of its module (cmdline.add_command(..., examples=...)).
     assert "examples:\n  vacuumctl" in out, name

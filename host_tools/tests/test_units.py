@@ -4,11 +4,8 @@ running in the MicroPython Unix port (the two must agree exactly)."""
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import random
-import shutil
-import subprocess
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -36,11 +33,6 @@ from vacuumctl.units import (  # noqa: E402
 )
 
 PU = "Pa, kPa, hPa, mbar, mmHg, inHg, atm, cmH2O"
-
-
-def _micropython() -> str | None:
-    local = REPO / ".venv" / "bin" / "micropython"
-    return str(local) if local.exists() else shutil.which("micropython")
 
 
 _MPY_DRIVER = """
@@ -85,21 +77,6 @@ def parse_hz_whole(text: str) -> int:
     return mhz // 1000
 
 
-def run_firmware(requests: list[list]) -> list[list]:
-    """Evaluate [kind, arg] requests with firmware/units.py under MicroPython."""
-    mpy = _micropython()
-    if mpy is None:
-        pytest.skip("MicroPython Unix port not found (.venv/bin/micropython)")
-    proc = subprocess.run(
-        [mpy, "-X", "heapsize=8M", "-c", _MPY_DRIVER],
-        input="".join(json.dumps(r) + "\n" for r in requests),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
-    return [json.loads(line) for line in proc.stdout.splitlines()]
 
 
 def run_host(requests: list[list]) -> list[list]:
@@ -174,10 +151,10 @@ def _random_tokens(n: int, seed: int) -> list[str]:
     return out
 
 
-def test_cross_check_with_firmware() -> None:
+def test_cross_check_with_firmware(micropython_json) -> None:
     reqs = _cross_requests()
     assert len(CROSS_TOKENS) >= 60
-    fw = run_firmware(reqs)
+    fw = micropython_json(_MPY_DRIVER, reqs)
     host = run_host(reqs)
     assert len(fw) == len(reqs)
     mismatches = [(r, f, h) for r, f, h in zip(reqs, fw, host) if f != h]
@@ -185,10 +162,10 @@ def test_cross_check_with_firmware() -> None:
     assert all(f[0] in ("ok", "err") for f in fw), [x for x in zip(reqs, fw) if x[1][0] == "exc"]
 
 
-def test_cross_check_random_tokens_with_firmware() -> None:
+def test_cross_check_random_tokens_with_firmware(micropython_json) -> None:
     toks = _random_tokens(3000, seed=20240611)
     reqs = [["pa", t] for t in toks] + [["ms", t] for t in toks[:500]]
-    fw = run_firmware(reqs)
+    fw = micropython_json(_MPY_DRIVER, reqs)
     host = run_host(reqs)
     mismatches = [(r, f, h) for r, f, h in zip(reqs, fw, host) if f != h]
     assert not mismatches, mismatches[:10]

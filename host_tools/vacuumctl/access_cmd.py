@@ -11,27 +11,41 @@ import os
 import sys
 
 from . import words
+from .cmdline import add_command
 from .errors import FRESH_SIM_HINT, SERVICE_CODE_ENV, ServiceRoleNeeded, UserError
 from .link import DeviceLink
 from .telemetry import parse_fields
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    s = sub.add_parser("unlock", help="enter the service role (asks for the code)",
-                       description="Enter the device's service role: set, config set/commit/reset/load, tune auto/commit, "
-                                   "selftest, log clear, passcode. The code comes from --code, else $%s, else a "
-                                   "prompt that does not echo. Three wrong codes lock attempts out for 30 s, doubling "
-                                   "per further wrong code up to 15 min." % SERVICE_CODE_ENV)
+    s = add_command(sub, "unlock", help="enter the service role (asks for the code)",
+                    description="Enter the device's service role: set, config set/commit/reset/load, tune auto/commit, "
+                                "selftest, log clear, passcode. The code comes from --code, else $%s, else a "
+                                "prompt that does not echo. Three wrong codes lock attempts out for 30 s, doubling "
+                                "per further wrong code up to 15 min." % SERVICE_CODE_ENV,
+                    examples="""examples:
+  vacuumctl --port /dev/ttyACM0 unlock                 # asks for the code (not echoed); prints role=service timeout_s=600
+  VACUUMCTL_SERVICE_CODE=... vacuumctl --port /dev/ttyACM0 config set leak_delay 3min   # unlocks by itself
+The role lives on the device: until 'vacuumctl lock', 10 min without a service command, or a reset.
+Three wrong codes lock attempts out for 30 s, doubling per further wrong code up to 15 min.
+exit status: 0 unlocked; 1 wrong code or locked out (the sentence says how long)""")
     s.add_argument("--code", help="the service code (visible in the shell's history: prefer the prompt or $%s)" % SERVICE_CODE_ENV)
     s.set_defaults(func=cmd_unlock)
-    s = sub.add_parser("lock", help="leave the service role (back to therapist)")
+    s = add_command(sub, "lock", help="leave the service role (back to therapist)",
+                    examples="""examples:
+  vacuumctl --port /dev/ttyACM0 lock                   # back to the therapist role
+exit status: 0""")
     s.set_defaults(func=cmd_lock)
-    s = sub.add_parser("passcode", help="change the service code (needs the service role)",
-                       description="Store a new service code on the device (a salted hash, written to flash and "
-                                   "read back; the old code stops working; audited). Asks for the new code twice "
-                                   "without echo, or takes it from $%s. Needs the service role: 'vacuumctl unlock' "
-                                   "first, or $%s with the current code. Change the factory code (246810) at "
-                                   "commissioning." % (NEW_CODE_ENV, SERVICE_CODE_ENV))
+    s = add_command(sub, "passcode", help="change the service code (needs the service role)",
+                    description="Store a new service code on the device (a salted hash, written to flash and "
+                                "read back; the old code stops working; audited). Asks for the new code twice "
+                                "without echo, or takes it from $%s. Needs the service role: 'vacuumctl unlock' "
+                                "first, or $%s with the current code. Change the factory code (246810) at "
+                                "commissioning." % (NEW_CODE_ENV, SERVICE_CODE_ENV),
+                    examples="""examples:
+  vacuumctl --port /dev/ttyACM0 unlock                 # the current code (factory: 246810)
+  vacuumctl --port /dev/ttyACM0 passcode               # asks for the new code twice, not echoed
+exit status: 0 changed; 1 refused (no service role, a code that is not 6..32 letters or digits, flash error)""")
     s.set_defaults(func=cmd_passcode)
 
 

@@ -15,6 +15,7 @@ import sys
 from typing import TextIO
 
 from . import units, userunit, words
+from .cmdline import add_command
 from .errors import UserError
 from .link import DeviceLink
 
@@ -157,15 +158,24 @@ def _value(r: dict[str, str], unit: str) -> str:
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Add ``vacuumctl alarms`` to the CLI's subcommands."""
-    s = sub.add_parser("alarms", help="active alarms; ack, silence, clear; the alarm log (RAM or flash)",
-                       description="list (default): active alarms with priority, latching and acknowledgement. "
-                                   "ack: the sound stops, the alarms stay. silence [DUR]: pause the sound "
-                                   "(1 s..2 min, default 2 min). clear: clear latched alarms (logged). "
-                                   "log: this boot's alarm log; --flash: the log kept on flash across resets.")
+    s = add_command(sub, "alarms", help="active alarms; ack, silence, clear; the alarm log (RAM or flash)",
+                    description="list (default): active alarms with priority, latching and acknowledgement. "
+                                "ack: the sound stops, the alarms stay. silence [DUR]: pause the sound "
+                                "(1 s..2 min, default 2 min). clear: clear latched alarms (logged). "
+                                "log: this boot's alarm log; --flash: the log kept on flash across resets.",
+                    examples="""examples:
+  vacuumctl --port /dev/ttyACM0 alarms                 # active alarms: priority, latching, acknowledged
+  vacuumctl --port /dev/ttyACM0 alarms ack             # the sound stops; the alarms stay
+  vacuumctl --port /dev/ttyACM0 alarms silence 60s     # pause the sound (at most 2 min)
+  vacuumctl --port /dev/ttyACM0 alarms clear           # after fixing the cause; logged on the device
+  vacuumctl --port /dev/ttyACM0 alarms log --flash --csv alarms.csv   # the log kept across resets
+Priorities are coloured on a terminal (high red, medium yellow, low cyan).
+exit status: 0 ok; 1 the device refused (the reason is printed)""")
     s.add_argument("action", nargs="?", default="list", choices=("list", "ack", "silence", "clear", "log"))
     s.add_argument("duration", nargs="?", help="silence: how long, e.g. 60s or 2min (default 2min)")
     s.add_argument("--flash", action="store_true", help="log: the alarm log on flash (survives resets)")
     s.add_argument("--csv", help="log: write CSV to this file")
+    userunit.add_argument(s)
     s.set_defaults(func=cmd_alarms)
 
 

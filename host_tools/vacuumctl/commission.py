@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from . import userunit
+from .cmdline import add_command
 from .errors import DeviceReset, UserError
 from .interrupt import CtrlC
 from .link import DeviceLink
@@ -190,12 +191,19 @@ def _run(args: argparse.Namespace, link: DeviceLink, vol: int, unit: str) -> int
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    s = sub.add_parser("commission", help="measure the sensor, pump and vent fitted, on a rigid chamber (docs/commissioning.md)",
-                       description="Runs the device's commissioning on a rigid chamber of known volume on the port "
-                                   "(a bottle, the NPWT canister): sensor zero and noise, the pump's curve, free flow "
-                                   "and maximum vacuum, the vent's dead zone and full opening, the loop's dead time. "
-                                   "Shows them beside the board's declared figures and commits them to the device's "
-                                   "configuration when you accept.")
+    s = add_command(sub, "commission", help="measure the sensor, pump and vent fitted, on a rigid chamber (docs/commissioning.md)",
+                    description="Runs the device's commissioning on a rigid chamber of known volume on the port "
+                                "(a bottle, the NPWT canister): sensor zero and noise, the pump's curve, free flow "
+                                "and maximum vacuum, the vent's dead zone and full opening, the loop's dead time. "
+                                "Shows them beside the board's declared figures and commits them to the device's "
+                                "configuration when you accept.",
+                    examples="""examples:
+  vacuumctl --port /dev/ttyACM0 commission --volume 500mL   # a 500 mL bottle on the port; asks before committing
+  vacuumctl --port sim:bench_bottle commission --volume 100mL --yes --plot curves.png
+  vacuumctl --port /dev/ttyACM0 commission --json --yes     # the record as JSON (sentences on stderr)
+Ctrl-C stops it: pump off, vent open, nothing staged. details: docs/commissioning.md
+exit status: 0 committed; 1 declined (discarded) or an error; 3 the device aborted it (the reason is printed);
+4 the result is not plausible (left staged until 'commission discard'); 130 Ctrl-C""")
     s.add_argument("--volume", default="100mL", help="the chamber's volume, e.g. 100mL, 0.5L (20 mL..2 L; default 100mL)")
     s.add_argument("--yes", action="store_true", help="commit without asking (scripts, CI)")
     s.add_argument("--json", action="store_true", help="print the record as JSON (sentences go to stderr)")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import userunit, words
+from .cmdline import add_command, open_link
 from .errors import FRESH_SIM_HINT, ServiceRoleNeeded, UserError
 from .telemetry import parse_fields
 
@@ -243,3 +244,36 @@ def _ask(prompt: str) -> bool:
     if not sys.stdin.isatty():
         raise UserError("not committing without confirmation: run on a terminal or pass --yes")
     return input(prompt).strip().lower() in ("y", "yes")
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    s = add_command(sub, "config", help="service parameters: show|get|set|diff|commit|revert|reset|audit|save FILE|load FILE",
+                    description="set stages a change on the device (validated against its range); commit writes "
+                                "it to flash, reads it back, applies it and records it in the audit log. "
+                                "save/load move a whole configuration as a JSON file; load shows the changes "
+                                "and commits only after confirmation (or --yes).",
+                    examples="""examples:
+  vacuumctl --port /dev/ttyACM0 config show            # every parameter: value, staged, unit, range, description
+  vacuumctl --port /dev/ttyACM0 config set leak_delay 3min
+  vacuumctl --port /dev/ttyACM0 config set cal_offset -300Pa
+  vacuumctl --port /dev/ttyACM0 config save bench1.json
+  vacuumctl --port /dev/ttyACM1 config load bench1.json  # shows the changes, asks before committing
+set, commit, reset and load need the service role: 'vacuumctl unlock' first, or $VACUUMCTL_SERVICE_CODE.
+Each vacuumctl call opens the port anew; with --port sim that is a fresh simulated board each time:
+start one that stays with 'vacuumctl sim --detach' and use --port sim@NAME for steps that build on each other.
+exit status: 0 ok; 1 refused (the reason is printed) or load not confirmed""")
+    s.add_argument("action", choices=("show", "get", "set", "diff", "commit", "revert", "reset", "audit", "save", "load"))
+    s.add_argument("args", nargs="*", help="NAME [VALUE] for get/set, FILE for save/load, N for audit")
+    s.add_argument("--yes", action="store_true", help="load: commit without asking")
+    userunit.add_argument(s)
+    s.set_defaults(func=cmd_config, takes_extra=True)
+
+
+def cmd_config(args: argparse.Namespace, extra: list[str]) -> int:
+    # A negative value (config set cal_offset -300Pa) looks like an option.
+    for tok in extra:
+        if len(tok) < 2 or tok[0] != "-" or not (tok[1].isdigit() or tok[1] == "."):
+            raise UserError("unexpected argument '%s'" % tok)
+    args.args = args.args + extra
+    with open_link(args) as link:
+        return run(args, link)

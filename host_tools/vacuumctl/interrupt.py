@@ -24,6 +24,12 @@ class CtrlC:
     def is_set(self) -> bool:
         return self._event.is_set()
 
+    def before_start(self) -> None:
+        """Called just before a command starts something on the device: a
+        Ctrl-C until then has nothing to stop, so it is a plain interrupt."""
+        if self.is_set():
+            raise KeyboardInterrupt
+
     def __enter__(self) -> "CtrlC":
         self._previous = signal.signal(signal.SIGINT, self._handler)
         return self

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import units, userunit
+from .cmdline import add_command
 from .errors import UserError
 
 if TYPE_CHECKING:
@@ -316,15 +317,14 @@ def draw(fig: "Figure", series: Series, unit: str, title: str, minutes: bool = F
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Add ``vacuumctl plot`` to the CLI's subcommands."""
-    s = sub.add_parser(
-        "plot", help="draw a session CSV (run/monitor --csv, or simulator truth) as a PNG",
+    s = add_command(
+        sub, "plot", help="draw a session CSV (run/monitor --csv, or simulator truth) as a PNG",
         description="Vacuum and setpoint against time, pump and vent duty below, state shading "
                     "(run, pause, release, fault) and a red marker where an alarm appears.",
-        epilog="examples:\n"
+        examples="examples:\n"
                "  vacuumctl plot out/sim_session.csv -o out/session.png\n"
                "  vacuumctl plot out/sim_truth.csv -o truth.png --unit mmHg --title 'leg chamber'\n"
-               "  vacuumctl --port sim run continuous --target 30kPa --duration 20 --plot run.png",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+               "  vacuumctl --port sim run continuous --target 30kPa --duration 20 --plot run.png")
     s.add_argument("csv", help="telemetry CSV (run/monitor --csv) or simulator truth CSV (--truth-csv)")
     s.add_argument("-o", "--output", help="PNG to write (default: the CSV's name with .png)")
     s.add_argument("--title", help="plot title (default: file name, length and peak vacuum)")

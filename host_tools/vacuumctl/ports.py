@@ -22,6 +22,7 @@ from typing import TextIO
 from serial.tools import list_ports
 
 from .errors import UserError
+from .cmdline import add_command
 from .link import DeviceLink, open_serial
 from .simboards import is_named_sim, port_of
 from .simport import is_sim_port
@@ -166,17 +167,16 @@ def auto_port(stream: TextIO | None = None) -> str:
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Add ``vacuumctl ports`` to the CLI's subcommands."""
-    s = sub.add_parser(
-        "ports", help="list serial ports and find boards running this firmware",
+    s = add_command(
+        sub, "ports", help="list serial ports and find boards running this firmware",
         description="Lists every serial port with its USB id. Ports whose USB id belongs to a supported "
                     "board (Pico 2E8A:0005, ESP32 bridges CP210x/CH340/CH9102, Espressif USB) are asked "
                     "the firmware's version handshake; so are ports named on the command line.",
-        epilog="examples:\n"
+        examples="examples:\n"
                "  vacuumctl ports\n"
                "  vacuumctl ports /dev/pts/7          # e.g. a simulated board started with 'vacuumctl sim'\n"
                "  vacuumctl ports --probe-all         # ask every port, whatever its USB id\n"
-               "exit status: 0 at least one board runs this firmware, 1 none does",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+               "exit status: 0 at least one board runs this firmware, 1 none does")
     s.add_argument("paths", nargs="*", metavar="PATH", help="extra port(s) to ask, e.g. a pseudo-terminal")
     s.add_argument("--probe-all", action="store_true",
                    help="send the handshake to every port, not only to known board USB ids")

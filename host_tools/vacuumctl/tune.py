@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import csv
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from . import units, userunit, words
-from .errors import DeviceReset, UserError
+from .cmdline import add_command
+from .errors import UserError
 from .interrupt import CtrlC
 from .link import DeviceLink
+from .recording import Recording
 from .telemetry import CSV_COLUMNS, Message, parse_fields
 
 RULES = ("fast", "no_overshoot", "schedule")
@@ -100,9 +101,6 @@ def _idle_and_clear(link: DeviceLink) -> None:
         raise UserError("the device is busy (state %s): stop the session first" % st.get("state"))
 
 
-SILENCE_S = 30  # no telemetry for this long (wall time): the device is gone or hung
-
-
 def _collect(link: DeviceLink, done: Callable[[dict, list[Message]], bool], writer: Any,
              ctrl_c: CtrlC, stop_requests: tuple[str, ...]) -> tuple[list[dict], bool]:
     """Telemetry until done(fields, messages_seen) -> (telemetry, False).
@@ -112,39 +110,27 @@ def _collect(link: DeviceLink, done: Callable[[dict, list[Message]], bool], writ
     A vanished port raises DeviceLost, a reboot DeviceReset (sentences)."""
     tel: list[dict] = []
     events: list[Message] = []
-    stopping = False
-    silent_since = time.monotonic()
-    while True:
-        if ctrl_c.is_set() and not stopping:
-            stopping = True
-            print("Ctrl-C: stopping the test and venting", flush=True)
-            for text in stop_requests:
-                link.request(text)
-        msg = link.next_message(0.25)
+
+    def stop() -> None:
+        print("Ctrl-C: stopping the test and venting", flush=True)
+        for text in stop_requests:
+            link.request(text)
+
+    rec = Recording(link, ctrl_c, writer=writer, on_ctrl_c=stop, reboot_during="the test")
+    for msg in rec.messages():
         if msg is None:
-            if time.monotonic() - silent_since > SILENCE_S:
-                raise UserError("telemetry stopped arriving for %d s: is the device still connected?" % SILENCE_S)
             continue
-        silent_since = time.monotonic()
-        if msg.kind == "boot":
-            raise DeviceReset("the device rebooted during the test (%s)" % msg.text)
         if msg.kind in ("event", "alarm"):
             events.append(msg)
             continue
         if msg.kind != "tel":
             continue
         tel.append(msg.fields)
-        if writer:
-            writer.writerow([msg.fields.get(c, "") for c in CSV_COLUMNS])
-        if stopping and msg.fields.get("state") in ("idle", "fault"):
+        if rec.stopping and msg.fields.get("state") in ("idle", "fault"):
             return tel, True
         if done(msg.fields, events):
             return tel, False
-
-
-def _interrupted_before_start(ctrl_c: CtrlC) -> None:
-    if ctrl_c.is_set():
-        raise KeyboardInterrupt  # nothing was started: plain "interrupted"
+    return tel, rec.stopping  # not reached: a recording with on_ctrl_c ends only by an exception
 
 
 def cmd_step(args: argparse.Namespace, link: DeviceLink) -> int:
@@ -160,7 +146,7 @@ def cmd_step(args: argparse.Namespace, link: DeviceLink) -> int:
         # the firmware said it).
         hz = parse_fields(link.request("version")).get("control_hz", 200)
         link.request("tel on %sHz" % hz)
-        _interrupted_before_start(ctrl_c)
+        ctrl_c.before_start()
         link.start("start continuous target=%dPa ramp=0ms duration=%dms" % (sp, hold_ms))
         print("step to %s, holding %s s of device time (Ctrl-C stops the test and vents)" % (
             userunit.show(sp, getattr(args, "unit", userunit.DEFAULT)), "%g" % args.hold), flush=True)
@@ -214,7 +200,7 @@ def cmd_auto(args: argparse.Namespace, link: DeviceLink) -> int:
     unit = getattr(args, "unit", userunit.DEFAULT)
     with CtrlC() as ctrl_c:
         link.request("tel on 20Hz")
-        _interrupted_before_start(ctrl_c)
+        ctrl_c.before_start()
         f = parse_fields(link.start(line))
         print("relay autotune around %s: the pump switches %s %% of full duty above and below the hold, for at most "
               "%s (Ctrl-C stops it and vents)" % (userunit.show(int(f.get("target_pa", sp)), unit), f.get("amp_pct", args.amp),
@@ -284,12 +270,18 @@ def cmd_discard(args: argparse.Namespace, link: DeviceLink) -> int:
     return 0
 
 
-def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    s = sub.add_parser("tune", help="step test and relay autotune (docs/control.md)",
-                       description="Step test with rise, overshoot, settling and steady-state error plus a plot; "
-                                   "or the device's relay autotune, whose result is staged until committed. "
-                                   "Examples: vacuumctl --port sim tune step --target 30kPa; "
-                                   "vacuumctl --port sim tune auto --target 30kPa --commit schedule")
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    s = add_command(sub, "tune", help="step test and relay autotune (docs/control.md)",
+                    description="Step test with rise, overshoot, settling and steady-state error plus a plot; "
+                                "or the device's relay autotune, whose result is staged until committed. "
+                                "Examples: vacuumctl --port sim tune step --target 30kPa; "
+                                "vacuumctl --port sim tune auto --target 30kPa --commit schedule",
+                    examples="""examples:
+  vacuumctl --port sim tune step --target 30kPa            # rise, overshoot, settling; CSV and PNG
+  vacuumctl --port sim@bench tune auto --target 30kPa      # relay autotune on a background board; staged
+  vacuumctl --port sim@bench tune commit schedule          # apply the staged result (or: tune discard)
+Ctrl-C stops the test: the device vents to ambient, nothing is staged (exit 130).
+details: docs/control.md""")
     tsub = s.add_subparsers(dest="tune_command", required=True)
     t = tsub.add_parser("step", help="step to P with ramp 0, report the response, save CSV and PNG")
     t.add_argument("--target", required=True, help="setpoint with a unit, e.g. 30kPa, 125mmHg")

@@ -60,6 +60,9 @@ def unit_file(path):
     """The test_* functions of one firmware unit-test file (as
     tools/mpy_unittest.py runs them): {passed, failed, skipped, failures}."""
     _paths()
+    folder = path.rsplit("/", 1)[0]
+    if folder not in sys.path:
+        sys.path.append(folder)  # helpers beside the tests (testbus.py), as tools/mpy_unittest.py
     scope = {"__name__": "__test__", "__file__": path}
     with open(path) as f:
         source = f.read()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from .. import units, userunit
+from ..cmdline import add_command
 from ..errors import UserError
 from ..simport import is_sim_port
 
@@ -23,15 +24,15 @@ exit status: 0 stopped by Ctrl-C; 1 an error explained in one sentence (the port
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    s = sub.add_parser(
-        "ui", help="bench dashboard in the browser (local web server; prints its address first)",
+    s = add_command(
+        sub, "ui", help="bench dashboard in the browser (local web server; prints its address first)",
         description="Start a local web server that shows the device live in a browser: chart, readouts, "
                     "sessions with a preview, alarms with sound, step test and autotune, configuration, "
                     "logs and the device's console. The first line printed is 'ui: http://127.0.0.1:N/'. "
                     "One page controls the device at a time; other pages watch. If the controlling page goes "
                     "away while a session it started runs, the session is stopped and the device vents. "
                     "Ctrl-C stops the server (and such a session).",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        examples=EXAMPLES)
     s.add_argument("--http-port", type=int, default=8719, help="TCP port of the page (default 8719; 0: any free port)")
     s.add_argument("--no-browser", action="store_true", help="do not open a browser")
     s.add_argument("--listen", default="127.0.0.1", metavar="ADDR",
