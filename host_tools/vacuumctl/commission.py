@@ -49,8 +49,8 @@ def record(reply: str) -> dict[str, Any]:
         "volume_ml", "ambient_pa", "top_pa", "stalled", "pump_free_flow_ml_min", "pump_max_vacuum_pa", "vent_dead_pm",
         "vent_full_pm", "dead_time_ms", "vent_lag_ms", "zero_pa", "noise_pa", "chamber_leak_ml_min",
         "declared_flow_ml_min", "declared_max_vacuum_pa") if k in f}
-    out["pump_curve"] = [{"vacuum_pa": v, "flow_ml_min": q} for v, q in _pairs(f.get("curve", ""))]
-    out["vent_curve"] = [{"duty": d / 1000, "opening": o / 1000} for d, o in _pairs(f.get("vent", ""))]
+    out["pump_curve"] = [{"vacuum_pa": v, "flow_ml_min": q} for v, q in _pairs(str(f.get("curve", "")))]
+    out["vent_curve"] = [{"duty": d / 1000, "opening": o / 1000} for d, o in _pairs(str(f.get("vent", "")))]
     out["warnings"] = [w.replace("_", " ") for w in str(f.get("warning", "")).split("|") if w]
     out["problems"] = [w.replace("_", " ") for w in str(f.get("problem", "")).split("|") if w]
     return out
