@@ -2,6 +2,7 @@
 # (docs/protocol.md; the rules in access.py and docs/safety.md). Replies and
 # errors never contain the code.
 import session as ses
+from cmdargs import refusal
 from cmderror import E_ARG, E_STATE, CmdError
 
 
@@ -13,7 +14,11 @@ def _one_code(args, usage):
 
 
 def cmd_unlock(dev, args):
-    return dev.access.unlock(_one_code(args, "unlock CODE"))
+    code = _one_code(args, "unlock CODE")
+    try:
+        return dev.access.unlock(code)
+    except ValueError as e:
+        raise refusal(e)
 
 
 def cmd_lock(dev, args):
@@ -26,4 +31,7 @@ def cmd_passcode(dev, args):
     code = _one_code(args, "passcode NEW")
     if dev.session.state == ses.RUN:
         raise CmdError(E_STATE, "a session is running; 'stop' it first (writing flash stalls the control loop)")
-    return dev.access.set_code(code)
+    try:
+        return dev.access.set_code(code)
+    except ValueError as e:
+        raise refusal(e)

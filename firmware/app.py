@@ -21,6 +21,7 @@ import config
 from annunciator import Annunciator
 import safety
 import sensor as sensor_mod
+from drivers import make_sensor
 import store
 import session as ses
 import version
@@ -54,7 +55,7 @@ class Device:
         self.period_ms = self.period_us // 1000
         self.uid = "".join("%02x" % b for b in machine.unique_id())
         self.i2c = machine.I2C(board.I2C_ID, scl=machine.Pin(board.I2C_SCL), sda=machine.Pin(board.I2C_SDA), freq=board.I2C_FREQ, timeout=board.I2C_TIMEOUT_US)
-        self.sensor = sensor_mod.make_sensor(board.SENSOR, self.i2c, board.SENSOR_ADDR, getattr(board, "SENSOR_K", 64))
+        self.sensor = make_sensor(board.SENSOR, self.i2c, board.SENSOR_ADDR, getattr(board, "SENSOR_K", 64))
         # Absolute sensors zero themselves at boot (outputs safe = vented)
         # and follow drift only while idle and vented (sensor.AmbientReference).
         self._tracks_ambient = hasattr(self.sensor, "track_ambient")

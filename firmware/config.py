@@ -9,9 +9,12 @@
 # On flash the configuration is text, one "name=value" per line, so a file
 # written by an older firmware (fewer names) still loads: missing names take
 # their defaults, unknown or out-of-range values are reported and defaulted.
+#
+# A refused name or value is a ValueError(reason, sentence): the
+# configuration knows nothing of the protocol, whose commands turn it into
+# their reply (cmdargs.refusal).
 import store
 import units
-from cmderror import E_ARG, E_RANGE, E_UNIT, E_UNKNOWN, CmdError
 from sensor import CAL_GAIN_MAX_PPM, CAL_GAIN_MIN_PPM, CAL_MAX_OFFSET_PA
 
 FORMAT_VERSION = 1
@@ -77,12 +80,12 @@ def defaults():
 def param(name):
     p = _BY_NAME.get(name)
     if p is None:
-        raise CmdError(E_UNKNOWN, "no configuration parameter '%s' (parameters: %s)" % (name, names()))
+        raise ValueError("unknown", "no configuration parameter '%s' (parameters: %s)" % (name, names()))
     return p
 
 
 def parse_value(p, token):
-    """A token with the parameter's unit -> validated int, or CmdError."""
+    """A token with the parameter's unit -> validated int, or ValueError."""
     try:
         if p.unit == PA:
             v = units.parse_pressure_pa(token)
@@ -91,9 +94,9 @@ def parse_value(p, token):
         else:
             v = units.parse_int(token)
     except ValueError as e:
-        raise CmdError(E_UNIT if p.unit else E_ARG, str(e))
+        raise ValueError("unit" if p.unit else "arg", str(e))
     if v < p.lo or v > p.hi:
-        raise CmdError(E_RANGE, "%s %d%s is out of range %s" % (p.name, v, p.unit, p.range_text()))
+        raise ValueError("range", "%s %d%s is out of range %s" % (p.name, v, p.unit, p.range_text()))
     return v
 
 

@@ -22,9 +22,9 @@
 from micropython import const
 
 import relay as rl
+from outputs import FULL
 from pid import PID
 
-FULL = const(65535)
 MODE_OFF = const(0)  # pump off, vent open: not regulating
 MODE_REGULATE = const(1)
 

@@ -5,7 +5,7 @@ import programs
 import session as ses
 import units
 from cmderror import E_ARG, E_RANGE, E_READONLY, E_STATE, E_UNIT, E_UNKNOWN, CmdError
-from commands import _check_range, _pressure
+from cmdargs import check_range, pressure
 
 
 # Gain bounds: products in the PID stay below 2**30 (pid.py).
@@ -23,7 +23,7 @@ def _set_gain(name):
             v = units.parse_int(token)
         except ValueError as e:
             raise CmdError(E_ARG, str(e))
-        _check_range(name, v, 0, _GAIN_MAX[name], "")
+        check_range(name, v, 0, _GAIN_MAX[name], "")
         pid = dev.ctl.pid
         g = [pid.kp, pid.ki, pid.kd]
         g[("kp", "ki", "kd").index(name)] = v
@@ -39,7 +39,7 @@ def _set_tuning(name, lo, hi):
             v = units.parse_duration_ms(token) if name == "tau" else units.parse_int(token)
         except ValueError as e:
             raise CmdError(E_UNIT if name == "tau" else E_ARG, str(e))
-        _check_range(name, v, lo, hi, "ms" if name == "tau" else "")
+        check_range(name, v, lo, hi, "ms" if name == "tau" else "")
         c = dev.ctl
         t = [c.tau_ms, c.ti_factor, c.lead_ticks]
         t[("tau", "ti_factor", "lead").index(name)] = v
@@ -50,13 +50,13 @@ def _set_tuning(name, lo, hi):
 
 
 def _set_target(dev, token):
-    v = _pressure(token)
+    v = pressure(token)
     s = dev.session
     if s.state != ses.RUN:
         raise CmdError(E_STATE, "no session is running; use 'start <program> target=...'")
     p = s.program.param("target")
     hi = min(p.hi, s.program.ceiling_pa, dev.sup.ceiling_pa)
-    _check_range("target", v, p.lo, hi, "Pa")
+    check_range("target", v, p.lo, hi, "Pa")
     bad = programs.relation_error(s.program, {"target": v, "floor": s.floor_pa, "step": s.step_pa}, dev.channel_count)
     if bad:
         raise CmdError(E_RANGE, "session's " + bad)

@@ -15,6 +15,7 @@ PA = const(0)
 MS = const(1)
 MHZ = const(2)  # rate in mHz
 PCT = const(3)  # whole percent (roller speed, laser power)
+UNITS = ("Pa", "ms", "mHz", "pct")  # by kind, as replies and help texts write them
 
 # Program kinds: how Session.step drives the controller.
 CONTINUOUS = const(0)  # hold one target

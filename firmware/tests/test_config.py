@@ -5,7 +5,7 @@ import time
 
 import config
 import store
-from cmderror import CmdError
+from cmdargs import refusal
 from flash import MOUNT_POINT, with_scratch_chip
 
 D = MOUNT_POINT + "/data"
@@ -21,11 +21,14 @@ class _Clock:
 
 
 def _err(fn, code):
+    # config.py refuses with ValueError(reason, sentence); the config
+    # commands answer with the protocol's code for it (cmdargs.refusal).
     try:
         fn()
-    except CmdError as e:
-        assert e.code == code, (e.code, e.message)
-        return e.message
+    except ValueError as e:
+        err = refusal(e)
+        assert err.code == code, (err.code, err.message)
+        return err.message
     raise AssertionError("no error")
 
 
