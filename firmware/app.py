@@ -114,10 +114,9 @@ class Device:
         self._tel = TextBuf(_TEL_BUF)
         self.storage = "ok"  # ok | backup | defaults | error: shown in status
         self.boot_notes = []  # events to send after the boot banner
-        for name, attr in (("cal_offset", "CAL_OFFSET_PA"), ("cal_gain", "CAL_GAIN_PPM")):
-            if hasattr(board, attr):  # the board's calibration is the default
-                config.find(name).default = getattr(board, attr)
-        self.config = config.Config(board.DATA_DIR)
+        # The board's calibration is the default.
+        cal = {name: getattr(board, attr) for name, attr in (("cal_offset", "CAL_OFFSET_PA"), ("cal_gain", "CAL_GAIN_PPM")) if hasattr(board, attr)}
+        self.config = config.Config(board.DATA_DIR, cal)
         source = self.config.load()
         if self.config.problems:  # (none on a fresh device: defaults, no flag)
             self.storage = source if source != store.CURRENT else "error"
@@ -221,11 +220,7 @@ class Device:
         self._tel_count = 0
 
     def alarm_text(self, a=None):
-        if a is None:
-            a = self.sup.alarms
-        if not a:
-            return "none"
-        return ",".join(name for bit, name in safety.ALARM_NAMES if a & bit)
+        return alarms.names_of(self.sup.alarms if a is None else a)
 
     # ---- the control tick (heap-locked) ----------------------------------
     def tick(self):
@@ -501,7 +496,7 @@ class Device:
 
 
 _STATE_BYTES = tuple(n.encode() for n in ses.STATE_NAMES)
-_ALARM_BYTES = tuple((bit, name.encode()) for bit, name in safety.ALARM_NAMES)
+_ALARM_BYTES = tuple((t[0], t[1].encode()) for t in alarms.TABLE)  # alarms.names_of as bytes, for the allocation-free line
 
 
 def _reset_name():
