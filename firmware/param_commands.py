@@ -64,7 +64,9 @@ def _set_target(dev, token):
 PARAMS = {
     "vacuum": (lambda dev: dev.vacuum_pa, None, "Pa", "measured vacuum depth"),
     "setpoint": (lambda dev: dev.ctl.setpoint_pa, None, "Pa", "slewed setpoint the PID follows"),
-    "target": (lambda dev: dev.ctl.target_pa, _set_target, "Pa", "target of the running session"),
+    # What 'start' or 'set target' set, not the level of the moment (a ramp,
+    # an off phase: 'get setpoint'); 0 without a session.
+    "target": (lambda dev: dev.session.target_pa if dev.session.active() else 0, _set_target, "Pa", "target of the running session"),
     "ceiling": (lambda dev: dev.sup.ceiling_pa, None, "Pa", "device ceiling (compiled in and board)"),
     "trip": (lambda dev: dev.sup.trip_pa, None, "Pa", "current trip level"),
     "kp": (_get_gain("kp"), _set_gain("kp"), "duty/kPa", "proportional gain (setting it fixes the gains: scheduling off)"),
