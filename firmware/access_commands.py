@@ -2,7 +2,7 @@
 # (docs/protocol.md; the rules in access.py and docs/safety.md). Replies and
 # errors never contain the code.
 import session as ses
-from cmdargs import refusal
+from cmdargs import from_below
 from cmderror import E_ARG, E_STATE, CmdError
 
 
@@ -14,11 +14,7 @@ def _one_code(args, usage):
 
 
 def cmd_unlock(dev, args):
-    code = _one_code(args, "unlock CODE")
-    try:
-        return dev.access.unlock(code)
-    except ValueError as e:
-        raise refusal(e)
+    return from_below(dev.access.unlock, _one_code(args, "unlock CODE"))
 
 
 def cmd_lock(dev, args):
@@ -31,7 +27,4 @@ def cmd_passcode(dev, args):
     code = _one_code(args, "passcode NEW")
     if dev.session.state == ses.RUN:
         raise CmdError(E_STATE, "a session is running; 'stop' it first (writing flash stalls the control loop)")
-    try:
-        return dev.access.set_code(code)
-    except ValueError as e:
-        raise refusal(e)
+    return from_below(dev.access.set_code, code)

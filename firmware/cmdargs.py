@@ -14,9 +14,13 @@ from cmderror import E_ACCESS, E_ARG, E_LOCKED, E_RANGE, E_STATE, E_STORAGE, E_U
 _REASONS = {"unknown": E_UNKNOWN, "unit": E_UNIT, "arg": E_ARG, "range": E_RANGE, "access": E_ACCESS, "locked": E_LOCKED, "storage": E_STORAGE}
 
 
-def refusal(e):
-    """ValueError(reason, sentence) from below -> the protocol's CmdError."""
-    return CmdError(_REASONS[e.args[0]], e.args[1])
+def from_below(fn, *args):
+    """fn(*args), a call into the configuration or the passcode steps, its
+    refusal answered with the protocol's error."""
+    try:
+        return fn(*args)
+    except ValueError as e:
+        raise CmdError(_REASONS[e.args[0]], e.args[1])
 
 
 def unit_error(e):
@@ -35,13 +39,6 @@ def duration(token):
         return units.parse_duration_ms(token)
     except ValueError as e:
         raise unit_error(e)
-
-
-def integer(token):
-    try:
-        return units.parse_int(token)
-    except ValueError as e:
-        raise CmdError(E_ARG, str(e))
 
 
 def _parse_value(kind, raw):

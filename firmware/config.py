@@ -12,7 +12,7 @@
 #
 # A refused name or value is a ValueError(reason, sentence): the
 # configuration knows nothing of the protocol, whose commands turn it into
-# their reply (cmdargs.refusal).
+# their reply (cmdargs.from_below).
 from micropython import const
 
 import store

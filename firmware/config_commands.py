@@ -6,7 +6,7 @@ import config
 import session as ses
 import store
 import units
-from cmdargs import check_range, no_args, refusal
+from cmdargs import check_range, from_below, no_args
 from cmderror import E_ARG, E_STATE, E_STORAGE, CmdError
 
 
@@ -41,17 +41,10 @@ def _config_show(dev, args):
     return "%s source=%s staged_changes=%d" % (" ".join("%s=%d%s" % (p.name, cfg.committed[p.name], p.unit) for p in config.PARAMS), cfg.source, len(cfg.diff()))
 
 
-def _param(name):
-    try:
-        return config.param(name)
-    except ValueError as e:
-        raise refusal(e)
-
-
 def _config_get(dev, args):
     if len(args) != 1:
         raise CmdError(E_ARG, "usage: config get NAME (parameters: %s)" % config.names())
-    p = _param(args[0])
+    p = from_below(config.param, args[0])
     cfg = dev.config
     return "name=%s value=%d staged=%d unit=%s lo=%d hi=%d default=%d role=%s | %s" % (p.name, cfg.committed[p.name], cfg.staged[p.name], p.unit or "-", p.lo, p.hi, cfg.defaults()[p.name], p.role, HELP[p.name])
 
@@ -59,11 +52,8 @@ def _config_get(dev, args):
 def _config_set(dev, args):
     if len(args) != 2:
         raise CmdError(E_ARG, "usage: config set NAME VALUE (parameters: %s)" % config.names())
-    p = _param(args[0])
-    try:
-        v = dev.config.stage(p.name, args[1])
-    except ValueError as e:
-        raise refusal(e)
+    p = from_below(config.param, args[0])
+    v = from_below(dev.config.stage, p.name, args[1])
     return "staged %s=%d%s (committed %d%s; 'config commit' saves it)" % (p.name, v, p.unit, dev.config.committed[p.name], p.unit)
 
 

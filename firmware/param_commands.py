@@ -4,17 +4,14 @@
 import config
 import programs
 import session as ses
-from cmdargs import check_range, pressure, refusal
+from cmdargs import check_range, from_below, pressure
 from cmderror import E_ARG, E_RANGE, E_READONLY, E_STATE, E_UNKNOWN, CmdError
 
 
 def _value(name, token):
     # The configuration's parameter of the same name: one unit and range for
     # 'set' and 'config set' (gain bounds: products in the PID stay below 2**30).
-    try:
-        return config.parse_value(config.find(name), token)
-    except ValueError as e:
-        raise refusal(e)
+    return from_below(config.parse_value, config.find(name), token)
 
 
 # get/set parameters: name -> (getter, setter or None, unit kind, help)

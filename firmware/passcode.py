@@ -8,7 +8,7 @@
 # It imports nothing above the storage: what it needs of the role gate comes
 # through the Access object it is given, and a refusal is a
 # ValueError(reason, sentence) that the access commands turn into the
-# protocol's error (cmdargs.refusal).
+# protocol's error (cmdargs.from_below).
 import hashlib
 import os
 from binascii import hexlify, unhexlify

@@ -8,7 +8,8 @@ import time
 
 import access
 import store
-from cmdargs import refusal
+from cmdargs import from_below
+from cmderror import CmdError
 from flash import MOUNT_POINT, with_scratch_chip
 
 D = MOUNT_POINT + "/data"
@@ -73,14 +74,13 @@ def _read(path):
 
 
 def _err(fn, code):
-    # access.py refuses with ValueError(reason, sentence); the access
-    # commands answer with the protocol's code for it (cmdargs.refusal).
+    # access.py refuses with ValueError(reason, sentence); the commands answer
+    # with the protocol's code for it (cmdargs.from_below).
     try:
-        fn()
-    except ValueError as e:
-        err = refusal(e)
-        assert err.code == code, (err.code, err.message)
-        return err.message
+        from_below(fn)
+    except CmdError as e:
+        assert e.code == code, (e.code, e.message)
+        return e.message
     raise AssertionError("no error")
 
 

@@ -5,7 +5,8 @@ import time
 
 import config
 import store
-from cmdargs import refusal
+from cmdargs import from_below
+from cmderror import CmdError
 from flash import MOUNT_POINT, with_scratch_chip
 
 D = MOUNT_POINT + "/data"
@@ -21,14 +22,13 @@ class _Clock:
 
 
 def _err(fn, code):
-    # config.py refuses with ValueError(reason, sentence); the config
-    # commands answer with the protocol's code for it (cmdargs.refusal).
+    # config.py refuses with ValueError(reason, sentence); the commands answer
+    # with the protocol's code for it (cmdargs.from_below).
     try:
-        fn()
-    except ValueError as e:
-        err = refusal(e)
-        assert err.code == code, (err.code, err.message)
-        return err.message
+        from_below(fn)
+    except CmdError as e:
+        assert e.code == code, (e.code, e.message)
+        return e.message
     raise AssertionError("no error")
 
 

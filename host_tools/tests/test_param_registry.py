@@ -98,7 +98,7 @@ def test_set_takes_its_ranges_from_the_registry():
     # answer alike), and the controller's defaults are the registry's.
     src = (FIRMWARE / "param_commands.py").read_text()
     assert "_GAIN_MAX" not in src and not re.search(r"_set_tuning\(\"\w+\", ", src)
-    assert "config.parse_value(config.find(name), token)" in src
+    assert "from_below(config.parse_value, config.find(name), token)" in src
     c = _constants()
     r = registry()
     assert (c["TAU_MS"], c["TI_FACTOR"], c["LEAD_TICKS"]) == (r["tau"][3], r["ti_factor"][3], r["lead"][3])
