@@ -195,19 +195,21 @@ def test_every_way_of_stopping_ends_the_emission(open_device, how):
     tel = dev.telemetry_until(lambda f: f.get("laser") == 1, 20_000)
     dev.telemetry_until(lambda f: False, 300)  # emitting a while
     t_before = int(dev.telemetry_until(lambda f: True, 100)[-1]["t_ms"])
+    # The windows below are device time from the first line still queued,
+    # which on a loaded machine can be seconds before the request: wide.
     if how == "exception":
         dev.request("selftest exception")
-        tel = dev.telemetry_until(lambda f: f["state"] == "fault", 2_000)
+        tel = dev.telemetry_until(lambda f: f["state"] == "fault", 20_000)
     elif how == "ctrl_c":
         # A person at a terminal: the session stops as with 'stop', the
         # firmware runs on (docs/protocol.md).
         before = len(dev.link.raw_log)
         dev.link._write(b"\x03")
-        tel = dev.telemetry_until(lambda f: f["state"] != "run", 2_000)
+        tel = dev.telemetry_until(lambda f: f["state"] != "run", 20_000)
         assert not any("interrupted:" in line for line in dev.link.raw_log[before:])
     else:
         dev.request(how)
-        tel = dev.telemetry_until(lambda f: f["state"] != "run", 2_000)
+        tel = dev.telemetry_until(lambda f: f["state"] != "run", 20_000)
     assert tel[-1]["laser"] == 0, tel[-1]
     t_new = int(tel[-1]["t_ms"])  # the first line in the new state
     truth = dev.truth.wait_until(t_new + 300)
