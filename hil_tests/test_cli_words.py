@@ -107,8 +107,10 @@ def test_a_dotted_session_in_run_prompts_and_enter_starts_the_next_dot():
 
 def test_a_dotted_session_advances_by_itself_with_advance_after(tmp_path):
     rec = tmp_path / "dots.csv"
+    # Paced at 5x real time: the host's reaction (wall time) costs the
+    # device 5x its length, not the hundreds of times of a full-speed board.
     r = _vc("--port", "sim:face_cup_5ml", "run", "face_dotted", "--hold", "3s", "--duration", "40",
-            "--advance-after", "2s", "--csv", str(rec), stdin="")
+            "--advance-after", "2s", "--speed", "5", "--csv", str(rec), stdin="")
     assert r.returncode == 0, r.stdout + r.stderr
     prompts = [line for line in r.stdout.splitlines() if line.startswith("dot ")]
     assert len(prompts) >= 4 and "the next dot starts in 2 s (or press Enter)" in prompts[0], prompts
@@ -124,9 +126,7 @@ def test_a_dotted_session_advances_by_itself_with_advance_after(tmp_path):
             waits.append(int(row["t_ms"]) - start)
             start = None
     # The host times the wait from telemetry and sends 'next': never early;
-    # its reaction is wall time, which the simulated board at full speed
-    # turns into up to seconds of device time when the run's CPUs are busy
-    # (a real board: tens of ms), so late is bounded loosely, and most waits
-    # end within a telemetry line or two of the 2 s.
+    # its reaction is wall time (x5 here; a real board: x1), so late is
+    # bounded loosely, and most waits end within 0.5 s of the 2 s.
     assert len(waits) >= 3 and all(1900 <= w <= 5000 for w in waits), waits
-    assert sum(1 for w in waits if w <= 2200) * 2 >= len(waits), waits
+    assert sum(1 for w in waits if w <= 2500) * 2 >= len(waits), waits
