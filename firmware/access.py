@@ -24,8 +24,6 @@ TIMEOUT_MS = const(600_000)  # service role ends 10 min after its last service c
 FREE_ATTEMPTS = const(3)  # wrong codes before the lockout
 LOCKOUT_FIRST_MS = const(30_000)  # after the 3rd wrong code; doubles per further one
 LOCKOUT_MAX_MS = const(900_000)
-CODE_MIN = const(6)
-CODE_MAX = const(32)
 FORMAT_VERSION = 1
 
 # Commands and forms the therapist may use. A command missing here needs the
@@ -161,8 +159,10 @@ class Access:
 
     # ---- used by passcode.py --------------------------------------------------------
     def grant_service(self):
+        """The reply to a good code."""
         self.role = SERVICE
         self._since = self._clock.ticks_ms()
+        return "role=service timeout_s=%d" % (TIMEOUT_MS // 1000)
 
     def start_lockout(self):
         self._lock_at = self._clock.ticks_ms()
@@ -176,3 +176,7 @@ class Access:
             self.audit.append(b"t_ms=%d role=%s %s" % (self._uptime_ms(), ROLE_NAMES[self.role], what))
         except (store.StoreError, OSError, ValueError) as e:
             self._storage_error("audit", e)
+
+
+# For passcode.py, which does not import this module (it is loaded from here).
+Access.FREE_ATTEMPTS = FREE_ATTEMPTS

@@ -2,6 +2,7 @@
 # (docs/protocol.md; the rules in access.py and docs/safety.md). Replies and
 # errors never contain the code.
 import session as ses
+from cmdargs import from_below
 from cmderror import E_ARG, E_STATE, CmdError
 
 
@@ -13,7 +14,7 @@ def _one_code(args, usage):
 
 
 def cmd_unlock(dev, args):
-    return dev.access.unlock(_one_code(args, "unlock CODE"))
+    return from_below(dev.access.unlock, _one_code(args, "unlock CODE"))
 
 
 def cmd_lock(dev, args):
@@ -26,4 +27,4 @@ def cmd_passcode(dev, args):
     code = _one_code(args, "passcode NEW")
     if dev.session.state == ses.RUN:
         raise CmdError(E_STATE, "a session is running; 'stop' it first (writing flash stalls the control loop)")
-    return dev.access.set_code(code)
+    return from_below(dev.access.set_code, code)

@@ -3,7 +3,7 @@
 import alarms
 import units
 from cmderror import E_ARG, CmdError
-from commands import _check_range, _duration, _no_args
+from cmdargs import check_range, duration, no_args
 
 
 def cmd_alarms(dev, args):
@@ -17,11 +17,11 @@ def cmd_alarms(dev, args):
                 n = units.parse_int(args[1])
             except ValueError as e:
                 raise CmdError(E_ARG, str(e))
-            _check_range("N", n, 1, st.log.size, "")
+            check_range("N", n, 1, st.log.size, "")
         recs = st.log.records()[-n:]
         body = "; ".join("t_ms=%d %s %s value=%d" % r for r in recs)
         return "log records=%d total=%d%s%s" % (len(recs), st.log.total(), ": " if recs else "", body)
-    _no_args(args)
+    no_args(args)
     t = dev.uptime_ms
     parts = ["active=%d" % bin(dev.sup.alarms).count("1"), "silence_ms=%d" % st.silence_left(t)]
     for bit, name, prio, latching, stops in alarms.TABLE:
@@ -31,7 +31,7 @@ def cmd_alarms(dev, args):
 
 
 def cmd_ack(dev, args):
-    _no_args(args)
+    no_args(args)
     bits, events = dev.alarm_state.ack(dev.uptime_ms)
     for e in events:
         dev.console.event(e)
@@ -43,15 +43,15 @@ def cmd_silence(dev, args):
         raise CmdError(E_ARG, "usage: silence [DURATION] (default and maximum %ds)" % (alarms.SILENCE_MAX_MS // 1000))
     ms = alarms.SILENCE_MAX_MS
     if args:
-        ms = _duration(args[0])
-        _check_range("silence", ms, 1_000, alarms.SILENCE_MAX_MS, "ms")
+        ms = duration(args[0])
+        check_range("silence", ms, 1_000, alarms.SILENCE_MAX_MS, "ms")
     for e in dev.alarm_state.silence(ms, dev.uptime_ms):
         dev.console.event(e)
     return "silenced %dms" % ms
 
 
 def cmd_hb(dev, args):
-    _no_args(args)
+    no_args(args)
     return "hb t_ms=%d" % dev.uptime_ms
 
 
@@ -68,8 +68,8 @@ def heartbeat_arg(args):
         if tok.startswith("heartbeat="):
             if hb:
                 raise CmdError(E_ARG, "parameter 'heartbeat' given twice")
-            hb = _duration(tok[10:])
-            _check_range("heartbeat", hb, HEARTBEAT_MIN_MS, HEARTBEAT_MAX_MS, "ms")
+            hb = duration(tok[10:])
+            check_range("heartbeat", hb, HEARTBEAT_MIN_MS, HEARTBEAT_MAX_MS, "ms")
         else:
             rest.append(tok)
     return rest, hb

@@ -60,7 +60,6 @@ TABLE = (
     (A_RESET, "reset", LOW, True, False),
     (A_OVERRUN, "overrun", LOW, False, False),
 )
-NAMES = tuple((t[0], t[1]) for t in TABLE)
 
 
 def _mask(col):

@@ -21,6 +21,7 @@ import config
 from annunciator import Annunciator
 import safety
 import sensor as sensor_mod
+from drivers import make_sensor
 import store
 import session as ses
 import version
@@ -54,7 +55,7 @@ class Device:
         self.period_ms = self.period_us // 1000
         self.uid = "".join("%02x" % b for b in machine.unique_id())
         self.i2c = machine.I2C(board.I2C_ID, scl=machine.Pin(board.I2C_SCL), sda=machine.Pin(board.I2C_SDA), freq=board.I2C_FREQ, timeout=board.I2C_TIMEOUT_US)
-        self.sensor = sensor_mod.make_sensor(board.SENSOR, self.i2c, board.SENSOR_ADDR, getattr(board, "SENSOR_K", 64))
+        self.sensor = make_sensor(board.SENSOR, self.i2c, board.SENSOR_ADDR, getattr(board, "SENSOR_K", 64))
         # Absolute sensors zero themselves at boot (outputs safe = vented)
         # and follow drift only while idle and vented (sensor.AmbientReference).
         self._tracks_ambient = hasattr(self.sensor, "track_ambient")
@@ -113,10 +114,9 @@ class Device:
         self._tel = TextBuf(_TEL_BUF)
         self.storage = "ok"  # ok | backup | defaults | error: shown in status
         self.boot_notes = []  # events to send after the boot banner
-        for name, attr in (("cal_offset", "CAL_OFFSET_PA"), ("cal_gain", "CAL_GAIN_PPM")):
-            if hasattr(board, attr):  # the board's calibration is the default
-                config.find(name).default = getattr(board, attr)
-        self.config = config.Config(board.DATA_DIR)
+        # The board's calibration is the default.
+        cal = {name: getattr(board, attr) for name, attr in (("cal_offset", "CAL_OFFSET_PA"), ("cal_gain", "CAL_GAIN_PPM")) if hasattr(board, attr)}
+        self.config = config.Config(board.DATA_DIR, cal)
         source = self.config.load()
         if self.config.problems:  # (none on a fresh device: defaults, no flag)
             self.storage = source if source != store.CURRENT else "error"
@@ -220,11 +220,7 @@ class Device:
         self._tel_count = 0
 
     def alarm_text(self, a=None):
-        if a is None:
-            a = self.sup.alarms
-        if not a:
-            return "none"
-        return ",".join(name for bit, name in safety.ALARM_NAMES if a & bit)
+        return alarms.names_of(self.sup.alarms if a is None else a)
 
     # ---- the control tick (heap-locked) ----------------------------------
     def tick(self):
@@ -500,7 +496,7 @@ class Device:
 
 
 _STATE_BYTES = tuple(n.encode() for n in ses.STATE_NAMES)
-_ALARM_BYTES = tuple((bit, name.encode()) for bit, name in safety.ALARM_NAMES)
+_ALARM_BYTES = tuple((t[0], t[1].encode()) for t in alarms.TABLE)  # alarms.names_of as bytes, for the allocation-free line
 
 
 def _reset_name():

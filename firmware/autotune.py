@@ -13,9 +13,8 @@
 # give G = 4 a / (Tu d) (Pa/s per full duty: the schedule's plant gain) and
 # L = (a - h) / (G d).
 import relay as rl
-import session as ses
+from outputs import FULL
 
-FULL = 65535
 RULES = ("fast", "no_overshoot", "schedule")
 AMP_PCT_DEFAULT = 20  # relay amplitude, % of full duty
 AMP_PCT_MAX = 25
@@ -50,7 +49,7 @@ class Tuner:
             return
         r = dev.ctl.relay
         if r.active():
-            if dev.session.state != ses.RUN:  # session ended (fault, stop, pause): the test too
+            if not dev.session.running():  # session ended (fault, stop, pause): the test too
                 r.cancel()
             elif dev.uptime_ms - self._deadline_ms >= 0:
                 r.cancel(rl.ABORT_TIMEOUT)

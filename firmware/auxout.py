@@ -23,7 +23,6 @@
 # constructor: no allocation, integers only. safe() never raises.
 from micropython import const
 
-_FULL = const(65535)
 _COUNT_MASK = const(0x3FFFFFFF)  # tachometer count wraps below 2**30
 
 

@@ -1,9 +1,9 @@
 # Usage and purpose of every command, for 'help' only: imported on demand and
 # dropped after each use (commands._service), so this text takes no RAM while
-# the device works. firmware/tests/test_command_help.py checks every command
-# has its entry.
+# the device works. firmware/tests/test_help_texts.py checks every command
+# has its entry, and no other: so 'help' lists TEXTS' names without importing
+# the command table (which loads this module).
 from cmderror import E_UNKNOWN, CmdError
-from commands import COMMANDS
 
 # name: (usage, what it does)
 TEXTS = {
@@ -124,7 +124,7 @@ TEXTS = {
 
 def cmd_help(dev, args):
     if args:
-        if args[0] not in COMMANDS:
+        if args[0] not in TEXTS:
             raise CmdError(E_UNKNOWN, "no command '%s'; type help" % args[0])
         return "%s: %s" % TEXTS[args[0]]
-    return "commands: " + " ".join(sorted(COMMANDS)) + " (help <command> for details; pressures need a unit: Pa kPa hPa mbar mmHg inHg atm cmH2O)"
+    return "commands: " + " ".join(sorted(TEXTS)) + " (help <command> for details; pressures need a unit: Pa kPa hPa mbar mmHg inHg atm cmH2O)"

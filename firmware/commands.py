@@ -1,98 +1,22 @@
 # The command set of the serial protocol (docs/protocol.md). Each handler
 # validates everything before it changes anything: a bad line changes nothing.
-import sys
-
+import alarm_commands
 import programs
 import safety
-import sensor as sensor_mod
 import session as ses
 import units
 import version
-from cmderror import (
-    E_ARG,
-    E_RANGE,
-    E_STATE,
-    E_UNIT,
-    E_UNKNOWN,
-    CmdError,
-)
-
-
-def _unit_error(e):
-    return CmdError(E_UNIT, str(e))
-
-
-def _pressure(token):
-    try:
-        return units.parse_pressure_pa(token)
-    except ValueError as e:
-        raise _unit_error(e)
-
-
-def _duration(token):
-    try:
-        return units.parse_duration_ms(token)
-    except ValueError as e:
-        raise _unit_error(e)
-
-
-_UNIT = ("Pa", "ms", "mHz", "pct")
-_KIND_WORD = ("pressure", "duration", "rate", "percentage")
-
-
-def _parse_value(kind, raw):
-    if kind == programs.PA:
-        return _pressure(raw)
-    if kind == programs.MS:
-        return _duration(raw)
-    try:
-        if kind == programs.PCT:
-            return units.parse_percent(raw)
-        return units.parse_millihz(raw)
-    except ValueError as e:
-        raise _unit_error(e)
-
-
-def _check_range(name, value, lo, hi, unit):
-    if value < lo or value > hi:
-        raise CmdError(E_RANGE, "%s %d%s is out of range %d%s..%d%s" % (name, value, unit, lo, unit, hi, unit))
-
-
-def parse_program_args(prog, args, ceiling_pa):
-    """key=value tokens -> dict of validated integers (Pa, ms)."""
-    values = {}
-    for tok in args:
-        eq = tok.find("=")
-        if eq <= 0:
-            raise CmdError(E_ARG, "expected key=value, got '%s' (parameters of %s: %s)" % (tok, prog.name, " ".join(p.name for p in prog.params)))
-        key = tok[:eq]
-        p = prog.param(key)
-        if p is None:
-            raise CmdError(E_ARG, "%s has no parameter '%s' (valid: %s)" % (prog.name, key, " ".join(q.name for q in prog.params)))
-        if key in values:
-            raise CmdError(E_ARG, "parameter '%s' given twice" % key)
-        raw = tok[eq + 1 :]
-        v = _parse_value(p.kind, raw)
-        hi = p.hi
-        if p.kind == programs.PA and hi > ceiling_pa:
-            hi = ceiling_pa
-        _check_range(key, v, p.lo, hi, _UNIT[p.kind])
-        values[key] = v
-    for p in prog.params:
-        if p.name not in values:
-            if p.default is None:
-                raise _call_lazy("program_help", "missing_param_error", prog, p, _KIND_WORD[p.kind])
-            values[p.name] = p.default
-    return values
+from cmdargs import call_lazy, check_range, duration, no_args, parse_program_args, sensor_answers, unit_error
+from cmderror import E_ARG, E_RANGE, E_STATE, E_UNKNOWN, CmdError
 
 
 def cmd_version(dev, args):
-    _no_args(args)
+    no_args(args)
     return "firmware=%s protocol=%d board=%s mcu=%s uid=%s control_hz=%d" % (version.FIRMWARE, version.PROTOCOL, dev.board.NAME, dev.board.MCU, dev.uid, dev.control_hz)
 
 
 def cmd_status(dev, args):
-    _no_args(args)
+    no_args(args)
     s = dev.session
     return "state=%s program=%s vacuum_pa=%d setpoint_pa=%d target_pa=%d pump_duty=%d valve_duty=%d alarms=%s remaining_ms=%d trip_pa=%d ceiling_pa=%d sensor_errors=%d overruns=%d" % (
         ses.STATE_NAMES[s.state],
@@ -120,14 +44,6 @@ def _channels_text(dev):
     return " channels=%d %s ch_alarms=%s" % (dev.channel_count, x.status_text(dev.vacuum_pa, dev.ctl.setpoint_pa), x.alarm_text(dev.alarm_text))
 
 
-def _sensor_answers(dev):
-    # 'clear' resets the supervisor's sensor debounce: without this a start
-    # right after it would run the pump blind until the alarm re-latches
-    # (found by hil_tests/test_fuzz_alarm.py).
-    if dev.sensor_status >= sensor_mod.BUS_ERROR:
-        raise CmdError(E_STATE, "the pressure sensor is not answering (last sample failed); check its cable")
-
-
 def cmd_start(dev, args):
     if not args:
         raise CmdError(E_ARG, "usage: start <program> key=value ... (programs: %s)" % programs.names())
@@ -144,7 +60,7 @@ def cmd_start(dev, args):
         raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ("paused" if st == ses.PAUSE else "releasing" if st == ses.RELEASE else "running"))
     if dev.commission is not None and dev.commission.active:
         raise CmdError(E_STATE, "commissioning is running; 'stop' or 'commission abort' ends it")
-    _sensor_answers(dev)
+    sensor_answers(dev)
     # An absolute sensor takes its zero in its first samples after boot
     # (vent open): a session started sooner would read low by what it pumped.
     ref = getattr(dev.sensor, "ref", None)
@@ -161,7 +77,7 @@ def cmd_start(dev, args):
     if values["duration"] > prog.max_session_ms:
         raise CmdError(E_RANGE, "duration %dms is above %s's maximum session %dms" % (values["duration"], prog.name, prog.max_session_ms))
     dev.start_session(prog, values, heartbeat_ms)
-    reply = "started %s %s" % (prog.name, " ".join("%s_%s=%d" % (p.name, _UNIT[p.kind].lower(), values[p.name]) for p in prog.params))
+    reply = "started %s %s" % (prog.name, " ".join("%s_%s=%d" % (p.name, programs.UNITS[p.kind].lower(), values[p.name]) for p in prog.params))
     if heartbeat_ms:
         reply += " heartbeat_ms=%d" % heartbeat_ms
     return reply
@@ -170,7 +86,7 @@ def cmd_start(dev, args):
 
 
 def cmd_stop(dev, args):
-    _no_args(args)
+    no_args(args)
     if dev.laser is not None:
         dev.laser.off()  # at once, not at the next tick
     was = dev.session.state
@@ -183,7 +99,7 @@ def cmd_stop(dev, args):
 
 
 def cmd_pause(dev, args):
-    _no_args(args)
+    no_args(args)
     if dev.laser is not None and dev.session.state == ses.RUN:
         dev.laser.off()
     if not dev.session.pause():
@@ -192,17 +108,17 @@ def cmd_pause(dev, args):
 
 
 def cmd_resume(dev, args):
-    _no_args(args)
+    no_args(args)
     if dev.sup.alarms:
         raise CmdError(E_STATE, "alarm active (%s)" % dev.alarm_text())
-    _sensor_answers(dev)
+    sensor_answers(dev)
     if not dev.session.resume():
         raise CmdError(E_STATE, "no session is paused (state %s)" % ses.STATE_NAMES[dev.session.state])
     return "resumed remaining_ms=%d" % dev.session.remaining_ms()
 
 
 def cmd_next(dev, args):
-    _no_args(args)
+    no_args(args)
     if not dev.session.next_dot():
         raise CmdError(E_STATE, "'next' starts the next dot of a dotted session after its release")
     return "next dot"
@@ -221,12 +137,12 @@ def cmd_log(dev, args):
         i = units.parse_int(args[0])
     except ValueError as e:
         raise CmdError(E_ARG, str(e))
-    _check_range("index", i, 0, log.count() - 1, "")
+    check_range("index", i, 0, log.count() - 1, "")
     return log.row(i)
 
 
 def cmd_clear(dev, args):
-    _no_args(args)
+    no_args(args)
     if not dev.sup.alarms:
         return "no alarms"
     cleared = dev.alarm_text()
@@ -245,7 +161,7 @@ def cmd_tel(dev, args):
         try:
             mhz = units.parse_millihz(args[1])
         except ValueError as e:
-            raise _unit_error(e)
+            raise unit_error(e)
         if mhz < 100 or mhz > dev.control_hz * 1000:
             raise CmdError(E_RANGE, "rate %s is out of range 0.1Hz..%dHz" % (args[1], dev.control_hz))
         hz = mhz
@@ -268,28 +184,9 @@ def cmd_echo(dev, args):
     return "echo %s" % args[0]
 
 
-def _lazy(name):
-    return __import__(name)
-
-
-def _call_lazy(module, func, *args):
-    """module.func(*args) with module imported for this call only: it and
-    whatever it imported are forgotten afterwards, so their code and texts
-    take RAM only while they run (the peak is the core firmware plus the
-    largest of these, not their sum). Safety commands (stop, pause, clear,
-    ack, silence, status, start) never come this way: they need no import."""
-    before = set(sys.modules)
-    try:
-        return getattr(_lazy(module), func)(*args)
-    finally:
-        for name in list(sys.modules):
-            if name not in before:
-                del sys.modules[name]
-
-
 def _service(module, func):
     # A rarely used command: its module is loaded for each call.
-    return lambda dev, args: _call_lazy(module, func, dev, args)
+    return lambda dev, args: call_lazy(module, func, dev, args)
 
 
 def cmd_selftest(dev, args):
@@ -297,16 +194,11 @@ def cmd_selftest(dev, args):
         dev.inject_exception = True
         return "exception scheduled in the next control tick"
     if len(args) == 2 and args[0] == "stall":
-        ms = _duration(args[1])
-        _check_range("stall", ms, 1, 500, "ms")
+        ms = duration(args[1])
+        check_range("stall", ms, 1, 500, "ms")
         dev.stall_ms = ms
         return "stall of %dms scheduled between ticks" % ms
     raise CmdError(E_ARG, "usage: selftest exception | selftest stall DURATION (exception in the control tick; the loop blocked up to 500ms like a GC pause)")
-
-
-def _no_args(args):
-    if args:
-        raise CmdError(E_ARG, "takes no arguments, got '%s'" % " ".join(args))
 
 
 # name -> handler(dev, args). Usage and help texts: command_help.py.
@@ -337,9 +229,6 @@ COMMANDS = {
     "selftest": cmd_selftest,
 }
 
-
 # The alarm commands live in their own module (kept small: the firmware is
 # compiled on the device, and an ESP32 has ~100 KB of heap for that).
-import alarm_commands  # noqa: E402 - needs the helpers above
-
 COMMANDS.update(alarm_commands.COMMANDS)

@@ -19,7 +19,8 @@ from array import array
 
 from micropython import const
 
-FULL = const(65535)
+from outputs import FULL
+
 _ZERO = const(0)
 _PUMP = const(1)
 _LEAK = const(2)

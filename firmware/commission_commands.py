@@ -5,7 +5,7 @@
 import session as ses
 import store
 from cmderror import E_ARG, E_RANGE, E_STATE, CmdError
-from commands import _check_range, _sensor_answers
+from cmdargs import check_range, sensor_answers
 
 VOLUME_MIN_ML = 20  # smaller: a pull-down faster than the rise limit (200 kPa/s)
 VOLUME_MAX_ML = 2000  # larger: minutes of pull-down, and a vent slower than the safe-state check
@@ -49,9 +49,9 @@ def _start(dev, args):
             raise CmdError(E_ARG, _USAGE)
     if vol is None:
         raise CmdError(E_ARG, _USAGE)
-    _check_range("volume", vol, VOLUME_MIN_ML, VOLUME_MAX_ML, "mL")
+    check_range("volume", vol, VOLUME_MIN_ML, VOLUME_MAX_ML, "mL")
     _busy(dev)
-    _sensor_answers(dev)
+    sensor_answers(dev)
     ref = getattr(dev.sensor, "ref", None)
     if ref is not None and not ref.zeroed:
         raise CmdError(E_STATE, "the sensor is still taking its zero after boot; start again in a moment")

@@ -3,7 +3,6 @@
 # sensor zero and noise, the chamber's own leak; checked for plausibility
 # before a technician may commit them. Imported when a run completes; runs
 # between ticks (floats allowed: no figure needs more than float32's 7 digits).
-from commission import DUTIES, FULL, LEVELS
 
 # Plausible pumps for this device class (domain.md: small diaphragm pumps)
 # and within this factor of the board's declaration: a wrong chamber volume
@@ -152,16 +151,19 @@ def _rate(c, j):
 
 
 def _vent(r, c):
+    # As many releases as the procedure's DUTIES (its arrays say how many:
+    # commission.py loads this module, so this one does not import it).
+    duties = len(c.vs)
     leak = r.leak_pa_s
-    full = _rate(c, DUTIES - 1) - leak
+    full = _rate(c, duties - 1) - leak
     if full <= 0:
         r.problems.append("the vent did not release the chamber at full duty")
         r.dead_pm, r.full_pm = 0, 1000
         return
     pts = []
-    for j in range(DUTIES):
+    for j in range(duties):
         op = (_rate(c, j) - leak) / full
-        duty = (j + 1) / DUTIES
+        duty = (j + 1) / duties
         r.vent.append((int(duty * 1000 + 0.5), int(op * 1000 + 0.5)))
         pts.append((duty, op))
     rising = [p for p in pts if OPEN_MIN < p[1] < OPEN_FIT_MAX]
@@ -180,7 +182,7 @@ def _vent(r, c):
     r.dead_pm = int(dead * 1000 + 0.5)
     r.full_pm = min(1000, max(r.dead_pm + 100, int(full_duty * 1000 + 0.5)))
     # The valve's own delay: the full release traced back to its start.
-    j = DUTIES - 1
+    j = duties - 1
     if c.tb[j] > c.ta[j] >= 0:
         t0 = c.ta[j] - (c.tb[j] - c.ta[j]) * (c.vs[j] - c.la) / (c.la - c.lb)
         r.vent_lag_ms = max(0, int(t0 // 1000))

@@ -9,12 +9,22 @@
 # On flash the configuration is text, one "name=value" per line, so a file
 # written by an older firmware (fewer names) still loads: missing names take
 # their defaults, unknown or out-of-range values are reported and defaulted.
+#
+# A refused name or value is a ValueError(reason, sentence): the
+# configuration knows nothing of the protocol, whose commands turn it into
+# their reply (cmdargs.from_below).
+from micropython import const
+
 import store
 import units
-from cmderror import E_ARG, E_RANGE, E_UNIT, E_UNKNOWN, CmdError
 from sensor import CAL_GAIN_MAX_PPM, CAL_GAIN_MIN_PPM, CAL_MAX_OFFSET_PA
 
 FORMAT_VERSION = 1
+# The gain schedule's defaults (docs/control.md): here, with their ranges,
+# and imported by controller.py, which starts with them.
+TAU_MS = const(25)  # closed-loop time constant of the hold
+TI_FACTOR = const(8)  # Ti = TI_FACTOR * tau
+LEAD_TICKS = const(3)  # sensor + actuation lag the approach looks ahead
 PA = "Pa"
 MS = "ms"
 PLAIN = ""
@@ -42,9 +52,9 @@ PARAMS = (
     # Gain schedule (kp=ki=kd=0): closed-loop time constant, integral time as
     # a multiple of it, approach look-ahead, and a plant gain to use until the
     # first approach measures one (0 = the controller's default). docs/control.md.
-    Param("tau", MS, 10, 2000, 25),
-    Param("ti_factor", PLAIN, 2, 50, 8),
-    Param("lead", PLAIN, 0, 20, 3),
+    Param("tau", MS, 10, 2000, TAU_MS),
+    Param("ti_factor", PLAIN, 2, 50, TI_FACTOR),
+    Param("lead", PLAIN, 0, 20, LEAD_TICKS),
     Param("plant_gain", PLAIN, 0, 5_000_000, 0),
     Param("leak_delay", MS, 1000, 600_000, 4000),
     # true vacuum = measured + cal_offset + measured x (cal_gain - 1e6) / 1e6 (sensor.Calibration)
@@ -77,12 +87,12 @@ def defaults():
 def param(name):
     p = _BY_NAME.get(name)
     if p is None:
-        raise CmdError(E_UNKNOWN, "no configuration parameter '%s' (parameters: %s)" % (name, names()))
+        raise ValueError("unknown", "no configuration parameter '%s' (parameters: %s)" % (name, names()))
     return p
 
 
 def parse_value(p, token):
-    """A token with the parameter's unit -> validated int, or CmdError."""
+    """A token with the parameter's unit -> validated int, or ValueError."""
     try:
         if p.unit == PA:
             v = units.parse_pressure_pa(token)
@@ -91,9 +101,9 @@ def parse_value(p, token):
         else:
             v = units.parse_int(token)
     except ValueError as e:
-        raise CmdError(E_UNIT if p.unit else E_ARG, str(e))
+        raise ValueError("unit" if p.unit else "arg", str(e))
     if v < p.lo or v > p.hi:
-        raise CmdError(E_RANGE, "%s %d%s is out of range %s" % (p.name, v, p.unit, p.range_text()))
+        raise ValueError("range", "%s %d%s is out of range %s" % (p.name, v, p.unit, p.range_text()))
     return v
 
 
@@ -101,9 +111,11 @@ def encode(values):
     return "".join("%s=%d\n" % (p.name, values[p.name]) for p in PARAMS).encode()
 
 
-def decode(payload):
-    """bytes -> (values, problems); every value valid, defaults filled in."""
-    values = defaults()
+def decode(payload, values=None):
+    """bytes -> (values, problems); every value valid, defaults (`values`,
+    else defaults()) filled in."""
+    if values is None:
+        values = defaults()
     problems = []
     try:
         text = payload.decode()
@@ -130,11 +142,14 @@ def decode(payload):
 
 
 class Config:
-    def __init__(self, directory):
+    def __init__(self, directory, board_defaults=None):
         self._rec = store.Record(directory, "config", FORMAT_VERSION)
         self.audit = store.RingLog(directory, "audit", 2048)
-        self.committed = defaults()
-        self.staged = defaults()
+        # {name: value} a board declares instead of PARAMS' default (its
+        # calibration): kept here, so PARAMS stays the same for every device.
+        self.board_defaults = board_defaults or {}
+        self.committed = self.defaults()
+        self.staged = self.defaults()
         self.source = store.DEFAULTS
         self.problems = []
 
@@ -145,9 +160,9 @@ class Config:
             payload, source, problems = self._rec.load()
         except OSError as e:  # the filesystem itself failed
             payload, source, problems = None, store.DEFAULTS, ["I/O error %s" % e]
-        values = defaults()
+        values = self.defaults()
         if payload is not None:
-            values, bad = decode(payload)
+            values, bad = decode(payload, values)
             problems += bad
         self.committed = values
         self.staged = dict(values)
@@ -169,7 +184,12 @@ class Config:
         self.staged = dict(self.committed)
 
     def reset(self):
-        self.staged = defaults()
+        self.staged = self.defaults()
+
+    def defaults(self):
+        d = defaults()
+        d.update(self.board_defaults)
+        return d
 
     def commit(self, uptime_ms, role="service"):
         """Write the staged values to flash, read them back, then make them

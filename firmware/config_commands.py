@@ -6,7 +6,8 @@ import config
 import session as ses
 import store
 import units
-from cmderror import E_ARG, E_RANGE, E_STATE, E_STORAGE, CmdError
+from cmdargs import check_range, from_below, no_args
+from cmderror import E_ARG, E_STATE, E_STORAGE, CmdError
 
 
 # What each parameter is for ('config get'; only here, loaded on demand).
@@ -30,22 +31,12 @@ HELP = {
 }
 
 
-def _no_args(args):
-    if args:
-        raise CmdError(E_ARG, "takes no arguments, got '%s'" % " ".join(args))
-
-
-def _check_range(name, value, lo, hi, unit):
-    if value < lo or value > hi:
-        raise CmdError(E_RANGE, "%s %d%s is out of range %d%s..%d%s" % (name, value, unit, lo, unit, hi, unit))
-
-
 def _changes(changes):
     return ", ".join("%s %d->%d" % c for c in changes)
 
 
 def _config_show(dev, args):
-    _no_args(args)
+    no_args(args)
     cfg = dev.config
     return "%s source=%s staged_changes=%d" % (" ".join("%s=%d%s" % (p.name, cfg.committed[p.name], p.unit) for p in config.PARAMS), cfg.source, len(cfg.diff()))
 
@@ -53,27 +44,27 @@ def _config_show(dev, args):
 def _config_get(dev, args):
     if len(args) != 1:
         raise CmdError(E_ARG, "usage: config get NAME (parameters: %s)" % config.names())
-    p = config.param(args[0])
+    p = from_below(config.param, args[0])
     cfg = dev.config
-    return "name=%s value=%d staged=%d unit=%s lo=%d hi=%d default=%d role=%s | %s" % (p.name, cfg.committed[p.name], cfg.staged[p.name], p.unit or "-", p.lo, p.hi, p.default, p.role, HELP[p.name])
+    return "name=%s value=%d staged=%d unit=%s lo=%d hi=%d default=%d role=%s | %s" % (p.name, cfg.committed[p.name], cfg.staged[p.name], p.unit or "-", p.lo, p.hi, cfg.defaults()[p.name], p.role, HELP[p.name])
 
 
 def _config_set(dev, args):
     if len(args) != 2:
         raise CmdError(E_ARG, "usage: config set NAME VALUE (parameters: %s)" % config.names())
-    p = config.param(args[0])
-    v = dev.config.stage(p.name, args[1])
+    p = from_below(config.param, args[0])
+    v = from_below(dev.config.stage, p.name, args[1])
     return "staged %s=%d%s (committed %d%s; 'config commit' saves it)" % (p.name, v, p.unit, dev.config.committed[p.name], p.unit)
 
 
 def _config_diff(dev, args):
-    _no_args(args)
+    no_args(args)
     d = dev.config.diff()
     return _changes(d) if d else "no staged changes"
 
 
 def _config_commit(dev, args):
-    _no_args(args)
+    no_args(args)
     if dev.session.state == ses.RUN:
         raise CmdError(E_STATE, "a session is running; 'stop' it first (writing flash stalls the control loop)")
     dev.flash_writing = True  # a known stall, not an overrun
@@ -93,13 +84,13 @@ def _config_commit(dev, args):
 
 
 def _config_revert(dev, args):
-    _no_args(args)
+    no_args(args)
     dev.config.revert()
     return "staged values reverted to the committed ones"
 
 
 def _config_reset(dev, args):
-    _no_args(args)
+    no_args(args)
     dev.config.reset()
     d = dev.config.diff()
     return "defaults staged: %s ('config commit' saves them)" % (_changes(d) if d else "no changes")
@@ -114,7 +105,7 @@ def _last(args, records, what):
             n = units.parse_int(args[0])
         except ValueError as e:
             raise CmdError(E_ARG, str(e))
-        _check_range("N", n, 1, 100, "")
+        check_range("N", n, 1, 100, "")
     recs = records[-n:]
     return "%d %s: %s" % (len(recs), what, "; ".join(recs)) if recs else "0 %s" % what
 

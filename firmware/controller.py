@@ -22,9 +22,10 @@
 from micropython import const
 
 import relay as rl
+from config import LEAD_TICKS, TAU_MS, TI_FACTOR  # the tuning defaults, with their ranges
+from outputs import FULL
 from pid import PID
 
-FULL = const(65535)
 MODE_OFF = const(0)  # pump off, vent open: not regulating
 MODE_REGULATE = const(1)
 
@@ -46,10 +47,6 @@ _REFINE_MS = const(1000)  # held within 1 % of the target this long
 _REFINE_MAX_HOLD = const(58_982)  # 90 % duty: beyond, the correction is noise
 _FF_MAX = const(1_000_000)  # Pa/s; ff * 1000 stays below 2**30
 
-# Tuning defaults (service parameters; docs/control.md).
-TAU_MS = const(25)  # closed-loop time constant of the hold
-TI_FACTOR = const(8)  # Ti = TI_FACTOR * tau
-LEAD_TICKS = const(3)  # sensor + actuation lag the approach looks ahead
 G_DEFAULT = const(20_000)  # Pa/s, used before the first approach measures it
 
 

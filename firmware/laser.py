@@ -22,6 +22,7 @@
 from micropython import const
 
 from alarms import A_LASER, A_LASER_ON, A_ROLLER
+from outputs import FULL
 
 # Why the laser is off (status, the `laser` event); ON when it emits.
 ON = const(0)
@@ -37,7 +38,6 @@ OFF_LIMIT = const(9)  # the session's laser time is used up
 OFF_TEST = const(10)  # the periodic stuck-on test (not reported)
 REASONS = ("on", "idle", "alarm", "switch", "sensor", "vacuum", "release_switch", "proving", "rollers", "limit", "test")
 
-_FULL = const(65535)
 _COUNT_MASK = const(0x3FFFFFFF)
 _BIG = const(0x1FFFFFFF)  # counters stop here (small int)
 # Rollers: after _SPINUP_MS of drive the tachometer must show a pulse at
@@ -151,9 +151,9 @@ class Applicator:
             return
         self.contact_pa = values["contact"]
         self.prove_ms = values["prove"]
-        self.power_u16 = values["power"] * _FULL // 100
+        self.power_u16 = values["power"] * FULL // 100
         self.speed_pct = values["speed"]
-        self.speed_u16 = values["speed"] * _FULL // 100
+        self.speed_u16 = values["speed"] * FULL // 100
         self.laser_max_ms = values["laser_time"]
         b = values["target"] // _PROVE_BAND_DIV
         self._band = b if b > _PROVE_BAND_MIN_PA else _PROVE_BAND_MIN_PA
@@ -179,7 +179,7 @@ class Applicator:
         aux = self.aux
         return " laser=%s laser_reason=%s laser_ms=%d laser_time_ms=%d roller_pct=%d roller_hz=%d contact=%s emission=%s" % (
             "on" if aux.laser_u16 else "off", REASONS[self.reason], self.laser_ms, self.laser_max_ms if self.active else 0,
-            (aux.roller_u16 * 100 + _FULL // 2) // _FULL, self.roller_hz,
+            (aux.roller_u16 * 100 + FULL // 2) // FULL, self.roller_hz,
             "none" if not aux.has_switch else "closed" if aux.switch_closed() else "open",
             "unknown" if not aux.has_sense else "yes" if aux.emitting() else "no")
 

@@ -13,13 +13,13 @@
 from micropython import const
 
 from programs import MS, PA, PCT, VACUUM_LASER, Param, Program
+from safety import ABS_MAX_VACUUM_PA
 
 _S = const(1_000)
 _MIN = const(60_000)
 _HOUR = const(3_600_000)
 _ATM_01 = const(10_133)
 _ATM_05 = const(50_663)
-_ABS_MAX = const(71_000)
 
 _SPEED = Param("speed", PCT, 20, 100, 50)  # roller speed, % of the motor's full speed
 
@@ -27,10 +27,10 @@ PROGRAMS = (
     Program(
         "vacuum_laser",
         VACUUM_LASER,
-        _ABS_MAX,
+        ABS_MAX_VACUUM_PA,
         (
-            Param("target", PA, _ATM_01, _ABS_MAX, None),
-            Param("contact", PA, 5_000, _ABS_MAX, 10_000),
+            Param("target", PA, _ATM_01, ABS_MAX_VACUUM_PA, None),
+            Param("contact", PA, 5_000, ABS_MAX_VACUUM_PA, 10_000),
             Param("prove", MS, 500, 10 * _S, _S),
             _SPEED,
             Param("power", PCT, 1, 100, 50),

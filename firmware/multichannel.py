@@ -18,6 +18,7 @@ from micropython import const
 
 import safety
 import sensor as sensor_mod
+from drivers import make_sensor
 from controller import MODE_REGULATE, Controller
 from outputs import Outputs
 
@@ -62,7 +63,7 @@ class Channel:
     def __init__(self, board, machine, index, out, period_ms):
         self.index = index
         spec = board.CHANNELS[index]
-        self.sensor = sensor_mod.make_sensor(board.SENSOR, _bus(board, machine, spec), board.SENSOR_ADDR, getattr(board, "SENSOR_K", 64))
+        self.sensor = make_sensor(board.SENSOR, _bus(board, machine, spec), board.SENSOR_ADDR, getattr(board, "SENSOR_K", 64))
         self._tracks_ambient = hasattr(self.sensor, "track_ambient")
         self.cal = sensor_mod.Calibration()
         self.cal.set(getattr(board, "CAL_OFFSET_PA", 0), getattr(board, "CAL_GAIN_PPM", 1_000_000))

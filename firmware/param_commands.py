@@ -1,15 +1,17 @@
 # 'get' and 'set': the running device's parameters by name (docs/protocol.md).
 # A service command: imported on demand and dropped after each use
 # (commands._service); `set` changes the running value only, `config` keeps it.
+import config
 import programs
 import session as ses
-import units
-from cmderror import E_ARG, E_RANGE, E_READONLY, E_STATE, E_UNIT, E_UNKNOWN, CmdError
-from commands import _check_range, _pressure
+from cmdargs import check_range, from_below, pressure
+from cmderror import E_ARG, E_RANGE, E_READONLY, E_STATE, E_UNKNOWN, CmdError
 
 
-# Gain bounds: products in the PID stay below 2**30 (pid.py).
-_GAIN_MAX = {"kp": 4_000_000, "ki": 100_000_000, "kd": 100_000_000}
+def _value(name, token):
+    # The configuration's parameter of the same name: one unit and range for
+    # 'set' and 'config set' (gain bounds: products in the PID stay below 2**30).
+    return from_below(config.parse_value, config.find(name), token)
 
 
 # get/set parameters: name -> (getter, setter or None, unit kind, help)
@@ -19,11 +21,7 @@ def _get_gain(name):
 
 def _set_gain(name):
     def setter(dev, token):
-        try:
-            v = units.parse_int(token)
-        except ValueError as e:
-            raise CmdError(E_ARG, str(e))
-        _check_range(name, v, 0, _GAIN_MAX[name], "")
+        v = _value(name, token)
         pid = dev.ctl.pid
         g = [pid.kp, pid.ki, pid.kd]
         g[("kp", "ki", "kd").index(name)] = v
@@ -33,13 +31,9 @@ def _set_gain(name):
     return setter
 
 
-def _set_tuning(name, lo, hi):
+def _set_tuning(name):
     def setter(dev, token):
-        try:
-            v = units.parse_duration_ms(token) if name == "tau" else units.parse_int(token)
-        except ValueError as e:
-            raise CmdError(E_UNIT if name == "tau" else E_ARG, str(e))
-        _check_range(name, v, lo, hi, "ms" if name == "tau" else "")
+        v = _value(name, token)
         c = dev.ctl
         t = [c.tau_ms, c.ti_factor, c.lead_ticks]
         t[("tau", "ti_factor", "lead").index(name)] = v
@@ -50,13 +44,13 @@ def _set_tuning(name, lo, hi):
 
 
 def _set_target(dev, token):
-    v = _pressure(token)
+    v = pressure(token)
     s = dev.session
     if s.state != ses.RUN:
         raise CmdError(E_STATE, "no session is running; use 'start <program> target=...'")
     p = s.program.param("target")
     hi = min(p.hi, s.program.ceiling_pa, dev.sup.ceiling_pa)
-    _check_range("target", v, p.lo, hi, "Pa")
+    check_range("target", v, p.lo, hi, "Pa")
     bad = programs.relation_error(s.program, {"target": v, "floor": s.floor_pa, "step": s.step_pa}, dev.channel_count)
     if bad:
         raise CmdError(E_RANGE, "session's " + bad)
@@ -67,15 +61,17 @@ def _set_target(dev, token):
 PARAMS = {
     "vacuum": (lambda dev: dev.vacuum_pa, None, "Pa", "measured vacuum depth"),
     "setpoint": (lambda dev: dev.ctl.setpoint_pa, None, "Pa", "slewed setpoint the PID follows"),
-    "target": (lambda dev: dev.ctl.target_pa, _set_target, "Pa", "target of the running session"),
+    # What 'start' or 'set target' set, not the level of the moment (a ramp,
+    # an off phase: 'get setpoint'); 0 without a session.
+    "target": (lambda dev: dev.session.target_pa if dev.session.active() else 0, _set_target, "Pa", "target of the running session"),
     "ceiling": (lambda dev: dev.sup.ceiling_pa, None, "Pa", "device ceiling (compiled in and board)"),
     "trip": (lambda dev: dev.sup.trip_pa, None, "Pa", "current trip level"),
     "kp": (_get_gain("kp"), _set_gain("kp"), "duty/kPa", "proportional gain (setting it fixes the gains: scheduling off)"),
     "ki": (_get_gain("ki"), _set_gain("ki"), "duty/kPa/s", "integral gain (setting it fixes the gains)"),
     "kd": (_get_gain("kd"), _set_gain("kd"), "duty.ms/kPa", "derivative gain (setting it fixes the gains)"),
-    "tau": (lambda dev: dev.ctl.tau_ms, _set_tuning("tau", 10, 2000), "ms", "closed-loop time constant of the hold (setting it turns scheduling on)"),
-    "ti_factor": (lambda dev: dev.ctl.ti_factor, _set_tuning("ti_factor", 2, 50), "", "integral time as a multiple of tau"),
-    "lead": (lambda dev: dev.ctl.lead_ticks, _set_tuning("lead", 0, 20), "ticks", "sensor and actuator lag the approach looks ahead"),
+    "tau": (lambda dev: dev.ctl.tau_ms, _set_tuning("tau"), "ms", "closed-loop time constant of the hold (setting it turns scheduling on)"),
+    "ti_factor": (lambda dev: dev.ctl.ti_factor, _set_tuning("ti_factor"), "", "integral time as a multiple of tau"),
+    "lead": (lambda dev: dev.ctl.lead_ticks, _set_tuning("lead"), "ticks", "sensor and actuator lag the approach looks ahead"),
     "plant_gain": (lambda dev: dev.ctl.g_pump, None, "Pa/s", "vacuum rise rate at full pump near the target, measured by the last approach"),
     "vent_gain": (lambda dev: dev.ctl.g_vent, None, "Pa/s", "vacuum fall rate at full vent, measured by the last downward approach (0 = not yet)"),
     "scheduled": (lambda dev: 1 if dev.ctl.scheduled else 0, None, "", "1 = gains scheduled from plant_gain and tau; 0 = fixed kp/ki/kd"),

@@ -4,6 +4,11 @@
 # unlock and a passcode change, then dropped again (access.with_passcode), so
 # hashing and record code take no RAM while therapy runs (docs/reliability.md,
 # "Memory").
+#
+# It imports nothing above the storage: what it needs of the role gate comes
+# through the Access object it is given, and a refusal is a
+# ValueError(reason, sentence) that the access commands turn into the
+# protocol's error (cmdargs.from_below).
 import hashlib
 import os
 from binascii import hexlify, unhexlify
@@ -11,10 +16,10 @@ from binascii import hexlify, unhexlify
 from micropython import const
 
 import store
-from access import CODE_MAX, CODE_MIN, FREE_ATTEMPTS, SERVICE, TIMEOUT_MS
-from cmderror import E_ACCESS, E_ARG, E_LOCKED, E_STORAGE, CmdError
 
 _SALT_BYTES = const(8)
+CODE_MIN = const(6)
+CODE_MAX = const(32)
 
 
 def digest(salt, code):
@@ -50,9 +55,10 @@ def decode(payload):
     return (salt, sha) if len(sha) == 32 and salt else None
 
 
-def fails_in(records):
+def fails_in(records, damaged):
     """Wrong codes in a row at the end of the audit log: the count survives
-    a power cycle without a flash write of its own."""
+    a power cycle without a flash write of its own. A damaged count reads
+    as `damaged` (the free attempts: assume the lockout)."""
     for r in reversed(records):
         if b" unlock " in r:
             i = r.find(b" fails=")
@@ -60,7 +66,7 @@ def fails_in(records):
                 try:
                     return int(r[i + 7 :].split()[0])
                 except (ValueError, IndexError):
-                    return FREE_ATTEMPTS  # a damaged count: assume the lockout
+                    return damaged
             return 0
     return 0
 
@@ -83,10 +89,10 @@ def load(acc):
             acc.salt, acc.sha = pair
     acc.source, acc.problems = source, problems
     try:
-        acc.fails = fails_in(acc.audit.records())
+        acc.fails = fails_in(acc.audit.records(), acc.FREE_ATTEMPTS)
     except OSError:
         acc.fails = 0
-    if acc.fails >= FREE_ATTEMPTS:
+    if acc.fails >= acc.FREE_ATTEMPTS:
         # Locked out before the reset: the lockout starts again in full.
         acc.start_lockout()
     return source
@@ -98,25 +104,25 @@ def unlock(acc, code):
     left = acc.retry_after_ms()
     if left:
         # Refused without checking: guessing is as slow as the lockout.
-        raise CmdError(E_LOCKED, "retry_after_s=%d %d wrong codes in a row; attempts are refused until then" % ((left + 999) // 1000, acc.fails))
+        raise ValueError("locked", "retry_after_s=%d %d wrong codes in a row; attempts are refused until then" % ((left + 999) // 1000, acc.fails))
     if _same(digest(acc.salt, code), acc.sha):
         acc.fails = 0
-        acc.grant_service()
+        reply = acc.grant_service()
         acc.log("unlock ok")
-        return "role=service timeout_s=%d" % (TIMEOUT_MS // 1000)
+        return reply
     acc.fails += 1
     acc.log("unlock fail fails=%d" % acc.fails)
-    if acc.fails >= FREE_ATTEMPTS:
+    if acc.fails >= acc.FREE_ATTEMPTS:
         acc.start_lockout()
-        raise CmdError(E_ACCESS, "wrong code; %d in a row: attempts refused for %d s" % (acc.fails, acc.lockout_s()))
-    raise CmdError(E_ACCESS, "wrong code; %d more before a lockout" % (FREE_ATTEMPTS - acc.fails))
+        raise ValueError("access", "wrong code; %d in a row: attempts refused for %d s" % (acc.fails, acc.lockout_s()))
+    raise ValueError("access", "wrong code; %d more before a lockout" % (acc.FREE_ATTEMPTS - acc.fails))
 
 
 def set_code(acc, code):
     """Store a new code as a fresh salt and its hash (atomic record, read
-    back); the old code stops working. Raises CmdError, nothing changed."""
+    back); the old code stops working. Raises ValueError, nothing changed."""
     if len(code) < CODE_MIN or len(code) > CODE_MAX or not _plain(code):
-        raise CmdError(E_ARG, "a code is %d..%d letters or digits" % (CODE_MIN, CODE_MAX))
+        raise ValueError("arg", "a code is %d..%d letters or digits" % (CODE_MIN, CODE_MAX))
     salt = os.urandom(_SALT_BYTES)
     sha = digest(salt, code)
     payload = encode(salt, sha)
@@ -125,9 +131,9 @@ def set_code(acc, code):
         acc.record.save(payload)
         back, source, _ = acc.record.load()
     except (store.StoreError, OSError) as e:
-        raise CmdError(E_STORAGE, "%s; the code is unchanged" % getattr(e, "message", e))
+        raise ValueError("storage", "%s; the code is unchanged" % getattr(e, "message", e))
     if back != payload or source != store.CURRENT:
-        raise CmdError(E_STORAGE, "the passcode read back from flash differs; the old code may still apply")
+        raise ValueError("storage", "the passcode read back from flash differs; the old code may still apply")
     acc.salt, acc.sha = salt, sha
     acc.source, acc.problems = store.CURRENT, []
     acc.log("passcode changed")

@@ -26,8 +26,8 @@
 from micropython import const
 
 from alarms import A_LEAK, A_PUMP, A_PUMP_ON, A_VENT
+from outputs import FULL
 
-_FULL = const(65535)
 _PULL_U16 = const(58982)  # 90 % duty: the controller is still pulling
 _LEARN = const(2)  # on phases learned before judging
 _SHORT_PHASES = const(3)  # consecutive short on phases -> alarm
@@ -82,7 +82,7 @@ class PhaseCheck:
                 if s._sp > self._sp:
                     self._sp = s._sp
                 self._pump = s._pump
-        elif s._pump == 0 and s._vent >= _FULL:
+        elif s._pump == 0 and s._vent >= FULL:
             if self._state != _OFF:
                 if self._state == _ON:
                     a = self._on_end()

@@ -6,7 +6,6 @@
 # common one in _COMMON.
 import programs
 from cmderror import E_ARG, E_UNKNOWN, CmdError
-from commands import _UNIT
 
 _COMMON = {
     "ramp": "gentle start: intensity rises from zero to full over this time",
@@ -149,13 +148,16 @@ def param_text(prog, name):
 
 def _fmt_range(p, ceiling_pa):
     # The range 'start' accepts on this board: a pressure ends at the ceiling.
-    u = _UNIT[p.kind]
+    u = programs.UNITS[p.kind]
     hi = ceiling_pa if p.kind == programs.PA and p.hi > ceiling_pa else p.hi
     return "%d%s..%d%s" % (p.lo, u, hi, u)
 
 
-def missing_param_error(prog, p, kind_word):
-    return CmdError(E_ARG, "%s needs %s=<%s> (%s)" % (prog.name, p.name, kind_word, param_text(prog, p.name)))
+_KIND_WORD = ("pressure", "duration", "rate", "percentage")  # by programs.PA, MS, MHZ, PCT
+
+
+def missing_param_error(prog, p):
+    return CmdError(E_ARG, "%s needs %s=<%s> (%s)" % (prog.name, p.name, _KIND_WORD[p.kind], param_text(prog, p.name)))
 
 
 def cmd_programs(dev, args):
@@ -169,7 +171,7 @@ def cmd_programs(dev, args):
             raise CmdError(E_UNKNOWN, "%s runs only on a board with a roller motor and a laser source; this board (%s) has neither" % (args[0], dev.board.NAME))
         raise CmdError(E_UNKNOWN, "no program '%s' (programs: %s)" % (args[0], programs.names()))
     ceiling = min(p.ceiling_pa, dev.sup.ceiling_pa)
-    ps = " ".join("%s=%s[%s]" % (q.name, "!" if q.default is None else "%d%s" % (q.default, _UNIT[q.kind]), _fmt_range(q, ceiling)) for q in p.params)
+    ps = " ".join("%s=%s[%s]" % (q.name, "!" if q.default is None else "%d%s" % (q.default, programs.UNITS[q.kind]), _fmt_range(q, ceiling)) for q in p.params)
     need = " channels=%d" % dev.channel_count if p.kind == programs.GRADIENT else ""
     return "%s kind=%s preset_of=%s wound=%s ceiling_pa=%d%s %s help: %s" % (
         p.name, programs.KIND_NAMES[p.kind], p.preset_of or "none", "yes" if p.wound else "no", ceiling, need, ps, TEXTS[p.name][0])

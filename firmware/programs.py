@@ -10,11 +10,14 @@ from collections import namedtuple
 
 from micropython import const
 
+from safety import ABS_MAX_VACUUM_PA  # the compiled-in ceiling: body massage maximum
+
 # Parameter unit kinds.
 PA = const(0)
 MS = const(1)
 MHZ = const(2)  # rate in mHz
 PCT = const(3)  # whole percent (roller speed, laser power)
+UNITS = ("Pa", "ms", "mHz", "pct")  # by kind, as replies and help texts write them
 
 # Program kinds: how Session.step drives the controller.
 CONTINUOUS = const(0)  # hold one target
@@ -38,7 +41,6 @@ _MMHG_125 = const(16_665)  # NPWT default
 _MMHG_200 = const(26_664)  # NPWT highest setting
 _ATM_01 = const(10_133)  # dotted face massage, lowest
 _ATM_05 = const(50_663)  # dotted face massage, highest
-_ABS_MAX = const(71_000)  # 0.7 atm: body massage maximum (compiled-in ceiling)
 _GRADIENT_MIN_PA = const(1_000)  # lowest level of a gradient channel
 
 
@@ -100,16 +102,16 @@ PROGRAMS = (
     Program(
         "continuous",
         CONTINUOUS,
-        _ABS_MAX,
-        (_target(1_000, _ABS_MAX), _ramp(), _duration(15 * _MIN, 7 * _DAY)),
+        ABS_MAX_VACUUM_PA,
+        (_target(1_000, ABS_MAX_VACUUM_PA), _ramp(), _duration(15 * _MIN, 7 * _DAY)),
     ),
     Program(
         "intermittent",
         INTERMITTENT,
-        _ABS_MAX,
+        ABS_MAX_VACUUM_PA,
         (
-            _target(1_000, _ABS_MAX),
-            Param("floor", PA, 0, _ABS_MAX, 0),
+            _target(1_000, ABS_MAX_VACUUM_PA),
+            Param("floor", PA, 0, ABS_MAX_VACUUM_PA, 0),
             Param("on", MS, _S, 60 * _MIN, 5 * _MIN),
             Param("off", MS, _S, 60 * _MIN, 2 * _MIN),
             Param("slew", MS, 0, 10 * _MIN, 0),
@@ -120,10 +122,10 @@ PROGRAMS = (
     Program(
         "dynamic",
         DYNAMIC,
-        _ABS_MAX,
+        ABS_MAX_VACUUM_PA,
         (
-            _target(1_000, _ABS_MAX),
-            Param("floor", PA, 1_000, _ABS_MAX, _MMHG_25),
+            _target(1_000, ABS_MAX_VACUUM_PA),
+            Param("floor", PA, 1_000, ABS_MAX_VACUUM_PA, _MMHG_25),
             Param("rise", MS, _S, 60 * _MIN, _MIN),
             Param("fall", MS, _S, 60 * _MIN, _MIN),
             _ramp(),
@@ -145,10 +147,10 @@ PROGRAMS = (
     Program(
         "pulse",
         PULSE,
-        _ABS_MAX,
+        ABS_MAX_VACUUM_PA,
         (
-            _target(1_000, _ABS_MAX),
-            Param("floor", PA, 0, _ABS_MAX, 0),
+            _target(1_000, ABS_MAX_VACUUM_PA),
+            Param("floor", PA, 0, ABS_MAX_VACUUM_PA, 0),
             Param("freq", MHZ, 100, 5_000, 1_000),
             _ramp(),
             _duration(15 * _MIN, 2 * _HOUR),
@@ -157,10 +159,10 @@ PROGRAMS = (
     Program(
         "gradient",
         GRADIENT,
-        _ABS_MAX,
+        ABS_MAX_VACUUM_PA,
         (
-            _target(1_000, _ABS_MAX),
-            Param("step", PA, 0, _ABS_MAX, 5_000),
+            _target(1_000, ABS_MAX_VACUUM_PA),
+            Param("step", PA, 0, ABS_MAX_VACUUM_PA, 5_000),
             _ramp(),
             _duration(15 * _MIN, 2 * _HOUR),
         ),
@@ -182,9 +184,9 @@ PROGRAMS = (
     Program(
         "body_sliding",
         CONTINUOUS,
-        _ABS_MAX,
+        ABS_MAX_VACUUM_PA,
         (
-            _target(_ATM_01, _ABS_MAX, 30_000),
+            _target(_ATM_01, ABS_MAX_VACUUM_PA, 30_000),
             _ramp(10 * _S, 2 * _MIN),
             _duration(15 * _MIN, 15 * _MIN),
         ),

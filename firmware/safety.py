@@ -24,17 +24,14 @@ from alarms import (  # noqa: F401 - re-exported for app/commands
     A_SESSION,
     A_STUCK,
     A_VENT,
-    NAMES,
     STOP_MASK,
 )
+from outputs import FULL
 from phasecheck import PhaseCheck
-
-ALARM_NAMES = NAMES
 
 # Compiled-in absolute ceiling: 0.7 atm below ambient (domain.md). No board,
 # command or configuration can raise it; a board or program may only lower it.
 ABS_MAX_VACUUM_PA = const(71_000)
-_FULL = const(65535)
 # Trip margin above the highest setpoint of the session.
 _TRIP_MARGIN_MIN_PA = const(3_000)
 _TRIP_MARGIN_DIV = const(5)  # 20 % of setpoint
@@ -163,7 +160,7 @@ class Supervisor:
         self._sp = 0
         self._reg = False
         self._pump = 0
-        self._vent = _FULL
+        self._vent = FULL
         self._running = False
         self._phase = PhaseCheck(period_ms)
         self._reset_detectors()
@@ -260,7 +257,7 @@ class Supervisor:
             if self._host_ms >= self.host_timeout_ms:
                 self.alarms |= A_HOST
 
-    def check(self, sensor_status, vacuum_pa, setpoint_pa, regulating, pump_u16=0, vent_u16=65535):
+    def check(self, sensor_status, vacuum_pa, setpoint_pa, regulating, pump_u16=0, vent_u16=FULL):
         """Returns the alarm bits after this tick's checks.
         pump_u16/vent_u16: the outputs commanded last tick."""
         fresh = sensor_status == 0
@@ -374,7 +371,7 @@ class Supervisor:
                 self._vh_ms += self.period_ms
                 if self._vh_ms >= _VENT_HOLD_MS:
                     self.alarms |= A_PUMP_ON
-        elif self._vent >= _FULL:
+        elif self._vent >= FULL:
             self._rest_rule()
 
     def _rest_rule(self):

@@ -1,5 +1,4 @@
-# Pressure sensor status codes shared by every driver, the driver factory,
-# the ambient reference of absolute sensors and the two-point calibration.
+# Pressure sensor status codes shared by every driver, the ambient reference of absolute sensors and the two-point calibration.
 #
 # A driver's sample() returns one of these once per control tick:
 #   OK          a fresh value (a conversion finished since the last sample)
@@ -19,7 +18,6 @@ BUS_ERROR = const(2)
 IMPLAUSIBLE = const(3)
 
 STATUS_NAMES = ("OK", "BUSY", "BUS_ERROR", "IMPLAUSIBLE")
-KINDS = ("xgzp6897d", "mprls", "bmp280")
 
 # Ambient reference of an absolute sensor.
 ZERO_SAMPLES = const(16)  # boot zero: mean of this many fresh samples (80 ms at 200 Hz)
@@ -144,23 +142,3 @@ class Calibration:
 
     def apply(self, measured_pa):
         return measured_pa + self.offset_pa + ((measured_pa * self.gain_delta_q16) >> 16)
-
-
-def make_sensor(kind, i2c, address, k=64, full_scale_pa=None):
-    """Driver object for sensor `kind` on bus `i2c` (created by the caller
-    with a timeout). address None means the part's default address; k is the
-    XGZP6897D's pressure scale factor (counts per Pa); full_scale_pa the
-    part's rated span (None: the driver's default part)."""
-    if kind == "xgzp6897d":
-        from xgzp6897d import XGZP6897D, DEFAULT_ADDRESS
-
-        return XGZP6897D(i2c, DEFAULT_ADDRESS if address is None else address, k, full_scale_pa)
-    if kind == "mprls":
-        from mprls import MPRLS, DEFAULT_ADDRESS
-
-        return MPRLS(i2c, DEFAULT_ADDRESS if address is None else address, full_scale_pa)
-    if kind == "bmp280":
-        from bmp280 import BMP280, DEFAULT_ADDRESS
-
-        return BMP280(i2c, DEFAULT_ADDRESS if address is None else address)
-    raise ValueError("unknown pressure sensor kind %r (supported: %s)" % (kind, ", ".join(KINDS)))

@@ -232,6 +232,10 @@ class Session:
     def active(self):
         return self.state == RUN or self.state == PAUSE
 
+    def running(self):
+        # (for the control layer: autotune asks without importing this module)
+        return self.state == RUN
+
     def _end(self, reason):
         self.end_reason = reason
         self._ctl.off()

@@ -6,7 +6,7 @@ import programs
 import session as ses
 import units
 from cmderror import E_ARG, E_RANGE, E_STATE, CmdError
-from commands import _check_range, _duration, _sensor_answers, parse_program_args
+from cmdargs import check_range, duration, parse_program_args, sensor_answers
 
 
 def cmd_tune(dev, args):
@@ -21,7 +21,7 @@ def cmd_tune(dev, args):
             raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ("paused" if st == ses.PAUSE else "releasing" if st == ses.RELEASE else "running"))
         if dev.commission is not None and dev.commission.active:
             raise CmdError(E_STATE, "commissioning is running; 'commission abort' ends it")
-        _sensor_answers(dev)
+        sensor_answers(dev)
         ref = getattr(dev.sensor, "ref", None)
         if ref is not None and not ref.zeroed:  # as for 'start' (commands.py)
             raise CmdError(E_STATE, "the sensor is still taking its zero after boot; start again in a moment")
@@ -32,10 +32,10 @@ def cmd_tune(dev, args):
                     amp = units.parse_int(tok[4:].rstrip("%"))
                 except ValueError as e:
                     raise CmdError(E_ARG, str(e))
-                _check_range("amp", amp, 5, autotune.AMP_PCT_MAX, "%")
+                check_range("amp", amp, 5, autotune.AMP_PCT_MAX, "%")
             elif tok.startswith("timeout="):
-                timeout = _duration(tok[8:])
-                _check_range("timeout", timeout, 2_000, 600_000, "ms")
+                timeout = duration(tok[8:])
+                check_range("timeout", timeout, 2_000, 600_000, "ms")
             else:
                 rest.append(tok)
         ceiling = prog.ceiling_pa if prog.ceiling_pa < dev.sup.ceiling_pa else dev.sup.ceiling_pa

@@ -5,7 +5,7 @@
 import math
 
 import relay as rl
-from autotune import FULL
+from outputs import FULL
 
 
 class Result:

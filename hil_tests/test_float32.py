@@ -66,18 +66,16 @@ def _float_literals_as_f32(src: str) -> str:
 
 def load_tune_result(single: bool) -> types.ModuleType:
     """firmware/tune_result.py in CPython, with its floats in single or
-    double precision (relay.py as it is, autotune's FULL only)."""
+    double precision (relay.py and outputs.py's FULL as they are)."""
     fake_mp = types.ModuleType("micropython")
     fake_mp.const = lambda x: x  # type: ignore[attr-defined]
     sys.modules["micropython"] = fake_mp
     sys.path.insert(0, str(ROOT / "firmware"))
     try:
-        import relay  # noqa: F401 - tune_result's import
+        import outputs  # noqa: F401 - tune_result's imports
+        import relay  # noqa: F401
     finally:
         sys.path.pop(0)
-    autotune = types.ModuleType("autotune")
-    autotune.FULL = 65535  # type: ignore[attr-defined]
-    sys.modules["autotune"] = autotune
     src = (ROOT / "firmware" / "tune_result.py").read_text()
     mod = types.ModuleType("tune_result_f32" if single else "tune_result_f64")
     if single:

@@ -10,7 +10,7 @@ crash, and the ground truth stays safe (pump off, vent open) in every row.
 This found a real hole: 'clear' resets the supervisor's sensor debounce,
 and a 'start' in the next tick ran the pump at full duty, blind, for
 about 20 ms until the alarm latched again. Start, resume and tune auto now
-refuse while the last sensor sample failed (commands._sensor_answers).
+refuse while the last sensor sample failed (cmdargs.sensor_answers).
 """
 from __future__ import annotations
 

@@ -39,6 +39,21 @@ def test_stop_vents_to_ambient(device):
         assert int(truth[-1]["pump_duty"]) == 0 and int(truth[-1]["valve_duty"]) == 65535
 
 
+def test_get_target_reads_what_was_set(device):
+    # In the off phase of an intermittent session the controller runs to the
+    # floor, and during a pause it is off: 'get target' still answers with the
+    # target the user set ('get setpoint' is the level of the moment).
+    device.request("tel on 50Hz")
+    device.request("start intermittent target=30kPa floor=0kPa on=1s off=3s duration=60s")
+    assert device.request("set target 25kPa").startswith("target=25000")
+    device.telemetry_until(lambda f: f["phase"] == "off", 10_000)
+    assert device.request("get target") == "target=25000 unit=Pa"
+    device.request("pause")
+    assert device.request("get target") == "target=25000 unit=Pa"
+    device.request("stop")
+    assert device.request("get target") == "target=0 unit=Pa"
+
+
 def test_setpoint_change_while_running(device):
     device.request("tel on 50Hz")
     device.request("start continuous target=20kPa duration=60s")

@@ -190,7 +190,7 @@ def run(scn, start_line, until_ms, cpu="host", fw_dir=None, boards_dir=None, fla
 
 
 def _service_bytes():
-    """The largest on-demand service module, loaded alone (commands._call_lazy
+    """The largest on-demand service module, loaded alone (cmdargs.call_lazy
     imports one for a command and forgets it after): the firmware's true
     peak is its session peak plus this."""
     best = 0

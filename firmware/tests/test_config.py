@@ -5,6 +5,7 @@ import time
 
 import config
 import store
+from cmdargs import from_below
 from cmderror import CmdError
 from flash import MOUNT_POINT, with_scratch_chip
 
@@ -21,8 +22,10 @@ class _Clock:
 
 
 def _err(fn, code):
+    # config.py refuses with ValueError(reason, sentence); the commands answer
+    # with the protocol's code for it (cmdargs.from_below).
     try:
-        fn()
+        from_below(fn)
     except CmdError as e:
         assert e.code == code, (e.code, e.message)
         return e.message
@@ -55,6 +58,40 @@ def test_bad_values_are_refused_with_the_range_and_change_nothing():
         _err(lambda: c.stage("kp", "1.5"), "E_ARG")
         _err(lambda: c.stage("max_vacuum", "1"), "E_UNKNOWN")
         assert c.diff() == [] and c.staged == config.defaults()
+
+    with_scratch_chip(body)
+
+
+def test_set_answers_as_config_set():
+    # 'set' takes unit and range from the registry: the same value is
+    # accepted, the same one past the end refused with the same sentence.
+    import param_commands
+    from cmderror import CmdError
+    from controller import Controller
+
+    class Dev:
+        ctl = Controller(10)
+
+    for name in ("kp", "ki", "kd", "tau", "ti_factor", "lead"):
+        p = config.find(name)
+        setter = param_commands.PARAMS[name][1]
+        assert setter(Dev, "%d%s" % (p.hi, p.unit)) == p.hi
+        try:
+            setter(Dev, "%d%s" % (p.hi + 1, p.unit))
+        except CmdError as e:
+            assert e.code == "E_RANGE" and e.message.endswith(" is out of range " + p.range_text()), e.message
+        else:
+            raise AssertionError(name)
+
+
+def test_a_boards_defaults_leave_the_registry_alone():
+    def body(chip):
+        c = config.Config(D, {"cal_offset": 120})
+        c.load()
+        assert c.committed["cal_offset"] == 120 and config.find("cal_offset").default == 0
+        c.stage("cal_offset", "0Pa")
+        c.reset()
+        assert c.staged["cal_offset"] == 120 and config.Config(D).staged["cal_offset"] == 0
 
     with_scratch_chip(body)
 

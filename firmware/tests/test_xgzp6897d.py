@@ -7,6 +7,7 @@
 # microsecond clock.
 import micropython
 
+import drivers
 import sensor
 from i2c_emu import I2CTargetEmu
 from sensor import BUS_ERROR, BUSY, IMPLAUSIBLE, OK
@@ -444,12 +445,12 @@ def test_base_class_register_file():
 
 def test_make_sensor():
     emu = Xgzp6897dEmu(1)
-    drv = sensor.make_sensor("xgzp6897d", TestBus(emu), 0x6D, 64)
+    drv = drivers.make_sensor("xgzp6897d", TestBus(emu), 0x6D, 64)
     assert isinstance(drv, XGZP6897D)
     assert drv.address == 0x6D and drv.k == 64 and drv.full_scale_pa == 100000
     drv.begin()
     try:
-        sensor.make_sensor("bmp999", TestBus(emu), 0x76, 64)
+        drivers.make_sensor("bmp999", TestBus(emu), 0x76, 64)
     except ValueError as e:
         assert "bmp999" in str(e) and "xgzp6897d" in str(e), str(e)
     else:
