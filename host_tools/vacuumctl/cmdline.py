@@ -8,6 +8,7 @@ their commands."""
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from . import units
@@ -59,3 +60,11 @@ def open_link(args: argparse.Namespace, truth_csv: str | None = None) -> DeviceL
     if not is_sim_port(args.port) and not is_named_sim(args.port) and getattr(args, "speed", None) not in (None, "max"):
         raise UserError("--speed applies only to a simulated board (--port sim)")
     return DeviceLink.open(args.port, speed=speed, truth_csv=truth_csv)
+
+
+def ask_yes(prompt: str, without_terminal: str = "") -> bool:
+    """A person's y/N on a terminal; without one, a sentence instead of a
+    guess (scripts pass --yes). without_terminal: what stays as it is."""
+    if not sys.stdin.isatty():
+        raise UserError("not committing without confirmation: run on a terminal or pass --yes" + without_terminal)
+    return input(prompt).strip().lower() in ("y", "yes")

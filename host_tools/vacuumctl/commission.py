@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from . import userunit
-from .cmdline import add_command
+from .cmdline import add_command, ask_yes
 from .errors import DeviceReset, UserError
 from .interrupt import CtrlC
 from .link import DeviceLink
@@ -117,12 +117,6 @@ def plot(r: dict[str, Any], path: str) -> None:
     plt.close(fig)
 
 
-def _ask(prompt: str) -> bool:
-    if not sys.stdin.isatty():
-        raise UserError("not committing without confirmation: run on a terminal or pass --yes (the result stays staged on the device)")
-    return input(prompt).strip().lower() in ("y", "yes")
-
-
 def _wait(link: DeviceLink, ctrl_c: CtrlC) -> str | None:
     """The commission_done/aborted event's text; None after Ctrl-C."""
     deadline = time.monotonic() + WAIT_S
@@ -180,7 +174,8 @@ def _run(args: argparse.Namespace, link: DeviceLink, vol: int, unit: str) -> int
     if r["problems"]:
         say("not committed: the result is not plausible (see above); it stays staged until 'commission discard'")
         return 4
-    ok = args.yes or _ask("commit this record to the device's configuration? [y/N] ")
+    ok = args.yes or ask_yes("commit this record to the device's configuration? [y/N] ",
+                                  " (the result stays staged on the device)")
     if not ok:
         link.request("commission discard")
         say("discarded; the device keeps its present figures")

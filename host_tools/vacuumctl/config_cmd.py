@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import userunit, words
-from .cmdline import add_command, open_link
+from .cmdline import add_command, ask_yes, open_link
 from .errors import FRESH_SIM_HINT, ServiceRoleNeeded, UserError
 from .telemetry import parse_fields
 
@@ -227,7 +227,7 @@ def run(args: argparse.Namespace, link: Any, confirm: Callable[[str], bool] | No
         if diff == "no staged changes":
             return 0
         try:
-            ok = args.yes or (confirm or _ask)("commit these changes to the device's flash? [y/N] ")
+            ok = args.yes or (confirm or ask_yes)("commit these changes to the device's flash? [y/N] ")
         except BaseException:  # Ctrl-C or end of input at the question: nothing stays staged
             req("config revert")
             raise
@@ -238,12 +238,6 @@ def run(args: argparse.Namespace, link: Any, confirm: Callable[[str], bool] | No
         print(changes_text(req("config commit"), units_of(show), unit).replace("committed ", "committed to flash and applied: ", 1))
         return 0
     raise UserError("unknown config action %r" % action)
-
-
-def _ask(prompt: str) -> bool:
-    if not sys.stdin.isatty():
-        raise UserError("not committing without confirmation: run on a terminal or pass --yes")
-    return input(prompt).strip().lower() in ("y", "yes")
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
