@@ -29,14 +29,11 @@ sys.path.insert(0, str(ROOT / "host_tools"))
 sys.path.insert(0, str(ROOT / "tools" / "bench"))
 from boardfacts import board_constant  # noqa: E402
 from vacuumctl.link import DeviceLink  # noqa: E402
+from vacuumctl.telemetry import parse_fields  # noqa: E402
 
 FACTORY_CODE = "246810"
 RECORD = ("commissioned", "pump_flow_ml_min", "pump_max_vac", "vent_dead_pm", "vent_full_pm", "dead_time", "cal_offset")
 PA_PER_MMHG = 133.322
-
-
-def _fields(text: str) -> dict[str, str]:
-    return dict(kv.split("=", 1) for kv in text.split() if "=" in kv)
 
 
 def _plant(pump: float, leak_l_min: float) -> dict:
@@ -59,7 +56,7 @@ def _open(plant: dict, d: Path, name: str, truth: Path | None = None) -> DeviceL
     return link
 
 
-def commission(plant: dict, d: Path) -> dict[str, str]:
+def commission(plant: dict, d: Path) -> dict:
     """Commission the plant's pump, vent and sensor on a rigid 100 mL bottle;
     return the committed configuration entries."""
     bench = {k: v for k, v in plant.items() if k not in ("tube_length_m", "tube_inner_diameter_mm")}
@@ -74,16 +71,16 @@ def commission(plant: dict, d: Path) -> dict[str, str]:
         if "commission_done" not in m.text:
             raise SystemExit("commissioning did not finish: %s" % m.text)
         link.request("commission commit")
-        cfg = _fields(link.request("config show"))
+        cfg = parse_fields(link.request("config show"))
     finally:
         link.close()
     return {k: cfg[k] for k in RECORD if k in cfg}
 
 
-def session(plant: dict, d: Path, record: dict[str, str] | None, duration_s: int) -> dict[str, float]:
+def session(plant: dict, d: Path, record: dict | None, duration_s: int) -> dict[str, float]:
     truth = d / "truth.csv"
     link = _open(plant, d, "npwt", truth)
-    tel: list[dict[str, str]] = []
+    tel: list[dict] = []
     try:
         if record:
             for k, v in record.items():
@@ -96,7 +93,7 @@ def session(plant: dict, d: Path, record: dict[str, str] | None, duration_s: int
             if m is None:
                 raise SystemExit("no telemetry")
             if m.kind == "tel":
-                f = _fields(m.text)
+                f = parse_fields(m.text)
                 tel.append(f)
                 if f["state"] != "run" and any(x["state"] == "run" for x in tel):
                     break  # ended (idle), or stopped by an alarm (fault: said in the row)
