@@ -2,6 +2,7 @@
 """Where one simulated second of wall time goes (docs/simulation.md).
 
     python tools/bench/simprofile.py [--seconds 60] [--tel-hz 20] [--truth] [--heap BYTES]
+        [--scenario NAME] [--start "PROGRAM ARGS"]
     python tools/bench/simprofile.py --host [--seconds 120]
 
 Without --host: the simulated board alone (no pty, no host), a continuous
@@ -37,13 +38,15 @@ def default_heap() -> int:
     return launcher.WORD_SIZE_FACTOR * launcher.board_heap_bytes("pico") + launcher.SIM_OVERHEAD_BYTES
 
 
-def profile_board(seconds: float, tel_hz: int, truth: bool, heap: int) -> dict:
-    cmds = ("tel on %dHz\r\n" % tel_hz if tel_hz else "") + "start continuous target=30kPa duration=%ds\r\n" % (seconds + 100)
+def profile_board(seconds: float, tel_hz: int, truth: bool, heap: int, scenario: str = "default",
+                  start: str = "continuous target=30kPa") -> dict:
+    cmds = ("tel on %dHz\r\n" % tel_hz if tel_hz else "") + "start %s duration=%ds\r\n" % (start, seconds + 100)
     with tempfile.TemporaryDirectory(prefix="simprofile-") as d:
         cmd = os.path.join(d, "cmd.txt")
         with open(cmd, "w") as f:
             f.write(cmds)
-        argv = [MPY, "-X", "heapsize=%d" % heap, os.path.join(HERE, "simprofile_mpy.py"), "--until-ms", str(int(seconds * 1000))]
+        argv = [MPY, "-X", "heapsize=%d" % heap, os.path.join(HERE, "simprofile_mpy.py"), "--until-ms", str(int(seconds * 1000)),
+            "--scenario", scenario]
         if truth:
             argv += ["--truth-csv", os.path.join(d, "truth.csv")]
         with open(cmd) as stdin:
@@ -143,6 +146,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--tel-hz", type=int, default=20)
     ap.add_argument("--truth", action="store_true", help="write the ground-truth CSV (10 ms rows)")
+    ap.add_argument("--scenario", default="default", help="the plant (a named scenario or a file)")
+    ap.add_argument("--start", default="continuous target=30kPa",
+                    help="the program and its arguments, as after 'start' (duration added)")
     ap.add_argument("--heap", type=int, default=0, help="MicroPython heap (default: the launcher's for the pico)")
     ap.add_argument("--host", action="store_true", help="profile the whole chain through vacuumctl instead")
     ap.add_argument("--json", action="store_true")
@@ -153,7 +159,7 @@ def main() -> None:
         if not a.json:
             print_host(res)
         return
-    res = profile_board(a.seconds, a.tel_hz, a.truth, a.heap or default_heap())
+    res = profile_board(a.seconds, a.tel_hz, a.truth, a.heap or default_heap(), a.scenario, a.start)
     if a.json:
         print(json.dumps(res))
     else:
