@@ -24,7 +24,7 @@ import serial
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from conftest import FACTORY_CODE
+from devicekit import FACTORY_CODE
 from vacuumctl.simport import SimProcess, start_sim
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FACTORY_CODE, unlock
+from devicekit import FACTORY_CODE, unlock
 from vacuumctl.errors import DeviceError, ServiceRoleNeeded
 from vacuumctl.link import DeviceLink
 from vacuumctl.telemetry import parse_fields

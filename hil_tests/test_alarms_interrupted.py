@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import unlock
+from devicekit import unlock
 from vacuumctl.link import DeviceLink
 
 

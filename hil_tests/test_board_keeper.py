@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Iterator
@@ -16,13 +14,13 @@ from typing import Iterator
 import pytest
 
 from boardstate import BoardKeeper, NotKnownState, serial_path
-from conftest import FACTORY_CODE, HumanTerminal
+from clirun import vacuumctl
+from devicekit import FACTORY_CODE, HumanTerminal
 from vacuumctl.link import DeviceLink
 from vacuumctl.telemetry import parse_fields
 
 pytestmark = pytest.mark.usefixtures("needs_sim")
 
-VACUUMCTL = str(Path(sys.executable).parent / "vacuumctl")
 
 
 @pytest.fixture
@@ -31,8 +29,7 @@ def board(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fixtu
     reg = tmp_path / "registry"
     monkeypatch.setenv("VACUUM_SIM_REGISTRY", str(reg))
     scenario = getattr(request, "param", "default")
-    r = subprocess.run([VACUUMCTL, "sim", scenario, "--detach", "--name", "kept", "--speed", "20"],
-                       capture_output=True, text=True, timeout=60)
+    r = vacuumctl("sim", scenario, "--detach", "--name", "kept", "--speed", "20")
     assert r.returncode == 0, r.stdout + r.stderr
     yield "sim@kept"
     for entry in reg.glob("*.json"):

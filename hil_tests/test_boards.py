@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "boards" / "sim"))
-import chips  # noqa: E402
+import chips  # boards/sim (pytest.ini pythonpath)
 
 BOARD_FILES = sorted(p for p in (ROOT / "boards").glob("*.py") if p.name != "manifest.py")
 

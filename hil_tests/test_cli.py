@@ -2,24 +2,18 @@
 from __future__ import annotations
 
 import csv
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import FACTORY_CODE
+from clirun import vacuumctl
+from devicekit import FACTORY_CODE
 
-VACUUMCTL = str(Path(sys.executable).parent / "vacuumctl")
-
-
-def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([VACUUMCTL, *args], capture_output=True, text=True, timeout=120)
 
 
 def test_run_writes_csv_that_reaches_and_holds_target(tmp_path, needs_sim):
     out = tmp_path / "out.csv"
-    r = _run(["--port", "sim", "run", "continuous", "--target", "30kPa", "--duration", "20", "--csv", str(out)])
+    r = vacuumctl("--port", "sim", "run", "continuous", "--target", "30kPa", "--duration", "20", "--csv", str(out), timeout_s=120)
     assert r.returncode == 0, r.stderr
     with open(out, newline="") as f:
         rows = list(csv.DictReader(f))
@@ -32,7 +26,7 @@ def test_run_writes_csv_that_reaches_and_holds_target(tmp_path, needs_sim):
 
 
 def test_run_ends_with_status_3_when_the_device_faults(needs_sim):
-    r = _run(["--port", "sim:fault_pump_fail", "run", "continuous", "--target", "30kPa", "--duration", "60"])
+    r = vacuumctl("--port", "sim:fault_pump_fail", "run", "continuous", "--target", "30kPa", "--duration", "60", timeout_s=120)
     assert r.returncode == 3, r.stdout[-500:] + r.stderr
     assert "alarms=pump" in r.stdout
 
@@ -43,7 +37,7 @@ def test_run_ends_with_status_3_when_the_device_faults(needs_sim):
     (["run", "warp", "--duration", "5"], "no program 'warp'"),
 ])
 def test_run_errors_are_sentences_not_tracebacks(args, needle, needs_sim):
-    r = _run(["--port", "sim", *args])
+    r = vacuumctl("--port", "sim", *args, timeout_s=120)
     assert r.returncode != 0
     assert needle in r.stderr and "Traceback" not in r.stderr, r.stderr
 
@@ -59,8 +53,8 @@ def test_run_plot_draws_the_session_and_keeps_its_csv(tmp_path, needs_sim):
 
     png = tmp_path / "run.png"
     truth = tmp_path / "truth.csv"
-    r = _run(["--port", "sim:fault_pump_fail", "run", "continuous", "--target", "30kPa", "--duration", "30",
-              "--plot", str(png), "--truth-csv", str(truth)])
+    r = vacuumctl("--port", "sim:fault_pump_fail", "run", "continuous", "--target", "30kPa", "--duration", "30",
+              "--plot", str(png), "--truth-csv", str(truth), timeout_s=120)
     assert r.returncode == 3, r.stderr
     assert _png_size(png) == (WIDTH_PX, HEIGHT_PX)
     with open(tmp_path / "run.csv", newline="") as f:
@@ -69,15 +63,15 @@ def test_run_plot_draws_the_session_and_keeps_its_csv(tmp_path, needs_sim):
     fault = [r for r in rows if r["state"] == "fault"]
     assert int(fault[-1]["t_ms"]) - int(fault[0]["t_ms"]) >= 1000
     assert int(fault[-1]["vacuum_pa"]) < 1000
-    r = _run(["plot", str(truth), "-o", str(tmp_path / "truth.png"), "--unit", "mmHg"])
+    r = vacuumctl("plot", str(truth), "-o", str(tmp_path / "truth.png"), "--unit", "mmHg", timeout_s=120)
     assert r.returncode == 0, r.stderr
     assert _png_size(tmp_path / "truth.png") == (WIDTH_PX, HEIGHT_PX)
 
 
 def test_tune_step_reports_the_response_and_saves_a_plot(tmp_path, needs_sim):
     csv_path, png = tmp_path / "step.csv", tmp_path / "step.png"
-    r = _run(["--port", "sim:face_cup_5ml", "tune", "step", "--target", "30kPa", "--hold", "3",
-              "--csv", str(csv_path), "--png", str(png)])
+    r = vacuumctl("--port", "sim:face_cup_5ml", "tune", "step", "--target", "30kPa", "--hold", "3",
+              "--csv", str(csv_path), "--png", str(png), timeout_s=120)
     assert r.returncode == 0, r.stdout + r.stderr
     figs = {line.split("  ")[0].strip(): line for line in r.stdout.splitlines()}
     # The 5 mL cup reaches 30 kPa at full pump in 0.30 s: rise (10-90 %)
@@ -90,22 +84,23 @@ def test_tune_step_reports_the_response_and_saves_a_plot(tmp_path, needs_sim):
 
 
 def test_tune_auto_needs_the_service_code_and_says_how(needs_sim):
-    r = _run(["--port", "sim:default", "tune", "auto", "--target", "30kPa"])
+    r = vacuumctl("--port", "sim:default", "tune", "auto", "--target", "30kPa", timeout_s=120)
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
     assert "'tune auto' needs the service role" in r.stderr and "vacuumctl unlock" in r.stderr and "VACUUMCTL_SERVICE_CODE" in r.stderr
 
 
-def test_tune_auto_stages_and_prints_the_rules(needs_sim, monkeypatch):
-    monkeypatch.setenv("VACUUMCTL_SERVICE_CODE", FACTORY_CODE)  # unlocks by itself
-    r = _run(["--port", "sim:default", "tune", "auto", "--target", "30kPa"])
+def test_tune_auto_stages_and_prints_the_rules(needs_sim):
+    r = vacuumctl("--port", "sim:default", "tune", "auto", "--target", "30kPa", timeout_s=120,
+                  VACUUMCTL_SERVICE_CODE=FACTORY_CODE)  # unlocks by itself
     assert r.returncode == 0, r.stdout + r.stderr
     for needle in ("ultimate gain Ku ", "plant: ", "kPa/s at full pump", "fast ", "no_overshoot", "schedule",
                    "staged on the device, not applied"):
         assert needle in r.stdout, r.stdout
-    r = _run(["--port", "sim:default", "tune", "auto", "--target", "30kPa", "--timeout", "2"])
+    r = vacuumctl("--port", "sim:default", "tune", "auto", "--target", "30kPa", "--timeout", "2", timeout_s=120,
+                  VACUUMCTL_SERVICE_CODE=FACTORY_CODE)
     assert r.returncode == 3 and "autotune aborted: timeout after" in r.stdout and "nothing staged" in r.stdout, r.stdout
 
 
 def test_deploy_to_the_sim_shortcut_is_refused_with_a_sentence(needs_sim):
-    r = _run(["--port", "sim", "deploy", "--board", "pico"])
+    r = vacuumctl("--port", "sim", "deploy", "--board", "pico", timeout_s=120)
     assert r.returncode == 1 and "vacuumctl sim --flash" in r.stderr and "Traceback" not in r.stderr

@@ -7,48 +7,26 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import serial
 
-from conftest import HumanTerminal, unlock
+from clirun import VACUUMCTL, WALL_S, vacuumctl, wait_for_line
+from devicekit import HumanTerminal, unlock
 from vacuumctl import cli, frame, ports
 from vacuumctl.errors import UserError
 from vacuumctl.link import DeviceLink
 from vacuumctl.simport import start_sim
 from vacuumctl.telemetry import parse_fields
 
-VACUUMCTL = str(Path(sys.executable).parent / "vacuumctl")
-WALL_S = 60
-
-
-def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([VACUUMCTL, *args], capture_output=True, text=True, timeout=WALL_S)
-
-
-def _wait_for_line(proc: subprocess.Popen[str], needle: str) -> str:
-    """Read proc's stdout until a line containing needle (bounded in wall time)."""
-    assert proc.stdout is not None
-    seen: list[str] = []
-    deadline = time.monotonic() + WALL_S
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line and proc.poll() is not None:
-            break
-        seen.append(line)
-        if needle in line:
-            return line
-    raise AssertionError("no %r in output: %r" % (needle, seen[-5:]))
 
 
 # ---- ports and version ---------------------------------------------------------
 def test_ports_recognises_the_simulated_board_by_handshake(pty):
-    r = _run(["ports", pty])
+    r = vacuumctl("ports", pty)
     assert r.returncode == 0, r.stdout + r.stderr
     line = next(x for x in r.stdout.splitlines() if x.startswith(pty))
     assert "vacuumfw 0.1.0 protocol=1 board=pico" in line
@@ -72,7 +50,7 @@ def test_port_may_be_omitted_with_exactly_one_board(pty, monkeypatch, capsys):
 
 
 def test_version_shows_tool_firmware_protocol_and_board(pty):
-    r = _run(["--port", pty, "version"])
+    r = vacuumctl("--port", pty, "version")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[:4] == ["vacuumctl 0.1.0 (protocol 1)", "firmware  vacuumfw 0.1.0", "protocol  1", "board     pico"]
@@ -117,7 +95,7 @@ def test_a_device_speaking_another_protocol_is_refused_with_a_sentence():
         with pytest.raises(UserError, match="speaks protocol 2 but this vacuumctl 0.1.0 speaks protocol 1: "
                                             "update vacuumctl"):
             DeviceLink.open(dev.path)
-        r = _run(["ports", dev.path])
+        r = vacuumctl("ports", dev.path)
         assert "vacuumfw 9.0.0 protocol=2 board=pico (INCOMPATIBLE" in r.stdout
     finally:
         dev.close()
@@ -127,7 +105,7 @@ def test_a_device_speaking_another_protocol_is_refused_with_a_sentence():
 def test_busy_port_is_a_sentence(pty):
     holder = serial.Serial(pty, exclusive=True)
     try:
-        r = _run(["--port", pty, "status"])
+        r = vacuumctl("--port", pty, "status")
     finally:
         holder.close()
     assert r.returncode == 1
@@ -136,7 +114,7 @@ def test_busy_port_is_a_sentence(pty):
 
 
 def test_missing_port_is_a_sentence():
-    r = _run(["--port", "/dev/ttyACM_not_there", "status"])
+    r = vacuumctl("--port", "/dev/ttyACM_not_there", "status")
     assert r.returncode == 1
     assert "does not exist: is the board plugged in?" in r.stderr and "Traceback" not in r.stderr
 
@@ -148,13 +126,13 @@ def test_device_in_alarm_refuses_run_with_a_sentence(pty):
         deadline = time.monotonic() + WALL_S
         while parse_fields(link.request("status"))["alarms"] == "none":
             assert time.monotonic() < deadline
-    r = _run(["--port", pty, "run", "continuous", "--target", "30kPa", "--duration", "5"])
+    r = vacuumctl("--port", pty, "run", "continuous", "--target", "30kPa", "--duration", "5")
     assert r.returncode == 1
     assert r.stderr.startswith("vacuumctl: the device is in alarm (internal)"), r.stderr
 
 
 def test_out_of_range_echoes_the_range_in_kpa(pty):
-    r = _run(["--port", pty, "run", "continuous", "--target", "90kPa", "--duration", "5"])
+    r = vacuumctl("--port", pty, "run", "continuous", "--target", "90kPa", "--duration", "5")
     assert r.returncode == 1
     assert "target 90kPa is out of range 1kPa..70kPa (E_RANGE)" in r.stderr, r.stderr
 
@@ -164,7 +142,7 @@ def test_vanished_port_during_monitor_is_a_sentence(needs_sim):
     try:
         proc = subprocess.Popen([VACUUMCTL, "--port", sim.port, "monitor"], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        _wait_for_line(proc, "vacuum=")
+        wait_for_line(proc, "vacuum=")
     finally:
         sim.stop()  # the board goes away under the monitor
     _, err = proc.communicate(timeout=WALL_S)
@@ -178,8 +156,8 @@ def test_ctrl_c_stops_a_host_controlled_run_safely(tmp_path, needs_sim):
     proc = subprocess.Popen([VACUUMCTL, "--port", "sim", "run", "continuous", "--target", "30kPa",
                              "--duration", "1h", "--csv", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _wait_for_line(proc, "started continuous: target 30.00kPa")
-    _wait_for_line(proc, " run")  # a telemetry line in the run state
+    wait_for_line(proc, "started continuous: target 30.00kPa")
+    wait_for_line(proc, " run")  # a telemetry line in the run state
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=WALL_S)
     assert proc.returncode == 130, stdout[-500:] + stderr
@@ -202,7 +180,7 @@ def test_ctrl_c_in_monitor_leaves_a_device_session_running_and_says_so(pty):
         link.request("start continuous target=20kPa duration=1h")
     proc = subprocess.Popen([VACUUMCTL, "--port", pty, "monitor"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    _wait_for_line(proc, " run")
+    wait_for_line(proc, " run")
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=WALL_S)
     assert proc.returncode == 0, err

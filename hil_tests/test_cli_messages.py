@@ -7,7 +7,6 @@ points at the simulated one."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -17,38 +16,35 @@ from types import SimpleNamespace
 import pytest
 import serial
 
+from clirun import vacuumctl
 from vacuumctl import cli, ports
 from vacuumctl.link import DeviceLink
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-VACUUMCTL = str(BIN / "vacuumctl")
 BOARDS = ", ".join(sorted(p.stem for p in (ROOT / "boards").glob("*.py") if p.stem != "manifest"))
 
 
-def _vc(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("VACUUMCTL_SERVICE_CODE", "VACUUM_PORT")}
-    return subprocess.run([VACUUMCTL, *args], capture_output=True, text=True, timeout=60, env=env)
 
 
 def test_config_load_without_the_role_names_config_load(pty, tmp_path):
     f = tmp_path / "c.json"
     f.write_text(json.dumps({"format": "vacuumfw-config", "version": 1, "params": {"kp": 5000}}))
-    r = _vc("--port", pty, "config", "load", str(f), "--yes")
+    r = vacuumctl("--port", pty, "config", "load", str(f), "--yes")
     assert r.returncode == 1
     assert "device refused: 'config load' needs the service role. Run 'vacuumctl unlock' first" in r.stderr, r.stderr
     assert "config revert" not in r.stderr
 
 
 def test_a_file_that_is_not_a_serial_port_is_a_sentence():
-    r = _vc("--port", "/dev/null", "status")
+    r = vacuumctl("--port", "/dev/null", "status")
     assert r.returncode == 1
     assert r.stderr.startswith("vacuumctl: /dev/null is not a serial port"), r.stderr
     assert "Inappropriate ioctl" not in r.stderr and "(25," not in r.stderr
 
 
 def test_an_unknown_board_for_deploy_lists_the_boards():
-    r = _vc("--port", "/dev/null", "deploy", "--board", "picco")
+    r = vacuumctl("--port", "/dev/null", "deploy", "--board", "picco")
     assert r.returncode == 1 and "there is no board 'picco'" in r.stderr and BOARDS in r.stderr, r.stderr
     r = subprocess.run(["make", "-s", "deploy", "BOARD=picco", "PORT=/dev/null"], cwd=ROOT, capture_output=True,
                        text=True, timeout=60)
@@ -85,14 +81,14 @@ def test_a_board_left_at_the_repl_by_mpremote_is_soft_reset_and_answers(pty):
                        text=True, timeout=60)
     assert r.returncode == 0 and "42" in r.stdout, r.stderr
     # mpremote leaves the board at its REPL: the firmware does not run.
-    r = _vc("ports", pty)
+    r = vacuumctl("ports", pty)
     assert "at its MicroPython REPL" in r.stdout, r.stdout
-    r = _vc("--port", pty, "status")
+    r = vacuumctl("--port", pty, "status")
     assert r.returncode == 0, r.stderr
     assert "the board was at its MicroPython REPL" in r.stderr and "soft reset (Ctrl-D)" in r.stderr
     assert r.stdout.startswith("state              idle")
     # Running again, so nothing more to say.
-    r = _vc("--port", pty, "status")
+    r = vacuumctl("--port", pty, "status")
     assert r.returncode == 0 and r.stderr == ""
 
 
@@ -108,6 +104,6 @@ def test_a_board_left_in_the_raw_repl_is_soft_reset_too(pty):
         while b"raw REPL; CTRL-B to exit\r\n>" not in seen:
             assert time.monotonic() < deadline, seen
             seen += ser.read(256)
-    r = _vc("--port", pty, "version")
+    r = vacuumctl("--port", pty, "version")
     assert r.returncode == 0 and "firmware  vacuumfw" in r.stdout, r.stdout + r.stderr
     assert "the board was at its MicroPython REPL" in r.stderr

@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 
-from test_cli_host import VACUUMCTL, WALL_S, _wait_for_line
+from clirun import VACUUMCTL, WALL_S, wait_for_line
 from vacuumctl.link import DeviceLink
 
 def test_monitor_plot_without_display_says_so_and_saves_the_window(pty, tmp_path):
@@ -17,7 +17,7 @@ def test_monitor_plot_without_display_says_so_and_saves_the_window(pty, tmp_path
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     proc = subprocess.Popen([VACUUMCTL, "--port", pty, "--unit", "mmHg", "monitor", "--plot", "--plot-file", str(png),
                              "--window", "10"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    _wait_for_line(proc, "vacuum= 225.0mmHg")  # holding the target, shown in the user's unit
+    wait_for_line(proc, "vacuum= 225.0mmHg")  # holding the target, shown in the user's unit
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=WALL_S)
     assert proc.returncode == 0, stderr

@@ -8,7 +8,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from test_cli_host import VACUUMCTL, WALL_S, _wait_for_line
+from clirun import VACUUMCTL, WALL_S, wait_for_line
 from vacuumctl.link import DeviceLink
 from vacuumctl.simport import start_sim
 from vacuumctl.telemetry import parse_fields
@@ -21,7 +21,7 @@ def _step(port: str, csv_path: Path) -> "subprocess.Popen[str]":
 def test_ctrl_c_in_tune_step_stops_the_session_and_vents(pty, tmp_path):
     out = tmp_path / "step.csv"
     proc = _step(pty, out)
-    _wait_for_line(proc, "Ctrl-C stops the test")
+    wait_for_line(proc, "Ctrl-C stops the test")
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=WALL_S)
     assert proc.returncode == 130, stdout + stderr
@@ -40,7 +40,7 @@ def test_vanished_port_during_tune_step_is_a_sentence(needs_sim, tmp_path):
     sim = start_sim("default", speed="max")
     try:
         proc = _step(sim.port, tmp_path / "step.csv")
-        _wait_for_line(proc, "Ctrl-C stops the test")
+        wait_for_line(proc, "Ctrl-C stops the test")
     finally:
         sim.stop()  # the board goes away under the test
     _, err = proc.communicate(timeout=WALL_S)

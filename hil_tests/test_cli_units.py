@@ -2,26 +2,17 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
+from clirun import vacuumctl
 from vacuumctl.link import DeviceLink
 from vacuumctl.telemetry import parse_fields
 
-VACUUMCTL = str(Path(sys.executable).parent / "vacuumctl")
-
-
-def _run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
-    import os
-
-    return subprocess.run([VACUUMCTL, *args], capture_output=True, text=True, timeout=60, env={**os.environ, **env})
 
 
 def test_status_shows_pressures_in_the_users_unit_and_raw_for_scripts(pty):
     with DeviceLink.open(pty) as link:
         link.request("start continuous target=225mmHg duration=1h")
-    r = _run(["--port", pty, "status"], VACUUM_UNIT="mmHg")
+    r = vacuumctl("--port", pty, "status", VACUUM_UNIT="mmHg")
     assert r.returncode == 0, r.stderr
     shown = {line[:18].strip(): line[18:].strip() for line in r.stdout.splitlines()}
     assert shown["state"] == "running" and shown["target"] == "225.0mmHg" and shown["ceiling"] == "525.0mmHg"
@@ -31,7 +22,7 @@ def test_status_shows_pressures_in_the_users_unit_and_raw_for_scripts(pty):
     assert left and int(left[2]) < 60, shown
     shown_s = int(left[1]) * 60 + int(left[2])
     assert 0 < shown_s <= 3600, shown
-    r = _run(["--port", pty, "status", "--raw"])
+    r = vacuumctl("--port", pty, "status", "--raw")
     raw = parse_fields(r.stdout)
     assert raw["target_pa"] == 29998 and raw["ceiling_pa"] == 70000
     assert raw["remaining_ms"] // 1000 <= shown_s, (raw, shown)  # asked later, never more left
@@ -40,8 +31,8 @@ def test_status_shows_pressures_in_the_users_unit_and_raw_for_scripts(pty):
 def test_stop_ends_the_devices_session(pty):
     with DeviceLink.open(pty) as link:
         link.request("start continuous target=20kPa duration=1h")
-    r = _run(["--port", pty, "stop"])
+    r = vacuumctl("--port", pty, "stop")
     assert r.returncode == 0 and r.stdout.strip() == "stopped: pump off, the vent releases to ambient", r.stdout + r.stderr
     with DeviceLink.open(pty) as link:
         assert parse_fields(link.request("status"))["state"] in ("release", "idle")
-    assert _run(["--port", pty, "stop"]).stdout.strip() == "nothing to stop: no session is running"
+    assert vacuumctl("--port", pty, "stop").stdout.strip() == "nothing to stop: no session is running"

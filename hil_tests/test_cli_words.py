@@ -8,17 +8,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from clirun import vacuumctl
+from devicekit import FACTORY_CODE
 pytestmark = pytest.mark.usefixtures("needs_sim")
 
-VACUUMCTL = str(Path(sys.executable).parent / "vacuumctl")
 # A device key (vacuum_pa=, remaining_ms, pump_duty ...) or a bare -1.
 # (-1 alone is the "unknown" sentinel; -1.1mmHg is a reading: a sensor whose
 # zero is off reads a little below ambient at rest, as the default plant's does)
@@ -27,10 +26,8 @@ LIVE = re.compile(r"^t= *\d")  # the live line: its own documented format
 
 
 def _vc(*args: str, stdin: str | None = None, flash: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    if flash is not None:
-        env["VACUUM_SIM_FLASH"] = str(flash)
-    return subprocess.run([VACUUMCTL, *args], capture_output=True, text=True, timeout=180, input=stdin, env=env)
+    env = {} if flash is None else {"VACUUM_SIM_FLASH": str(flash)}
+    return vacuumctl(*args, stdin=stdin, timeout_s=180, **env)
 
 
 def _words(text: str) -> list[str]:
@@ -85,8 +82,8 @@ def test_status_and_log_read_as_tables_in_the_users_unit(tmp_path):
 
 
 def test_tune_auto_speaks_in_words():
-    r = subprocess.run([VACUUMCTL, "--port", "sim", "--unit", "mmHg", "tune", "auto", "--target", "225mmHg"],
-                       capture_output=True, text=True, timeout=120, env=dict(os.environ, VACUUMCTL_SERVICE_CODE="246810"))
+    r = vacuumctl("--port", "sim", "--unit", "mmHg", "tune", "auto", "--target", "225mmHg", timeout_s=120,
+                  VACUUMCTL_SERVICE_CODE=FACTORY_CODE)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("relay autotune around 225.0mmHg: the pump switches 20 % of full duty")
     assert "tuning target_pa" not in r.stdout and "amp_pct" not in r.stdout and "timeout_ms" not in r.stdout

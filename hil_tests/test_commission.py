@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FACTORY_CODE
+from devicekit import FACTORY_CODE
 from vacuumctl.errors import DeviceError
 
 ROOT = Path(__file__).resolve().parents[1]

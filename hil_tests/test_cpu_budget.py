@@ -23,10 +23,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "boards" / "sim"))
-import sessions  # noqa: E402
-
-from conftest import board_constant  # noqa: E402
+import sessions  # boards/sim (pytest.ini pythonpath)
+from boardfacts import board_constant
 
 MICROPYTHON = str(Path(sys.executable).parent / "micropython")
 BOARD_OF = {"rp2040": "pico", "esp32": "esp32_devkitc", "host": "pico"}

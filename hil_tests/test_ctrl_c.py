@@ -20,7 +20,7 @@ import time
 import pytest
 import serial
 
-from conftest import board_constant
+from boardfacts import board_constant
 from portreader import PortReader
 from vacuumctl.simport import start_sim
 

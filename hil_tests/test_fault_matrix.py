@@ -8,13 +8,10 @@ two programs, every program against at least two faults. A cell listed in
 fault_matrix.KNOWN_GAPS (none today) would still have to stay contained."""
 from __future__ import annotations
 
-import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools", "bench"))
-import fault_matrix  # noqa: E402
+import fault_matrix  # tools/bench (pytest.ini pythonpath)
 
 CELLS = fault_matrix.subset()
 
@@ -28,7 +25,6 @@ def test_matrix_covers_every_program_and_fault(device, open_device, needs_sim):
     assert sorted(listed) == sorted(list(fault_matrix.PROGRAMS) + list(fault_matrix.NOT_COVERED)), "add a start line for each new program to fault_matrix.PROGRAMS"
     assert fault_matrix.NOT_COVERED == ()
     assert fault_matrix.KNOWN_GAPS == {}
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "boards", "sim"))
     import scenario
 
     # sensor_reconnect is a repair, not a fault; flash_cut_at_write is a power

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import period_ms
+from boardfacts import control_period_ms
 
 CEILING_PA = 70_000
 MARGIN_MS = 500
@@ -170,6 +170,6 @@ def test_sensor_absent_at_power_up_alarms_before_the_first_command(open_device, 
     assert status["alarms"] == "sensor" and status["state"] == "fault", status
     assert status["pump_duty"] == "0" and status["valve_duty"] == "65535", status
     log = dev.request("alarms log")
-    assert "t_ms=%d raise sensor" % period_ms() in log, log  # the first tick
+    assert "t_ms=%d raise sensor" % control_period_ms() in log, log  # the first tick
     with pytest.raises(Exception, match="E_"):
         dev.request("start continuous target=30kPa duration=60s")

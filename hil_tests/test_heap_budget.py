@@ -6,16 +6,13 @@ HEAP_BYTES. Runs the sim directly (no port): a few seconds. A regression
 guard on the 64-bit figure only: the 32-bit bytes are measured by make
 check-32bit (hil_tests/test_check_32bit.py), which found the /2 estimate
 optimistic (160 000 B here, 124 080 B at 32 bits with the same .py layout)."""
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools" / "bench"))
-sys.path.insert(0, str(ROOT / "boards" / "sim"))
-import bench  # noqa: E402
-import launcher  # noqa: E402
+import bench  # tools/bench (pytest.ini pythonpath)
+import launcher  # boards/sim
 
 
 @pytest.fixture(scope="module")

@@ -27,9 +27,6 @@ _ABOVE_SESSION = re.compile(r"^duration (\d+)ms is above \w+'s maximum session (
 
 
 def test_every_board_file_is_a_board_the_simulator_runs():
-    import sys
-
-    sys.path.insert(0, str(ROOT / "boards" / "sim"))
     import scenario  # boards/sim/scenario.py
 
     assert BOARDS == sorted(scenario.BOARDS), "a board in boards/ the range test would not cover"

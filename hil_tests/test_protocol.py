@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import FACTORY_CODE
+from devicekit import FACTORY_CODE
 from vacuumctl import frame
 
 

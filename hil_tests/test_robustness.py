@@ -7,13 +7,10 @@ only where the plant cannot reach the program's level, or (a known finding of
 the rise rule) where the plant itself rises faster than the rule's limit."""
 from __future__ import annotations
 
-import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools", "bench"))
-import robustness  # noqa: E402
+import robustness  # tools/bench (pytest.ini pythonpath)
 
 pytestmark = pytest.mark.usefixtures("needs_sim")
 PROGRAMS = sorted(robustness.sessions.PROGRAMS)

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import period_ms
+from boardfacts import control_period_ms
 from vacuumctl.errors import DeviceError
 from vacuumctl.programs import parse_program
 from vacuumctl.telemetry import parse_fields
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("needs_sim")
 
 CONTACT_PA = 10_000  # roller_laser's default contact threshold
 PROVE_MS = 1_000  # and proving time
-TICK_MS = period_ms("sim_laser")  # the board's control period
+TICK_MS = control_period_ms("sim_laser")  # the board's control period
 
 
 def _scenario(tmp_path, events, name="laser.json", **extra):

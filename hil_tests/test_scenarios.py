@@ -50,7 +50,6 @@ def test_missing_scenario_is_a_clear_error():
 
 
 def test_every_named_scenario_loads():
-    sys.path.insert(0, str(ROOT / "boards" / "sim"))
     import scenario
 
     names = sorted(p.stem for p in (ROOT / "boards" / "sim" / "scenarios").glob("*.json"))

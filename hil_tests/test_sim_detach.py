@@ -11,29 +11,25 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
+from clirun import vacuumctl
+from devicekit import FACTORY_CODE
 from vacuumctl.link import DeviceLink
 from vacuumctl.telemetry import parse_fields
 
 pytestmark = pytest.mark.usefixtures("needs_sim")
 
-VACUUMCTL = str(Path(sys.executable).parent / "vacuumctl")
 WALL_S = 90
 SPEED = "20"  # device time runs 20x: the autotune and the release take a moment of wall time
 
 
 def _vc(*args: str, code: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env.pop("VACUUMCTL_SERVICE_CODE", None)
-    if code:
-        env["VACUUMCTL_SERVICE_CODE"] = code
-    return subprocess.run([VACUUMCTL, *args], capture_output=True, text=True, timeout=WALL_S, env=env, cwd=cwd)
+    return vacuumctl(*args, cwd=cwd, timeout_s=WALL_S, **({"VACUUMCTL_SERVICE_CODE": code} if code else {}))
 
 
 @pytest.fixture
@@ -63,7 +59,7 @@ def test_one_board_across_separate_commands_unlock_config_autotune_commit(regist
     port = "sim@" + name
     listed = _vc("sim", "--list")
     assert listed.returncode == 0 and any(line.split()[:2] == [name, port] for line in listed.stdout.splitlines()), listed.stdout
-    r = _vc("--port", port, "unlock", "--code", "246810")
+    r = _vc("--port", port, "unlock", "--code", FACTORY_CODE)
     assert r.returncode == 0 and r.stdout.startswith("service role unlocked"), r.stdout + r.stderr
     assert "note:" not in r.stderr  # the role stays on this board
     r = _vc("--port", port, "config", "set", "leak_delay", "3min")
@@ -146,10 +142,10 @@ def test_commands_on_a_fresh_sim_port_say_how_to_keep_state(registry):
     r = _vc("--port", "sim", "config", "set", "kp", "5000")
     assert r.returncode == 1
     assert "a '--port sim' board starts locked for every command" in r.stderr and "vacuumctl sim --detach" in r.stderr
-    r = _vc("--port", "sim", "tune", "commit", "schedule", code="246810")
+    r = _vc("--port", "sim", "tune", "commit", "schedule", code=FACTORY_CODE)
     assert r.returncode == 1
     assert "no staged result to commit" in r.stderr and "'vacuumctl sim --detach'" in r.stderr and "sim@NAME" in r.stderr
-    r = _vc("--port", "sim", "unlock", "--code", "246810")
+    r = _vc("--port", "sim", "unlock", "--code", FACTORY_CODE)
     assert r.returncode == 0 and "is powered off now, role and all" in r.stderr and "sim --detach" in r.stderr
 
 
@@ -158,7 +154,7 @@ def test_vacuumctl_passcode_changes_the_service_code(registry, monkeypatch):
     port = "sim@" + name
     r = _vc("--port", port, "passcode")
     assert r.returncode == 1 and "'passcode' needs the service role" in r.stderr, r.stderr
-    assert _vc("--port", port, "unlock", "--code", "246810").returncode == 0
+    assert _vc("--port", port, "unlock", "--code", FACTORY_CODE).returncode == 0
     monkeypatch.setenv("VACUUMCTL_NEW_CODE", "ab1")
     r = _vc("--port", port, "passcode")
     assert r.returncode == 1 and "6..32 letters or digits; nothing changed" in r.stderr
@@ -166,7 +162,7 @@ def test_vacuumctl_passcode_changes_the_service_code(registry, monkeypatch):
     r = _vc("--port", port, "passcode")
     assert r.returncode == 0 and r.stdout.startswith("service code changed"), r.stdout + r.stderr
     assert _vc("--port", port, "lock").returncode == 0
-    r = _vc("--port", port, "unlock", "--code", "246810")
+    r = _vc("--port", port, "unlock", "--code", FACTORY_CODE)
     assert r.returncode == 1 and "the service code was refused" in r.stderr
     assert _vc("--port", port, "unlock", "--code", "Bench2026").returncode == 0
 

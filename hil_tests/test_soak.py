@@ -4,13 +4,11 @@ wound therapy with a leak coming and going and host reconnects; no heap
 growth after warm-up, no overruns, telemetry complete."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-import soak  # noqa: E402
+import soak  # tools (pytest.ini pythonpath)
 
 pytestmark = pytest.mark.sim_only("the soak runs on the simulated board")
 

@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from conftest import FACTORY_CODE, Truth
+from devicekit import FACTORY_CODE, Truth
 from uibrowser import LAUNCH_ARGS, WALL_S, Dashboard, device_ms, need_chromium, screenshot, wait_device_ms, wait_truth
 from vacuumctl.simport import start_sim
 

@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from conftest import Truth
+from devicekit import Truth
 from uibrowser import Dashboard, wait_truth
 from vacuumctl.link import DeviceLink
 from vacuumctl.simport import SimProcess, start_sim

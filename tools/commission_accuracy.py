@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "host_tools"))
 sys.path.insert(0, str(ROOT / "hil_tests"))
 sys.path.insert(0, str(ROOT / "boards" / "sim"))
-import conftest  # noqa: E402
+from devicekit import unlock  # noqa: E402
 import scenario as scenario_mod  # noqa: E402
 import test_commission as tc  # noqa: E402
 from vacuumctl.link import DeviceLink  # noqa: E402
@@ -40,7 +40,7 @@ def run(name, plant, board="pico"):
         path.write_text(json.dumps({"seed": 3, "board": board, "plant": p, "events": []}))
         link = DeviceLink.open("sim:" + str(path))
         try:
-            conftest.unlock(link)
+            unlock(link)
             link.request("commission start volume=100mL")
             while True:
                 m = link.next_message(60)

@@ -23,7 +23,6 @@ the device.
 from __future__ import annotations
 
 import argparse
-import re
 import errno
 import os
 import select
@@ -37,6 +36,8 @@ import termios
 import time
 import tty
 from pathlib import Path
+
+from boardfacts import board_constant
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -105,15 +106,13 @@ def find_micropython() -> str:
 
 
 def board_heap_bytes(board: str) -> int:
-    """HEAP_BYTES of boards/<board>.py (read as text: the file is MicroPython)."""
-    path = ROOT / "boards" / (board + ".py")
+    """HEAP_BYTES of boards/<board>.py."""
     try:
-        m = re.search(r"^HEAP_BYTES\s*=\s*const\(([\d_]+)\)", path.read_text(), re.M)
+        return board_constant(board, "HEAP_BYTES")
     except OSError:
-        raise SystemExit("sim: board '%s' has no definition %s" % (board, path)) from None
-    if not m:
-        raise SystemExit("sim: %s does not define HEAP_BYTES = const(N)" % path)
-    return int(m.group(1).replace("_", ""))
+        raise SystemExit("sim: board '%s' has no definition %s" % (board, ROOT / "boards" / (board + ".py"))) from None
+    except ValueError:
+        raise SystemExit("sim: boards/%s.py does not define HEAP_BYTES = const(N)" % board) from None
 
 
 def build_argv(args: argparse.Namespace) -> list[str]:

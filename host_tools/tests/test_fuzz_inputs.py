@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,8 +25,7 @@ from vacuumctl.config_cmd import FORMAT, VERSION, read_file
 from vacuumctl.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "boards" / "sim"))
-import scenario  # noqa: E402 - boards/sim/scenario.py runs in CPython too
+import scenario  # boards/sim/scenario.py runs in CPython too (pytest.ini pythonpath)
 
 FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "100")), derandomize=True, database=None,
                 deadline=None, suppress_health_check=list(HealthCheck))

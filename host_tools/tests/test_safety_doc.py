@@ -2,11 +2,9 @@
 fault-matrix cell it names must be one `make test` runs (fault_matrix.subset())."""
 import os
 import re
-import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tools", "bench"))
-import fault_matrix  # noqa: E402
+import fault_matrix  # tools/bench (pytest.ini pythonpath)
 
 DOC = open(os.path.join(ROOT, "docs", "safety.md"), encoding="utf-8").read()
 

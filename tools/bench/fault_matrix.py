@@ -36,6 +36,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "host_tools"))
+sys.path.insert(0, os.path.join(ROOT, "boards", "sim"))
 from boardfacts import control_period_ms  # noqa: E402
 from vacuumctl.errors import DeviceReset  # noqa: E402
 from vacuumctl.link import DeviceLink  # noqa: E402

@@ -20,10 +20,11 @@ import subprocess
 import sys
 import tempfile
 
-from boardfacts import control_period_ms
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "boards", "sim"))
+from boardfacts import control_period_ms  # noqa: E402
+
 MPY = os.path.join(os.path.dirname(sys.executable), "micropython")
 CONTACT_PA = 10_000
 TICK_MS = control_period_ms("sim_laser")

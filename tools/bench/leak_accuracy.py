@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "host_tools"))
-sys.path.insert(0, str(ROOT / "tools" / "bench"))
+sys.path.insert(0, str(ROOT / "boards" / "sim"))
 from boardfacts import board_constant  # noqa: E402
 from vacuumctl.link import DeviceLink  # noqa: E402
 from vacuumctl.telemetry import parse_fields  # noqa: E402
