@@ -30,6 +30,7 @@ FIRMWARE = (
     "autotune",
     "auxout",
     "bmp280",
+    "channel",
     "channels",
     "cmdargs",
     "cmderror",

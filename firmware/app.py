@@ -21,13 +21,11 @@ import config
 from annunciator import Annunciator
 import safety
 import sensor as sensor_mod
-from drivers import make_sensor
 import store
 import session as ses
 import version
 from hwclock import WORK_BACKGROUND, WORK_COLLECT, WORK_TICK
 from console import Console
-from controller import MODE_REGULATE, Controller
 from frame import crc16
 from serial_link import SerialLink
 from textbuf import TextBuf
@@ -54,20 +52,18 @@ class Device:
         self.period_us = 1_000_000 // self.control_hz
         self.period_ms = self.period_us // 1000
         self.uid = "".join("%02x" % b for b in machine.unique_id())
-        self.i2c = machine.I2C(board.I2C_ID, scl=machine.Pin(board.I2C_SCL), sda=machine.Pin(board.I2C_SDA), freq=board.I2C_FREQ, timeout=board.I2C_TIMEOUT_US)
-        self.sensor = make_sensor(board.SENSOR, self.i2c, board.SENSOR_ADDR, getattr(board, "SENSOR_K", 64))
-        # Absolute sensors zero themselves at boot (outputs safe = vented)
-        # and follow drift only while idle and vented (sensor.AmbientReference).
-        self._tracks_ambient = hasattr(self.sensor, "track_ambient")
-        self.cal = sensor_mod.Calibration()
-        self.cal.set(getattr(board, "CAL_OFFSET_PA", 0), getattr(board, "CAL_GAIN_PPM", 1_000_000))
-        self.sup = safety.Supervisor(board.MAX_VACUUM_PA, 1000 // board.CONTROL_HZ)
-        self.ctl = Controller(self.period_ms)
+        # Every chamber a channel.Channel (sensor, calibration, supervisor,
+        # controller, outputs), channel 0 first. Channel 0 runs the session;
+        # its supervisor holds the device's alarms; sensor, cal, sup and ctl
+        # here are its own.
+        self.channels = channels.make_channels(board, machine, outputs, self.period_ms)
+        ch = self.ch = self.channels[0]
+        self.sensor, self.cal, self.sup, self.ctl = ch.sensor, ch.cal, ch.sup, ch.ctl
+        self.channel_count = len(self.channels)
+        # Multi-channel boards: what they do with the others (None: one).
+        self.extra = channels.make_extra(self.channels)
         self.tuner = autotune.Tuner()
         self.commission = None  # commission.Commissioner while one runs or its result is staged
-        # Boards with several chambers: the channels after the first (None: one).
-        self.channel_count = channels.count(board)
-        self.extra = channels.make_extra(board, machine, outputs, self.period_ms)
         # Boards with rollers and a laser: their interlock (None: none).
         self.laser = None if outputs.aux is None else outputs.aux.applicator(self.period_ms)
         self._log_alarm = store.RingLog(board.DATA_DIR, "alarms", 4096)
@@ -75,8 +71,6 @@ class Device:
         self.session = ses.Session(self.ctl, self.sup, getattr(board, "PUMP_FREE_FLOW_ML_MIN", 0), getattr(board, "PUMP_MAX_VACUUM_PA", 0), therapy)
         self.link = SerialLink()
         self.console = Console(self, self.link)
-        self.vacuum_pa = 0
-        self.sensor_status = sensor_mod.BUS_ERROR
         # Loop timing, in the board clock's microseconds (docs/reliability.md,
         # "Loop timing"). A pass that runs past the next deadline is counted
         # by its cause: a flash write (a known stall of up to ~100 ms, the
@@ -135,13 +129,11 @@ class Device:
         self.alarm_state = alarms.AlarmState(alarms.PersistentAlarmLog(lambda text: self.log("alarm", text, False)))
         self.annunciator = Annunciator(board, machine)
         self.stall_ms = 0  # selftest: block the loop once, like a long GC pause
-        # Power-on self-test of the sensor: one that does not answer at boot
-        # is a sensor alarm before the first command is served (run()).
-        self._sensor_failed_boot = False
-        try:
-            self.sensor.begin()
-        except OSError:
-            self._sensor_failed_boot = True
+        # Power-on self-test of the sensors: channel 0's not answering at
+        # boot is a sensor alarm before the first command is served (run());
+        # another channel's supervisor reports its own within the first ticks.
+        for c in self.channels:
+            c.begin()
 
     # ---- configuration and logs (not in the tick: flash writes stall) ------
     def apply_config(self, v):
@@ -196,7 +188,7 @@ class Device:
             self.wdt = machine.WDT(timeout=board.WDT_TIMEOUT_MS)
         # The therapy log's start entry is written by start(), before the
         # pump starts: the flash write stalls the CPU.
-        self.session.start(prog, values, self.vacuum_pa, self.uptime_ms)
+        self.session.start(prog, values, self.ch.vacuum_pa, self.uptime_ms)
         self.sup.set_program(prog, heartbeat_ms)
         if self.extra is not None:
             self.extra.start(prog)
@@ -224,27 +216,23 @@ class Device:
 
     # ---- the control tick (heap-locked) ----------------------------------
     def tick(self):
-        st = self.sensor.sample()
-        self.sensor_status = st
+        ch = self.ch
         s = self.session
-        if st == sensor_mod.OK:
-            self.vacuum_pa = self.cal.apply(-self.sensor.gauge_pa)
-            if self._tracks_ambient:
-                self.sensor.track_ambient(s.state == ses.IDLE and self.out.is_safe())
-        ctl = self.ctl
-        # Regulating = the controller holds a setpoint (not release, fault or a
-        # vented off phase); the supervisor's regulation checks follow it.
-        self.sup.session_tick(s.state == ses.RUN)
-        alarms = self.sup.check(st, self.vacuum_pa, ctl.setpoint_pa, ctl.mode == MODE_REGULATE, self.out.pump_u16, self.out.vent_u16)
-        if self.extra is not None:
+        idle = s.state == ses.IDLE
+        sup = self.sup
+        sup.session_tick(s.state == ses.RUN)
+        alarms = ch.check(idle)
+        x = self.extra
+        if x is not None:
             # Any channel's alarm is the device's: every channel goes safe.
-            self.sup.alarms |= self.extra.check(s.state == ses.IDLE)
-            alarms = self.sup.alarms
+            sup.alarms |= x.check(idle)
+            alarms = sup.alarms
+        v = ch.vacuum_pa
         if self.laser is not None:
             # The laser's conditions, judged before anything else moves: one
             # lost (contact, vacuum, rollers, an alarm...) turns it off here.
-            self.sup.alarms |= self.laser.gate(self.vacuum_pa, st == sensor_mod.OK, alarms, s.state == ses.RUN)
-            alarms = self.sup.alarms
+            sup.alarms |= self.laser.gate(v, ch.status == sensor_mod.OK, alarms, s.state == ses.RUN)
+            alarms = sup.alarms
         if self.inject_exception:
             self.inject_exception = False
             raise RuntimeError("selftest")
@@ -258,23 +246,15 @@ class Device:
         if c is not None and c.active:
             # Commissioning drives the outputs (session idle); the trip level
             # and every alarm above still apply.
-            c.step(self.vacuum_pa)
-            pump = c.pump_u16
-            if self.vacuum_pa >= self.sup.trip_pa:
-                pump = 0
-            self.out.set(pump, c.vent_u16)
+            c.step(v)
+            ch.set_outputs(c.pump_u16, c.vent_u16)
             return
-        s.step(self.period_ms, self.vacuum_pa)
+        s.step(self.period_ms, v)
         if self.laser is not None and s.state != ses.RUN:
             self.laser.off()  # the session ended in this step: no laser in its release
-        ctl.update(self.vacuum_pa)
-        pump = ctl.pump_u16
-        # The supervisor's trip level holds even if the controller is wrong.
-        if self.vacuum_pa >= self.sup.trip_pa:
-            pump = 0
-        self.out.set(pump, ctl.vent_u16)
-        if self.extra is not None:
-            self.extra.drive(s)
+        ch.regulate()
+        if x is not None:
+            x.drive(s)
 
     # ---- between ticks ---------------------------------------------------
     def background(self):
@@ -288,11 +268,11 @@ class Device:
         self.console.service()
         a = self.sup.alarms
         if a != self.alarm_state.active:
-            for e in self.alarm_state.update(a, self.uptime_ms, self.vacuum_pa):
+            for e in self.alarm_state.update(a, self.uptime_ms, self.ch.vacuum_pa):
                 self.console.event(e)
         st = self.alarm_state
         self.annunciator.update(self.uptime_ms, st.audible_priority(self.uptime_ms), st.visual_priority())
-        self.session.report(self.console.event, self.uptime_ms, self.vacuum_pa, self.alarm_text)
+        self.session.report(self.console.event, self.uptime_ms, self.ch.vacuum_pa, self.alarm_text)
         if self.laser is not None:
             self.laser.report(self.console.event, self.uptime_ms)
         self.tuner.service(self)
@@ -318,7 +298,7 @@ class Device:
         t.put(b"tel t_ms=")
         t.put_int(self.uptime_ms)
         t.put(b" vacuum_pa=")
-        t.put_int(self.vacuum_pa)
+        t.put_int(self.ch.vacuum_pa)
         t.put(b" setpoint_pa=")
         t.put_int(self.ctl.setpoint_pa)
         t.put(b" pump_duty=")
@@ -341,7 +321,7 @@ class Device:
                     first = False
         self.session.put_tel(t)
         if self.extra is not None:
-            self.extra.put_tel(t, self.vacuum_pa)
+            self.extra.put_tel(t)
         if self.laser is not None:
             self.laser.put_tel(t)
         # Loop timing since the previous line: the latest tick start and the
@@ -371,7 +351,7 @@ class Device:
         if cause in ("wdt_reset", "brownout_reset"):
             # Not a normal power-up: whatever ran (a session?) was cut short.
             self.sup.alarms |= safety.A_RESET
-        if self._sensor_failed_boot:
+        if self.ch.failed_boot:
             self.sup.alarms |= safety.A_SENSOR
         cut = self.session.log.take_interrupted()
         if cut is not None:

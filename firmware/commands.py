@@ -21,7 +21,7 @@ def cmd_status(dev, args):
     return "state=%s program=%s vacuum_pa=%d setpoint_pa=%d target_pa=%d pump_duty=%d valve_duty=%d alarms=%s remaining_ms=%d trip_pa=%d ceiling_pa=%d sensor_errors=%d overruns=%d" % (
         ses.STATE_NAMES[s.state],
         s.program.name if s.program and s.state != ses.IDLE else "none",
-        dev.vacuum_pa,
+        dev.ch.vacuum_pa,
         dev.ctl.setpoint_pa,
         dev.ctl.target_pa,
         dev.out.pump_u16,
@@ -41,7 +41,7 @@ def _channels_text(dev):
     x = dev.extra
     if x is None:
         return ""
-    return " channels=%d %s ch_alarms=%s" % (dev.channel_count, x.status_text(dev.vacuum_pa, dev.ctl.setpoint_pa), x.alarm_text(dev.alarm_text))
+    return " channels=%d %s ch_alarms=%s" % (dev.channel_count, x.status_text(), x.alarm_text(dev.alarm_text))
 
 
 def cmd_start(dev, args):
