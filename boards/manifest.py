@@ -65,6 +65,7 @@ FIRMWARE = (
     "serial_link",
     "session",
     "store",
+    "telemetry",
     "textbuf",
     "therapylog",
     "tune_commands",

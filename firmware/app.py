@@ -26,12 +26,10 @@ import session as ses
 import version
 from hwclock import WORK_BACKGROUND, WORK_COLLECT, WORK_TICK
 from console import Console
-from frame import crc16
 from serial_link import SerialLink
-from textbuf import TextBuf
+from telemetry import Telemetry
 from therapylog import TherapyLog
 
-_TEL_BUF = const(360)
 # Scheduled collection: one per this many bytes of the free heap (after boot)
 # per allocating job (a command, a reply or event line, a log record). A job
 # allocates at most ~4 KB on a 32-bit port (an on-demand service module with
@@ -98,14 +96,10 @@ class Device:
         self.gc_runs = 0
         self.gc_every = 0  # set from the free heap when the loop starts
         self.log_writes = 0
-        self.tel_lines = 0
         self._gc_mark = 0
         self.inject_exception = False
         self.wdt = None
-        self.tel_hz = 10_000  # milli-Hz
-        self.tel_period_ticks = 0  # 0 = off
-        self._tel_count = 0
-        self._tel = TextBuf(_TEL_BUF)
+        self.tel = Telemetry(self.control_hz)
         self.storage = "ok"  # ok | backup | defaults | error: shown in status
         self.boot_notes = []  # events to send after the boot banner
         # The board's calibration is the default.
@@ -168,6 +162,19 @@ class Device:
         self.flash_writing = True  # a known stall, not an overrun
         self.log_writes += 1
 
+    def expect_flash_write(self):
+        """A command is about to write flash: this pass's stall is known,
+        not an overrun."""
+        self.flash_writing = True
+
+    def note_storage(self, ok):
+        """A command's flash write went well (status storage=ok, unless an
+        earlier error stands) or not (storage=error)."""
+        if not ok:
+            self.storage = "error"
+        elif self.storage != "error":
+            self.storage = "ok"
+
     def _storage_error(self, which, e):
         if self.storage != "error":
             self.storage = "error"
@@ -206,10 +213,13 @@ class Device:
         for e in self.alarm_state.cleared(bits, self.uptime_ms):
             self.console.event(e)
 
-    def set_tel_rate(self, mhz):
-        self.tel_hz = mhz
-        self.tel_period_ticks = max(1, self.control_hz * 1000 // mhz)
-        self._tel_count = 0
+    def selftest(self, stall_ms=0):
+        """An exception in the next control tick (stall_ms 0), or the loop
+        blocked once for stall_ms between ticks, like a long GC pause."""
+        if stall_ms:
+            self.stall_ms = stall_ms
+        else:
+            self.inject_exception = True
 
     def alarm_text(self, a=None):
         return alarms.names_of(self.sup.alarms if a is None else a)
@@ -278,68 +288,11 @@ class Device:
         self.tuner.service(self)
         if self.commission is not None:
             self.commission.service(self)
-        if self.tel_period_ticks:
-            self._tel_count += 1
-            if self._tel_count >= self.tel_period_ticks:
-                self._tel_count = 0
-                self.telemetry()
-
-    def telemetry(self):
-        """Format and send one telemetry line without allocating."""
-        self.tel_lines += 1
-        t = self._tel
-        t.clear()
-        c = self.console
-        if c.machine:
-            t.put(b"!")
-            t.put_int(c.event_seq)
-            t.put(b" ")
-            c.event_seq = (c.event_seq + 1) & 0xFFFF
-        t.put(b"tel t_ms=")
-        t.put_int(self.uptime_ms)
-        t.put(b" vacuum_pa=")
-        t.put_int(self.ch.vacuum_pa)
-        t.put(b" setpoint_pa=")
-        t.put_int(self.ctl.setpoint_pa)
-        t.put(b" pump_duty=")
-        t.put_int(self.out.pump_u16)
-        t.put(b" valve_duty=")
-        t.put_int(self.out.vent_u16)
-        t.put(b" state=")
-        t.put(_STATE_BYTES[self.session.state])
-        t.put(b" alarms=")
-        a = self.sup.alarms
-        if not a:
-            t.put(b"none")
-        else:
-            first = True
-            for bit, name in _ALARM_BYTES:
-                if a & bit:
-                    if not first:
-                        t.put(b",")
-                    t.put(name)
-                    first = False
-        self.session.put_tel(t)
-        if self.extra is not None:
-            self.extra.put_tel(t)
-        if self.laser is not None:
-            self.laser.put_tel(t)
-        # Loop timing since the previous line: the latest tick start and the
-        # longest collection; overruns since boot.
-        t.put(b" late_us=")
-        t.put_int(self._tel_late_us)
-        t.put(b" gc_us=")
-        t.put_int(self._tel_gc_us)
-        t.put(b" overruns=")
-        t.put_int(self.overruns)
-        self._tel_late_us = 0
-        self._tel_gc_us = 0
-        if c.machine:
-            crc = crc16(t.buf, 0, t.n)
-            t.put(b"*")
-            t.put_hex4(crc)
-        t.put(b"\r\n")
-        t.write_to(self.link.tx)
+        tel = self.tel
+        if tel.period_ticks and tel.due():
+            tel.send(self, self._tel_late_us, self._tel_gc_us)
+            self._tel_late_us = 0
+            self._tel_gc_us = 0
 
     # ---- the loop --------------------------------------------------------
     def run(self):
@@ -417,9 +370,9 @@ class Device:
                     self._gc_waits += 1
                     end = t_tick
             else:
-                lines = self._jobs() + self.tel_lines
+                lines = self._jobs() + self.tel.lines
                 self.background()
-                end = clock.work_done(WORK_BACKGROUND, self._jobs() + self.tel_lines - lines)
+                end = clock.work_done(WORK_BACKGROUND, self._jobs() + self.tel.lines - lines)
                 us = diff(end, t_tick)
                 if us > self.max_background_us:
                     self.max_background_us = us
@@ -475,8 +428,6 @@ class Device:
         sys.print_exception(e)
 
 
-_STATE_BYTES = tuple(n.encode() for n in ses.STATE_NAMES)
-_ALARM_BYTES = tuple((t[0], t[1].encode()) for t in alarms.TABLE)  # alarms.names_of as bytes, for the allocation-free line
 
 
 def _reset_name():

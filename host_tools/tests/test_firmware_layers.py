@@ -19,7 +19,7 @@ LAYERS = (
     ("control", "pid relay controller leakrate autotune tune_result"),
     ("safety", "alarms phasecheck safety channel access"),
     ("therapy", "programs laser_programs session commission commission_result laser auxout multichannel channels"),
-    ("protocol", "cmderror cmdargs commands alarm_commands access_commands config_commands param_commands tune_commands"
+    ("protocol", "cmderror cmdargs commands alarm_commands access_commands config_commands param_commands tune_commands telemetry"
                  " commission_commands command_help program_help console"),
     ("app", "app main"),
 )
