@@ -21,19 +21,15 @@ import config
 from annunciator import Annunciator
 import safety
 import sensor as sensor_mod
-from drivers import make_sensor
 import store
 import session as ses
 import version
 from hwclock import WORK_BACKGROUND, WORK_COLLECT, WORK_TICK
 from console import Console
-from controller import MODE_REGULATE, Controller
-from frame import crc16
 from serial_link import SerialLink
-from textbuf import TextBuf
+from telemetry import Telemetry
 from therapylog import TherapyLog
 
-_TEL_BUF = const(360)
 # Scheduled collection: one per this many bytes of the free heap (after boot)
 # per allocating job (a command, a reply or event line, a log record). A job
 # allocates at most ~4 KB on a 32-bit port (an on-demand service module with
@@ -54,20 +50,18 @@ class Device:
         self.period_us = 1_000_000 // self.control_hz
         self.period_ms = self.period_us // 1000
         self.uid = "".join("%02x" % b for b in machine.unique_id())
-        self.i2c = machine.I2C(board.I2C_ID, scl=machine.Pin(board.I2C_SCL), sda=machine.Pin(board.I2C_SDA), freq=board.I2C_FREQ, timeout=board.I2C_TIMEOUT_US)
-        self.sensor = make_sensor(board.SENSOR, self.i2c, board.SENSOR_ADDR, getattr(board, "SENSOR_K", 64))
-        # Absolute sensors zero themselves at boot (outputs safe = vented)
-        # and follow drift only while idle and vented (sensor.AmbientReference).
-        self._tracks_ambient = hasattr(self.sensor, "track_ambient")
-        self.cal = sensor_mod.Calibration()
-        self.cal.set(getattr(board, "CAL_OFFSET_PA", 0), getattr(board, "CAL_GAIN_PPM", 1_000_000))
-        self.sup = safety.Supervisor(board.MAX_VACUUM_PA, 1000 // board.CONTROL_HZ)
-        self.ctl = Controller(self.period_ms)
+        # Every chamber a channel.Channel (sensor, calibration, supervisor,
+        # controller, outputs), channel 0 first. Channel 0 runs the session;
+        # its supervisor holds the device's alarms; sensor, cal, sup and ctl
+        # here are its own.
+        self.channels = channels.make_channels(board, machine, outputs, self.period_ms)
+        ch = self.ch = self.channels[0]
+        self.sensor, self.cal, self.sup, self.ctl = ch.sensor, ch.cal, ch.sup, ch.ctl
+        self.channel_count = len(self.channels)
+        # Multi-channel boards: what they do with the others (None: one).
+        self.extra = channels.make_extra(self.channels)
         self.tuner = autotune.Tuner()
         self.commission = None  # commission.Commissioner while one runs or its result is staged
-        # Boards with several chambers: the channels after the first (None: one).
-        self.channel_count = channels.count(board)
-        self.extra = channels.make_extra(board, machine, outputs, self.period_ms)
         # Boards with rollers and a laser: their interlock (None: none).
         self.laser = None if outputs.aux is None else outputs.aux.applicator(self.period_ms)
         self._log_alarm = store.RingLog(board.DATA_DIR, "alarms", 4096)
@@ -75,8 +69,6 @@ class Device:
         self.session = ses.Session(self.ctl, self.sup, getattr(board, "PUMP_FREE_FLOW_ML_MIN", 0), getattr(board, "PUMP_MAX_VACUUM_PA", 0), therapy)
         self.link = SerialLink()
         self.console = Console(self, self.link)
-        self.vacuum_pa = 0
-        self.sensor_status = sensor_mod.BUS_ERROR
         # Loop timing, in the board clock's microseconds (docs/reliability.md,
         # "Loop timing"). A pass that runs past the next deadline is counted
         # by its cause: a flash write (a known stall of up to ~100 ms, the
@@ -104,14 +96,10 @@ class Device:
         self.gc_runs = 0
         self.gc_every = 0  # set from the free heap when the loop starts
         self.log_writes = 0
-        self.tel_lines = 0
         self._gc_mark = 0
         self.inject_exception = False
         self.wdt = None
-        self.tel_hz = 10_000  # milli-Hz
-        self.tel_period_ticks = 0  # 0 = off
-        self._tel_count = 0
-        self._tel = TextBuf(_TEL_BUF)
+        self.tel = Telemetry(self.control_hz)
         self.storage = "ok"  # ok | backup | defaults | error: shown in status
         self.boot_notes = []  # events to send after the boot banner
         # The board's calibration is the default.
@@ -135,13 +123,11 @@ class Device:
         self.alarm_state = alarms.AlarmState(alarms.PersistentAlarmLog(lambda text: self.log("alarm", text, False)))
         self.annunciator = Annunciator(board, machine)
         self.stall_ms = 0  # selftest: block the loop once, like a long GC pause
-        # Power-on self-test of the sensor: one that does not answer at boot
-        # is a sensor alarm before the first command is served (run()).
-        self._sensor_failed_boot = False
-        try:
-            self.sensor.begin()
-        except OSError:
-            self._sensor_failed_boot = True
+        # Power-on self-test of the sensors: channel 0's not answering at
+        # boot is a sensor alarm before the first command is served (run());
+        # another channel's supervisor reports its own within the first ticks.
+        for c in self.channels:
+            c.begin()
 
     # ---- configuration and logs (not in the tick: flash writes stall) ------
     def apply_config(self, v):
@@ -176,6 +162,19 @@ class Device:
         self.flash_writing = True  # a known stall, not an overrun
         self.log_writes += 1
 
+    def expect_flash_write(self):
+        """A command is about to write flash: this pass's stall is known,
+        not an overrun."""
+        self.flash_writing = True
+
+    def note_storage(self, ok):
+        """A command's flash write went well (status storage=ok, unless an
+        earlier error stands) or not (storage=error)."""
+        if not ok:
+            self.storage = "error"
+        elif self.storage != "error":
+            self.storage = "ok"
+
     def _storage_error(self, which, e):
         if self.storage != "error":
             self.storage = "error"
@@ -196,7 +195,7 @@ class Device:
             self.wdt = machine.WDT(timeout=board.WDT_TIMEOUT_MS)
         # The therapy log's start entry is written by start(), before the
         # pump starts: the flash write stalls the CPU.
-        self.session.start(prog, values, self.vacuum_pa, self.uptime_ms)
+        self.session.start(prog, values, self.ch.vacuum_pa, self.uptime_ms)
         self.sup.set_program(prog, heartbeat_ms)
         if self.extra is not None:
             self.extra.start(prog)
@@ -214,37 +213,36 @@ class Device:
         for e in self.alarm_state.cleared(bits, self.uptime_ms):
             self.console.event(e)
 
-    def set_tel_rate(self, mhz):
-        self.tel_hz = mhz
-        self.tel_period_ticks = max(1, self.control_hz * 1000 // mhz)
-        self._tel_count = 0
+    def selftest(self, stall_ms=0):
+        """An exception in the next control tick (stall_ms 0), or the loop
+        blocked once for stall_ms between ticks, like a long GC pause."""
+        if stall_ms:
+            self.stall_ms = stall_ms
+        else:
+            self.inject_exception = True
 
     def alarm_text(self, a=None):
         return alarms.names_of(self.sup.alarms if a is None else a)
 
     # ---- the control tick (heap-locked) ----------------------------------
     def tick(self):
-        st = self.sensor.sample()
-        self.sensor_status = st
+        ch = self.ch
         s = self.session
-        if st == sensor_mod.OK:
-            self.vacuum_pa = self.cal.apply(-self.sensor.gauge_pa)
-            if self._tracks_ambient:
-                self.sensor.track_ambient(s.state == ses.IDLE and self.out.is_safe())
-        ctl = self.ctl
-        # Regulating = the controller holds a setpoint (not release, fault or a
-        # vented off phase); the supervisor's regulation checks follow it.
-        self.sup.session_tick(s.state == ses.RUN)
-        alarms = self.sup.check(st, self.vacuum_pa, ctl.setpoint_pa, ctl.mode == MODE_REGULATE, self.out.pump_u16, self.out.vent_u16)
-        if self.extra is not None:
+        idle = s.state == ses.IDLE
+        sup = self.sup
+        sup.session_tick(s.state == ses.RUN)
+        alarms = ch.check(idle)
+        x = self.extra
+        if x is not None:
             # Any channel's alarm is the device's: every channel goes safe.
-            self.sup.alarms |= self.extra.check(s.state == ses.IDLE)
-            alarms = self.sup.alarms
+            sup.alarms |= x.check(idle)
+            alarms = sup.alarms
+        v = ch.vacuum_pa
         if self.laser is not None:
             # The laser's conditions, judged before anything else moves: one
             # lost (contact, vacuum, rollers, an alarm...) turns it off here.
-            self.sup.alarms |= self.laser.gate(self.vacuum_pa, st == sensor_mod.OK, alarms, s.state == ses.RUN)
-            alarms = self.sup.alarms
+            sup.alarms |= self.laser.gate(v, ch.status == sensor_mod.OK, alarms, s.state == ses.RUN)
+            alarms = sup.alarms
         if self.inject_exception:
             self.inject_exception = False
             raise RuntimeError("selftest")
@@ -258,23 +256,15 @@ class Device:
         if c is not None and c.active:
             # Commissioning drives the outputs (session idle); the trip level
             # and every alarm above still apply.
-            c.step(self.vacuum_pa)
-            pump = c.pump_u16
-            if self.vacuum_pa >= self.sup.trip_pa:
-                pump = 0
-            self.out.set(pump, c.vent_u16)
+            c.step(v)
+            ch.set_outputs(c.pump_u16, c.vent_u16)
             return
-        s.step(self.period_ms, self.vacuum_pa)
+        s.step(self.period_ms, v)
         if self.laser is not None and s.state != ses.RUN:
             self.laser.off()  # the session ended in this step: no laser in its release
-        ctl.update(self.vacuum_pa)
-        pump = ctl.pump_u16
-        # The supervisor's trip level holds even if the controller is wrong.
-        if self.vacuum_pa >= self.sup.trip_pa:
-            pump = 0
-        self.out.set(pump, ctl.vent_u16)
-        if self.extra is not None:
-            self.extra.drive(s)
+        ch.regulate()
+        if x is not None:
+            x.drive(s)
 
     # ---- between ticks ---------------------------------------------------
     def background(self):
@@ -288,78 +278,21 @@ class Device:
         self.console.service()
         a = self.sup.alarms
         if a != self.alarm_state.active:
-            for e in self.alarm_state.update(a, self.uptime_ms, self.vacuum_pa):
+            for e in self.alarm_state.update(a, self.uptime_ms, self.ch.vacuum_pa):
                 self.console.event(e)
         st = self.alarm_state
         self.annunciator.update(self.uptime_ms, st.audible_priority(self.uptime_ms), st.visual_priority())
-        self.session.report(self.console.event, self.uptime_ms, self.vacuum_pa, self.alarm_text)
+        self.session.report(self.console.event, self.uptime_ms, self.ch.vacuum_pa, self.alarm_text)
         if self.laser is not None:
             self.laser.report(self.console.event, self.uptime_ms)
         self.tuner.service(self)
         if self.commission is not None:
             self.commission.service(self)
-        if self.tel_period_ticks:
-            self._tel_count += 1
-            if self._tel_count >= self.tel_period_ticks:
-                self._tel_count = 0
-                self.telemetry()
-
-    def telemetry(self):
-        """Format and send one telemetry line without allocating."""
-        self.tel_lines += 1
-        t = self._tel
-        t.clear()
-        c = self.console
-        if c.machine:
-            t.put(b"!")
-            t.put_int(c.event_seq)
-            t.put(b" ")
-            c.event_seq = (c.event_seq + 1) & 0xFFFF
-        t.put(b"tel t_ms=")
-        t.put_int(self.uptime_ms)
-        t.put(b" vacuum_pa=")
-        t.put_int(self.vacuum_pa)
-        t.put(b" setpoint_pa=")
-        t.put_int(self.ctl.setpoint_pa)
-        t.put(b" pump_duty=")
-        t.put_int(self.out.pump_u16)
-        t.put(b" valve_duty=")
-        t.put_int(self.out.vent_u16)
-        t.put(b" state=")
-        t.put(_STATE_BYTES[self.session.state])
-        t.put(b" alarms=")
-        a = self.sup.alarms
-        if not a:
-            t.put(b"none")
-        else:
-            first = True
-            for bit, name in _ALARM_BYTES:
-                if a & bit:
-                    if not first:
-                        t.put(b",")
-                    t.put(name)
-                    first = False
-        self.session.put_tel(t)
-        if self.extra is not None:
-            self.extra.put_tel(t, self.vacuum_pa)
-        if self.laser is not None:
-            self.laser.put_tel(t)
-        # Loop timing since the previous line: the latest tick start and the
-        # longest collection; overruns since boot.
-        t.put(b" late_us=")
-        t.put_int(self._tel_late_us)
-        t.put(b" gc_us=")
-        t.put_int(self._tel_gc_us)
-        t.put(b" overruns=")
-        t.put_int(self.overruns)
-        self._tel_late_us = 0
-        self._tel_gc_us = 0
-        if c.machine:
-            crc = crc16(t.buf, 0, t.n)
-            t.put(b"*")
-            t.put_hex4(crc)
-        t.put(b"\r\n")
-        t.write_to(self.link.tx)
+        tel = self.tel
+        if tel.period_ticks and tel.due():
+            tel.send(self, self._tel_late_us, self._tel_gc_us)
+            self._tel_late_us = 0
+            self._tel_gc_us = 0
 
     # ---- the loop --------------------------------------------------------
     def run(self):
@@ -371,7 +304,7 @@ class Device:
         if cause in ("wdt_reset", "brownout_reset"):
             # Not a normal power-up: whatever ran (a session?) was cut short.
             self.sup.alarms |= safety.A_RESET
-        if self._sensor_failed_boot:
+        if self.ch.failed_boot:
             self.sup.alarms |= safety.A_SENSOR
         cut = self.session.log.take_interrupted()
         if cut is not None:
@@ -437,9 +370,9 @@ class Device:
                     self._gc_waits += 1
                     end = t_tick
             else:
-                lines = self._jobs() + self.tel_lines
+                lines = self._jobs() + self.tel.lines
                 self.background()
-                end = clock.work_done(WORK_BACKGROUND, self._jobs() + self.tel_lines - lines)
+                end = clock.work_done(WORK_BACKGROUND, self._jobs() + self.tel.lines - lines)
                 us = diff(end, t_tick)
                 if us > self.max_background_us:
                     self.max_background_us = us
@@ -495,8 +428,6 @@ class Device:
         sys.print_exception(e)
 
 
-_STATE_BYTES = tuple(n.encode() for n in ses.STATE_NAMES)
-_ALARM_BYTES = tuple((t[0], t[1].encode()) for t in alarms.TABLE)  # alarms.names_of as bytes, for the allocation-free line
 
 
 def _reset_name():

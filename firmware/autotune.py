@@ -65,7 +65,7 @@ class Tuner:
             dev.console.event("event tune_done " + self.staged.text())
         else:
             self.last = "aborted_" + rl.ABORT_NAMES[r.abort]
-            dev.console.event("event tune_aborted reason=%s cycles=%d vacuum_pa=%d" % (rl.ABORT_NAMES[r.abort], r.cycles, dev.vacuum_pa))
+            dev.console.event("event tune_aborted reason=%s cycles=%d vacuum_pa=%d" % (rl.ABORT_NAMES[r.abort], r.cycles, dev.ch.vacuum_pa))
 
     def status(self, dev):
         r = dev.ctl.relay

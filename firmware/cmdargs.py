@@ -68,7 +68,7 @@ def sensor_answers(dev):
     # 'clear' resets the supervisor's sensor debounce: without this a start
     # right after it would run the pump blind until the alarm re-latches
     # (found by hil_tests/test_fuzz_alarm.py).
-    if dev.sensor_status >= sensor.BUS_ERROR:
+    if dev.ch.status >= sensor.BUS_ERROR:
         raise CmdError(E_STATE, "the pressure sensor is not answering (last sample failed); check its cable")
 
 

@@ -21,7 +21,7 @@ def cmd_status(dev, args):
     return "state=%s program=%s vacuum_pa=%d setpoint_pa=%d target_pa=%d pump_duty=%d valve_duty=%d alarms=%s remaining_ms=%d trip_pa=%d ceiling_pa=%d sensor_errors=%d overruns=%d" % (
         ses.STATE_NAMES[s.state],
         s.program.name if s.program and s.state != ses.IDLE else "none",
-        dev.vacuum_pa,
+        dev.ch.vacuum_pa,
         dev.ctl.setpoint_pa,
         dev.ctl.target_pa,
         dev.out.pump_u16,
@@ -41,7 +41,7 @@ def _channels_text(dev):
     x = dev.extra
     if x is None:
         return ""
-    return " channels=%d %s ch_alarms=%s" % (dev.channel_count, x.status_text(dev.vacuum_pa, dev.ctl.setpoint_pa), x.alarm_text(dev.alarm_text))
+    return " channels=%d %s ch_alarms=%s" % (dev.channel_count, x.status_text(), x.alarm_text(dev.alarm_text))
 
 
 def cmd_start(dev, args):
@@ -154,9 +154,9 @@ def cmd_tel(dev, args):
     if not args or args[0] not in ("on", "off") or len(args) > 2 or (args[0] == "off" and len(args) > 1):
         raise CmdError(E_ARG, "usage: tel on [RATEHz] | tel off")
     if args[0] == "off":
-        dev.tel_period_ticks = 0
+        dev.tel.off()
         return "tel off"
-    hz = dev.tel_hz
+    hz = dev.tel.hz
     if len(args) == 2:
         try:
             mhz = units.parse_millihz(args[1])
@@ -165,9 +165,7 @@ def cmd_tel(dev, args):
         if mhz < 100 or mhz > dev.control_hz * 1000:
             raise CmdError(E_RANGE, "rate %s is out of range 0.1Hz..%dHz" % (args[1], dev.control_hz))
         hz = mhz
-    else:
-        hz = dev.tel_hz
-    dev.set_tel_rate(hz)
+    dev.tel.set_rate(hz)
     return "tel on %d.%03dHz" % (hz // 1000, hz % 1000)
 
 
@@ -180,7 +178,7 @@ def cmd_mode(dev, args):
 def cmd_echo(dev, args):
     if len(args) != 1 or args[0] not in ("on", "off"):
         raise CmdError(E_ARG, "usage: echo on|off")
-    dev.link.echo = args[0] == "on"
+    dev.link.set_echo(args[0] == "on")
     return "echo %s" % args[0]
 
 
@@ -191,12 +189,12 @@ def _service(module, func):
 
 def cmd_selftest(dev, args):
     if args == ["exception"]:
-        dev.inject_exception = True
+        dev.selftest()
         return "exception scheduled in the next control tick"
     if len(args) == 2 and args[0] == "stall":
         ms = duration(args[1])
         check_range("stall", ms, 1, 500, "ms")
-        dev.stall_ms = ms
+        dev.selftest(ms)
         return "stall of %dms scheduled between ticks" % ms
     raise CmdError(E_ARG, "usage: selftest exception | selftest stall DURATION (exception in the control tick; the loop blocked up to 500ms like a GC pause)")
 

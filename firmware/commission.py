@@ -120,7 +120,7 @@ class Commissioner:
         dev.apply_config(dev.config.committed)
         if self.reason:
             self.last = "aborted_" + self.reason
-            dev.console.event("event commission_aborted reason=%s stage=%s vacuum_pa=%d" % (self.reason, STAGE_NAMES[self.where], dev.vacuum_pa))
+            dev.console.event("event commission_aborted reason=%s stage=%s vacuum_pa=%d" % (self.reason, STAGE_NAMES[self.where], dev.ch.vacuum_pa))
             return
         from commission_result import evaluate
 

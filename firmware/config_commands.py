@@ -67,7 +67,7 @@ def _config_commit(dev, args):
     no_args(args)
     if dev.session.state == ses.RUN:
         raise CmdError(E_STATE, "a session is running; 'stop' it first (writing flash stalls the control loop)")
-    dev.flash_writing = True  # a known stall, not an overrun
+    dev.expect_flash_write()
     try:
         changes, audit_error = dev.config.commit(dev.uptime_ms, access.ROLE_NAMES[dev.access.role])
     except store.StoreError as e:
@@ -75,10 +75,8 @@ def _config_commit(dev, args):
     if not changes:
         return "nothing to commit"
     dev.apply_config(dev.config.committed)
-    if dev.storage != "error":
-        dev.storage = "ok"
+    dev.note_storage(not audit_error)
     if audit_error:
-        dev.storage = "error"
         return "committed %s (audit log not written: %s)" % (_changes(changes), audit_error)
     return "committed %s" % _changes(changes)
 

@@ -26,7 +26,7 @@ class Console:
     def set_mode(self, mode):
         # The reply to this command goes out in the new mode.
         self.machine = mode == "machine"
-        self._link.echo = not self.machine
+        self._link.set_echo(not self.machine)
         self._last_seq = -1
         return "mode " + mode
 
@@ -109,11 +109,16 @@ class Console:
             data = text.encode() + b"\r\n"
         self._link.write(data)
 
+    def take_seq(self):
+        """The sequence number of the next unsolicited line (machine mode)."""
+        n = self.event_seq
+        self.event_seq = (n + 1) & 0xFFFF
+        return n
+
     def event(self, text):
         """An unsolicited line (alarm, session event): sent at once."""
         self.sent += 1
         if self.machine:
-            self._link.write(frame.encode(frame.EVENT, self.event_seq, text))
-            self.event_seq = (self.event_seq + 1) & 0xFFFF
+            self._link.write(frame.encode(frame.EVENT, self.take_seq(), text))
         else:
             self._link.write(text.encode() + b"\r\n")

@@ -54,12 +54,12 @@ def _set_target(dev, token):
     bad = programs.relation_error(s.program, {"target": v, "floor": s.floor_pa, "step": s.step_pa}, dev.channel_count)
     if bad:
         raise CmdError(E_RANGE, "session's " + bad)
-    s.set_target(v, dev.vacuum_pa)
+    s.set_target(v, dev.ch.vacuum_pa)
     return v
 
 
 PARAMS = {
-    "vacuum": (lambda dev: dev.vacuum_pa, None, "Pa", "measured vacuum depth"),
+    "vacuum": (lambda dev: dev.ch.vacuum_pa, None, "Pa", "measured vacuum depth"),
     "setpoint": (lambda dev: dev.ctl.setpoint_pa, None, "Pa", "slewed setpoint the PID follows"),
     # What 'start' or 'set target' set, not the level of the moment (a ramp,
     # an off phase: 'get setpoint'); 0 without a session.

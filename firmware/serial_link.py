@@ -131,5 +131,9 @@ class SerialLink:
         self.n = 0
         return s
 
+    def set_echo(self, on):
+        """Echo typed characters back (human mode) or not."""
+        self.echo = on
+
     def write(self, data):
         self.tx.write(data)

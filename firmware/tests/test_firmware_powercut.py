@@ -102,7 +102,7 @@ def _run(dev, step):
             if dev.wdt is not None:
                 dev.wdt.feed()
             dev.uptime_ms += 5
-            dev.session.report(dev.console.event, dev.uptime_ms, dev.vacuum_pa, dev.alarm_text)
+            dev.session.report(dev.console.event, dev.uptime_ms, dev.ch.vacuum_pa, dev.alarm_text)
     else:
         dev.log("alarm", step[1], False)
 

@@ -17,9 +17,9 @@ LAYERS = (
     ("drivers", "outputs sensor xgzp6897d mprls bmp280 drivers serial_link annunciator"),
     ("storage", "store config passcode therapylog"),
     ("control", "pid relay controller leakrate autotune tune_result"),
-    ("safety", "alarms phasecheck safety access"),
+    ("safety", "alarms phasecheck safety channel access"),
     ("therapy", "programs laser_programs session commission commission_result laser auxout multichannel channels"),
-    ("protocol", "cmderror cmdargs commands alarm_commands access_commands config_commands param_commands tune_commands"
+    ("protocol", "cmderror cmdargs commands alarm_commands access_commands config_commands param_commands tune_commands telemetry"
                  " commission_commands command_help program_help console"),
     ("app", "app main"),
 )

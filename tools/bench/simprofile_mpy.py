@@ -159,6 +159,7 @@ def main():
     import app
     import safety
     import console
+    import telemetry
 
     sen_cls = type(w.sensor)
     probe1(vclock.VirtualClock, "sleep_until_us", "virtual clock (sleep_until_us)", None)
@@ -178,7 +179,7 @@ def main():
     probe6(safety.Supervisor, "check", "supervisor (Supervisor.check)", "firmware tick (Device.tick)")
     probe0(app.Device, "background", "firmware background (Device.background)", None)
     probe0(console.Console, "service", "serial input + commands (Console.service)", "firmware background (Device.background)")
-    probe0(app.Device, "telemetry", "telemetry formatting (Device.telemetry)", "firmware background (Device.background)")
+    probe3(telemetry.Telemetry, "send", "telemetry formatting (Telemetry.send)", "firmware background (Device.background)")
     # The loop's gc calls (a heap walk each, and the scheduled collection):
     # app's global `gc` becomes a probe around the real module.
     walk = _slot("firmware loop: gc.mem_alloc/mem_free (heap walks)", None)
