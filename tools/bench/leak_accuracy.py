@@ -32,7 +32,7 @@ from vacuumctl.link import DeviceLink  # noqa: E402
 from vacuumctl.telemetry import parse_fields  # noqa: E402
 
 FACTORY_CODE = "246810"
-RECORD = ("commissioned", "pump_flow_ml_min", "pump_max_vac", "vent_dead_pm", "vent_full_pm", "dead_time", "cal_offset")
+RECORD = ("commissioned", "pump_flow_ml_min", "pump_max_vac", "vent_dead_pm", "vent_full_pm", "vent_flow_ml_min", "vent_exp_pm", "dead_time", "cal_offset")
 PA_PER_MMHG = 133.322
 
 
