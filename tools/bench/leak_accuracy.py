@@ -159,7 +159,7 @@ def main(argv: list[str]) -> int:
                 err = 100 * (r["estimate"] - r["true"]) / r["true"]
                 worst[state] = max(worst[state], abs(err))
                 print("%-9s %-15s %9.0f %9.0f %+6.1f%%  %10.1f %10.1f  %9.0f  %s" % (
-                    "%.1f L/min" % leak, state, r["estimate"], r["true"], err, r["wound_mmhg"], r["line_mmhg"], r["vent"], r["end"]), flush=True)
+                    "%.2f L/min" % leak, state, r["estimate"], r["true"], err, r["wound_mmhg"], r["line_mmhg"], r["vent"], r["end"]), flush=True)
     print("worst leak-estimate error: uncommissioned %.1f %%, commissioned %.1f %%" % (worst["uncommissioned"], worst["commissioned"]))
     return 0
 
