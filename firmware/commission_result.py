@@ -15,10 +15,8 @@ DECLARED_FACTOR = 2.5
 OPEN_MIN = 0.02  # opening fraction: above this a duty opens the vent (noise: ~0.005)
 OPEN_FIT_MAX = 0.9  # the rising part of the vent curve (below saturation)
 # The vent's flow law Q = Q10 (v / 10 kPa)^n fitted to the full-vent
-# descents: an orifice gives n = 0.5, a laminar bleed 1; outside this range
-# the points are not a valve's (noise, a leaking chamber): not recorded.
-VENT_EXP_MIN = 0.3
-VENT_EXP_MAX = 1.0
+# descents; an exponent outside config's VENT_EXP_MIN_PM..VENT_EXP_MAX_PM is
+# not a valve's (noise, a leaking chamber): not recorded.
 VENT_REF_PA = 10_000
 VENT_POINTS_MIN = 3
 
@@ -229,12 +227,13 @@ def _vent_flow(r, c, leak_pa_s_top, top):
     if len(pts) < VENT_POINTS_MIN:
         r.warnings.append("the vent's flow gave %d points (%d needed): the leak estimate will not subtract the vent's bleed" % (len(pts), VENT_POINTS_MIN))
         return
-    a, n = _fit(pts)
-    if not VENT_EXP_MIN <= n <= VENT_EXP_MAX:
-        r.warnings.append("the vent's flow does not follow a valve's law (exponent %.2f, %.1f..%.1f expected): not recorded" % (n, VENT_EXP_MIN, VENT_EXP_MAX))
-        return
-    from config import VENT_FLOW_MAX_ML_MIN
+    from config import VENT_EXP_MAX_PM, VENT_EXP_MIN_PM, VENT_FLOW_MAX_ML_MIN
 
+    a, n = _fit(pts)
+    if not VENT_EXP_MIN_PM <= n * 1000 <= VENT_EXP_MAX_PM:
+        r.warnings.append("the vent's flow does not follow a valve's law (exponent %.2f, %.1f..%.1f expected): not recorded" % (
+            n, VENT_EXP_MIN_PM / 1000, VENT_EXP_MAX_PM / 1000))
+        return
     q10 = int(math.exp(a + n * math.log(VENT_REF_PA)) + 0.5)
     if not 0 < q10 <= VENT_FLOW_MAX_ML_MIN:
         r.warnings.append("the vent's flow %d mL/min at 10 kPa is outside 1..%d: not recorded" % (q10, VENT_FLOW_MAX_ML_MIN))

@@ -29,6 +29,10 @@ LEAD_TICKS = const(3)  # sensor + actuation lag the approach looks ahead
 # up to this (a 500 L/min valve, far beyond this device class), so that the
 # leak estimate's integer products stay below 2**30 (leakrate.py).
 VENT_FLOW_MAX_ML_MIN = const(500_000)
+# Its flow law's exponent, permille: an orifice 500, a laminar bleed 1000
+# (a little more with commissioning's sampling error); outside, not a valve's.
+VENT_EXP_MIN_PM = const(300)
+VENT_EXP_MAX_PM = const(1200)
 PA = "Pa"
 MS = "ms"
 PLAIN = ""
@@ -76,7 +80,7 @@ PARAMS = (
     # (inflow at ambient conditions); 0 = not measured: the leak estimate
     # cannot subtract what the vent bleeds during a hold.
     Param("vent_flow_ml_min", PLAIN, 0, VENT_FLOW_MAX_ML_MIN, 0),
-    Param("vent_exp_pm", PLAIN, 300, 1000, 500),
+    Param("vent_exp_pm", PLAIN, VENT_EXP_MIN_PM, VENT_EXP_MAX_PM, 500),
 )
 _BY_NAME = {p.name: p for p in PARAMS}
 
