@@ -17,7 +17,6 @@ OPEN_FIT_MAX = 0.9  # the rising part of the vent curve (below saturation)
 # The vent's flow law Q = Q10 (v / 10 kPa)^n fitted to the full-vent
 # descents; an exponent outside config's VENT_EXP_MIN_PM..VENT_EXP_MAX_PM is
 # not a valve's (noise, a leaking chamber): not recorded.
-VENT_REF_PA = 10_000
 VENT_POINTS_MIN = 3
 
 
@@ -227,7 +226,7 @@ def _vent_flow(r, c, leak_pa_s_top, top):
     if len(pts) < VENT_POINTS_MIN:
         r.warnings.append("the vent's flow gave %d points (%d needed): the leak estimate will not subtract the vent's bleed" % (len(pts), VENT_POINTS_MIN))
         return
-    from config import VENT_EXP_MAX_PM, VENT_EXP_MIN_PM, VENT_FLOW_MAX_ML_MIN
+    from config import VENT_EXP_MAX_PM, VENT_EXP_MIN_PM, VENT_FLOW_MAX_ML_MIN, VENT_REF_PA
 
     a, n = _fit(pts)
     if not VENT_EXP_MIN_PM <= n * 1000 <= VENT_EXP_MAX_PM:

@@ -29,6 +29,7 @@ LEAD_TICKS = const(3)  # sensor + actuation lag the approach looks ahead
 # up to this (a 500 L/min valve, far beyond this device class), so that the
 # leak estimate's integer products stay below 2**30 (leakrate.py).
 VENT_FLOW_MAX_ML_MIN = const(500_000)
+VENT_REF_PA = const(10_000)  # the vacuum at which vent_flow_ml_min is stated
 # Its flow law's exponent, permille: an orifice 500, a laminar bleed 1000
 # (a little more with commissioning's sampling error); outside, not a valve's.
 VENT_EXP_MIN_PM = const(300)

@@ -17,7 +17,7 @@ from array import array
 
 from micropython import const
 
-from config import VENT_FLOW_MAX_ML_MIN
+from config import VENT_FLOW_MAX_ML_MIN, VENT_REF_PA
 
 _P_ATM_PA = const(101_325)
 _AVG_SHIFT = const(7)  # moving average over ~128 ticks (0.64 s at 200 Hz)
@@ -32,7 +32,6 @@ _SETTLED_MIN_PA = const(100)
 # from 3 kPa up), up to 104 kPa.
 _VENT_SHIFT = const(11)
 _VENT_POINTS = const(52)
-_VENT_REF_PA = 10_000
 
 
 class LeakEstimator:
@@ -51,7 +50,7 @@ class LeakEstimator:
         n = exp_pm / 1000
         t = array("i", [0] * _VENT_POINTS)
         for i in range(1, _VENT_POINTS):
-            q = q10_ml_min * ((i << _VENT_SHIFT) / _VENT_REF_PA) ** n
+            q = q10_ml_min * ((i << _VENT_SHIFT) / VENT_REF_PA) ** n
             t[i] = int(q) if q < VENT_FLOW_MAX_ML_MIN else VENT_FLOW_MAX_ML_MIN
         self.vent_table = t
 
