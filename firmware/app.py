@@ -145,6 +145,7 @@ class Device:
         leak = self.session.leak
         leak.free_ml_min = v["pump_flow_ml_min"] or getattr(board, "PUMP_FREE_FLOW_ML_MIN", 0)
         leak.max_pa = v["pump_max_vac"] or getattr(board, "PUMP_MAX_VACUUM_PA", 0)
+        leak.set_vent(v["vent_flow_ml_min"], v["vent_exp_pm"])  # (0: the vent's flow unknown)
         self.out.set_vent_curve(v["vent_dead_pm"], v["vent_full_pm"])
 
     def log(self, which, text, stamp=True):

@@ -13,8 +13,12 @@
 #          levels up to 90 % of the device's ceiling (or until the pump
 #          stalls): flow = V dv/dt / (p_amb - v) between levels (isothermal);
 #   leak   all shut at the top: the chamber's own leak (a check on the seal);
-#   vent   from half the top, 20 releases at duties 5 %..100 %: the drop
-#          rate between 95 % and 85 % of the start, against the full opening.
+#   vent   down to half the top at full vent, 20 releases at duties
+#          5 %..100 % (the drop rate between 95 % and 85 % of the start,
+#          against the full opening), then a last full release down to the
+#          first level. The two full-vent descents' crossing times of the
+#          levels give the vent's flow at full opening against the vacuum
+#          (Q = V dv/dt / p_amb, inflow at ambient conditions, isothermal).
 from array import array
 
 from micropython import const
@@ -28,9 +32,10 @@ _DOWN = const(3)
 _UP = const(4)
 _SETTLE = const(5)
 _RELEASE = const(6)
-_DONE = const(7)
-_ABORT = const(8)
-STAGE_NAMES = ("zero", "pump", "leak", "vent", "vent", "vent", "vent", "done", "aborted")
+_DRAIN = const(7)
+_DONE = const(8)
+_ABORT = const(9)
+STAGE_NAMES = ("zero", "pump", "leak", "vent", "vent", "vent", "vent", "vent", "done", "aborted")
 
 LEVELS = const(16)  # pull-down levels: top * k / LEVELS
 DUTIES = const(20)  # vent duties: FULL * (j + 1) / DUTIES
@@ -43,6 +48,7 @@ _LEAK_MS = const(2000)
 _UP_TIMEOUT_MS = const(30_000)
 _SETTLE_MS = const(200)
 _RELEASE_MS = const(1000)
+_DRAIN_MS = const(15_000)  # the last full release, down to the first level
 TOTAL_MS = const(360_000)  # the whole run, whatever the chamber
 TOP_PERMILLE = const(900)  # of the device's ceiling
 
@@ -70,6 +76,12 @@ class Commissioner:
         self.tb = array("i", [-1] * DUTIES)  # crossing of 85 %
         self.te = array("i", [0] * DUTIES)  # end of the release (us)
         self.ve = array("i", [0] * DUTIES)  # vacuum at its end
+        # Full-vent descents: crossing time (us since the run's start) of each
+        # level on the way down, and which descent crossed it (1: from the top
+        # to the vent test's start, 2: the last release; 0: not crossed).
+        self.vd_us = array("i", [-1] * (LEVELS + 1))
+        self.vd_s = bytearray(LEVELS + 1)
+        self.kd = 0  # the next level a descent crosses
         self.stage = _ZERO
         self.active = True
         self.reason = ""
@@ -153,6 +165,8 @@ class Commissioner:
             self._settle()
         elif st == _RELEASE:
             self._release()
+        elif st == _DRAIN:
+            self._drain()
         if self.reason:
             self.stage = _ABORT
         if self.stage >= _DONE:
@@ -223,12 +237,14 @@ class Commissioner:
             self.leak_b = self.v
             top = self.plateau_pa if self.plateau_pa else self.top_pa
             self.vent_top = top // 2
+            self.kd = (self.v - 1) // self.step_pa
             self._go(_DOWN, 0, FULL)
 
     def _updown(self):
         # Down (vent open) to the vent test's start, then up (pump) to it
         # before each release.
         if self.stage == _DOWN:
+            self._descend(1)
             if self.v <= self.vent_top:
                 self._go(_UP, FULL, 0)
         elif self.v >= self.vent_top:
@@ -259,9 +275,27 @@ class Commissioner:
         self.ve[j] = v
         self.j = j + 1
         if self.j == DUTIES:
-            self.stage = _DONE
+            # The last release was at full duty: on down to the first level.
+            self.kd = (v - 1) // self.step_pa
+            self._go(_DRAIN, 0, FULL)
         else:
             self._go(_UP, FULL, 0)
+
+    def _drain(self):
+        self._descend(2)
+        if self.kd < 1 or self.ms >= _DRAIN_MS:
+            self.stage = _DONE
+
+    def _descend(self, s):
+        """Full vent, pump off: the crossing times of the levels passed."""
+        v = self.v
+        k = self.kd
+        step = self.step_pa
+        while k >= 1 and v <= step * k:
+            self.vd_us[k] = self._cross(step * k) + (self.total_ms - self.ms) * 1000
+            self.vd_s[k] = s
+            k -= 1
+        self.kd = k
 
     def status(self):
         return "commission=%s stage=%s t_ms=%d levels=%d releases=%d staged=%s" % (

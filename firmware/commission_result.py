@@ -14,6 +14,10 @@ MAX_VAC_MIN_PA = 5_000
 DECLARED_FACTOR = 2.5
 OPEN_MIN = 0.02  # opening fraction: above this a duty opens the vent (noise: ~0.005)
 OPEN_FIT_MAX = 0.9  # the rising part of the vent curve (below saturation)
+# The vent's flow law Q = Q10 (v / 10 kPa)^n fitted to the full-vent
+# descents; an exponent outside config's VENT_EXP_MIN_PM..VENT_EXP_MAX_PM is
+# not a valve's (noise, a leaking chamber): not recorded.
+VENT_POINTS_MIN = 3
 
 
 class Result:
@@ -22,21 +26,28 @@ class Result:
         self.warnings = []
         self.curve = []  # [(vacuum_pa, flow_ml_min)]
         self.vent = []  # [(duty_pm, opening_pm)]
+        self.vent_curve = []  # [(vacuum_pa, flow_ml_min)] at full opening
+        self.vent_flow = 0  # mL/min at 10 kPa, fully open (0: not measured)
+        self.vent_exp_pm = 500
 
     def config_values(self, cal_offset):
         v = {"commissioned": 1, "pump_flow_ml_min": self.flow, "pump_max_vac": self.max_pa,
-             "vent_dead_pm": self.dead_pm, "vent_full_pm": self.full_pm, "dead_time": self.dead_ms}
+             "vent_dead_pm": self.dead_pm, "vent_full_pm": self.full_pm, "dead_time": self.dead_ms,
+             "vent_flow_ml_min": self.vent_flow, "vent_exp_pm": self.vent_exp_pm}
         if abs(self.zero_pa) > self.noise_pa:  # a zero beyond the noise is the sensor's offset
             v["cal_offset"] = cal_offset - self.zero_pa
         return v
 
     def text(self):
         s = ("volume_ml=%d ambient_pa=%d top_pa=%d stalled=%d pump_free_flow_ml_min=%d pump_max_vacuum_pa=%d vent_dead_pm=%d vent_full_pm=%d "
+             "vent_flow_ml_min=%d vent_exp_pm=%d "
              "dead_time_ms=%d vent_lag_ms=%d zero_pa=%d noise_pa=%d chamber_leak_ml_min=%d declared_flow_ml_min=%d declared_max_vacuum_pa=%d "
-             "curve=%s vent=%s") % (
+             "curve=%s vent=%s vent_flow=%s") % (
             self.volume_ml, self.ambient_pa, self.top_pa, self.stalled, self.flow, self.max_pa, self.dead_pm, self.full_pm,
+            self.vent_flow, self.vent_exp_pm,
             self.dead_ms, self.vent_lag_ms, self.zero_pa, self.noise_pa, self.leak_ml_min, self.declared_flow, self.declared_max,
-            ",".join("%d:%d" % p for p in self.curve) or "none", ",".join("%d:%d" % p for p in self.vent) or "none")
+            ",".join("%d:%d" % p for p in self.curve) or "none", ",".join("%d:%d" % p for p in self.vent) or "none",
+            ",".join("%d:%d" % p for p in self.vent_curve) or "none")
         if self.warnings:
             s += " warning=" + "|".join(self.warnings).replace(" ", "_")
         if self.problems:
@@ -188,6 +199,48 @@ def _vent(r, c):
         r.vent_lag_ms = max(0, int(t0 // 1000))
 
 
+def _vent_flow(r, c, leak_pa_s_top, top):
+    """The vent's flow at full opening between consecutive levels of the
+    full-vent descents (pump off): inflow at ambient conditions,
+    Q = V dv/dt / p_amb (isothermal, rigid chamber), less the chamber's own
+    leak (an orifice: scaled from the top by the square root); then the law
+    Q = Q10 (v / 10 kPa)^n by least squares in logarithms."""
+    import math
+
+    step = c.step_pa
+    pts = []
+    for k in range(1, len(c.vd_us) - 1):
+        s = c.vd_s[k]
+        if not s or c.vd_s[k + 1] != s:
+            continue  # not both crossed by the same descent
+        dt = c.vd_us[k] - c.vd_us[k + 1]
+        if dt <= 0:
+            continue
+        v = step * k + step // 2
+        rate = step * 1e6 / dt - leak_pa_s_top * math.sqrt(v / top)
+        if rate <= 0:
+            continue
+        q = c.volume_ml * rate * 60 / c.ambient_pa
+        r.vent_curve.append((v, int(q + 0.5)))
+        pts.append((math.log(v), math.log(q)))
+    if len(pts) < VENT_POINTS_MIN:
+        r.warnings.append("the vent's flow gave %d points (%d needed): the leak estimate will not subtract the vent's bleed" % (len(pts), VENT_POINTS_MIN))
+        return
+    from config import VENT_EXP_MAX_PM, VENT_EXP_MIN_PM, VENT_FLOW_MAX_ML_MIN, VENT_REF_PA
+
+    a, n = _fit(pts)
+    if not VENT_EXP_MIN_PM <= n * 1000 <= VENT_EXP_MAX_PM:
+        r.warnings.append("the vent's flow does not follow a valve's law (exponent %.2f, %.1f..%.1f expected): not recorded" % (
+            n, VENT_EXP_MIN_PM / 1000, VENT_EXP_MAX_PM / 1000))
+        return
+    q10 = int(math.exp(a + n * math.log(VENT_REF_PA)) + 0.5)
+    if not 0 < q10 <= VENT_FLOW_MAX_ML_MIN:
+        r.warnings.append("the vent's flow %d mL/min at 10 kPa is outside 1..%d: not recorded" % (q10, VENT_FLOW_MAX_ML_MIN))
+        return
+    r.vent_flow = q10
+    r.vent_exp_pm = int(n * 1000 + 0.5)
+
+
 def evaluate(c, dev):
     r = Result()
     r.volume_ml = c.volume_ml
@@ -205,6 +258,7 @@ def evaluate(c, dev):
     r.leak_pa_s = (c.leak_a - c.leak_b) * 1000.0 / 2000
     r.leak_ml_min = int(c.volume_ml * r.leak_pa_s * 60 / (c.ambient_pa - top)) if r.leak_pa_s > 0 else 0
     _pump(r, c)
+    _vent_flow(r, c, max(0.0, r.leak_pa_s), top)
     # The vent tests start at half the top: the leak scales about as the
     # square root of the vacuum (an orifice).
     r.leak_pa_s = max(0.0, r.leak_pa_s) * 0.7

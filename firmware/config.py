@@ -25,6 +25,15 @@ FORMAT_VERSION = 1
 TAU_MS = const(25)  # closed-loop time constant of the hold
 TI_FACTOR = const(8)  # Ti = TI_FACTOR * tau
 LEAD_TICKS = const(3)  # sensor + actuation lag the approach looks ahead
+# The vent's flow at full opening and 10 kPa, as commissioning may record it:
+# up to this (a 500 L/min valve, far beyond this device class), so that the
+# leak estimate's integer products stay below 2**30 (leakrate.py).
+VENT_FLOW_MAX_ML_MIN = const(500_000)
+VENT_REF_PA = const(10_000)  # the vacuum at which vent_flow_ml_min is stated
+# Its flow law's exponent, permille: an orifice 500, a laminar bleed 1000
+# (a little more with commissioning's sampling error); outside, not a valve's.
+VENT_EXP_MIN_PM = const(300)
+VENT_EXP_MAX_PM = const(1200)
 PA = "Pa"
 MS = "ms"
 PLAIN = ""
@@ -68,6 +77,11 @@ PARAMS = (
     Param("vent_dead_pm", PLAIN, 0, 900, 0),  # duty (permille) below which the vent stays shut
     Param("vent_full_pm", PLAIN, 100, 1000, 1000),  # duty (permille) at which it is fully open
     Param("dead_time", MS, 0, 2000, 0),
+    # The vent's flow fully open, Q = vent_flow_ml_min x (v / 10 kPa)^(vent_exp_pm / 1000)
+    # (inflow at ambient conditions); 0 = not measured: the leak estimate
+    # cannot subtract what the vent bleeds during a hold.
+    Param("vent_flow_ml_min", PLAIN, 0, VENT_FLOW_MAX_ML_MIN, 0),
+    Param("vent_exp_pm", PLAIN, VENT_EXP_MIN_PM, VENT_EXP_MAX_PM, 500),
 )
 _BY_NAME = {p.name: p for p in PARAMS}
 

@@ -28,6 +28,8 @@ HELP = {
     "vent_dead_pm": "vent duty, permille, below which the valve stays shut (commissioning; the outputs skip it)",
     "vent_full_pm": "vent duty, permille, at which the valve is fully open (commissioning)",
     "dead_time": "loop dead time measured by commissioning: pump command to the sensor's first response",
+    "vent_flow_ml_min": "vent flow fully open at 10 kPa, mL/min at ambient (commissioning; 0 = not measured: the leak estimate ignores the vent)",
+    "vent_exp_pm": "vent flow law exponent, permille: flow ~ vacuum^(exp/1000) (commissioning; 500 = orifice)",
 }
 
 

@@ -48,6 +48,15 @@ _REFINE_MAX_HOLD = const(58_982)  # 90 % duty: beyond, the correction is noise
 _FF_MAX = const(1_000_000)  # Pa/s; ff * 1000 stays below 2**30
 
 G_DEFAULT = const(20_000)  # Pa/s, used before the first approach measures it
+# Chatter: the hold's output crossing from pump to vent and back tick after
+# tick is a limit cycle, not regulation (a fast node the schedule's gain does
+# not see, e.g. the device side of a long tube to a big dressing: a tick of
+# full pump moves the sensor more than the PI expects). Each window of
+# _CHATTER_TICKS with _CHATTER_FLIPS crossings or more halves the scheduled
+# gains, at most _DETUNE_MAX times (docs/control.md).
+_CHATTER_TICKS = const(32)
+_CHATTER_FLIPS = const(8)
+_DETUNE_MAX = const(4)
 
 
 class Controller:
@@ -92,6 +101,10 @@ class Controller:
         self._settled = -1  # -1 = nothing to refine
         self._r_full = 0
         self.relay = rl.RelayTest()  # autotune's relay test (relay.py)
+        self.detune = 0  # scheduled gains halved this many times (chatter)
+        self._side = 0  # last output: 1 pump, -1 vent, 0 none yet
+        self._flips = 0
+        self._window = 0
         self.pump_u16 = 0
         self.vent_u16 = FULL
         self._schedule()
@@ -138,7 +151,7 @@ class Controller:
         if g_tau < 1:
             g_tau = 1
         kp = 65_535_000 // g_tau  # duty per kPa: full duty for g_tau Pa of error
-        return _KP_MAX if kp > _KP_MAX else kp
+        return (_KP_MAX if kp > _KP_MAX else kp) >> self.detune
 
     def _ki_for(self, kp):
         ti_ms = self._tau() * self.ti_factor
@@ -191,6 +204,9 @@ class Controller:
 
     def off(self):
         self._settled = -1
+        if self.detune:
+            self.detune = 0  # the next session may be on another plant
+            self._schedule()
         self._remember_hold()
         self.relay.cancel()
         self.mode = MODE_OFF
@@ -260,6 +276,23 @@ class Controller:
             u += self._ff * 1000 // self.g_pump * 65
             u = 4 * FULL if u > 4 * FULL else (-4 * FULL if u < -4 * FULL else u)
         self._split(u)
+        if self.scheduled:
+            self._chatter()
+
+    def _chatter(self):
+        side = 1 if self.pump_u16 else (-1 if self.vent_u16 else 0)
+        if side:
+            if side == -self._side:
+                self._flips += 1
+            self._side = side
+        self._window += 1
+        if self._window < _CHATTER_TICKS:
+            return
+        if self._flips >= _CHATTER_FLIPS and self.detune < _DETUNE_MAX:
+            self.detune += 1
+            self._schedule()
+        self._window = 0
+        self._flips = 0
 
     def _split(self, u):
         db = self.dead_band

@@ -413,7 +413,7 @@ class Session:
                 self.delivered_ms += dt
                 steady = True  # the estimator waits until the vacuum has settled
         est = self.leak
-        est.update(steady, self._ctl.pump_u16, v, dt)
+        est.update(steady, self._ctl.pump_u16, self._ctl.vent_u16, v, dt)
         if est.valid():
             self.leak_ml_min = est.ml_min()
             if self.wound and not self._seal_done:

@@ -78,6 +78,11 @@ def test_commissioning_recovers_the_true_pump_and_vent(open_device, tmp_path, pl
     assert abs(flow - true_flow) <= 0.10 * true_flow, (flow, true_flow)
     assert abs(vmax - true_max) <= 0.10 * true_max, (vmax, true_max)
     assert abs(int(r["vent_dead_pm"]) / 1000 - _true_dead_zone(plant)) <= 0.1, (r["vent_dead_pm"], plant["vent_curve"])
+    # The vent's flow fully open: the plant's orifice (its flow at 10 kPa, a
+    # square-root law), from the full-vent descents.
+    true_vent = scenario_mod.PLANT_DEFAULTS["vent_l_min_at_10kpa"] * 1000
+    assert abs(int(r["vent_flow_ml_min"]) - true_vent) <= 0.08 * true_vent, (r["vent_flow_ml_min"], true_vent)
+    assert 450 <= int(r["vent_exp_pm"]) <= 550, r["vent_exp_pm"]
     # Inside the hard limit all along (ground truth): never past the ceiling.
     ceiling = 70_000
     assert max(float(row["true_vacuum_pa"]) for row in dev.truth.rows()) <= ceiling

@@ -54,9 +54,10 @@ def run(name, plant, board="pico"):
     tf, tm = p["pump_free_flow_l_min"] * 1000, p["pump_max_vacuum_kpa"] * 1000
     td = _dead_zone(p.get("vent_curve"))
     mf, mm, md = int(f["pump_free_flow_ml_min"]), int(f["pump_max_vacuum_pa"]), int(f["vent_dead_pm"]) / 1000
-    return "%-22s %6d %6d %+6.1f%%  %6.1f %6.1f %+6.1f%%  %5.2f %5.2f %+5.2f  %s" % (
+    tv, mv = p["vent_l_min_at_10kpa"] * 1000, int(f["vent_flow_ml_min"])
+    return "%-22s %6d %6d %+6.1f%%  %6.1f %6.1f %+6.1f%%  %5.2f %5.2f %+5.2f  %6d %6d %+6.1f%% %5.2f  %s" % (
         name, tf, mf, 100 * (mf - tf) / tf, tm / 1000, mm / 1000, 100 * (mm - tm) / tm, td, md, md - td,
-        "stalled" if f["stalled"] == "1" else "extrapolated")
+        tv, mv, 100 * (mv - tv) / tv, int(f["vent_exp_pm"]) / 1000, "stalled" if f["stalled"] == "1" else "extrapolated")
 
 
 def main(argv):
@@ -75,7 +76,8 @@ def main(argv):
             raw = json.loads(f.read_text())
             if "pump_curve" in raw.get("plant", {}):
                 plants.append((f.stem, raw["plant"], raw.get("board", "pico")))
-    print("%-22s %6s %6s %7s  %6s %6s %7s  %5s %5s %5s" % ("plant", "flow", "meas", "err", "maxkPa", "meas", "err", "dead", "meas", "err"))
+    print("%-22s %6s %6s %7s  %6s %6s %7s  %5s %5s %5s  %6s %6s %7s %5s" % (
+        "plant", "flow", "meas", "err", "maxkPa", "meas", "err", "dead", "meas", "err", "vent10", "meas", "err", "exp"))
     for name, plant, board in plants:
         full = dict(scenario_mod.PLANT_DEFAULTS)
         full.update(plant)

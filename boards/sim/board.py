@@ -3,9 +3,11 @@
 # Re-exports the real board definition the scenario names (pins, bus, sensor,
 # limits are exactly those of that board) and supplies the virtual clock in
 # place of the hardware timers and the data directory on the simulated flash
-# (see below). The one other substitution: the sensor is the
+# (see below). The other substitutions: the sensor is the
 # one the scenario wires to the bus (a board variant with another part), so
-# SENSOR/SENSOR_ADDR name the emulated part.
+# SENSOR/SENSOR_ADDR name the emulated part; and a scenario's
+# "declared_pump" replaces the pump's declaration (a variant with another
+# pump).
 #
 # The pump's figures (PUMP_FREE_FLOW_ML_MIN, PUMP_MAX_VACUUM_PA) are the
 # board file's declaration, a datasheet's, never the scenario's plant: the
@@ -20,6 +22,12 @@ for _name in dir(_base):
         globals()[_name] = getattr(_base, _name)
 SENSOR = _world.sensor_kind
 SENSOR_ADDR = _world.sensor.address
+# A board variant with another pump (scenario "declared_pump"): its
+# datasheet's figures, as that variant's board file would declare them.
+_dp = _world.scenario.get("declared_pump")
+if _dp:
+    PUMP_FREE_FLOW_ML_MIN = _dp["free_flow_ml_min"]
+    PUMP_MAX_VACUUM_PA = _dp["max_vacuum_pa"]
 
 # The simulated flash is mounted at /flash (the host's filesystem stays at /,
 # where the firmware's modules are); the real board's data directory is

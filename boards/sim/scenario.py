@@ -11,6 +11,10 @@ A scenario is a JSON object; every key is optional::
       "board": "pico",                 # see BOARDS
       "cpu": "host",                   # see CPUS: the CPU model (cpu.py)
       "sensor": "xgzp6897d",           # see SENSORS; absent: the board's own
+      "declared_pump": {"free_flow_ml_min": 8000, "max_vacuum_pa": 80000},
+                                       # the board file's pump declaration
+                                       # replaced (a variant with another pump);
+                                       # absent: the board's own
       "plant": {"volume_ml": 60, ...}, # see PLANT_DEFAULTS / PLANT_RANGES
       "events": [                      # sorted by t_ms
         {"t_ms": 8000, "fault": "leak", "value": 1.5},
@@ -71,7 +75,10 @@ class ScenarioError(ValueError):
     pass
 
 
-TOP_KEYS = ("seed", "board", "cpu", "sensor", "plant", "events", "description")
+TOP_KEYS = ("seed", "board", "cpu", "sensor", "declared_pump", "plant", "events", "description")
+# declared_pump: the datasheet figures a board variant declares for its pump
+# (PUMP_FREE_FLOW_ML_MIN, PUMP_MAX_VACUUM_PA), never the plant's truth.
+DECLARED_PUMP_RANGES = {"free_flow_ml_min": (50, 100000, "mL/min"), "max_vacuum_pa": (5000, 101000, "Pa")}
 BOARDS = ("pico", "pico2", "esp32_devkitc", "sim_multi", "sim_laser")
 # Boards with a roller motor and a laser source (the laser faults need one).
 LASER_BOARDS = ("sim_laser",)
@@ -184,6 +191,7 @@ DEFAULTS = {
     "board": "pico",
     "cpu": "host",
     "sensor": None,  # the board's own SENSOR
+    "declared_pump": None,  # the board's own PUMP_FREE_FLOW_ML_MIN, PUMP_MAX_VACUUM_PA
     "description": "",
 }
 
@@ -275,6 +283,17 @@ def _object(path, x):
 
 
 # ------------------------------------------------------------- validation
+def _declared_pump(path, x):
+    _object(path, x)
+    _check_keys(path, x, tuple(DECLARED_PUMP_RANGES))
+    out = {}
+    for k, (lo, hi, unit) in DECLARED_PUMP_RANGES.items():
+        if k not in x:
+            raise ScenarioError("%s: '%s' missing (%s..%s %s)" % (path, k, lo, hi, unit))
+        out[k] = _in_range(path + "." + k, _integer(path + "." + k, x[k], unit), lo, hi, unit)
+    return out
+
+
 def _curve(path, x, what):
     """[[x, y], ...] with 2..CURVE_MAX_POINTS pairs of finite numbers."""
     if not isinstance(x, list):
@@ -452,6 +471,7 @@ def validate_scenario(obj):
     out["board"] = _choice("scenario.board", obj.get("board", DEFAULTS["board"]), BOARDS, "board")
     out["cpu"] = _choice("scenario.cpu", obj.get("cpu", DEFAULTS["cpu"]), CPUS, "cpu")
     out["sensor"] = None if "sensor" not in obj else _choice("scenario.sensor", obj["sensor"], SENSORS, "sensor")
+    out["declared_pump"] = None if "declared_pump" not in obj else _declared_pump("scenario.declared_pump", obj["declared_pump"])
     out["plant"] = _validate_plant(obj.get("plant", {}))
     out["events"] = _validate_events(obj.get("events", []))
     for i, e in enumerate(out["events"]):

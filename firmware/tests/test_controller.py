@@ -82,6 +82,67 @@ def test_step_approaches_at_full_pump_then_holds_without_overshoot():
         assert g * 3 // 4 <= ctl.g_pump <= g * 5 // 4, (g, ctl.g_pump)
 
 
+class TubedChamber(Chamber):
+    """A dressing at the end of a tube: the sensor, at the device's end,
+    reads the dressing's vacuum plus the tube's drop, which follows the
+    pump's and the vent's flow at once (the device side is a few mL)."""
+
+    def __init__(self, g_pump, g_vent, leak_per_s, drop_pa):
+        Chamber.__init__(self, g_pump, g_vent, leak_per_s)
+        self.drop = drop_pa  # at full pump (full vent: the opposite way)
+
+    def step(self, pump, vent):
+        Chamber.step(self, pump, vent)
+        h = self._hist
+        h[-1] = self.v + self.drop * pump // FULL - self.drop * vent // FULL
+        return h[0]
+
+
+def _sides(ctl, ch, ticks):
+    """Ticks with the pump on, with the vent on, and pump<->vent crossings."""
+    pump = vent = flips = side = 0
+    for _ in range(ticks):
+        _run(ctl, ch, 1)
+        s = 1 if ctl.pump_u16 else (-1 if ctl.vent_u16 else 0)
+        pump += s > 0
+        vent += s < 0
+        if s and s == -side:
+            flips += 1
+        side = s or side
+    return pump, vent, flips
+
+
+def test_chatter_between_pump_and_vent_halves_the_gains():
+    # A big dressing (slow: 10 kPa/s at full pump) behind a tube whose drop at
+    # full pump is 2 kPa: the scheduled PI sees 8x the loop gain it expects
+    # and flips pump/vent every tick. The controller halves its gains until
+    # the vent stays shut and the pump alone holds the leak.
+    ctl = Controller(_DT)
+    ch = TubedChamber(10_000, 30_000, 100, 2_000)
+    ctl.set_target(16_700, 0, 0)
+    _run(ctl, ch, 3000)
+    assert ctl.detune >= 1, ctl.detune
+    pump, vent, flips = _sides(ctl, ch, 1000)
+    assert vent <= 20 and flips <= 20, (pump, vent, flips, ctl.detune)
+    # The sensor (device side) holds the target; the dressing sits the
+    # tube's drop at the hold's pump duty below it.
+    assert abs(ch._hist[-1] - 16_700) < 300, ch._hist[-1]
+    assert 16_700 - 2_000 < ch.v < 16_700, ch.v
+    # A new session starts with the schedule's own gains.
+    kp = ctl.pid.kp
+    ctl.off()
+    assert ctl.detune == 0 and ctl.pid.kp > kp, (ctl.pid.kp, kp)
+
+
+def test_a_plain_chamber_is_not_detuned():
+    for g in (2_000, 20_000, 200_000):
+        ctl = Controller(_DT)
+        ch = Chamber(g, 3 * g, g // 40)
+        ctl.set_target(20_000, 0, 0)
+        _run(ctl, ch, 4000)
+        assert ctl.detune == 0, g
+
+
 def test_gain_schedule_gives_the_same_time_constant_to_every_plant():
     ctl = Controller(_DT)
     kp_small, _ = ctl.gains_for(200_000)

@@ -47,10 +47,11 @@ def record(reply: str) -> dict[str, Any]:
     f = parse_fields(reply)
     out: dict[str, Any] = {k: f[k] for k in (
         "volume_ml", "ambient_pa", "top_pa", "stalled", "pump_free_flow_ml_min", "pump_max_vacuum_pa", "vent_dead_pm",
-        "vent_full_pm", "dead_time_ms", "vent_lag_ms", "zero_pa", "noise_pa", "chamber_leak_ml_min",
+        "vent_full_pm", "vent_flow_ml_min", "vent_exp_pm", "dead_time_ms", "vent_lag_ms", "zero_pa", "noise_pa", "chamber_leak_ml_min",
         "declared_flow_ml_min", "declared_max_vacuum_pa") if k in f}
     out["pump_curve"] = [{"vacuum_pa": v, "flow_ml_min": q} for v, q in _pairs(str(f.get("curve", "")))]
     out["vent_curve"] = [{"duty": d / 1000, "opening": o / 1000} for d, o in _pairs(str(f.get("vent", "")))]
+    out["vent_flow_curve"] = [{"vacuum_pa": v, "flow_ml_min": q} for v, q in _pairs(str(f.get("vent_flow", "")))]
     out["warnings"] = [w.replace("_", " ") for w in str(f.get("warning", "")).split("|") if w]
     out["problems"] = [w.replace("_", " ") for w in str(f.get("problem", "")).split("|") if w]
     return out
@@ -76,6 +77,9 @@ def words_of(r: dict[str, Any], unit: str) -> list[str]:
             ", %+.0f %%" % (100.0 * (vmax - dvmax) / dvmax) if dvmax else "", how),
         "vent: shut below %.0f %% duty, fully open from %.0f %% duty (valve delay %d ms)" % (
             r["vent_dead_pm"] / 10, r["vent_full_pm"] / 10, r["vent_lag_ms"]),
+        ("      fully open it lets in %d mL/min at %s (flow ~ vacuum^%.2f)" % (
+            r["vent_flow_ml_min"], userunit.show(10_000, unit), r["vent_exp_pm"] / 1000) if r.get("vent_flow_ml_min")
+         else "      its flow was not measured: the leak estimate will not subtract it"),
         "loop: dead time %d ms (pump command to the sensor's first response)" % r["dead_time_ms"],
         "chamber: %d mL, its own leak %d mL/min" % (r["volume_ml"], r["chamber_leak_ml_min"]),
     ]

@@ -68,6 +68,24 @@ def _ev(**kw):
     return {"events": [kw]}
 
 
+# ------------------------------------------------------------ declared pump
+def test_declared_pump_is_a_checked_board_variant():
+    assert validate_scenario({})["declared_pump"] is None
+    s = validate_scenario({"declared_pump": {"free_flow_ml_min": 15000, "max_vacuum_pa": 80000}})
+    assert s["declared_pump"] == {"free_flow_ml_min": 15000, "max_vacuum_pa": 80000}
+    for bad, says in (({"free_flow_ml_min": 15000}, "'max_vacuum_pa' missing"),
+                      ({"free_flow_ml_min": 10, "max_vacuum_pa": 80000}, "out of range 50..100000 mL/min"),
+                      ({"free_flow_ml_min": 1.5, "max_vacuum_pa": 80000}, "expected an integer"),
+                      ({"free_flow_ml_min": 15000, "max_vacuum_pa": 80000, "x": 1}, "unknown key 'x'"),
+                      (3, "expected an object")):
+        try:
+            validate_scenario({"declared_pump": bad})
+        except ScenarioError as e:
+            assert "scenario.declared_pump" in str(e) and says in str(e), (bad, str(e))
+        else:
+            assert False, bad
+
+
 # ------------------------------------------------------------ named files
 def test_every_named_scenario_loads_with_a_description():
     files = [f for f in os.listdir(SCEN_DIR) if f.endswith(".json")]
@@ -76,7 +94,7 @@ def test_every_named_scenario_loads_with_a_description():
     for f in files:
         s = load_scenario(f[:-5], SCEN_DIR)
         assert len(s["description"]) > 20, f
-        assert sorted(s.keys()) == sorted(("seed", "board", "cpu", "sensor", "plant", "events", "description"))
+        assert sorted(s.keys()) == sorted(("seed", "board", "cpu", "sensor", "declared_pump", "plant", "events", "description"))
         assert sorted(s["plant"].keys()) == sorted(PLANT_DEFAULTS.keys())
         # the plant builds and the model accepts it
         p = Plant(s["plant"])
@@ -137,6 +155,7 @@ def test_empty_scenario_is_fully_defaulted():
         "board": "pico",
         "cpu": "host",  # the firmware's work takes no device time
         "sensor": None,  # the board's own sensor
+        "declared_pump": None,  # the board's own declaration
         "plant": PLANT_DEFAULTS,
         "events": [],
         "description": "",
@@ -301,7 +320,7 @@ def test_cpu_model_is_validated():
 # ------------------------------------------------------------ errors
 def test_documented_message_formats():
     assert _err({"plant": {"volume_ml": 0}}) == "scenario.plant.volume_ml: 0 is out of range 1..50000 mL"
-    assert _err({"plnt": {}}) == "scenario: unknown key 'plnt' (valid: seed, board, cpu, sensor, plant, events, description)"
+    assert _err({"plnt": {}}) == "scenario: unknown key 'plnt' (valid: seed, board, cpu, sensor, declared_pump, plant, events, description)"
     m = _err(
         {
             "events": [
