@@ -6,8 +6,8 @@ STAMP  := $(VENV)/.installed-stamp
 BOARDS := $(filter-out manifest,$(basename $(notdir $(wildcard boards/*.py))))
 PYTEST := $(PY) -m pytest
 # The 32-bit interpreter: the official MicroPython webassembly port from npm,
-# pinned in tools/wasm32/package-lock.json, run by the system's Node (>= 18).
-WASM   := tools/wasm32
+# pinned in tools/testing/wasm32/package-lock.json, run by the system's Node (>= 18).
+WASM   := tools/testing/wasm32
 WASM_STAMP := $(WASM)/node_modules/.installed-stamp
 
 .PHONY: deploy all venv browser ui-screenshots sim test test-host test-hil test-board test-board-sim check-32bit bench bench-programs bench-ui bench-speed robustness safety-report mpy wiring powercut fuzz soak clean help
@@ -55,9 +55,9 @@ sim: $(STAMP)
 		--show-every-ms 1000 --csv out/sim_session.csv --truth-csv out/sim_truth.csv
 
 # The dashboard's browser tests need Chromium: installed from apt where possible
-# (quick and silent when present; see tools/install_browser.sh).
+# (quick and silent when present; see tools/setup/install_browser.sh).
 browser:
-	@sh tools/install_browser.sh
+	@sh tools/setup/install_browser.sh
 
 # Every test: in parallel on all cores (pytest-xdist); then, apart from that
 # CPU-bound run, the ones paced in real time: the few a starved run could fail
@@ -67,7 +67,7 @@ browser:
 test: $(STAMP) $(WASM_STAMP) browser
 	$(PYTEST) -q -n auto --dist worksteal -m "not whole_machine"
 	@log=$$(mktemp); $(PYTEST) -q -m whole_machine > $$log 2>&1 & pid=$$!; \
-	VENV=$(VENV) sh tools/test_board_sim.sh; board=$$?; \
+	VENV=$(VENV) sh tools/testing/test_board_sim.sh; board=$$?; \
 	wait $$pid; whole=$$?; echo "--- the tests paced in real time (marker whole_machine):"; cat $$log; rm -f $$log; \
 	test $$board = 0 && test $$whole = 0
 
@@ -90,7 +90,7 @@ test-board: $(STAMP)
 # started once for the whole run (BOARD_SIM_SPEED, default 5x real time);
 # LONG=1 adds the tests marked long (the role timeout: 3 min more at 5x).
 test-board-sim: $(STAMP)
-	VENV=$(VENV) BOARD_SIM_LONG=$(if $(LONG),1,0) sh tools/test_board_sim.sh
+	VENV=$(VENV) BOARD_SIM_LONG=$(if $(LONG),1,0) sh tools/testing/test_board_sim.sh
 
 # The screenshots in docs/dashboard.md, taken by the browser tests themselves.
 ui-screenshots: $(STAMP) browser
@@ -126,16 +126,16 @@ robustness: $(STAMP)
 deploy: $(STAMP)
 	@test -n "$(PORT)" || { echo "make deploy: give the board's port, e.g. make deploy PORT=/dev/ttyACM0 BOARD=pico (boards: $(BOARDS))"; exit 2; }
 	@test -f boards/$(or $(BOARD),pico).py || { echo "make deploy: there is no board '$(BOARD)' (no boards/$(BOARD).py); the boards are: $(BOARDS)"; exit 2; }
-	$(PY) tools/deploy.py --board $(or $(BOARD),pico) --port $(PORT)
+	$(PY) tools/deploy/deploy.py --board $(or $(BOARD),pico) --port $(PORT)
 
 mpy: $(STAMP)
-	$(PY) tools/mpy_build.py
+	$(PY) tools/deploy/mpy_build.py
 
 # Regenerate the wiring diagrams in docs/wiring/ (committed PNGs).
 wiring: $(STAMP)
-	$(PY) tools/wiring_diagrams.py
+	$(PY) tools/docs/wiring_diagrams.py
 powercut: $(STAMP)
-	$(PY) tools/powercut.py
+	$(PY) tools/bench/powercut.py
 
 safety-report: $(STAMP)
 	$(PY) tools/bench/fault_matrix.py
@@ -148,7 +148,7 @@ fuzz: $(STAMP)
 
 # Endurance: 72 h of device time at full speed (about 50 min of wall time on an idle 2-core PC; SOAK_HOURS=N).
 soak: $(STAMP)
-	$(PY) tools/soak.py --hours $${SOAK_HOURS:-72}
+	$(PY) tools/bench/soak.py --hours $${SOAK_HOURS:-72}
 
 clean:
 	rm -rf $(VENV) out build .pytest_cache $(WASM)/node_modules

@@ -5,7 +5,7 @@ CPython: each top-level ``def test_*`` of those files becomes its own pytest
 item (node id ``firmware/tests/test_pid.py::test_NAME``, marker
 ``micropython``), found by reading the source, never by importing it. The
 first item of a file to run starts the real MicroPython interpreter once on
-tools/mpy_unittest.py with every item of that file this pytest process
+tools/testing/mpy_unittest.py with every item of that file this pytest process
 selected (in name order, as the runner always runs them); each item then
 reports its own result, with its output and MicroPython traceback.
 
@@ -27,7 +27,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent
 MICROPYTHON_TEST_DIRS = (ROOT / "firmware" / "tests", ROOT / "boards" / "sim" / "tests")
 MICROPYTHON = Path(sys.executable).parent / "micropython"  # the .venv's MicroPython Unix port
-RUNNER = ROOT / "tools" / "mpy_unittest.py"
+RUNNER = ROOT / "tools" / "testing" / "mpy_unittest.py"
 FILE_TIMEOUT_S = 600
 
 

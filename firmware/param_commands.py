@@ -82,7 +82,7 @@ PARAMS = {
 
 
 def _heap(collect):
-    import gc  # endurance checks (tools/soak.py): heap growth over days
+    import gc  # endurance checks (tools/bench/soak.py): heap growth over days
 
     if collect:
         gc.collect()

@@ -24,7 +24,7 @@ def test_deploy_compiled_firmware_into_a_blank_board_and_run_a_session(tmp_path)
     # Build for the Pico, then mark this build: its version.mpy says
     # "deployed", so the firmware answering afterwards provably came from flash.
     # Built into this test's own directory, not build/ (tests run in parallel).
-    r = subprocess.run([PY, str(ROOT / "tools" / "mpy_build.py"), "--out", str(tmp_path / "build"), "pico"],
+    r = subprocess.run([PY, str(ROOT / "tools" / "deploy" / "mpy_build.py"), "--out", str(tmp_path / "build"), "pico"],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     src = tmp_path / "pico"
@@ -41,7 +41,7 @@ def test_deploy_compiled_firmware_into_a_blank_board_and_run_a_session(tmp_path)
     image = tmp_path / "flash.img"  # blank: formatted at first boot
     sim = start_sim(extra=["--flash", str(image)])
     try:
-        r = subprocess.run([PY, str(ROOT / "tools" / "deploy.py"), "--board", "pico", "--port", sim.port, "--from", str(src)],
+        r = subprocess.run([PY, str(ROOT / "tools" / "deploy" / "deploy.py"), "--board", "pico", "--port", sim.port, "--from", str(src)],
                            capture_output=True, text=True, timeout=240)
         assert r.returncode == 0, r.stdout + r.stderr
         assert "each verified by SHA-256" in r.stdout

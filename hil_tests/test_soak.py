@@ -1,5 +1,5 @@
 """A short soak (30 min of device time, about half a minute of wall time) of the
-endurance run that `make soak` does for 72 h (tools/soak.py): intermittent
+endurance run that `make soak` does for 72 h (tools/bench/soak.py): intermittent
 wound therapy with a leak coming and going and host reconnects; no heap
 growth after warm-up, no overruns, telemetry complete."""
 from __future__ import annotations

@@ -10,7 +10,7 @@
 #
 # prints the summary as one line `SCRIPTED {json}` (what the firmware printed
 # before it, e.g. a traceback, stays in the output for the caller to see).
-# Under the 32-bit interpreter (tools/wasm32/check32.mjs) run() is called
+# Under the 32-bit interpreter (tools/testing/wasm32/check32.mjs) run() is called
 # directly. Resets (power cut, watchdog) reboot the firmware as boot_loop
 # does; a firmware that stops (an uncaught error) ends the run.
 import gc

@@ -1,7 +1,7 @@
 # Named sessions: one per therapy program on a plant it is meant for, and one
 # per named scenario. Used by the CPU budget tests (hil_tests/test_cpu_budget.py,
 # every program on the rp2040 and esp32 CPU models) and by the 32-bit check
-# (make check-32bit, tools/wasm32): the same sessions everywhere. Runs under
+# (make check-32bit, tools/testing/wasm32): the same sessions everywhere. Runs under
 # MicroPython and CPython. Short durations within each program's ranges
 # (the NPWT intermittent phases are at least 60 s): a session ends by itself.
 

@@ -1,6 +1,6 @@
 # Tests of the BMP280 firmware driver against its byte-level emulation.
 #
-# Run: .venv/bin/micropython tools/mpy_unittest.py firmware/tests/test_bmp280.py
+# Run: .venv/bin/micropython tools/testing/mpy_unittest.py firmware/tests/test_bmp280.py
 # The 31-bit bound of every intermediate is checked in CPython by
 # hil_tests/test_sensor_arith.py (the Unix port's small ints are 63-bit).
 import micropython

@@ -1,5 +1,5 @@
 # Tests for firmware/leakrate.py and the session's integer interpolation;
-# run under MicroPython with tools/mpy_unittest.py.
+# run under MicroPython with tools/testing/mpy_unittest.py.
 import sys
 
 sys.path.append((__file__.rsplit("/", 1)[0] if "/" in __file__ else ".") + "/..")

@@ -1,6 +1,6 @@
 # Tests of the MPRLS firmware driver against its byte-level emulation.
 #
-# Run: .venv/bin/micropython tools/mpy_unittest.py firmware/tests/test_mprls.py
+# Run: .venv/bin/micropython tools/testing/mpy_unittest.py firmware/tests/test_mprls.py
 import micropython
 
 from mprls import MPRLS, OUTPUT_MAX, OUTPUT_MIN

@@ -1,5 +1,5 @@
 # Tests for firmware/serial_link.py: Ctrl-C (0x03) read as data. Run under
-# MicroPython with tools/mpy_unittest.py.
+# MicroPython with tools/testing/mpy_unittest.py.
 import sys
 
 sys.path.append((__file__.rsplit("/", 1)[0] if "/" in __file__ else ".") + "/..")

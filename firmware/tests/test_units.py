@@ -1,4 +1,4 @@
-# Tests for firmware/units.py; run under MicroPython with tools/mpy_unittest.py.
+# Tests for firmware/units.py; run under MicroPython with tools/testing/mpy_unittest.py.
 import sys
 
 # Find firmware/ from this file too, whatever the runner's working directory.

@@ -1,6 +1,6 @@
 # Tests of the XGZP6897D firmware driver against its byte-level emulation.
 #
-# Run: .venv/bin/micropython tools/mpy_unittest.py firmware/tests/test_xgzp6897d.py
+# Run: .venv/bin/micropython tools/testing/mpy_unittest.py firmware/tests/test_xgzp6897d.py
 # Uses a tiny bus (testbus.py beside this file, not the sim's machine module)
 # that dispatches to the emulator, raises OSError(EIO) on NACK and
 # OSError(ETIMEDOUT) when the target holds the bus, and keeps its own

@@ -1,4 +1,4 @@
-"""``vacuumctl deploy``: tools/deploy.py of the checkout the tool is
+"""``vacuumctl deploy``: tools/deploy/deploy.py of the checkout the tool is
 installed from (build, copy with mpremote, verify by hash, reset)."""
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ exit status: 0 every file verified; 1 build, copy or verification failed (the fi
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    """tools/deploy.py of the checkout the tool is installed from."""
+    """tools/deploy/deploy.py of the checkout the tool is installed from."""
     if is_sim_port(args.port):
         raise UserError("deploy needs the port of a running board: for the simulated board start "
                         "'vacuumctl sim --flash IMG' and pass the pty it prints as --port")
@@ -34,7 +34,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         from .simboards import port_of
 
         args.port = port_of(args.port)  # a background simulated board started with --flash IMG
-    argv = [sys.executable, str(repo_root() / "tools" / "deploy.py"), "--board", args.board, "--port", args.port]
+    argv = [sys.executable, str(repo_root() / "tools" / "deploy" / "deploy.py"), "--board", args.board, "--port", args.port]
     if args.no_build:
         argv.append("--no-build")
     r = subprocess.run(argv, capture_output=True, text=True)

@@ -3,7 +3,7 @@
 # patient, a sensor with offset and gain error, ambient drift, a sagging
 # supply and a wearing pump. Each is checked against a figure computed here
 # independently of the code under test.
-#   .venv/bin/micropython tools/mpy_unittest.py boards/sim/tests/test_imperfections.py
+#   .venv/bin/micropython tools/testing/mpy_unittest.py boards/sim/tests/test_imperfections.py
 import math
 
 import scenario

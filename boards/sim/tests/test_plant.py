@@ -1,5 +1,5 @@
 # Tests of boards/sim/plant.py, run inside MicroPython:
-#   .venv/bin/micropython tools/mpy_unittest.py boards/sim/tests/test_plant.py
+#   .venv/bin/micropython tools/testing/mpy_unittest.py boards/sim/tests/test_plant.py
 # (also plain CPython-compatible: no pytest features, only assert).
 import math
 

@@ -9,7 +9,7 @@
 # step. Tolerance: TOL_PA on the chamber and on the line vacuum, at the end
 # of every wait and at every step the plant's trace records.
 #
-#   micropython tools/mpy_unittest.py boards/sim/tests/test_plant_reference.py
+#   micropython tools/testing/mpy_unittest.py boards/sim/tests/test_plant_reference.py
 #   micropython boards/sim/tests/test_plant_reference.py     (prints the table)
 import os
 import sys

@@ -1,5 +1,5 @@
 # Tests of boards/sim/scenario.py and the named scenarios, run inside MicroPython:
-#   .venv/bin/micropython tools/mpy_unittest.py boards/sim/tests/test_scenario.py
+#   .venv/bin/micropython tools/testing/mpy_unittest.py boards/sim/tests/test_scenario.py
 import json
 import os
 

@@ -1,6 +1,6 @@
 # The simulated world over many fault events (the 72 h soak switches a leak
 # on and off ~230 times): nothing in it may grow with the number of events.
-#   .venv/bin/micropython tools/mpy_unittest.py boards/sim/tests/test_world_events.py
+#   .venv/bin/micropython tools/testing/mpy_unittest.py boards/sim/tests/test_world_events.py
 import gc
 import os
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Deploy the compiled firmware to a board with mpremote, verified by hash.
 
-    python tools/deploy.py --board pico --port /dev/ttyACM0 [--no-build]
+    python tools/deploy/deploy.py --board pico --port /dev/ttyACM0 [--no-build]
 
-Builds build/<board>/ with tools/mpy_build.py (unless --no-build), then in
+Builds build/<board>/ with tools/deploy/mpy_build.py (unless --no-build), then in
 ONE mpremote connection: stops the firmware (mpremote's Ctrl-C), copies every
 file of build/<board>/ (the firmware's .mpy files, board.mpy and main.py) to
 the board's filesystem root, prints the SHA-256 of each file on the board,
@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build"
 
 
@@ -35,7 +35,7 @@ def mpremote_exe() -> str:
 
 
 def build(board: str) -> None:
-    r = subprocess.run([sys.executable, str(ROOT / "tools" / "mpy_build.py"), board], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "deploy" / "mpy_build.py"), board], capture_output=True, text=True)
     if r.returncode != 0:
         raise SystemExit("deploy: the build failed:\n%s%s" % (r.stdout, r.stderr))
 

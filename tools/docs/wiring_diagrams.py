@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Draw the wiring diagram of each board into docs/wiring/<board>.png.
 
-    python tools/wiring_diagrams.py        (make wiring)
+    python tools/docs/wiring_diagrams.py        (make wiring)
 
 Pin numbers and sensor come from the board definition (boards/<board>.py,
 read as text), so the pictures follow the files. Each shows: 12 V supply and
@@ -21,7 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "wiring"
 BOARDS = {"pico": "Raspberry Pi Pico (RP2040)", "pico2": "Raspberry Pi Pico 2 (RP2350)",
           "esp32_devkitc": "ESP32-DevKitC (ESP32-WROOM-32)"}

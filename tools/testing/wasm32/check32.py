@@ -1,5 +1,5 @@
 # The 32-bit check's MicroPython side (make check-32bit): runs inside the
-# official MicroPython webassembly port (tools/wasm32/check32.mjs loads it),
+# official MicroPython webassembly port (tools/testing/wasm32/check32.mjs loads it),
 # a 32-bit interpreter like the rp2 and esp32 ports: 31-bit small ints, a
 # long int for 2**30 and above, 32-bit heap objects. Each function runs in a
 # fresh interpreter and returns a JSON string.
@@ -58,11 +58,11 @@ def interpreter():
 
 def unit_file(path):
     """The test_* functions of one firmware unit-test file (as
-    tools/mpy_unittest.py runs them): {passed, failed, skipped, failures}."""
+    tools/testing/mpy_unittest.py runs them): {passed, failed, skipped, failures}."""
     _paths()
     folder = path.rsplit("/", 1)[0]
     if folder not in sys.path:
-        sys.path.append(folder)  # helpers beside the tests (testbus.py), as tools/mpy_unittest.py
+        sys.path.append(folder)  # helpers beside the tests (testbus.py), as tools/testing/mpy_unittest.py
     scope = {"__name__": "__test__", "__file__": path}
     with open(path) as f:
         source = f.read()

@@ -20,13 +20,13 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MPY = os.path.join(ROOT, ".venv", "bin", "micropython")
 
 
 def _mpy(test: str) -> tuple[int, str]:
     env = dict(os.environ, POWERCUT_ALL="1")
-    r = subprocess.run([MPY, "-X", "heapsize=8M", "tools/mpy_unittest.py", test], cwd=ROOT, env=env,
+    r = subprocess.run([MPY, "-X", "heapsize=8M", "tools/testing/mpy_unittest.py", test], cwd=ROOT, env=env,
                        capture_output=True, text=True)
     lines = [ln for ln in r.stdout.splitlines() if "sweep" in ln or "FAIL" in ln or " passed, " in ln]
     for ln in lines:

@@ -1,6 +1,6 @@
 // make check-32bit: the firmware in a 32-bit MicroPython interpreter.
 //
-//   node tools/wasm32/check32.mjs [--only unit|sessions] [--quiet]
+//   node tools/testing/wasm32/check32.mjs [--only unit|sessions] [--quiet]
 //
 // The official MicroPython webassembly port (npm package
 // @micropython/micropython-webassembly-pyscript, pinned in package-lock.json,
@@ -13,7 +13,7 @@
 // boards and simulator copied into its in-memory filesystem:
 //   1. the interpreter is 32-bit (sys.maxsize, 2**30 allocates under
 //      heap_lock), else the check fails;
-//   2. every firmware unit-test file (firmware/tests) as tools/mpy_unittest.py
+//   2. every firmware unit-test file (firmware/tests) as tools/testing/mpy_unittest.py
 //      runs it (the files that need littlefs, absent from this port, are
 //      reported as skipped);
 //   3. a closed-loop session for every program and every named scenario
@@ -36,7 +36,7 @@ import { fileURLToPath } from "url";
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript/micropython.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, "..", "..");
+const ROOT = path.resolve(HERE, "..", "..", "..");
 const TREES = [
   ["firmware", ".py"],
   ["firmware/tests", ".py"],

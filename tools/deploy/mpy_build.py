@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Cross-compile the firmware for real boards with mpy-cross.
 
-    python tools/mpy_build.py [--out DIR] [BOARD ...]   (default: every board in boards/)
+    python tools/deploy/mpy_build.py [--out DIR] [BOARD ...]   (default: every board in boards/)
 
 For each board, every firmware/*.py (except main.py, which a board runs only
 as source) and the board definition (as board.mpy) are compiled for the
@@ -22,7 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "firmware"
 BOARDS = ROOT / "boards"
 BUILD = ROOT / "build"

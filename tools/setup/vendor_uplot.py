@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Refresh the vendored uPlot (the dashboard's chart, `vacuumctl ui`).
 
-    python tools/vendor_uplot.py            # re-fetch the pinned version and check it
-    python tools/vendor_uplot.py --check    # only compare the vendored files with the pinned package
+    python tools/setup/vendor_uplot.py            # re-fetch the pinned version and check it
+    python tools/setup/vendor_uplot.py --check    # only compare the vendored files with the pinned package
 
 The dashboard serves its assets itself (no CDN, no build step), so uPlot's
 npm package is kept in host_tools/vacuumctl/ui/static/vendor/uplot/. This
@@ -28,7 +28,7 @@ from pathlib import Path
 VERSION = "1.6.32"
 INTEGRITY = "sha512-KIMVnG68zvu5XXUbC4LQEPnhwOxBuLyW1AHtpm6IKTXImkbLgkMy+jabjLgSLMasNuGGzQm/ep3tOkyTxpiQIw=="
 FILES = ("dist/uPlot.iife.min.js", "dist/uPlot.min.css", "LICENSE", "package.json")
-DEST = Path(__file__).resolve().parents[1] / "host_tools" / "vacuumctl" / "ui" / "static" / "vendor" / "uplot"
+DEST = Path(__file__).resolve().parents[2] / "host_tools" / "vacuumctl" / "ui" / "static" / "vendor" / "uplot"
 
 
 def fetch(tmp: Path) -> Path:

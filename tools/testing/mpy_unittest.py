@@ -1,6 +1,6 @@
 # Minimal unit-test runner that executes inside the MicroPython Unix port.
 #
-# Usage: micropython tools/mpy_unittest.py [--pytest] TEST_FILE[::NAME] ...
+# Usage: micropython tools/testing/mpy_unittest.py [--pytest] TEST_FILE[::NAME] ...
 #
 # Each test file defines functions named test_*; a test passes when it returns
 # without raising. The runner runs a file's tests in name order, prints one

@@ -2,7 +2,7 @@
 rigid chamber (no compliance, no leak, no tubing) on that plant's pump, vent
 and sensor; the device's commissioning against the plant's true figures.
 
-    .venv/bin/python tools/commission_accuracy.py [SCENARIO.json ...]
+    .venv/bin/python tools/bench/commission_accuracy.py [SCENARIO.json ...]
 
 Without arguments: the plants of hil_tests/test_commission.py and every named
 scenario with a pump curve. Prints one row per plant."""
@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "host_tools"))
 sys.path.insert(0, str(ROOT / "hil_tests"))
 sys.path.insert(0, str(ROOT / "boards" / "sim"))

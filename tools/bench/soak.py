@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Endurance soak on the simulated board (issue 8, "Endurance").
 
-    python tools/soak.py [--hours 72] [--tel-hz 5] [--reconnect-min 20]
+    python tools/bench/soak.py [--hours 72] [--tel-hz 5] [--reconnect-min 20]
 
 Intermittent wound therapy (npwt_intermittent, 125 mmHg, 5 min on / 2 min
 off) on the 400 mL NPWT dressing for HOURS of device time, at full speed,
@@ -38,7 +38,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "host_tools"))
 
 from vacuumctl.link import DeviceLink, open_serial  # noqa: E402
