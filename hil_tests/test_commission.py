@@ -7,34 +7,14 @@ scenario (ground truth), not against the firmware's own figures."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
+import scenario as scenario_mod
 from devicekit import FACTORY_CODE
+from mismatched_plants import PLANTS
 from vacuumctl.errors import DeviceError
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "boards" / "sim"))
-import scenario as scenario_mod  # noqa: E402
-
-# The sim's plant keys for curved pumps and dead-zone vents, where this tree
-# has them (issue 17's hardware truth); else the straight-line pump and the
-# proportional vent of the keys that exist.
-CURVES = "pump_curve" in scenario_mod.PLANT_DEFAULTS and "vent_curve" in scenario_mod.PLANT_DEFAULTS
-
-# Three pumps that differ from what the pico declares (2 L/min, 80 kPa):
-# weaker and stalling below the device's 63 kPa commissioning top, stronger
-# and deeper than the ceiling (extrapolated), and a slow one.
-PLANTS = [
-    {"name": "weak_stalls", "pump_free_flow_l_min": 1.4, "pump_max_vacuum_kpa": 58.0,
-     "pump_curve": [[0, 1.0], [20, 0.8], [40, 0.5], [58, 0.0]], "vent_curve": [[0, 0], [0.35, 0], [0.6, 0.9], [1, 1]], "dead": 0.35},
-    {"name": "strong_deep", "pump_free_flow_l_min": 2.7, "pump_max_vacuum_kpa": 88.0,
-     "pump_curve": [[0, 1.0], [22, 0.8], [44, 0.57], [66, 0.31], [88, 0.0]], "vent_curve": [[0, 0], [0.2, 0], [0.7, 1.0], [1, 1]], "dead": 0.2},
-    {"name": "slow_mid", "pump_free_flow_l_min": 1.1, "pump_max_vacuum_kpa": 72.0,
-     "pump_curve": [[0, 1.0], [36, 0.45], [72, 0.0]], "vent_curve": [[0, 0], [0.1, 0], [1, 1]], "dead": 0.1},
-]
 
 
 def _fields(text: str) -> dict[str, str]:
@@ -44,9 +24,8 @@ def _fields(text: str) -> dict[str, str]:
 def _scenario(tmp_path: Path, plant: dict, volume_ml: float = 100.0, leak: float = 0.0, events: list | None = None) -> str:
     p = {"volume_ml": volume_ml, "compliance_ml_per_kpa": 0.0, "leak_l_min_at_10kpa": leak,
          "pump_free_flow_l_min": plant["pump_free_flow_l_min"], "pump_max_vacuum_kpa": plant["pump_max_vacuum_kpa"]}
-    if CURVES:
-        p["pump_curve"] = plant["pump_curve"]
-        p["vent_curve"] = plant["vent_curve"]
+    p["pump_curve"] = plant["pump_curve"]
+    p["vent_curve"] = plant["vent_curve"]
     path = tmp_path / ("%s.json" % plant["name"])
     path.write_text(json.dumps({"description": "commissioning bench: " + plant["name"], "seed": 3, "board": "pico",
                                 "sensor": "xgzp6897d", "plant": p, "events": events or []}))
@@ -54,7 +33,7 @@ def _scenario(tmp_path: Path, plant: dict, volume_ml: float = 100.0, leak: float
 
 
 def _true_dead_zone(plant: dict) -> float:
-    return plant["dead"] if CURVES else 0.0
+    return plant["dead"]
 
 
 def _commission(dev, line: str = "commission start volume=100mL"):
@@ -174,7 +153,7 @@ def test_cli_commission_json_then_config_save_and_load_carry_the_record(monkeypa
     scen = _scenario(tmp_path, PLANTS[0])
     assert main(["--port", "sim:" + scen, "commission", "--volume", "100mL", "--yes", "--json", "--plot", str(tmp_path / "c.png")]) == 0
     rec = json.loads(capsys.readouterr().out)
-    assert rec["declared_flow_ml_min"] == 2000 or not CURVES  # the pico's datasheet figure, not the plant's
+    assert rec["declared_flow_ml_min"] == 2000  # the pico's datasheet figure, not the plant's
     assert abs(rec["pump_free_flow_ml_min"] - 1400) <= 140 and abs(rec["pump_max_vacuum_pa"] - 58_000) <= 5_800
     assert len(rec["pump_curve"]) >= 4 and (tmp_path / "c.png").stat().st_size > 10_000
     saved = tmp_path / "cfg.json"

@@ -1,6 +1,6 @@
 # Tests for the vent's flow law that commission_result.py fits to the
 # full-vent descents (commission.py's level crossings); run under
-# MicroPython with tools/mpy_unittest.py.
+# MicroPython with tools/testing/mpy_unittest.py.
 import math
 import sys
 

@@ -4,7 +4,7 @@ and sensor; the device's commissioning against the plant's true figures.
 
     .venv/bin/python tools/bench/commission_accuracy.py [SCENARIO.json ...]
 
-Without arguments: the plants of hil_tests/test_commission.py and every named
+Without arguments: the plants of hil_tests/mismatched_plants.py and every named
 scenario with a pump curve. Prints one row per plant."""
 import json
 import sys
@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT / "hil_tests"))
 sys.path.insert(0, str(ROOT / "boards" / "sim"))
 from devicekit import unlock  # noqa: E402
 import scenario as scenario_mod  # noqa: E402
-import test_commission as tc  # noqa: E402
+from mismatched_plants import PLANTS  # noqa: E402
 from vacuumctl.link import DeviceLink  # noqa: E402
 
 BENCH = {"volume_ml": 100.0, "compliance_ml_per_kpa": 0.0, "leak_l_min_at_10kpa": 0.0}
@@ -67,10 +67,8 @@ def main(argv):
             sc = scenario_mod.load(a) if hasattr(scenario_mod, "load") else json.loads(Path(a).read_text())
             plants.append((Path(a).stem, sc["plant"], sc.get("board", "pico")))
     else:
-        for pl in tc.PLANTS:
+        for pl in PLANTS:
             q = {k: v for k, v in pl.items() if k not in ("name", "dead")}
-            if not tc.CURVES:
-                q.pop("pump_curve"), q.pop("vent_curve")
             plants.append((pl["name"], q, "pico"))
         for f in sorted((ROOT / "boards" / "sim" / "scenarios").glob("*.json")):
             raw = json.loads(f.read_text())

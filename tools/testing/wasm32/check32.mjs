@@ -93,9 +93,9 @@ async function interpreter(romfs) {
       }
     }
   }
-  mkdirs(mp.FS, "/repo/tools/wasm32");
-  mp.FS.writeFile("/repo/tools/wasm32/check32.py", fs.readFileSync(path.join(HERE, "check32.py")));
-  mp.runPython("import sys\nsys.path.insert(0, '/repo/tools/wasm32')\nimport check32");
+  mkdirs(mp.FS, "/repo/tools/testing/wasm32");
+  mp.FS.writeFile("/repo/tools/testing/wasm32/check32.py", fs.readFileSync(path.join(HERE, "check32.py")));
+  mp.runPython("import sys\nsys.path.insert(0, '/repo/tools/testing/wasm32')\nimport check32");
   if (romfs) {
     mp.runPython("check32.use_firmware('/rom')");
   }
