@@ -49,6 +49,7 @@ FIRMWARE = (
     "hwclock",
     "laser",
     "laser_programs",
+    "lazy",
     "leakrate",
     "mprls",
     "multichannel",

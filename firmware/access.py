@@ -11,11 +11,11 @@
 # The hashing, the passcode record and the unlock steps are in passcode.py,
 # loaded only while they run (with_passcode): this module is what stays
 # resident, the role gate and its timers.
-import sys
 
 from micropython import const
 
 import store
+from lazy import call_lazy
 
 THERAPIST = const(0)
 SERVICE = const(1)
@@ -104,12 +104,7 @@ class Access:
 
     def with_passcode(self, name, *args):
         """passcode.NAME(self, *args), the module loaded for this call only."""
-        had = "passcode" in sys.modules
-        try:
-            return getattr(__import__("passcode"), name)(self, *args)
-        finally:
-            if not had:
-                sys.modules.pop("passcode", None)
+        return call_lazy("passcode", name, self, *args)
 
     # ---- between ticks ----------------------------------------------------------
     def poll(self):

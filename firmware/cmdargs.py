@@ -1,13 +1,12 @@
 # What the command modules share: argument parsing that answers with the
-# protocol's errors, and loading a module for one call. Kept apart from
+# protocol's errors. Kept apart from
 # commands.py so that no command module imports the command table (which
 # loads them): the imports run one way (docs/architecture.md, "Layers").
-import sys
-
 import programs
 import sensor
 import units
 from cmderror import E_ACCESS, E_ARG, E_LOCKED, E_RANGE, E_STATE, E_STORAGE, E_UNIT, E_UNKNOWN, CmdError
+from lazy import call_lazy
 
 # The layers below the protocol (configuration, passcode) refuse with
 # ValueError(reason, sentence); the protocol's code for each reason.
@@ -99,17 +98,3 @@ def parse_program_args(prog, args, ceiling_pa):
             values[p.name] = p.default
     return values
 
-
-def call_lazy(module, func, *args):
-    """module.func(*args) with module imported for this call only: it and
-    whatever it imported are forgotten afterwards, so their code and texts
-    take RAM only while they run (the peak is the core firmware plus the
-    largest of these, not their sum). Safety commands (stop, pause, clear,
-    ack, silence, status, start) never come this way: they need no import."""
-    before = set(sys.modules)
-    try:
-        return getattr(__import__(module), func)(*args)
-    finally:
-        for name in list(sys.modules):
-            if name not in before:
-                del sys.modules[name]

@@ -6,8 +6,9 @@ import safety
 import session as ses
 import units
 import version
-from cmdargs import call_lazy, check_range, duration, no_args, parse_program_args, sensor_answers, unit_error
+from cmdargs import check_range, duration, no_args, parse_program_args, sensor_answers, unit_error
 from cmderror import E_ARG, E_RANGE, E_STATE, E_UNKNOWN, CmdError
+from lazy import call_lazy
 
 
 def cmd_version(dev, args):

@@ -1,5 +1,5 @@
 # MicroPython (Unix port): the heap each on-demand service module takes while
-# it is loaded (cmdargs.call_lazy imports it for one command and forgets it
+# it is loaded (lazy.call_lazy imports it for one command and forgets it
 # after). The heap report of a session (boards/sim/world.py) samples between
 # commands, when none is loaded; the firmware's true peak is that plus the
 # largest of these. Prints one JSON object: {module: bytes}.

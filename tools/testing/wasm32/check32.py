@@ -136,7 +136,7 @@ SERVICE = ("command_help", "program_help", "param_commands", "tune_commands", "c
 
 
 def service_import(name):
-    """Load one on-demand module and keep it (cmdargs.call_lazy holds it
+    """Load one on-demand module and keep it (lazy.call_lazy holds it
     for one command)."""
     _state["before"] = set(sys.modules)
     _state["module"] = __import__(name)
