@@ -18,6 +18,8 @@
 # jump when kp changes.
 from micropython import const
 
+# Full duty (outputs.FULL, which the drivers define): a const of its own so
+# that the tick inlines it; test_pid checks the two are equal.
 OUT_MAX = const(65535)
 _SMALL = const(0x3FFFFFFF)  # 2**30 - 1
 _I_MAX = const(65535 * 1000)  # integrator limit, milli-duty

@@ -13,7 +13,7 @@ import programs
 programs.extend(laser_programs.PROGRAMS)  # as channels.make_applicator does on a laser board
 
 P = 5  # ms per tick
-FULL = 65535
+from outputs import FULL
 
 
 class FakeAux:

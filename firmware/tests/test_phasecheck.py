@@ -4,7 +4,7 @@ import micropython
 
 import safety
 
-FULL = 65535
+from outputs import FULL
 
 
 def _noise(i):

@@ -1,6 +1,7 @@
 # Unit tests of the integer PID (runs in MicroPython).
 import micropython
 
+from outputs import FULL
 from pid import OUT_MAX, PID
 
 _SMALL = (1 << 30) - 1  # small-int limit of a 32-bit MicroPython port
@@ -110,3 +111,8 @@ def test_negative_gains_rejected():
     except ValueError:
         return
     assert False, "negative gain accepted"
+
+
+def test_output_range_is_full_duty():
+    # pid keeps its own const (inlined in the tick); it must be the drivers' full duty.
+    assert OUT_MAX == FULL

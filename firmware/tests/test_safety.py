@@ -6,7 +6,7 @@ import programs
 import safety
 
 P = 5  # ms per tick
-FULL = 65535
+from outputs import FULL
 
 
 def _sup(prog=None):
