@@ -39,7 +39,7 @@ _THERAPIST = {
     "log": ("clear",),
     "config": ("set", "commit", "revert", "reset"),
     "tune": ("auto", "commit", "discard", "abort"),
-    "commission": ("start", "commit", "discard"),  # (abort, status, result: anyone)
+    "commission": ("start", "commit", "discard", "gauge"),  # (abort, status, result: anyone)
 }
 # 'set' is service except the running session's target, which stays within
 # the program's range like 'start ... target=' (commands._set_target).

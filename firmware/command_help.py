@@ -76,8 +76,8 @@ TEXTS = {
         "relay autotune around P inside the hard limits; the result is staged until committed (rules: fast, no_overshoot, schedule)",
     ),
     "commission": (
-        "commission start volume=V | status | result | commit | discard | abort",
-        "measure the sensor, pump and vent fitted, on a rigid chamber of V (20mL..2L) on the port; staged until committed",
+        "commission start volume=V | status | result | commit | discard | abort | gauge READING",
+        "measure the sensor, pump and vent fitted, on a rigid chamber of V (20mL..2L) on the port; staged until committed; gauge: the sensor's gain from a reference gauge read at a settled hold",
     ),
     "config": (
         "config show|get NAME|set NAME VALUE|diff|commit|revert|reset|audit [N]",

@@ -5,11 +5,16 @@
 import session as ses
 import store
 from cmderror import E_ARG, E_RANGE, E_STATE, CmdError
-from cmdargs import check_range, sensor_answers
+from cmdargs import check_range, pressure, sensor_answers
 
 VOLUME_MIN_ML = 20  # smaller: a pull-down faster than the rise limit (200 kPa/s)
 VOLUME_MAX_ML = 2000  # larger: minutes of pull-down, and a vent slower than the safe-state check
-_USAGE = "usage: commission start volume=V (20mL..2L, the rigid chamber on the port) | status | result | commit | discard | abort"
+# The span point of the sensor's two-point calibration (the zero is
+# commissioning's): nearer ambient, the gauge's own reading error would be
+# magnified into the gain.
+GAUGE_MIN_PA = 10_000
+_USAGE = ("usage: commission start volume=V (20mL..2L, the rigid chamber on the port) | status | result | commit | discard | abort"
+          " | gauge [READING] (a reference gauge's reading at a settled hold; without: whether the hold has settled)")
 
 
 def parse_volume_ml(token):
@@ -105,11 +110,48 @@ def _commit(dev):
     return "%s commissioned=1" % text
 
 
+def _settled_pa(dev):
+    """The sensor's averaged vacuum at a session's settled hold, else None."""
+    return dev.session.leak.settled_pa() if dev.session.state == ses.RUN else None
+
+
+def _gauge(dev, token):
+    """The sensor's gain from a reference gauge read at a settled hold on a
+    rigid chamber (no flow, so the gauge and the sensor see one vacuum); the
+    offset stays the zero's. Staged in the configuration, kept by 'config
+    commit' after the session (audited), dropped by 'config revert'."""
+    ref = pressure(token)
+    avg = _settled_pa(dev)
+    if avg is None:
+        raise CmdError(E_STATE, "no settled hold: start a session at the level to compare (e.g. 'start continuous target=40kPa') on the rigid chamber, wait until it holds, then read the gauge")
+    check_range("gauge reading", ref, GAUGE_MIN_PA, dev.sup.ceiling_pa, "Pa")
+    cal = dev.ch.cal
+    off = cal.offset_pa
+    measured = (avg - off) * 65536 // (65536 + cal.gain_delta_q16)  # the sensor's own reading, uncorrected
+    if measured < GAUGE_MIN_PA // 2:
+        raise CmdError(E_STATE, "the hold is at %d Pa: too near ambient for a span point" % avg)
+    import config
+
+    gain = int((ref - off) * 1e6 / measured + 0.5)
+    p = config.param("cal_gain")
+    if not p.lo <= gain <= p.hi:
+        raise CmdError(E_RANGE, "the gauge reads %d Pa where the sensor reads %d Pa: a gain of %d ppm is outside the calibration's %s; check the gauge, its hose and the reading; nothing staged" % (
+            ref, avg, gain, p.range_text()))
+    dev.config.staged["cal_gain"] = gain
+    return "staged cal_gain=%d (the sensor read %d Pa at the hold, the gauge %d Pa: %+d ppm); 'stop', then 'config commit' keeps it, 'config revert' drops it" % (
+        gain, avg, ref, gain - dev.config.committed["cal_gain"])
+
+
 def cmd_commission(dev, args):
     sub = args[0] if args else ""
     c = dev.commission
     if sub == "start":
         return _start(dev, args[1:])
+    if sub == "gauge" and len(args) == 2:
+        return _gauge(dev, args[1])
+    if sub == "gauge":  # is there a settled hold to read the gauge at?
+        avg = _settled_pa(dev)
+        return "settled=%d vacuum_pa=%d" % (avg is not None, dev.ch.vacuum_pa if avg is None else avg)
     if len(args) != 1:
         raise CmdError(E_ARG, _USAGE)
     if sub == "status":

@@ -21,6 +21,7 @@ from config import VENT_FLOW_MAX_ML_MIN, VENT_REF_PA
 
 _P_ATM_PA = const(101_325)
 _AVG_SHIFT = const(7)  # moving average over ~128 ticks (0.64 s at 200 Hz)
+_AVG_HALF = const(64)  # 2**_AVG_SHIFT / 2: the averages round to nearest
 # Settled: the averaged vacuum moved less than 2 % (or 100 Pa) in each of
 # _SETTLED_WINDOWS windows of _WINDOW_MS; before that the duty still carries
 # the pull-down of the chamber (a soft wound dressing creeps for seconds).
@@ -58,6 +59,12 @@ class LeakEstimator:
         self.duty_u16 = 0  # averaged pump duty while steady
         self.vent_u16 = 0  # averaged vent opening while steady
         self.vacuum_pa = 0  # averaged vacuum while steady
+        # The averages' sums, 2**_AVG_SHIFT times each: averaging the
+        # difference shifted right (floor) would sit up to 2**_AVG_SHIFT low
+        # (128 Pa, 128 duty): a bias the sensor's span calibration saw.
+        self._duty_sum = 0
+        self._vent_sum = 0
+        self._vac_sum = 0
         self.steady_ms = -1  # -1: not steady; else time in the current window
         self._window_pa = 0  # averaged vacuum at the start of the window
         self.settled = 0  # consecutive settled windows
@@ -72,12 +79,19 @@ class LeakEstimator:
             self.duty_u16 = pump_u16
             self.vent_u16 = vent_u16
             self.vacuum_pa = vacuum_pa
+            self._duty_sum = pump_u16 << _AVG_SHIFT
+            self._vent_sum = vent_u16 << _AVG_SHIFT
+            self._vac_sum = vacuum_pa << _AVG_SHIFT
             self._window_pa = vacuum_pa
             self.steady_ms = 0
             return
-        self.duty_u16 += (pump_u16 - self.duty_u16) >> _AVG_SHIFT
-        self.vent_u16 += (vent_u16 - self.vent_u16) >> _AVG_SHIFT
-        self.vacuum_pa += (vacuum_pa - self.vacuum_pa) >> _AVG_SHIFT
+        # (sums below 2**30: 65535 or 110 kPa times 128)
+        self._duty_sum += pump_u16 - self.duty_u16
+        self.duty_u16 = (self._duty_sum + _AVG_HALF) >> _AVG_SHIFT
+        self._vent_sum += vent_u16 - self.vent_u16
+        self.vent_u16 = (self._vent_sum + _AVG_HALF) >> _AVG_SHIFT
+        self._vac_sum += vacuum_pa - self.vacuum_pa
+        self.vacuum_pa = (self._vac_sum + _AVG_HALF) >> _AVG_SHIFT
         self.steady_ms += dt_ms
         if self.steady_ms >= _WINDOW_MS:
             self._window_check()
@@ -97,6 +111,10 @@ class LeakEstimator:
 
     def valid(self):
         return self.free_ml_min > 0 and self.settled >= _SETTLED_WINDOWS
+
+    def settled_pa(self):
+        """The averaged vacuum of a settled hold (Pa), else None."""
+        return self.vacuum_pa if self.settled >= _SETTLED_WINDOWS else None
 
     def ml_min(self):
         """Leak inflow at ambient conditions, mL/min; -1 if unknown."""

@@ -9,13 +9,9 @@ a 1.4 L/min one is not, so the high end runs on a board variant declaring
 seed 5), device time only; each board a few seconds of wall time."""
 from __future__ import annotations
 
-import os
-import sys
-
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools", "bench"))
-import leak_accuracy  # noqa: E402
+import leak_accuracy  # tools/bench (pytest.ini pythonpath)
 
 pytestmark = pytest.mark.usefixtures("needs_sim")
 

@@ -5,12 +5,15 @@ configuration only when the technician accepts (or ``--yes``)."""
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import os
 import sys
+import tempfile
 import time
 from typing import Any
 
-from . import userunit
+from . import units, userunit
 from .cmdline import add_command, ask_yes
 from .errors import DeviceReset, UserError
 from .interrupt import CtrlC
@@ -20,6 +23,11 @@ from .telemetry import parse_fields
 # Device time of a whole run is bounded by the firmware (6 min); the wall
 # time on a real device is the same, on the simulated board much less.
 WAIT_S = 420.0
+# The gauge step's hold (firmware/commission_commands.py GAUGE_MIN_PA; below
+# the smallest device ceiling) and how long it may take to settle.
+GAUGE_MIN_PA = 10_000
+GAUGE_MAX_PA = 60_000
+SETTLE_WAIT_S = 120.0
 
 
 def parse_volume_ml(text: str) -> int:
@@ -143,14 +151,113 @@ def cmd_commission(args: argparse.Namespace) -> int:
     vol = parse_volume_ml(args.volume)
     unit = getattr(args, "unit", userunit.DEFAULT)
     speed = getattr(args, "speed", None) or "max"
-    link = DeviceLink.open(args.port, speed=speed)
+    level = _gauge_level(args)
+    with tempfile.TemporaryDirectory() as tmp:
+        # The simulated bench's reference gauge reads the chamber's true
+        # vacuum (the scenario's ground truth), as a gauge on a real bottle
+        # would: the host reads it, the firmware never sees it.
+        truth = os.path.join(tmp, "truth.csv") if level and args.gauge_reading is None and _own_sim(args.port) else None
+        link = DeviceLink.open(args.port, speed=speed, truth_csv=truth)
+        try:
+            rc, r = _run(args, link, vol, unit)
+            if rc == 0 and level:
+                rc = _span(args, link, level, unit, truth, r)
+            if args.json and r:
+                print(json.dumps(r, indent=2))
+            return rc
+        finally:
+            link.close()
+
+
+def _own_sim(port: str) -> bool:
+    return port == "sim" or port.startswith("sim:")
+
+
+def _gauge_level(args: argparse.Namespace) -> int:
+    if args.gauge is None:
+        if args.gauge_reading is not None:
+            raise UserError("--gauge-reading needs --gauge LEVEL (the hold at which the gauge is read)")
+        return 0
     try:
-        return _run(args, link, vol, unit)
+        pa = int(round(units.parse_pressure(args.gauge)))
+        if args.gauge_reading is not None:
+            units.parse_pressure(args.gauge_reading)
+    except units.UnitError as e:
+        raise UserError(str(e)) from None
+    if not GAUGE_MIN_PA <= pa <= GAUGE_MAX_PA:
+        raise UserError("--gauge %s: the span point must be %d..%d kPa (nearer ambient the gauge's own error grows; "
+                        "deeper than the device allows a session)" % (args.gauge, GAUGE_MIN_PA // 1000, GAUGE_MAX_PA // 1000))
+    return pa
+
+
+def _true_vacuum_pa(truth: str, span_ms: int = 1000) -> float:
+    """The simulated chamber's true vacuum averaged over the last span_ms."""
+    with open(truth, newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r.get("event") is not None]
+    end = int(rows[-1]["t_ms"])
+    vals = [float(r["true_vacuum_pa"]) for r in rows if int(r["t_ms"]) > end - span_ms]
+    return sum(vals) / len(vals)
+
+
+def _span(args: argparse.Namespace, link: DeviceLink, level: int, unit: str, truth: str | None, record: dict[str, Any]) -> int:
+    """The sensor's span against a reference gauge: hold the chamber at
+    level, read the gauge, stage the gain the device computes, commit it when
+    the technician accepts (docs/commissioning.md, "Sensor gain against a
+    reference gauge")."""
+    say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
+    record["cal_gain_before"] = int(parse_fields(link.request("config get cal_gain"))["value"])
+    link.request("start continuous target=%dPa duration=10min" % level)
+    try:
+        deadline = time.monotonic() + SETTLE_WAIT_S
+        while True:
+            f = parse_fields(link.request("commission gauge"))
+            if f.get("settled") == 1:
+                break
+            if time.monotonic() > deadline:
+                raise UserError("the chamber did not settle at %s within %d s: check for a leak, then run again" % (
+                    userunit.show(level, unit), SETTLE_WAIT_S))
+            time.sleep(0.25)  # polling the device, not a test delay
+        held = int(f["vacuum_pa"])
+        if args.gauge_reading is not None:
+            reading = args.gauge_reading
+        elif truth is not None:
+            reading = "%dPa" % round(_true_vacuum_pa(truth))
+            say("simulated reference gauge (the chamber's true vacuum): %s" % userunit.show(float(reading[:-2]), unit))
+        else:
+            if not sys.stdin.isatty():
+                raise UserError("no gauge reading: run on a terminal or pass --gauge-reading VALUE")
+            reading = input("The chamber holds at %s by the device's sensor. Read the reference gauge now and type its "
+                            "reading with its unit (e.g. 40.2kPa, 301mmHg): " % userunit.show(held, unit)).strip()
+        reply = link.request("commission gauge %s" % reading)
     finally:
-        link.close()
+        link.request("stop")
+    gain = int(parse_fields(reply)["cal_gain"])
+    say("sensor gain %d ppm staged: the sensor read %s where the gauge read %s (a correction of %+.2f %%)" % (
+        gain, userunit.show(held, unit), userunit.show(units.parse_pressure(reading), unit), (gain - 1_000_000) / 1e4))
+    record.update({"gauge_level_pa": level, "gauge_reading": reading, "gauge_sensor_pa": held, "cal_gain": gain})
+    _wait_idle(link)
+    ok = args.yes or ask_yes("commit this sensor gain? [y/N] ", " (the gain stays staged on the device; 'config revert' drops it)")
+    if not ok:
+        link.request("config revert")
+        say("reverted; the sensor keeps its present gain")
+        return 1
+    say("committed to flash and applied (audited): %s" % link.request("config commit").replace("committed ", "", 1))
+    if abs(gain - int(record.get("cal_gain_before", 1_000_000))) > 10_000:
+        say("the gain changed by more than 1 %: run 'vacuumctl commission' once more (without --gauge) so that the pump "
+            "and vent figures are measured with the corrected sensor")
+    return 0
 
 
-def _run(args: argparse.Namespace, link: DeviceLink, vol: int, unit: str) -> int:
+def _wait_idle(link: DeviceLink) -> None:
+    """After 'stop': the release to ambient ends before flash is written."""
+    deadline = time.monotonic() + SETTLE_WAIT_S
+    while parse_fields(link.request("status")).get("state") != "idle":
+        if time.monotonic() > deadline:
+            raise UserError("the device did not return to idle within %d s after 'stop'" % SETTLE_WAIT_S)
+        time.sleep(0.25)  # polling the device
+
+
+def _run(args: argparse.Namespace, link: DeviceLink, vol: int, unit: str) -> tuple[int, dict[str, Any]]:
     say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     with CtrlC() as ctrl_c:
         f = parse_fields(link.request("commission start volume=%dmL" % vol))
@@ -159,34 +266,32 @@ def _run(args: argparse.Namespace, link: DeviceLink, vol: int, unit: str) -> int
         text = _wait(link, ctrl_c)
     if text is None:
         say("commissioning stopped by Ctrl-C: nothing staged; pump off, vent open")
-        return 130
+        return 130, {}
     if "commission_aborted" in text:
         ev = parse_fields(text)
         say("commissioning aborted (%s, in the %s stage, at %s): nothing staged; pump off, vent open" % (
             str(ev.get("reason", "?")).replace("_", " "), ev.get("stage", "?"), userunit.show(int(ev.get("vacuum_pa", 0)), unit)))
-        return 3
+        return 3, {}
     r = record(link.request("commission result"))
     if args.plot:
         plot(r, args.plot)
-    if args.json:
-        print(json.dumps(r, indent=2))
-    else:
+    if not args.json:
         for line in words_of(r, unit):
             print(line)
         if args.plot:
             print("plot: %s" % args.plot)
     if r["problems"]:
         say("not committed: the result is not plausible (see above); it stays staged until 'commission discard'")
-        return 4
+        return 4, r
     ok = args.yes or ask_yes("commit this record to the device's configuration? [y/N] ",
                                   " (the result stays staged on the device)")
     if not ok:
         link.request("commission discard")
         say("discarded; the device keeps its present figures")
-        return 1
+        return 1, r
     reply = link.request("commission commit")
     say("committed to flash and applied (audited): %s" % reply.replace("committed ", "", 1))
-    return 0
+    return 0, r
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -200,6 +305,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
   vacuumctl --port /dev/ttyACM0 commission --volume 500mL   # a 500 mL bottle on the port; asks before committing
   vacuumctl --port sim:bench_bottle commission --volume 100mL --yes --plot curves.png
   vacuumctl --port /dev/ttyACM0 commission --json --yes     # the record as JSON (sentences on stderr)
+  vacuumctl --port /dev/ttyACM0 commission --gauge 40kPa     # then the sensor's gain against your reference gauge
 Ctrl-C stops it: pump off, vent open, nothing staged. details: docs/commissioning.md
 exit status: 0 committed; 1 declined (discarded) or an error; 3 the device aborted it (the reason is printed);
 4 the result is not plausible (left staged until 'commission discard'); 130 Ctrl-C""")
@@ -207,5 +313,9 @@ exit status: 0 committed; 1 declined (discarded) or an error; 3 the device abort
     s.add_argument("--yes", action="store_true", help="commit without asking (scripts, CI)")
     s.add_argument("--json", action="store_true", help="print the record as JSON (sentences go to stderr)")
     s.add_argument("--plot", metavar="FILE.png", help="draw the measured pump and vent curves beside the declared ones")
+    s.add_argument("--gauge", metavar="LEVEL", help="after the record is committed, hold the chamber at LEVEL (10..60 kPa, "
+                   "e.g. 40kPa) and calibrate the sensor's gain against a reference gauge on the chamber")
+    s.add_argument("--gauge-reading", metavar="VALUE", help="the reference gauge's reading at that hold (scripts); "
+                   "without it you are asked, and a simulated board's gauge reads the chamber's true vacuum")
     s.set_defaults(func=cmd_commission)
     userunit.add_argument(s)
