@@ -135,7 +135,12 @@ class Device:
         if v["kp"] or v["ki"] or v["kd"]:
             self.ctl.set_manual(v["kp"], v["ki"], v["kd"])
         else:  # all 0: the controller's own gain schedule
-            self.ctl.set_tuning(v["tau"], v["ti_factor"], v["lead"])
+            # The approach looks ahead at least the loop's dead time that
+            # commissioning measured (pump command to the sensor's first
+            # response): past it, the vacuum keeps rising after the switch.
+            # (within the lead's own range: the controller's products stay small)
+            lead = min(-(-v["dead_time"] // self.period_ms), config.find("lead").hi)
+            self.ctl.set_tuning(v["tau"], v["ti_factor"], v["lead"] if v["lead"] > lead else lead)
             if v["plant_gain"]:
                 self.ctl.set_plant_gain(v["plant_gain"])
         self.sup.leak_ms = v["leak_delay"]

@@ -186,3 +186,21 @@ def test_a_wrong_volume_gives_an_implausible_record_that_cannot_be_committed(ope
         dev.request("commission commit")
     assert _fields(dev.request("status"))["commissioned"] == "0"
     assert _fields(dev.request("config get pump_flow_ml_min"))["value"] == "0"
+
+
+def test_the_recorded_dead_time_sets_the_approach_look_ahead(device):
+    """The record's dead time reaches the controller: the approach looks
+    ahead at least that long (in control periods), never less than the
+    configured lead, within the lead's range."""
+    device.unlock()
+    period_ms = 1000 // int(_fields(device.request("version"))["control_hz"])
+    lead = int(_fields(device.request("get lead"))["lead"])
+    device.request("config set dead_time %dms" % (8 * period_ms))
+    device.request("config commit")
+    assert int(_fields(device.request("get lead"))["lead"]) == max(lead, 8)
+    device.request("config set dead_time %dms" % (period_ms // 2))  # shorter than the configured lead: that stays
+    device.request("config commit")
+    assert int(_fields(device.request("get lead"))["lead"]) == lead
+    device.request("config set dead_time 2000ms")  # far longer: the lead's range caps it
+    device.request("config commit")
+    assert int(_fields(device.request("get lead"))["lead"]) == 20
