@@ -193,12 +193,16 @@ class Device:
         return [log.row(i) for i in range(log.count())]
 
     # ---- commands --------------------------------------------------------
-    def start_session(self, prog, values, heartbeat_ms=0):
+    def arm_watchdog(self):
+        """Armed with the first session or commissioning run: from then on a
+        hung loop resets the board into the safe state. (Idle outputs are
+        already safe, and an unarmed watchdog leaves the REPL usable for
+        deployment.)"""
         if self.wdt is None:
-            # Armed with the first session: from then on a hung loop resets
-            # the board into the safe state. (Idle outputs are already safe,
-            # and an unarmed watchdog leaves the REPL usable for deployment.)
             self.wdt = machine.WDT(timeout=board.WDT_TIMEOUT_MS)
+
+    def start_session(self, prog, values, heartbeat_ms=0):
+        self.arm_watchdog()
         # The therapy log's start entry is written by start(), before the
         # pump starts: the flash write stalls the CPU.
         self.session.start(prog, values, self.ch.vacuum_pa, self.uptime_ms)

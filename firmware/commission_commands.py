@@ -67,10 +67,7 @@ def _start(dev, args):
     c = Commissioner(vol, dev.period_ms, dev.sup.ceiling_pa, ambient)
     dev.sup.session_start()
     dev.sup.set_program(Limits)  # the device's own ceiling, no program's
-    if dev.wdt is None:  # as a session: a hung loop resets into the safe state
-        import machine
-
-        dev.wdt = machine.WDT(timeout=dev.board.WDT_TIMEOUT_MS)
+    dev.arm_watchdog()  # as a session: a hung loop resets into the safe state
     dev.out.set_vent_curve(0, 1000)  # raw duties while the valve is measured
     dev.commission = c
     return "commissioning volume_ml=%d top_pa=%d ambient_pa=%d (about a minute; result with 'commission result' after the commission_done event)" % (
@@ -78,11 +75,11 @@ def _start(dev, args):
 
 
 def _audit(dev, text):
+    dev.expect_flash_write()
     try:
         dev.config.audit.append(("t_ms=%d role=%s %s" % (dev.uptime_ms, dev.access.role_name(), text)).encode())
-        dev.flash_writing = True
     except store.StoreError:
-        dev.storage = "error"
+        dev.note_storage(False)
 
 
 def _commit(dev):
