@@ -183,8 +183,17 @@ def cmd_echo(dev, args):
 
 
 def _service(module, func):
-    # A rarely used command: its module is loaded for each call.
-    return lambda dev, args: call_lazy(module, func, dev, args)
+    # A rarely used command: its module is loaded for each call (call()).
+    # A pair of names, not a closure: ~80 B less each at 32 bits.
+    return (module, func)
+
+
+def call(entry, dev, args):
+    """Run a COMMANDS entry: a handler, or a service command's (module,
+    function), its module loaded for this call only."""
+    if type(entry) is tuple:
+        return call_lazy(entry[0], entry[1], dev, args)
+    return entry(dev, args)
 
 
 def cmd_selftest(dev, args):
@@ -199,7 +208,8 @@ def cmd_selftest(dev, args):
     raise CmdError(E_ARG, "usage: selftest exception | selftest stall DURATION (exception in the control tick; the loop blocked up to 500ms like a GC pause)")
 
 
-# name -> handler(dev, args). Usage and help texts: command_help.py.
+# name -> handler(dev, args), or (module, function) for a service command
+# (run either with call()). Usage and help texts: command_help.py.
 COMMANDS = {
     "help": _service("command_help", "cmd_help"),
     "version": cmd_version,

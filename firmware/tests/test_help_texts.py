@@ -38,7 +38,7 @@ def test_a_service_call_forgets_what_it_imported():
     before = sorted(sys.modules)
     # 'get' with a bad name: the module is imported, raises, and is forgotten.
     try:
-        commands.COMMANDS["get"](None, ["nothing"])
+        commands.call(commands.COMMANDS["get"], None, ["nothing"])
         raise AssertionError("no error")
     except commands.CmdError as e:
         assert e.code == "E_UNKNOWN"
