@@ -95,7 +95,7 @@ def _commit(dev):
     for name, v in values.items():
         p = config.param(name)
         if v < p.lo or v > p.hi:
-            raise CmdError(E_RANGE, "%s %d is out of the configuration's range %s; nothing committed" % (name, v, p.range_text()))
+            raise CmdError(E_RANGE, "%s %d is out of the configuration's range %s; nothing committed" % (name, v, config.range_text(p)))
     cfg.revert()  # commit exactly the record, not other staged edits
     for name, v in values.items():
         cfg.staged[name] = v

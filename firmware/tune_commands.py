@@ -66,7 +66,7 @@ def cmd_tune(dev, args):
         for name, v in t.staged.config_values(args[1]).items():
             p = config.param(name)
             if v < p.lo or v > p.hi:
-                raise CmdError(E_RANGE, "%s %d is out of the configuration's range %s; nothing committed" % (name, v, p.range_text()))
+                raise CmdError(E_RANGE, "%s %d is out of the configuration's range %s; nothing committed" % (name, v, config.range_text(p)))
         cfg.revert()  # commit exactly the rule, not other staged edits
         for name, v in t.staged.config_values(args[1]).items():
             cfg.staged[name] = v
