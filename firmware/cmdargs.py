@@ -80,7 +80,7 @@ def parse_program_args(prog, args, ceiling_pa):
         if eq <= 0:
             raise CmdError(E_ARG, "expected key=value, got '%s' (parameters of %s: %s)" % (tok, prog.name, " ".join(p.name for p in prog.params)))
         key = tok[:eq]
-        p = prog.param(key)
+        p = programs.param(prog, key)
         if p is None:
             raise CmdError(E_ARG, "%s has no parameter '%s' (valid: %s)" % (prog.name, key, " ".join(q.name for q in prog.params)))
         if key in values:

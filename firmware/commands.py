@@ -30,7 +30,7 @@ def cmd_status(dev, args):
         s.remaining_ms(),
         dev.sup.trip_pa,
         dev.sup.ceiling_pa,
-        dev.sensor.errors,
+        dev.ch.sensor.errors,
         dev.overruns,
     ) + " " + s.status_text() + " storage=%s flash_stalls=%d max_late_us=%d gc_runs=%d role=%s commissioned=%d" % (dev.storage, dev.flash_stalls, dev.max_late_us, dev.gc_runs, dev.access.role_name(), dev.config.committed["commissioned"]) + _channels_text(dev) + (
         dev.laser.status_text() if dev.laser is not None else "") + (
@@ -41,7 +41,7 @@ def _channels_text(dev):
     x = dev.extra
     if x is None:
         return ""
-    return " channels=%d %s ch_alarms=%s" % (dev.channel_count, x.status_text(), x.alarm_text(dev.alarm_text))
+    return " channels=%d %s ch_alarms=%s" % (len(dev.channels), x.status_text(), x.alarm_text(dev.alarm_text))
 
 
 def cmd_start(dev, args):
@@ -63,13 +63,13 @@ def cmd_start(dev, args):
     sensor_answers(dev)
     # An absolute sensor takes its zero in its first samples after boot
     # (vent open): a session started sooner would read low by what it pumped.
-    ref = getattr(dev.sensor, "ref", None)
+    ref = getattr(dev.ch.sensor, "ref", None)
     if ref is not None and not ref.zeroed:
         raise CmdError(E_STATE, "the sensor is still taking its zero after boot; start again in a moment")
     ceiling = prog.ceiling_pa if prog.ceiling_pa < dev.sup.ceiling_pa else dev.sup.ceiling_pa
     rest, heartbeat_ms = alarm_commands.heartbeat_arg(args[1:])
     values = parse_program_args(prog, rest, ceiling)
-    bad = programs.relation_error(prog, values, dev.channel_count)
+    bad = programs.relation_error(prog, values, len(dev.channels))
     if bad is None and prog.kind == programs.VACUUM_LASER:  # (a laser board: dev.laser exists)
         bad = dev.laser.refusal(prog.name, values, dev.alarm_text(), dev.sup.alarms)
     if bad:

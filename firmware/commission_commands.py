@@ -52,7 +52,7 @@ def _start(dev, args):
     check_range("volume", vol, VOLUME_MIN_ML, VOLUME_MAX_ML, "mL")
     _busy(dev)
     sensor_answers(dev)
-    ref = getattr(dev.sensor, "ref", None)
+    ref = getattr(dev.ch.sensor, "ref", None)
     if ref is not None and not ref.zeroed:
         raise CmdError(E_STATE, "the sensor is still taking its zero after boot; start again in a moment")
     from commission import Commissioner, Limits

@@ -22,7 +22,7 @@ def cmd_tune(dev, args):
         if dev.commission is not None and dev.commission.active:
             raise CmdError(E_STATE, "commissioning is running; 'commission abort' ends it")
         sensor_answers(dev)
-        ref = getattr(dev.sensor, "ref", None)
+        ref = getattr(dev.ch.sensor, "ref", None)
         if ref is not None and not ref.zeroed:  # as for 'start' (commands.py)
             raise CmdError(E_STATE, "the sensor is still taking its zero after boot; start again in a moment")
         amp, timeout, rest = autotune.AMP_PCT_DEFAULT, autotune.TIMEOUT_MS_DEFAULT, []
