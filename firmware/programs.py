@@ -94,7 +94,14 @@ def _target(lo, hi, default=None):
     return Param("target", PA, lo, hi, default)
 
 
-PROGRAMS = (
+def _shared(progs):
+    """progs with every repeated parameter one object: 27 of the 84 are
+    repeats (the same ramp, duration or target range in several programs)."""
+    seen = {}
+    return tuple(_Program(p.name, p.kind, p.ceiling_pa, tuple(seen.setdefault(x, x) for x in p.params), *p[4:]) for p in progs)
+
+
+PROGRAMS = _shared((
     # ---- generic programs --------------------------------------------------
     Program(
         "continuous",
@@ -271,7 +278,7 @@ PROGRAMS = (
         wound=True,
         preset_of="dynamic",
     ),
-)
+))
 
 
 # The programs of a laser applicator board (laser_programs.py) join the
