@@ -64,12 +64,20 @@ def no_args(args):
         raise CmdError(E_ARG, "takes no arguments, got '%s'" % " ".join(args))
 
 
-def sensor_answers(dev):
+def sensor_answers(dev, zeroed=False):
+    """The sensor answered its last sample; with zeroed, an absolute one has
+    also taken its zero after boot (vent open: a session started sooner
+    would read low by what it pumped). Its ambient reference (None: a gauge
+    sensor)."""
     # 'clear' resets the supervisor's sensor debounce: without this a start
     # right after it would run the pump blind until the alarm re-latches
     # (found by hil_tests/test_fuzz_alarm.py).
     if dev.ch.status >= sensor.BUS_ERROR:
         raise CmdError(E_STATE, "the pressure sensor is not answering (last sample failed); check its cable")
+    ref = getattr(dev.ch.sensor, "ref", None)
+    if zeroed and ref is not None and not ref.zeroed:
+        raise CmdError(E_STATE, "the sensor is still taking its zero after boot; start again in a moment")
+    return ref
 
 
 def parse_program_args(prog, args, ceiling_pa):

@@ -60,12 +60,7 @@ def cmd_start(dev, args):
         raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ("paused" if st == ses.PAUSE else "releasing" if st == ses.RELEASE else "running"))
     if dev.commission is not None and dev.commission.active:
         raise CmdError(E_STATE, "commissioning is running; 'stop' or 'commission abort' ends it")
-    sensor_answers(dev)
-    # An absolute sensor takes its zero in its first samples after boot
-    # (vent open): a session started sooner would read low by what it pumped.
-    ref = getattr(dev.ch.sensor, "ref", None)
-    if ref is not None and not ref.zeroed:
-        raise CmdError(E_STATE, "the sensor is still taking its zero after boot; start again in a moment")
+    sensor_answers(dev, True)
     ceiling = prog.ceiling_pa if prog.ceiling_pa < dev.sup.ceiling_pa else dev.sup.ceiling_pa
     rest, heartbeat_ms = alarm_commands.heartbeat_arg(args[1:])
     values = parse_program_args(prog, rest, ceiling)

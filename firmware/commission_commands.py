@@ -51,10 +51,7 @@ def _start(dev, args):
         raise CmdError(E_ARG, _USAGE)
     check_range("volume", vol, VOLUME_MIN_ML, VOLUME_MAX_ML, "mL")
     _busy(dev)
-    sensor_answers(dev)
-    ref = getattr(dev.ch.sensor, "ref", None)
-    if ref is not None and not ref.zeroed:
-        raise CmdError(E_STATE, "the sensor is still taking its zero after boot; start again in a moment")
+    ref = sensor_answers(dev, True)
     from commission import Commissioner, Limits
 
     # An absolute sensor knows the ambient; a gauge sensor: standard air.

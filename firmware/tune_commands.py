@@ -21,10 +21,7 @@ def cmd_tune(dev, args):
             raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ("paused" if st == ses.PAUSE else "releasing" if st == ses.RELEASE else "running"))
         if dev.commission is not None and dev.commission.active:
             raise CmdError(E_STATE, "commissioning is running; 'commission abort' ends it")
-        sensor_answers(dev)
-        ref = getattr(dev.ch.sensor, "ref", None)
-        if ref is not None and not ref.zeroed:  # as for 'start' (commands.py)
-            raise CmdError(E_STATE, "the sensor is still taking its zero after boot; start again in a moment")
+        sensor_answers(dev, True)  # as for 'start'
         amp, timeout, rest = autotune.AMP_PCT_DEFAULT, autotune.TIMEOUT_MS_DEFAULT, []
         for tok in args[1:]:
             if tok.startswith("amp="):
