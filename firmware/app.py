@@ -52,12 +52,11 @@ class Device:
         self.uid = "".join("%02x" % b for b in machine.unique_id())
         # Every chamber a channel.Channel (sensor, calibration, supervisor,
         # controller, outputs), channel 0 first. Channel 0 runs the session;
-        # its supervisor holds the device's alarms; sensor, cal, sup and ctl
-        # here are its own.
+        # its supervisor holds the device's alarms; sup and ctl here are its
+        # own (used throughout the commands; the rest through ch).
         self.channels = channels.make_channels(board, machine, outputs, self.period_ms)
         ch = self.ch = self.channels[0]
-        self.sensor, self.cal, self.sup, self.ctl = ch.sensor, ch.cal, ch.sup, ch.ctl
-        self.channel_count = len(self.channels)
+        self.sup, self.ctl = ch.sup, ch.ctl
         # Multi-channel boards: what they do with the others (None: one).
         self.extra = channels.make_extra(self.channels)
         self.tuner = autotune.Tuner()
@@ -144,7 +143,7 @@ class Device:
             if v["plant_gain"]:
                 self.ctl.set_plant_gain(v["plant_gain"])
         self.sup.leak_ms = v["leak_delay"]
-        self.cal.set(v["cal_offset"], v["cal_gain"])
+        self.ch.cal.set(v["cal_offset"], v["cal_gain"])
         # The pump and vent really fitted, where commissioning measured them;
         # else the board's declared figures (docs/commissioning.md).
         leak = self.session.leak

@@ -63,12 +63,20 @@ def no_args(args):
         raise CmdError(E_ARG, "takes no arguments, got '%s'" % " ".join(args))
 
 
-def sensor_answers(dev):
+def sensor_answers(dev, zeroed=False):
+    """The sensor answered its last sample; with zeroed, an absolute one has
+    also taken its zero after boot (vent open: a session started sooner
+    would read low by what it pumped). Its ambient reference (None: a gauge
+    sensor)."""
     # 'clear' resets the supervisor's sensor debounce: without this a start
     # right after it would run the pump blind until the alarm re-latches
     # (found by hil_tests/test_fuzz_alarm.py).
     if dev.ch.status >= sensor.BUS_ERROR:
         raise CmdError(E_STATE, "the pressure sensor is not answering (last sample failed); check its cable")
+    ref = getattr(dev.ch.sensor, "ref", None)
+    if zeroed and ref is not None and not ref.zeroed:
+        raise CmdError(E_STATE, "the sensor is still taking its zero after boot; start again in a moment")
+    return ref
 
 
 def parse_program_args(prog, args, ceiling_pa):
@@ -79,7 +87,7 @@ def parse_program_args(prog, args, ceiling_pa):
         if eq <= 0:
             raise CmdError(E_ARG, "expected key=value, got '%s' (parameters of %s: %s)" % (tok, prog.name, " ".join(p.name for p in prog.params)))
         key = tok[:eq]
-        p = prog.param(key)
+        p = programs.param(prog, key)
         if p is None:
             raise CmdError(E_ARG, "%s has no parameter '%s' (valid: %s)" % (prog.name, key, " ".join(q.name for q in prog.params)))
         if key in values:

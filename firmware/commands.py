@@ -31,7 +31,7 @@ def cmd_status(dev, args):
         s.remaining_ms(),
         dev.sup.trip_pa,
         dev.sup.ceiling_pa,
-        dev.sensor.errors,
+        dev.ch.sensor.errors,
         dev.overruns,
     ) + " " + s.status_text() + " storage=%s flash_stalls=%d max_late_us=%d gc_runs=%d role=%s commissioned=%d" % (dev.storage, dev.flash_stalls, dev.max_late_us, dev.gc_runs, dev.access.role_name(), dev.config.committed["commissioned"]) + _channels_text(dev) + (
         dev.laser.status_text() if dev.laser is not None else "") + (
@@ -42,7 +42,7 @@ def _channels_text(dev):
     x = dev.extra
     if x is None:
         return ""
-    return " channels=%d %s ch_alarms=%s" % (dev.channel_count, x.status_text(), x.alarm_text(dev.alarm_text))
+    return " channels=%d %s ch_alarms=%s" % (len(dev.channels), x.status_text(), x.alarm_text(dev.alarm_text))
 
 
 def cmd_start(dev, args):
@@ -61,16 +61,11 @@ def cmd_start(dev, args):
         raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ("paused" if st == ses.PAUSE else "releasing" if st == ses.RELEASE else "running"))
     if dev.commission is not None and dev.commission.active:
         raise CmdError(E_STATE, "commissioning is running; 'stop' or 'commission abort' ends it")
-    sensor_answers(dev)
-    # An absolute sensor takes its zero in its first samples after boot
-    # (vent open): a session started sooner would read low by what it pumped.
-    ref = getattr(dev.sensor, "ref", None)
-    if ref is not None and not ref.zeroed:
-        raise CmdError(E_STATE, "the sensor is still taking its zero after boot; start again in a moment")
+    sensor_answers(dev, True)
     ceiling = prog.ceiling_pa if prog.ceiling_pa < dev.sup.ceiling_pa else dev.sup.ceiling_pa
     rest, heartbeat_ms = alarm_commands.heartbeat_arg(args[1:])
     values = parse_program_args(prog, rest, ceiling)
-    bad = programs.relation_error(prog, values, dev.channel_count)
+    bad = programs.relation_error(prog, values, len(dev.channels))
     if bad is None and prog.kind == programs.VACUUM_LASER:  # (a laser board: dev.laser exists)
         bad = dev.laser.refusal(prog.name, values, dev.alarm_text(), dev.sup.alarms)
     if bad:
@@ -184,8 +179,17 @@ def cmd_echo(dev, args):
 
 
 def _service(module, func):
-    # A rarely used command: its module is loaded for each call.
-    return lambda dev, args: call_lazy(module, func, dev, args)
+    # A rarely used command: its module is loaded for each call (call()).
+    # A pair of names, not a closure: ~80 B less each at 32 bits.
+    return (module, func)
+
+
+def call(entry, dev, args):
+    """Run a COMMANDS entry: a handler, or a service command's (module,
+    function), its module loaded for this call only."""
+    if type(entry) is tuple:
+        return call_lazy(entry[0], entry[1], dev, args)
+    return entry(dev, args)
 
 
 def cmd_selftest(dev, args):
@@ -200,7 +204,8 @@ def cmd_selftest(dev, args):
     raise CmdError(E_ARG, "usage: selftest exception | selftest stall DURATION (exception in the control tick; the loop blocked up to 500ms like a GC pause)")
 
 
-# name -> handler(dev, args). Usage and help texts: command_help.py.
+# name -> handler(dev, args), or (module, function) for a service command
+# (run either with call()). Usage and help texts: command_help.py.
 COMMANDS = {
     "help": _service("command_help", "cmd_help"),
     "version": cmd_version,

@@ -56,10 +56,7 @@ def _start(dev, args):
         raise CmdError(E_ARG, _USAGE)
     check_range("volume", vol, VOLUME_MIN_ML, VOLUME_MAX_ML, "mL")
     _busy(dev)
-    sensor_answers(dev)
-    ref = getattr(dev.sensor, "ref", None)
-    if ref is not None and not ref.zeroed:
-        raise CmdError(E_STATE, "the sensor is still taking its zero after boot; start again in a moment")
+    ref = sensor_answers(dev, True)
     from commission import Commissioner, Limits
 
     # An absolute sensor knows the ambient; a gauge sensor: standard air.
@@ -97,7 +94,7 @@ def _commit(dev):
     for name, v in values.items():
         p = config.param(name)
         if v < p.lo or v > p.hi:
-            raise CmdError(E_RANGE, "%s %d is out of the configuration's range %s; nothing committed" % (name, v, p.range_text()))
+            raise CmdError(E_RANGE, "%s %d is out of the configuration's range %s; nothing committed" % (name, v, config.range_text(p)))
     cfg.revert()  # commit exactly the record, not other staged edits
     for name, v in values.items():
         cfg.staged[name] = v

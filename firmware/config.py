@@ -13,6 +13,8 @@
 # A refused name or value is a ValueError(reason, sentence): the
 # configuration knows nothing of the protocol, whose commands turn it into
 # their reply (cmdargs.from_below).
+from collections import namedtuple
+
 from micropython import const
 
 import store
@@ -39,17 +41,14 @@ MS = "ms"
 PLAIN = ""
 
 
-class Param:
-    def __init__(self, name, unit, lo, hi, default):
-        self.name = name
-        self.unit = unit
-        self.lo = lo
-        self.hi = hi
-        self.default = default
-        self.role = "service"
+# One parameter: a namedtuple (an instance with its own attribute dict
+# costs ~3x the RAM).
+Param = namedtuple("Param", ("name", "unit", "lo", "hi", "default"))
+ROLE = "service"  # every parameter: changing the configuration needs the service role
 
-    def range_text(self):
-        return "%d%s..%d%s" % (self.lo, self.unit, self.hi, self.unit)
+
+def range_text(p):
+    return "%d%s..%d%s" % (p.lo, p.unit, p.hi, p.unit)
 
 
 PARAMS = (
@@ -83,11 +82,14 @@ PARAMS = (
     Param("vent_flow_ml_min", PLAIN, 0, VENT_FLOW_MAX_ML_MIN, 0),
     Param("vent_exp_pm", PLAIN, VENT_EXP_MIN_PM, VENT_EXP_MAX_PM, 500),
 )
-_BY_NAME = {p.name: p for p in PARAMS}
 
 
 def find(name):
-    return _BY_NAME.get(name)
+    """The parameter called name, or None (a scan: no second table by name)."""
+    for p in PARAMS:
+        if p.name == name:
+            return p
+    return None
 
 
 def names():
@@ -99,7 +101,7 @@ def defaults():
 
 
 def param(name):
-    p = _BY_NAME.get(name)
+    p = find(name)
     if p is None:
         raise ValueError("unknown", "no configuration parameter '%s' (parameters: %s)" % (name, names()))
     return p
@@ -117,7 +119,7 @@ def parse_value(p, token):
     except ValueError as e:
         raise ValueError("unit" if p.unit else "arg", str(e))
     if v < p.lo or v > p.hi:
-        raise ValueError("range", "%s %d%s is out of range %s" % (p.name, v, p.unit, p.range_text()))
+        raise ValueError("range", "%s %d%s is out of range %s" % (p.name, v, p.unit, range_text(p)))
     return v
 
 
@@ -139,7 +141,7 @@ def decode(payload, values=None):
         if not line:
             continue
         name, eq, raw = line.partition("=")
-        p = _BY_NAME.get(name)
+        p = find(name)
         if p is None or not eq:
             problems.append("unknown entry '%s'" % line[:30])
             continue
@@ -149,7 +151,7 @@ def decode(payload, values=None):
             problems.append("%s: bad number" % name)
             continue
         if v < p.lo or v > p.hi:
-            problems.append("%s=%d out of range %s, default used" % (name, v, p.range_text()))
+            problems.append("%s=%d out of range %s, default used" % (name, v, range_text(p)))
             continue
         values[name] = v
     return values, problems

@@ -48,7 +48,7 @@ def _config_get(dev, args):
         raise CmdError(E_ARG, "usage: config get NAME (parameters: %s)" % config.names())
     p = from_below(config.param, args[0])
     cfg = dev.config
-    return "name=%s value=%d staged=%d unit=%s lo=%d hi=%d default=%d role=%s | %s" % (p.name, cfg.committed[p.name], cfg.staged[p.name], p.unit or "-", p.lo, p.hi, cfg.defaults()[p.name], p.role, HELP[p.name])
+    return "name=%s value=%d staged=%d unit=%s lo=%d hi=%d default=%d role=%s | %s" % (p.name, cfg.committed[p.name], cfg.staged[p.name], p.unit or "-", p.lo, p.hi, cfg.defaults()[p.name], config.ROLE, HELP[p.name])
 
 
 def _config_set(dev, args):

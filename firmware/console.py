@@ -8,7 +8,7 @@ import frame
 import serial_link as sl
 import session as ses
 from cmderror import E_ACCESS, E_CHAR, E_FRAME, E_INTERNAL, E_LONG, E_UNKNOWN, CmdError
-from commands import COMMANDS
+from commands import COMMANDS, call
 
 _MAX_BYTES_PER_TICK = 64
 
@@ -91,7 +91,7 @@ class Console:
         if denied:
             return "err %s %s" % (E_ACCESS, denied)  # changes nothing
         try:
-            return "ok " + entry(self._dev, words[1:])
+            return "ok " + call(entry, self._dev, words[1:])
         except CmdError as e:
             return "err %s %s" % (e.code, e.message)
         except Exception as e:  # noqa: BLE001 - a command bug must not stop the device

@@ -48,10 +48,10 @@ def _set_target(dev, token):
     s = dev.session
     if s.state != ses.RUN:
         raise CmdError(E_STATE, "no session is running; use 'start <program> target=...'")
-    p = s.program.param("target")
+    p = programs.param(s.program, "target")
     hi = min(p.hi, s.program.ceiling_pa, dev.sup.ceiling_pa)
     check_range("target", v, p.lo, hi, "Pa")
-    bad = programs.relation_error(s.program, {"target": v, "floor": s.floor_pa, "step": s.step_pa}, dev.channel_count)
+    bad = programs.relation_error(s.program, {"target": v, "floor": s.floor_pa, "step": s.step_pa}, len(dev.channels))
     if bad:
         raise CmdError(E_RANGE, "session's " + bad)
     s.set_target(v, dev.ch.vacuum_pa)

@@ -172,6 +172,6 @@ def cmd_programs(dev, args):
         raise CmdError(E_UNKNOWN, "no program '%s' (programs: %s)" % (args[0], programs.names()))
     ceiling = min(p.ceiling_pa, dev.sup.ceiling_pa)
     ps = " ".join("%s=%s[%s]" % (q.name, "!" if q.default is None else "%d%s" % (q.default, programs.UNITS[q.kind]), _fmt_range(q, ceiling)) for q in p.params)
-    need = " channels=%d" % dev.channel_count if p.kind == programs.GRADIENT else ""
+    need = " channels=%d" % len(dev.channels) if p.kind == programs.GRADIENT else ""
     return "%s kind=%s preset_of=%s wound=%s ceiling_pa=%d%s %s help: %s" % (
         p.name, programs.KIND_NAMES[p.kind], p.preset_of or "none", "yes" if p.wound else "no", ceiling, need, ps, TEXTS[p.name][0])

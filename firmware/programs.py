@@ -59,29 +59,26 @@ MAX_SESSION_MS = const(7 * 24 * _HOUR)
 HOLD_ABOVE_PA = const(2_000)  # vacuum above which time counts as holding
 
 
-class Program:
-    """kind: one of the kinds above. wound: wound therapy (seal check, hours
-    of therapy per day, therapy-inactive reminder). preset_of: for a preset,
-    the generic program it specialises. max_hold_ms, max_session_ms,
-    hold_above_pa: limits the supervisor enforces (keyword only). Its
-    description is in program_help.py."""
+# A program is a namedtuple too (~100 B less each than a class instance,
+# 64-bit); max_hold_ms is the continuous time above hold_above_pa.
+_Program = namedtuple("Program", ("name", "kind", "ceiling_pa", "params", "wound", "preset_of", "max_hold_ms", "max_session_ms", "hold_above_pa"))
 
-    def __init__(self, name, kind, ceiling_pa, params, wound=False, preset_of=None, *, max_hold_ms=MAX_SESSION_MS, max_session_ms=MAX_SESSION_MS, hold_above_pa=HOLD_ABOVE_PA):
-        self.name = name
-        self.kind = kind
-        self.ceiling_pa = ceiling_pa
-        self.params = params
-        self.wound = wound
-        self.preset_of = preset_of
-        self.max_hold_ms = max_hold_ms  # continuous time above hold_above_pa
-        self.max_session_ms = max_session_ms
-        self.hold_above_pa = hold_above_pa
 
-    def param(self, name):
-        for p in self.params:
-            if p.name == name:
-                return p
-        return None
+def Program(name, kind, ceiling_pa, params, wound=False, preset_of=None, *, max_hold_ms=MAX_SESSION_MS, max_session_ms=MAX_SESSION_MS, hold_above_pa=HOLD_ABOVE_PA):
+    """A program. kind: one of the kinds above. wound: wound therapy (seal
+    check, hours of therapy per day, therapy-inactive reminder). preset_of:
+    for a preset, the generic program it specialises. max_hold_ms,
+    max_session_ms, hold_above_pa: limits the supervisor enforces (keyword
+    only). Its description is in program_help.py."""
+    return _Program(name, kind, ceiling_pa, params, wound, preset_of, max_hold_ms, max_session_ms, hold_above_pa)
+
+
+def param(program, name):
+    """The program's parameter called name, or None."""
+    for p in program.params:
+        if p.name == name:
+            return p
+    return None
 
 
 # ---- parameters shared by every program ------------------------------------
@@ -97,7 +94,14 @@ def _target(lo, hi, default=None):
     return Param("target", PA, lo, hi, default)
 
 
-PROGRAMS = (
+def _shared(progs):
+    """progs with every repeated parameter one object: 27 of the 84 are
+    repeats (the same ramp, duration or target range in several programs)."""
+    seen = {}
+    return tuple(_Program(p.name, p.kind, p.ceiling_pa, tuple(seen.setdefault(x, x) for x in p.params), *p[4:]) for p in progs)
+
+
+PROGRAMS = _shared((
     # ---- generic programs --------------------------------------------------
     Program(
         "continuous",
@@ -274,7 +278,7 @@ PROGRAMS = (
         wound=True,
         preset_of="dynamic",
     ),
-)
+))
 
 
 # The programs of a laser applicator board (laser_programs.py) join the

@@ -428,7 +428,10 @@ class Session:
         t.put(b" remaining_ms=")
         t.put_int(self.remaining_ms())
         t.put(b" phase=")
-        t.put(_PHASE_BYTES[self.phase] if self.active() else b"none")
+        if self.active():
+            t.put_field(_PHASES, self.phase)
+        else:
+            t.put(b"none")
         t.put(b" leak_ml_min=")
         t.put_int(self.leak_ml_min)
         t.put(b" swing_pa=")
@@ -493,4 +496,4 @@ class Session:
             prefix, self.cycles, self.freq_mhz, depth, self.swing_pa, self.peak_pa, self.trough_pa, pct)
 
 
-_PHASE_BYTES = tuple(n.encode() for n in PHASE_NAMES)
+_PHASES = ("".join(n + "," for n in PHASE_NAMES)).encode()  # for TextBuf.put_field: one object, not one per name

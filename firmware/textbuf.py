@@ -26,6 +26,26 @@ class TextBuf:
             n += 1
         self.n = n
 
+    def put_part(self, b, start, end):
+        """Append b[start:end] (bytes) without slicing (a slice allocates)."""
+        n = self.n
+        buf = self.buf
+        cap = len(buf)
+        while start < end and n < cap:
+            buf[n] = b[start]
+            n += 1
+            start += 1
+        self.n = n
+
+    def put_field(self, names, i):
+        """Append name i of `names`: bytes of names each ended by a comma
+        (one object for a whole table of names, not one per name)."""
+        p = 0
+        while i > 0:
+            p = names.find(b",", p) + 1
+            i -= 1
+        self.put_part(names, p, names.find(b",", p))
+
     def put_int(self, v):
         tmp = self._tmp
         buf = self.buf

@@ -21,10 +21,7 @@ def cmd_tune(dev, args):
             raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ("paused" if st == ses.PAUSE else "releasing" if st == ses.RELEASE else "running"))
         if dev.commission is not None and dev.commission.active:
             raise CmdError(E_STATE, "commissioning is running; 'commission abort' ends it")
-        sensor_answers(dev)
-        ref = getattr(dev.sensor, "ref", None)
-        if ref is not None and not ref.zeroed:  # as for 'start' (commands.py)
-            raise CmdError(E_STATE, "the sensor is still taking its zero after boot; start again in a moment")
+        sensor_answers(dev, True)  # as for 'start'
         amp, timeout, rest = autotune.AMP_PCT_DEFAULT, autotune.TIMEOUT_MS_DEFAULT, []
         for tok in args[1:]:
             if tok.startswith("amp="):
@@ -66,7 +63,7 @@ def cmd_tune(dev, args):
         for name, v in t.staged.config_values(args[1]).items():
             p = config.param(name)
             if v < p.lo or v > p.hi:
-                raise CmdError(E_RANGE, "%s %d is out of the configuration's range %s; nothing committed" % (name, v, p.range_text()))
+                raise CmdError(E_RANGE, "%s %d is out of the configuration's range %s; nothing committed" % (name, v, config.range_text(p)))
         cfg.revert()  # commit exactly the rule, not other staged edits
         for name, v in t.staged.config_values(args[1]).items():
             cfg.staged[name] = v

@@ -39,7 +39,7 @@ def test_registry_is_complete_and_defaults_are_in_range():
     import config_commands
 
     for p in config.PARAMS:
-        assert p.lo <= p.default <= p.hi and p.role == "service" and config_commands.HELP[p.name]
+        assert p.lo <= p.default <= p.hi and config.ROLE == "service" and config_commands.HELP[p.name]
     assert sorted(config_commands.HELP) == sorted(names)  # no text for a parameter that is gone
     # Hard limits are not configuration.
     for n in ("ceiling", "max_vacuum", "trip", "control_hz", "wdt"):
@@ -79,7 +79,7 @@ def test_set_answers_as_config_set():
         try:
             setter(Dev, "%d%s" % (p.hi + 1, p.unit))
         except CmdError as e:
-            assert e.code == "E_RANGE" and e.message.endswith(" is out of range " + p.range_text()), e.message
+            assert e.code == "E_RANGE" and e.message.endswith(" is out of range " + config.range_text(p)), e.message
         else:
             raise AssertionError(name)
 

@@ -28,7 +28,7 @@ def test_every_program_and_parameter_has_a_description():
             assert program_help.param_text(p, q.name)
         # No text for a parameter the program does not have.
         for name in program_help.TEXTS[p.name][1]:
-            assert p.param(name) is not None, (p.name, name)
+            assert programs.param(p, name) is not None, (p.name, name)
 
 
 def test_a_service_call_forgets_what_it_imported():
@@ -38,7 +38,7 @@ def test_a_service_call_forgets_what_it_imported():
     before = sorted(sys.modules)
     # 'get' with a bad name: the module is imported, raises, and is forgotten.
     try:
-        commands.COMMANDS["get"](None, ["nothing"])
+        commands.call(commands.COMMANDS["get"], None, ["nothing"])
         raise AssertionError("no error")
     except commands.CmdError as e:
         assert e.code == "E_UNKNOWN"

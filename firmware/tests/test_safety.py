@@ -155,7 +155,7 @@ def test_program_defaults_keep_positional_signature():
     p = programs.Program("x", programs.CONTINUOUS, 40_000, ())
     assert p.max_session_ms == programs.MAX_SESSION_MS and p.max_hold_ms == programs.MAX_SESSION_MS
     for q in programs.PROGRAMS:
-        assert q.param("duration").hi <= q.max_session_ms
+        assert programs.param(q, "duration").hi <= q.max_session_ms
 
 
 def test_host_heartbeat():
