@@ -130,7 +130,7 @@ def _gauge(dev, token):
     p = config.param("cal_gain")
     if not p.lo <= gain <= p.hi:
         raise CmdError(E_RANGE, "the gauge reads %d Pa where the sensor reads %d Pa: a gain of %d ppm is outside the calibration's %s; check the gauge, its hose and the reading; nothing staged" % (
-            ref, avg, gain, p.range_text()))
+            ref, avg, gain, config.range_text(p)))
     dev.config.staged["cal_gain"] = gain
     return "staged cal_gain=%d (the sensor read %d Pa at the hold, the gauge %d Pa: %+d ppm); 'stop', then 'config commit' keeps it, 'config revert' drops it" % (
         gain, avg, ref, gain - dev.config.committed["cal_gain"])
