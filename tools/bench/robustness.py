@@ -270,9 +270,17 @@ def judge_control(program: str, scn: dict, s: dict) -> dict:
         if not tail:
             continue
         held = _mean([r[1] for r in tail])  # at the patient
+        # The level the patient would hold if the firmware held its reading
+        # exactly: the sensor port's level less the tubing's drop under the
+        # leak's flow (ground truth: port minus patient, over the tail).
+        port_level = sensor_port_level_pa(scn, sp)
+        tubing_drop = _mean([r[2] for r in tail]) - held
+        tol = max(0.005 * sp, noise)  # bench.targets' RMS limit
+        top = plant.equilibrium_vacuum_pa()
         limit = plant.full_duty_rise_time_s(held)
-        if limit is None:
-            out["impossible"].append("the pump cannot reach %d Pa" % held)
+        if limit is None or top < port_level - tubing_drop + tol:
+            out["impossible"].append("pump too weak: tops out at %.0f Pa at the patient, the level as the sensor reads it needs %.0f Pa"
+                                     % (top, port_level - tubing_drop))
             judged = True
             continue
         settle_by_ms = (limit * 1.2 + (0.05 if limit < 0.5 else 0.0)) * 1000
@@ -293,7 +301,7 @@ def judge_control(program: str, scn: dict, s: dict) -> dict:
                     port_ok = bench.targets({"settle_s": metrics.settle_time(at_port, line_held), "overshoot_pct": 0.0,
                                              "rms_pa": 0.0}, limit, line_held, noise)[0]
                     if tubing and port_ok:
-                        out["impossible"].append("tubing lag: the sensor port settled in time, the patient %s" % _s(r_["settle_s"]))
+                        out["impossible"].append("tubing lag: the sensor port settled in time, the patient in %s" % _s(r_["settle_s"]))
                     else:
                         out["missed"].append("settle %s > %.3f s x 1.2" % (_s(r_["settle_s"]), limit))
                 if not overshoot_ok:
@@ -301,11 +309,6 @@ def judge_control(program: str, scn: dict, s: dict) -> dict:
         if t_from + settle_by_ms > t_to - HOLD_TAIL_S * 1000:
             continue  # the level is not held long enough after the plant can reach it
         judged = True
-        # The level the patient would hold if the firmware held its reading
-        # exactly: the sensor port's level less the tubing's drop under the
-        # leak's flow (ground truth: port minus patient, over the tail).
-        port_level = sensor_port_level_pa(scn, sp)
-        tubing_drop = _mean([r[2] for r in tail]) - held
         hold_rms = metrics.rms_err([(r[0], r[1]) for r in tail], port_level - tubing_drop, 0)
         rms_ok, tol = bench.targets({"settle_s": 0.0, "overshoot_pct": 0.0, "rms_pa": hold_rms}, limit, sp, noise)[2:]
         out["hold_rms_pa"] = max(out["hold_rms_pa"] or 0.0, hold_rms)
@@ -328,6 +331,82 @@ def judge_control(program: str, scn: dict, s: dict) -> dict:
 
 def _s(x):
     return "never" if x is None else "%.3f s" % x
+
+
+# ------------------------------------------------------------------ injected faults on random plants
+# The fault matrix's cells (tools/bench/fault_matrix.py: its start lines,
+# faults, deadlines and judging, run_cell) on random plants drawn around the
+# matrix's own plant (the 60 mL default cup; the three cups of the gradient's
+# board; the laser board with the default cup) instead of the ideal one:
+# each fault detected in time by an expected alarm, the safe state reached,
+# the true vacuum never above the hard limit or the program's ceiling (plus
+# what the plant's own sensor, reading low, hides from the firmware).
+
+
+def fault_cells() -> list[tuple[str, str]]:
+    """Every (fault, program) cell of the fault matrix."""
+    import fault_matrix
+
+    per_fault = [[(f, p) for p in fault_matrix.PROGRAMS if fault_matrix.fits(f, p)] for f in fault_matrix.FAULTS]
+    # Interleaved (one cell of each fault in turn), so that a short run meets every fault.
+    return [c[k] for k in range(max(map(len, per_fault))) for c in per_fault if k < len(c)]
+
+
+def draw_fault_plant(rng: random.Random, program: str) -> dict:
+    """A random honest plant around the fault matrix's plant for `program`."""
+    import fault_matrix
+
+    board = fault_matrix.BOARD_OF.get(program, ("pico", 1))[0]
+    scn = draw_plant(rng, program, "multi_3cups" if board == "sim_multi" else "default")
+    scn["board"] = board
+    if board != "pico":
+        scn.pop("sensor", None)  # (the random part is drawn for the pico's sensor socket)
+    return scn
+
+
+def fault_campaign(cells: int, seed: int, jobs: int, only: list[tuple[str, str]] | None = None) -> list[dict]:
+    """`cells` fault cells, the matrix's cells in turn (or `only`'s), each on
+    its own random plant; judged by fault_matrix.run_cell and .status."""
+    import fault_matrix
+
+    matrix = only or fault_cells()
+    work = []
+    for i in range(cells):
+        fault, prog = matrix[i % len(matrix)]
+        rng = random.Random("%d:fault%d:%s:%s" % (seed, i, fault, prog))
+        work.append({"cell_no": i, "fault": fault, "program": prog, "scn": draw_fault_plant(rng, prog)})
+
+    def one(w: dict) -> dict:
+        w["result"] = fault_matrix.run_cell(w["fault"], w["program"], plant=w["scn"])
+        w["verdict"] = fault_matrix.status(w["result"])
+        return w
+
+    with ThreadPoolExecutor(max_workers=jobs) as ex:
+        return list(ex.map(one, work))
+
+
+def print_fault_table(res: list[dict], seed: int, wall: float, jobs: int) -> int:
+    """The per-fault table and its counts; the number of FAILs."""
+    print("FAULTS ON RANDOM PLANTS: %d cells (seed %d), the fault matrix's cells on random honest plants; %.0f s wall on %d jobs"
+          % (len(res), seed, wall, jobs))
+    print("   %-18s %6s %6s %5s %6s %14s %16s" % ("fault", "cells", "pass", "gap", "FAIL", "detect ms max", "peak/limit max"))
+    for fault in sorted({r["fault"] for r in res}) + ["all"]:
+        rs = [r for r in res if r["fault"] == fault or fault == "all"]
+        n = {v: sum(1 for r in rs if r["verdict"] == v) for v in ("PASS", "GAP", "FAIL")}
+        det = [r["result"]["detect_ms"] for r in rs if r["result"]["detect_ms"] is not None]
+        print("   %-18s %6d %6d %5d %6d %14s %16s" % (fault, len(rs), n["PASS"], n["GAP"], n["FAIL"], max(det) if det else "-",
+                                                  _peak_ratio(rs)))
+    print("   pass = detected within the matrix's deadline by an expected alarm, safe state reached, true vacuum contained")
+    fails = [r for r in res if r["verdict"] == "FAIL"]
+    for r in fails:
+        print("FAIL fault cell %d %s/%s: %s; plant %s" % (r["cell_no"], r["fault"], r["program"], "; ".join(r["result"]["problems"]),
+                                                        json.dumps(r["scn"])))
+    return len(fails)
+
+
+def _peak_ratio(rs: list[dict]) -> str:
+    ratios = [r["result"]["peak_true_pa"] / min(70_000, r["result"]["ceiling_pa"]) for r in rs if r["result"]["peak_true_pa"] is not None]
+    return "%.2f" % max(ratios) if ratios else "-"
 
 
 def campaign(plants: int, seed: int, jobs: int, cross: bool, programs: list[str]) -> list[dict]:
@@ -356,7 +435,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--cross", action="store_true", help="every program on every plant")
     ap.add_argument("--programs", default="", help="comma-separated subset of the programs")
+    ap.add_argument("--fault-cells", type=int, default=-1,
+                    help="fault matrix cells on random plants (default: every cell 3 times; 0: none)")
     a = ap.parse_args(argv)
+    if a.plants < 0 or a.jobs < 1 or a.fault_cells < -1:
+        ap.error("--plants and --fault-cells must be 0 or more, --jobs 1 or more")
+    unknown = [p for p in a.programs.split(",") if p and p not in sessions.PROGRAMS]
+    if unknown:
+        ap.error("unknown program(s) %s; known: %s" % (", ".join(unknown), ", ".join(sorted(sessions.PROGRAMS))))
     programs = [p for p in a.programs.split(",") if p] or sorted(sessions.PROGRAMS)
     t0 = time.time()
     res = campaign(a.plants, a.seed, a.jobs, a.cross, programs)
@@ -377,7 +463,46 @@ def main(argv: list[str] | None = None) -> int:
             s = r["summary"]
             print("FAIL plant %d %s: alarms %s, end %s, errors %s; plant %s" % (
                 r["plant_no"], r["program"], s["alarms"], s["session_end"], s["errors"][:1], json.dumps(r["scn"])))
-    return 1 if tot["FAIL"] else 0
+    missed = print_control_table(res, programs)
+    fault_fails = 0
+    cells = 3 * len(fault_cells()) if a.fault_cells < 0 else a.fault_cells
+    if cells:
+        t0 = time.time()
+        fres = fault_campaign(cells, a.seed, a.jobs)
+        fault_fails = print_fault_table(fres, a.seed, time.time() - t0, a.jobs)
+    return 1 if tot["FAIL"] or missed or fault_fails else 0
+
+
+def print_control_table(res: list[dict], programs: list[str]) -> int:
+    """The control targets of the healthy (PASS) sessions per program, and
+    the sessions that missed one; returns their number."""
+    kinds = ("MET", "IMPOSSIBLE", "MISSED", "N/A")
+    print("CONTROL TARGETS of the healthy sessions (docs/control.md: settle <= 1.2 x limit (+50 ms below 0.5 s), overshoot < 1 %, "
+          "hold RMS < max(0.5 % of the level, sensor noise); ground truth)")
+    print("   %-18s %8s %5s %11s %7s %5s %15s %14s %9s" % ("program", "healthy", "met", "impossible", "MISSED", "n/a",
+                                                        "settle/limit max", "hold RMS max", "patient*"))
+    for prog in programs + ["all"]:
+        rs = [r["control"] for r in res if r["control"] is not None and (r["program"] == prog or prog == "all")]
+        n = {v: sum(1 for c in rs if c["verdict"] == v) for v in kinds}
+        ratios = [c["settle_s"] / c["limit_s"] for c in rs if c["settle_s"] is not None and c["limit_s"]]
+        rms = [c["hold_rms_pa"] for c in rs if c["hold_rms_pa"] is not None]
+        pat = [c["patient"] for c in rs if c["patient"]]
+        print("   %-18s %8d %5d %11d %7d %5d %15s %14s %9s" % (
+            prog, len(rs), n["MET"], n["IMPOSSIBLE"], n["MISSED"], n["N/A"], "%.2f" % max(ratios) if ratios else "-",
+            "%.0f Pa" % max(rms) if rms else "-", "%d/%d/%d" % tuple(pat.count(k) for k in ("within", "explained", "unexplained"))))
+    print("   n/a = no level held %.0f s (pulses, a moving level) or none held long after the plant can reach it;" % MIN_HOLD_S)
+    print("   * at the patient, hold error within the RMS target / explained by the uncommissioned sensor's error and the tubing's drop / not")
+    reasons = {}
+    for r in res:
+        for why in (r["control"] or {}).get("impossible", []):
+            key = why.split(":")[0]
+            reasons[key] = reasons.get(key, 0) + 1
+    for key, k in sorted(reasons.items()):
+        print("   impossible: %s (%d)" % (key, k))
+    missed = [r for r in res if r["control"] is not None and r["control"]["verdict"] == "MISSED"]
+    for r in missed:
+        print("MISSED plant %d %s: %s; plant %s" % (r["plant_no"], r["program"], "; ".join(r["control"]["missed"]), json.dumps(r["scn"])))
+    return len(missed)
 
 
 if __name__ == "__main__":
