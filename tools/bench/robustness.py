@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Robustness campaign (make robustness): healthy sessions on random honest plants.
+"""Robustness campaign (make robustness): healthy sessions and injected faults on random honest plants.
 
 Each plant is drawn, from a seed, from the ranges below around the program's
 own plant (boards/sim/sessions.py: the program's scenario) and the board's
@@ -23,13 +23,22 @@ judged:
 * any other alarm, an unfinished session or an error: FAIL (a false alarm on
   an honest plant), listed with its seed and plant.
 
-    tools/bench/robustness.py [--plants N] [--seed S] [--jobs J] [--cross] [--programs a,b]
+Each healthy (PASS) session is then judged against the control targets of
+docs/control.md by ground truth (section "control targets" below): MET,
+IMPOSSIBLE (the plant makes a target physically unreachable: the pump tops
+out below the level, or tubing lag), MISSED, or N/A (no level held long
+enough to judge: pulses, a moving level). Then the fault matrix's cells
+(tools/bench/fault_matrix.py) run on random plants drawn around the matrix's
+own plant, judged by the matrix's own code (section "injected faults").
+
+    tools/bench/robustness.py [--plants N] [--seed S] [--jobs J] [--cross] [--programs a,b] [--fault-cells M]
 
 By default N plants run one program each, the programs taken in turn (so
 every program meets N / 14 plants); --cross runs every program on every
-plant (N x 14 sessions). Exit status 1 if any session FAILs. Not judged here
-(yet): the control targets of docs/control.md, and injected faults (the
-fault matrix, make safety-report, does those on the ideal plant).
+plant (N x 14 sessions). --fault-cells M runs M fault cells, the matrix's
+cells in turn, each on its own plant (default: every cell 3 times; 0: none).
+Exit status 1 if any session FAILs or MISSES a control target, or any fault
+cell FAILs.
 """
 from __future__ import annotations
 
@@ -37,6 +46,7 @@ import argparse
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -350,25 +360,53 @@ def _s(x):
 # test (hil_tests/test_robustness.py) fails if one is fixed and still listed,
 # or if a cell fails that is not listed.
 KNOWN_FAULT_FINDINGS = {
-    "5:fault3:leak:continuous": "a weak, concave pump (1.5 L/min free flow) loses the cup to the 4 L/min leak at once: "
-                                "flat near ambient at full pump, so the pump rule answers (alarm pump, not leak)",
-    "5:fault6:pump_stuck_on:continuous": "not detected within 10 s (vent dead zone 30 %%, MPRLS): the cup is held at the "
-                                         "setpoint against the stuck pump, contained; the vent rule does not fire (to investigate)",
+    "5:fault6:pump_stuck_on:continuous": "the vent's 30 % dead zone: the hold vents by its P term alone, so against the stuck "
+                                         "pump the reading settles about 800 Pa above the setpoint, outside the vent rule's "
+                                         "500 Pa band (firmware/safety.py _VENT_NEAR_PA); held at +2.7 %, never detected",
 }
 DETECTION_PROBLEMS = ("alarm ", "no alarm", "detected after", "expected ")  # fault_matrix.run_cell's wording
+
+
+def firmware_constant(module: str, name: str) -> int:
+    """An integer `NAME = const(N)` of firmware/<module>.py (the firmware's
+    own figure, not a copy)."""
+    with open(os.path.join(ROOT, "firmware", module + ".py")) as f:
+        m = re.search(r"^%s\s*=\s*const\(([\d_]+)\)" % name, f.read(), re.M)
+    if not m:
+        raise ValueError("firmware/%s.py has no %s = const(N)" % (module, name))
+    return int(m.group(1).replace("_", ""))
+
+
+def leak_looks_like_a_dead_pump(scn: dict) -> bool:
+    """The fault matrix's leak on this plant leaves, at full pump, less
+    vacuum than the pump rule's near-ambient level: with one sensor a dead
+    pump and this leak read the same (flat near ambient at full drive), so
+    alarm `pump` is the honest answer to it."""
+    import fault_matrix
+
+    p = dict(scenario_mod.validate_scenario(scn)["plant"])
+    p["leak_l_min_at_10kpa"] += fault_matrix.FAULTS["leak"][0]  # the event's extra leak, same orifice law
+    return plant_mod.Plant(p).equilibrium_vacuum_pa() < firmware_constant("safety", "_PUMP_LOW_PA")
 
 
 def fault_key(seed: int, i: int, fault: str, program: str) -> str:
     return "%d:fault%d:%s:%s" % (seed, i, fault, program)
 
 
-def fault_verdict(key: str, result: dict) -> str:
-    """fault_matrix.status, or FINDING for a listed cell whose only problems
-    are its detection."""
+def fault_verdict(key: str, w: dict) -> str:
+    """fault_matrix.status of the cell; ACCEPTED for a leak answered by
+    `pump` where the plant makes the two look the same; FINDING for a listed
+    cell whose only problems are its detection."""
     import fault_matrix
 
+    result = w["result"]
     st = fault_matrix.status(result)
-    if st == "FAIL" and key in KNOWN_FAULT_FINDINGS and all(p.startswith(DETECTION_PROBLEMS) for p in result["problems"]):
+    if st != "FAIL":
+        return st
+    if w["fault"] == "leak" and result["alarm"] == "pump" and len(result["problems"]) == 1 \
+            and result["problems"][0].startswith("alarm pump,") and leak_looks_like_a_dead_pump(w["scn"]):
+        return "ACCEPTED"
+    if key in KNOWN_FAULT_FINDINGS and all(p.startswith(DETECTION_PROBLEMS) for p in result["problems"]):
         return "FINDING"
     return st
 
@@ -408,7 +446,7 @@ def fault_campaign(cells: int, seed: int, jobs: int, only: list[tuple[str, str]]
 
     def one(w: dict) -> dict:
         w["result"] = fault_matrix.run_cell(w["fault"], w["program"], plant=w["scn"])
-        w["verdict"] = fault_verdict(w["key"], w["result"])
+        w["verdict"] = fault_verdict(w["key"], w)
         return w
 
     with ThreadPoolExecutor(max_workers=jobs) as ex:
@@ -419,14 +457,17 @@ def print_fault_table(res: list[dict], seed: int, wall: float, jobs: int) -> int
     """The per-fault table and its counts; the number of FAILs."""
     print("FAULTS ON RANDOM PLANTS: %d cells (seed %d), the fault matrix's cells on random honest plants; %.0f s wall on %d jobs"
           % (len(res), seed, wall, jobs))
-    print("   %-18s %6s %6s %5s %8s %6s %14s %16s" % ("fault", "cells", "pass", "gap", "finding", "FAIL", "detect ms max", "peak/limit max"))
+    print("   %-18s %6s %6s %9s %5s %8s %6s %14s %16s" % ("fault", "cells", "pass", "accepted", "gap", "finding", "FAIL", "detect ms max",
+                                                         "peak/limit max"))
     for fault in sorted({r["fault"] for r in res}) + ["all"]:
         rs = [r for r in res if r["fault"] == fault or fault == "all"]
-        n = {v: sum(1 for r in rs if r["verdict"] == v) for v in ("PASS", "GAP", "FINDING", "FAIL")}
+        n = {v: sum(1 for r in rs if r["verdict"] == v) for v in ("PASS", "ACCEPTED", "GAP", "FINDING", "FAIL")}
         det = [r["result"]["detect_ms"] for r in rs if r["result"]["detect_ms"] is not None]
-        print("   %-18s %6d %6d %5d %8d %6d %14s %16s" % (fault, len(rs), n["PASS"], n["GAP"], n["FINDING"], n["FAIL"],
-                                                      max(det) if det else "-", _peak_ratio(rs)))
+        print("   %-18s %6d %6d %9d %5d %8d %6d %14s %16s" % (fault, len(rs), n["PASS"], n["ACCEPTED"], n["GAP"], n["FINDING"], n["FAIL"],
+                                                           max(det) if det else "-", _peak_ratio(rs)))
     print("   pass = detected within the matrix's deadline by an expected alarm, safe state reached, true vacuum contained;")
+    print("   accepted = the same, a leak answered by `pump` on a plant where the leak leaves < %d Pa at full pump (a dead pump to one sensor);"
+          % firmware_constant("safety", "_PUMP_LOW_PA"))
     print("   finding = a listed cell (KNOWN_FAULT_FINDINGS) contained but not detected as the matrix expects; peak/limit = true vacuum / limit")
     for r in res:
         if r["verdict"] == "FINDING":
