@@ -474,10 +474,29 @@ def print_fault_table(res: list[dict], seed: int, wall: float, jobs: int) -> int
             print("FINDING fault cell %d %s/%s: %s (%s)" % (r["cell_no"], r["fault"], r["program"], "; ".join(r["result"]["problems"]),
                                                           KNOWN_FAULT_FINDINGS[r["key"]]))
     fails = [r for r in res if r["verdict"] == "FAIL"]
+    kinds = {}
+    for r in fails:
+        for k in fail_kinds(r["result"]):
+            kinds[k] = kinds.get(k, 0) + 1
+    print("   FAIL cells by what failed: %s" % (", ".join("%s %d" % kv for kv in sorted(kinds.items())) or "none"))
     for r in fails:
         print("FAIL fault cell %d %s/%s: %s; plant %s" % (r["cell_no"], r["fault"], r["program"], "; ".join(r["result"]["problems"]),
                                                         json.dumps(r["scn"])))
     return len(fails)
+
+
+def fail_kinds(result: dict) -> list[str]:
+    """What a failed cell's problems (fault_matrix.run_cell's wording) are:
+    another alarm than expected (the safe state and containment judged
+    apart), late, not detected, not safe, not contained."""
+    out = []
+    for p in result["problems"]:
+        kind = ("another alarm" if p.startswith(("alarm ", "expected ")) else "late" if p.startswith("detected after")
+                else "not detected" if p.startswith("no alarm") else "not contained" if p.startswith("true vacuum")
+                else "not safe" if "safe" in p else "other")
+        if kind not in out:
+            out.append(kind)
+    return out
 
 
 def _peak_ratio(rs: list[dict]) -> str:
