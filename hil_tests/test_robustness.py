@@ -95,3 +95,25 @@ def test_a_leak_is_a_dead_pump_to_one_sensor_only_where_the_physics_says_so():
     assert robustness.leak_looks_like_a_dead_pump(weak)
     assert not robustness.leak_looks_like_a_dead_pump(strong)
     assert robustness.firmware_constant("safety", "_PUMP_LOW_PA") == 2_000
+
+
+def test_the_control_judgement_misses_a_ripple_and_a_slow_approach():
+    """judge_control on made-up ground truth (no simulation): a hold that
+    ripples 400 Pa, then an approach far slower than the plant allows."""
+    scn = {"board": "pico", "sensor": "xgzp6897d", "plant": {"volume_ml": 60, "pump_free_flow_l_min": 2.0}}
+    limit = robustness.plant_mod.Plant(robustness.scenario_mod.validate_scenario(scn)["plant"]).full_duty_rise_time_s(30_000)
+    tel = [(t, 0 if t < 300 else 30_000) for t in range(0, 10_001, 100)]
+
+    def session(vacuum_at):
+        truth = [(t, vacuum_at(t), vacuum_at(t), 65535 if t >= 300 else 0) for t in range(0, 10_001, 10)]
+        return {"truth": truth, "tel": tel}
+
+    def approach(t, rise_s):  # a straight ramp to the level, then held exactly
+        return 0 if t < 300 else min(30_000, int(30_000 * (t - 300) / 1000.0 / rise_s))
+
+    good = robustness.judge_control("continuous", scn, session(lambda t: approach(t, limit)))
+    assert good["verdict"] == "MET", good
+    ripple = robustness.judge_control("continuous", scn, session(lambda t: approach(t, limit) + (400 if (t // 10) % 2 else -400) * (t > 3000)))
+    assert ripple["verdict"] == "MISSED" and any("hold RMS" in m for m in ripple["missed"]), ripple
+    slow = robustness.judge_control("continuous", scn, session(lambda t: approach(t, 2 * limit)))
+    assert slow["verdict"] == "MISSED" and any(m.startswith("settle") for m in slow["missed"]), slow

@@ -268,8 +268,8 @@ def judge_control(program: str, scn: dict, s: dict) -> dict:
            "overshoot_pct": None, "hold_rms_pa": None, "patient_err_pa": None}
     if not truth or not levels:
         return out
-    plant = plant_mod.Plant(scenario_mod.validate_scenario(scn)["plant"])
     p = scenario_mod.validate_scenario(scn)["plant"]
+    plant = plant_mod.Plant(p)
     noise = p["sensor_noise_pa"]
     tubing = p.get("tube_length_m", 0) > 0
     period = control_period_ms(scn.get("board") or "pico")
@@ -285,7 +285,7 @@ def judge_control(program: str, scn: dict, s: dict) -> dict:
         # leak's flow (ground truth: port minus patient, over the tail).
         port_level = sensor_port_level_pa(scn, sp)
         tubing_drop = _mean([r[2] for r in tail]) - held
-        tol = max(0.005 * sp, noise)  # bench.targets' RMS limit
+        tol = bench.targets({"settle_s": 0.0, "overshoot_pct": 0.0, "rms_pa": 0.0}, 1.0, sp, noise)[3]  # its RMS limit
         top = plant.equilibrium_vacuum_pa()
         limit = plant.full_duty_rise_time_s(held)
         if limit is None or top < port_level - tubing_drop + tol:
@@ -320,7 +320,7 @@ def judge_control(program: str, scn: dict, s: dict) -> dict:
             continue  # the level is not held long enough after the plant can reach it
         judged = True
         hold_rms = metrics.rms_err([(r[0], r[1]) for r in tail], port_level - tubing_drop, 0)
-        rms_ok, tol = bench.targets({"settle_s": 0.0, "overshoot_pct": 0.0, "rms_pa": hold_rms}, limit, sp, noise)[2:]
+        rms_ok = bench.targets({"settle_s": 0.0, "overshoot_pct": 0.0, "rms_pa": hold_rms}, limit, sp, noise)[2]
         out["hold_rms_pa"] = max(out["hold_rms_pa"] or 0.0, hold_rms)
         if not rms_ok:
             out["missed"].append("hold RMS %.0f Pa at the patient about %.0f Pa (target %.0f Pa)" % (hold_rms, port_level - tubing_drop, tol))
