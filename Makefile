@@ -21,7 +21,7 @@ help:
 	@echo "make check-32bit  the firmware in a 32-bit MicroPython (webassembly port): unit tests and a session per program and scenario; prints the 32-bit peak heap"
 	@echo "make bench  measure control quality vs physical limit and peers, timing, simulation speed; preset table; laser interlock"
 	@echo "make bench-programs  every preset's tracking error and time at target; pulse depth vs frequency per plant"
-	@echo "make robustness  1000 random honest plants (pump +-40 % of its declaration on any curve, vent dead zones, tubing, sensor errors) x the programs in turn: no false alarm; prints a table and the counts (PLANTS=N, CROSS=1 for every program on every plant)"
+	@echo "make robustness  1000 random honest plants (pump +-40 % of its declaration on any curve, vent dead zones, tubing, sensor errors) x the programs in turn: no false alarm, the control targets met (by ground truth), and the fault matrix's cells on random plants detected and contained; prints the tables and counts (PLANTS=N, CROSS=1 for every program on every plant, FAULT_CELLS=M)"
 	@echo "make bench-speed  simulation speed: plain, 20 Hz telemetry, ground truth, through vacuumctl; vs the firmware-only ceiling"
 	@echo "make typecheck  check the host tool's type hints with mypy"
 	@echo "make deploy PORT=/dev/ttyACM0 BOARD=pico   build, copy with mpremote, verify by hash, reset"
@@ -119,7 +119,7 @@ bench-speed: $(STAMP)
 	$(PY) tools/bench/simspeed.py
 
 robustness: $(STAMP)
-	$(PY) tools/bench/robustness.py --plants $(or $(PLANTS),1000) $(if $(CROSS),--cross)
+	$(PY) tools/bench/robustness.py --plants $(or $(PLANTS),1000) $(if $(CROSS),--cross) $(if $(FAULT_CELLS),--fault-cells $(FAULT_CELLS))
 
 # Build for BOARD and copy to the board on PORT with mpremote, each file
 # verified by SHA-256, then reset: make deploy PORT=/dev/ttyACM0 BOARD=pico

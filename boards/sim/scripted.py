@@ -3,10 +3,14 @@
 # link on buffers (bufferlink.py) and the host's lines sent at set device
 # times (sessions.host_script). Summarises what the budget tests and the
 # 32-bit check judge: loop timing, collections, alarms, how the session
-# ended, errors, and the firmware's peak live heap.
+# ended, errors, and the firmware's peak live heap. --truth writes the
+# world's ground truth (10 ms rows), --tel-log the telemetry's time and
+# setpoint (`t_ms,setpoint_pa`): files, so the summary does not grow (the
+# robustness campaign judges the control targets from them).
 #
 #   micropython boards/sim/scripted.py (--program NAME | --scenario NAME|PATH)
 #       [--start LINE] [--cpu host|rp2040|esp32] [--board NAME] [--until-ms N]
+#       [--truth CSV] [--tel-log CSV]
 #
 # prints the summary as one line `SCRIPTED {json}` (what the firmware printed
 # before it, e.g. a traceback, stays in the output for the caller to see).
@@ -37,7 +41,8 @@ def _fields(line):
 class Summary:
     """The budget figures, from the device's output as it is written."""
 
-    def __init__(self):
+    def __init__(self, tel_log=None):
+        self.tel_log = tel_log  # an open file for `t_ms,setpoint_pa` rows, or None
         self.s = {"telemetry": 0, "late_us_max": 0, "gc_us_max": 0, "tel_overruns": 0, "alarms": [],
                   "session_end": None, "errors": [], "status": {}, "boots": 0}
         self._part = b""
@@ -59,6 +64,8 @@ class Summary:
             s["late_us_max"] = max(s["late_us_max"], int(f.get("late_us", 0)))
             s["gc_us_max"] = max(s["gc_us_max"], int(f.get("gc_us", 0)))
             s["tel_overruns"] = max(s["tel_overruns"], int(f.get("overruns", 0)))
+            if self.tel_log is not None and "setpoint_pa" in f:
+                self.tel_log.write("%s,%s\n" % (f.get("t_ms"), f.get("setpoint_pa")))
         elif line.startswith("alarm raise "):
             name = line.split()[2]
             if name not in s["alarms"]:
@@ -82,7 +89,8 @@ DEVICE = []
 class Prepared:
     """A session set up and not yet run: the world, the host's script."""
 
-    def __init__(self, scn, start_line, until_ms, cpu="host", fw_dir=None, boards_dir=None, flash_image=None):
+    def __init__(self, scn, start_line, until_ms, cpu="host", fw_dir=None, boards_dir=None, flash_image=None,
+                 truth_path=None, tel_log_path=None):
         root = _HERE.rsplit("/", 2)[0] if _HERE.count("/") >= 2 else _HERE + "/../.."
         _paths(fw_dir or root + "/firmware", boards_dir or root + "/boards")
         import sessions
@@ -108,13 +116,16 @@ class Prepared:
                     os.mkdir(d)
                 except OSError:
                     pass
-        self.world = World(scn, until_ms=until_ms, flash=self.chip)
+        self.world = World(scn, until_ms=until_ms, flash=self.chip, truth_path=truth_path)
         simworld.install(self.world)
         self.world.enable_heap_sampling()
         import bufferlink
 
         bufferlink.reset()
-        self.summary = Summary()
+        self.tel_log = open(tel_log_path, "w") if tel_log_path else None
+        if self.tel_log is not None:
+            self.tel_log.write("t_ms,setpoint_pa\n")
+        self.summary = Summary(self.tel_log)
         bufferlink.sink = self.summary.feed
         for t_ms, line in sessions.host_script(start_line, until_ms):
             bufferlink.schedule(t_ms, (line + "\r\n").encode())
@@ -161,6 +172,8 @@ class Prepared:
         import bufferlink
 
         bufferlink.sink = None
+        if self.tel_log is not None:
+            self.tel_log.close()
         s = self.summary.s
         s.update({"firmware_peak_bytes": world.firmware_peak, "heap_baseline_bytes": world.heap_baseline,
                   "stopped": stopped, "cpu": world.cpu.name, "board": world.board_name,
@@ -180,11 +193,11 @@ def _keep_device():
     app.Device.__init__ = keeping
 
 
-def run(scn, start_line, until_ms, cpu="host", fw_dir=None, boards_dir=None, flash_image=None):
+def run(scn, start_line, until_ms, cpu="host", fw_dir=None, boards_dir=None, flash_image=None, truth_path=None, tel_log_path=None):
     """One session; returns the summary (a dict). The peak heap is the
     world's sampling (a collection once per simulated second): right on the
     Unix port, where a collection frees all garbage."""
-    s = Prepared(scn, start_line, until_ms, cpu, fw_dir, boards_dir, flash_image).run()
+    s = Prepared(scn, start_line, until_ms, cpu, fw_dir, boards_dir, flash_image, truth_path, tel_log_path).run()
     s["service_module_bytes"] = _service_bytes()
     return s
 
@@ -226,12 +239,13 @@ def _json(v):
 
 
 def main(argv):
-    opts = {"program": None, "scenario": None, "cpu": "host", "board": None, "until-ms": None, "flash": None, "start": None}
+    opts = {"program": None, "scenario": None, "cpu": "host", "board": None, "until-ms": None, "flash": None, "start": None,
+            "truth": None, "tel-log": None}
     i = 0
     while i < len(argv):
         a = argv[i]
         if not a.startswith("--") or a[2:] not in opts or i + 1 >= len(argv):
-            sys.stderr.write("usage: scripted.py (--program NAME | --scenario NAME) [--start LINE] [--cpu C] [--board B] [--until-ms N] [--flash IMG]\n")
+            sys.stderr.write("usage: scripted.py (--program NAME | --scenario NAME) [--start LINE] [--cpu C] [--board B] [--until-ms N] [--flash IMG] [--truth CSV] [--tel-log CSV]\n")
             sys.exit(2)
         opts[a[2:]] = argv[i + 1]
         i += 2
@@ -250,7 +264,7 @@ def main(argv):
     if opts["board"]:
         scn["board"] = opts["board"]
     until = int(opts["until-ms"]) if opts["until-ms"] else sessions.START_AT_MS + sessions.duration_ms(start) + 1500
-    s = run(scn, start, until, cpu=opts["cpu"], flash_image=opts["flash"])
+    s = run(scn, start, until, cpu=opts["cpu"], flash_image=opts["flash"], truth_path=opts["truth"], tel_log_path=opts["tel-log"])
     s["start"] = start
     s["scenario"] = name
     print("SCRIPTED " + _json(s))

@@ -187,11 +187,11 @@ ONCE_GAPS = (("leak", "pulse"), ("pump_fail", "decompression"), ("pump_stuck_on"
 LASER_CELLS = (("sensor_disconnect", "roller_laser"), ("firmware_hang", "roller_laser"), ("leak", "vacuum_laser"), ("power_cut", "vacuum_laser"))
 
 
-def _scenario(fault, value, path, program):
+def _scenario(fault, value, path, program, plant=None):
     ev = {"after_pump_on_ms": FAULT_AFTER_MS, "fault": fault}
     if value is not None:
         ev["value"] = value
-    scn = {"description": "fault matrix cell", "events": [ev]}
+    scn = dict(plant or {}, description="fault matrix cell", events=[ev])
     if program in BOARD_OF:
         scn["board"], channel = BOARD_OF[program]
         if fault not in ("firmware_hang", "power_cut"):
@@ -234,20 +234,35 @@ def _first_raise(link, t_from):
     return None, None
 
 
-def run_cell(fault, program, wall_timeout_s=90.0):
+def sensor_reads_low_pa(plant, level_pa):
+    """How far below the true vacuum level_pa the plant's own sensor reads
+    (0 if it reads high): reading = vacuum x (1 + gain error) - offset
+    (boards/sim/world.py); an absolute part's boot zero takes its offset out.
+    The firmware cannot see this error, so containment allows it."""
+    if not plant:
+        return 0
+    p = plant.get("plant", {})
+    offset = 0 if plant.get("sensor") in ("mprls", "bmp280") else p.get("sensor_offset_pa", 0)
+    return max(0, int(-level_pa * p.get("sensor_gain_error_ppm", 0) * 1e-6 + offset + 0.5))
+
+
+def run_cell(fault, program, wall_timeout_s=90.0, plant=None):
+    """One cell on the default plant, or on `plant` (a scenario object with
+    board, plant and sensor: the robustness campaign's random plants,
+    tools/bench/robustness.py --faults)."""
     value, expected, _, _, _ = FAULTS[fault]
     deadline = deadline_of(fault, program)
     start_line, ceiling = PROGRAMS[program]
     tmp = tempfile.mkdtemp(prefix="faultmatrix_")
     scen = os.path.join(tmp, "cell.json")
     truth_path = os.path.join(tmp, "truth.csv")
-    _scenario(fault, value, scen, program)
+    _scenario(fault, value, scen, program, plant)
     link = DeviceLink.open("sim:" + scen, truth_csv=truth_path)
     res = {"fault": fault, "program": program, "deadline_ms": deadline, "alarm": "-", "detect_ms": None,
            "safe_ms": None, "peak_true_pa": None, "ceiling_pa": ceiling, "problems": [], "laser_off_ms": None}
     try:
         link.request(TEL)
-        link.request(start_line)
+        link.start(start_line)  # (an absolute sensor takes its zero after boot first)
         end = time.monotonic() + wall_timeout_s
         booted = False
         last_t = 0
@@ -303,7 +318,10 @@ def run_cell(fault, program, wall_timeout_s=90.0):
             res["detect_ms"] = t_boot - t_fault
             names = [w.split("=")[0] for w in al.split()[2:]]
             res["alarm"] = ",".join(names) or "-"
-            if not all(int(r[pump]) == 0 and int(r[vent]) == 65535 for r in rows if int(r["t_ms"]) >= t_boot for _, pump, vent in _channels(r)):
+            # From the row after the reset's own: that row holds the valve's
+            # opening of the instant before (a vent with a curve, as a random
+            # plant's, logs its opening, which follows one physics step later).
+            if not all(int(r[pump]) == 0 and int(r[vent]) == 65535 for r in rows if int(r["t_ms"]) > t_boot for _, pump, vent in _channels(r)):
                 res["problems"].append("not safe after the reset")
             res["safe_ms"] = 0
             if not expected & set(names):
@@ -341,6 +359,7 @@ def run_cell(fault, program, wall_timeout_s=90.0):
             _check_laser(res, rows, t_fault, fault)
         res["peak_true_pa"] = max(int(r[c[0]]) for r in rows for c in _channels(rows[0]))
         limit = min(HARD_LIMIT_PA, ceiling + (int(value) if fault == "sensor_offset" else 0))
+        limit += sensor_reads_low_pa(plant, limit)
         if res["peak_true_pa"] > limit:
             res["problems"].append("true vacuum %d Pa above the limit %d Pa" % (res["peak_true_pa"], limit))
     finally:
