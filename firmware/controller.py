@@ -17,6 +17,13 @@
 # With a ramp the setpoint moves toward the target at a limited rate (tissue
 # is loaded at a chosen rate) and the PI follows it.
 #
+# The approach's "full pump" is governed: the vacuum may rise at most
+# _RISE_GOV_PA_S (75 % of the supervisor's hard limit on the rate of rise,
+# safety.py), so a tiny cup on a strong pump, which really rises faster than
+# that limit at full drive, never trips it; a blocked line (2 mL jumping
+# several kPa in the tick before the governor can react) still does
+# (docs/safety.md H26, docs/control.md).
+#
 # Integers only, allocation-free: update() runs in the heap-locked tick. Gain
 # arithmetic is arranged to stay below 2**30 (small ints on a 32-bit port).
 from micropython import const
@@ -46,6 +53,23 @@ _FF_STALE_MS = const(100)  # a moving target's feed-forward lapses after this
 _REFINE_MS = const(1000)  # held within 1 % of the target this long
 _REFINE_MAX_HOLD = const(58_982)  # 90 % duty: beyond, the correction is noise
 _FF_MAX = const(1_000_000)  # Pa/s; ff * 1000 stays below 2**30
+
+# Rate governor of the approach (issue 17, H26): the approach's pump is
+# capped so that the vacuum rises at most _RISE_GOV_PA_S, 75 % of the
+# supervisor's hard limit. A tick's rise shows the duty commanded two ticks
+# before (the sample read at a tick was converted during the tick before,
+# after the driver's one-tick pipeline), so the cap is that duty scaled by
+# allowed / measured rise (a chamber's rise is proportional to the duty), at
+# most twice it while the rise is under half the allowed one. Its authority
+# ends at _GOV_FLOOR_U16: at 3/8 duty a chamber rising up to 400 kPa/s at
+# full drive (a 5 mL cup on a pump 1.5x the pico's declared 2 L/min: 370)
+# rises at most 150 kPa/s, while a blocked 2 mL line (820 kPa/s and more on a
+# pump 0.6x the declaration) still rises above the limit, which the governor
+# must not hide. Each approach starts at the floor for the two ticks before
+# its first rise can be seen.
+_RISE_GOV_PA_S = const(150_000)
+_GOV_FLOOR_U16 = const(24576)  # 3/8 of FULL
+_GOV_BLIND_TICKS = const(2)
 
 G_DEFAULT = const(20_000)  # Pa/s, used before the first approach measures it
 # Chatter: the hold's output crossing from pump to vent and back tick after
@@ -84,7 +108,14 @@ class Controller:
         self.setpoint_pa = 0  # slewed, what the PI regulates to
         self._ramp_left = 0  # ticks until the slewed setpoint reaches the target
         self._ring = [0] * _N  # last _N measurements, for the rate
+        self._uring = [0] * _N  # pump duty commanded in the last _N ticks
+        self._usum = 0  # their sum: the mean duty behind rate_n
         self._ri = 0
+        # governor of the approach: allowed rise per tick, the cap on the pump
+        self._gov_pa = _RISE_GOV_PA_S * period_ms // 1000
+        self.cap_u16 = FULL
+        self._u_prev = 0  # pump duty commanded two ticks ago
+        self._gov_n = 0  # ticks of this approach, up to _GOV_BLIND_TICKS
         self.rate_n = 0  # Pa per _N ticks
         # Hold duties learned at the last two targets (intermittent alternates
         # between target and floor): preloaded into the integrator.
@@ -191,6 +222,8 @@ class Controller:
         if ramp_ms <= 0 and span > big:
             self.phase = PHASE_UP
             self.setpoint_pa = target_pa
+            self.cap_u16 = _GOV_FLOOR_U16
+            self._gov_n = 0
         elif ramp_ms <= 0 and span < -big:
             self.phase = PHASE_DOWN
             self.setpoint_pa = target_pa
@@ -225,8 +258,15 @@ class Controller:
         ring = self._ring
         i = self._ri
         self.rate_n = pv - ring[i]
+        rise = pv - ring[i - 1]  # over the last tick (ring[-1] is the last slot)
         ring[i] = pv
+        u = self.pump_u16  # commanded last tick
+        ur = self._uring
+        self._usum += u - ur[i]
+        ur[i] = u
         self._ri = (i + 1) % _N
+        u_seen = self._u_prev  # two ticks ago: the duty behind this tick's rise
+        self._u_prev = u
         if self.mode != MODE_REGULATE:
             self.pump_u16 = 0
             self.vent_u16 = FULL
@@ -234,7 +274,8 @@ class Controller:
         ph = self.phase
         if ph == PHASE_UP:
             if pv + self.rate_n * self.lead_ticks // _N < self.target_pa - self.target_pa // 200:
-                self.pump_u16 = FULL
+                self._govern(rise, u_seen)
+                self.pump_u16 = self.cap_u16
                 self.vent_u16 = 0
                 return
             self._end_up(pv)
@@ -256,6 +297,20 @@ class Controller:
             self._refine(pv)
         if (r.state == rl.ARMED or r.state == rl.NOISE) and self.setpoint_pa == r.sp:
             r.watch(pv, self.pid.i)
+
+    def _govern(self, rise, u_seen):
+        """The pump cap for a rise of _RISE_GOV_PA_S (see the constants)."""
+        if self._gov_n < _GOV_BLIND_TICKS:
+            self._gov_n += 1  # this rise shows no duty of the approach yet
+            return
+        a = self._gov_pa
+        up = u_seen + u_seen
+        if rise > a >> 1:
+            c = u_seen * a // rise  # < 2**16 * 2**12 at 20 ms ticks
+        else:
+            c = FULL  # (half the allowed rise or less: noise or a slow plant)
+        c = up if c > up else c
+        self.cap_u16 = FULL if c > FULL else (_GOV_FLOOR_U16 if c < _GOV_FLOOR_U16 else c)
 
     def start_relay(self, sp, d, margin, limit_ticks):
         """Arm a relay test around setpoint sp, to start once it is held."""
@@ -308,8 +363,12 @@ class Controller:
             self.vent_u16 = 0
 
     def _end_up(self, pv):
-        # rate_n was measured at full pump: the plant gain near the target.
+        # rate_n was measured at the governed pump: scaled to full duty, the
+        # plant gain near the target (the rise is proportional to the duty).
         g = self.rate_n * 1000 // (_N * self.period_ms)
+        q = self._usum // _N >> 6  # mean duty in 1/1024 of full
+        if 0 < q < 1023 and 0 < g:
+            g = g * 1024 // q if g < 1_000_000 else g // q * 1024
         if _G_MIN <= g <= _G_MAX:
             self.g_pump = g
             self.g_measured = True

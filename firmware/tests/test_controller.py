@@ -311,7 +311,17 @@ def test_hold_duty_is_reused_on_the_next_approach():
     assert ctl.phase == PHASE_UP
     while ctl.phase == PHASE_UP:
         _run(ctl, ch, 1)
-    assert ctl.pid.i == held or abs(ctl.pid.i - held) < FULL // 100
+    # preloaded at the switch, then one tick of the PI's integration (which
+    # depends on where in its tick the governed approach lands: up to 1.5 %)
+    assert abs(ctl.pid.i - held) < FULL // 50, (ctl.pid.i, held)
+    # (a controller that learned nothing starts the hold from 0)
+    fresh = Controller(_DT)
+    ch.v = 0
+    ch._hist = [0, 0]
+    fresh.set_target(20_000, 0, 0)
+    while fresh.phase == PHASE_UP:
+        _run(fresh, ch, 1)
+    assert fresh.pid.i < held // 4, (fresh.pid.i, held)
 
 
 def test_relay_test_is_allocation_free_and_measures_the_plant():
