@@ -3,8 +3,9 @@ make robustness): one random honest plant per program (pump 40 % either side
 of its declaration on any curve, vent dead zone, tubing, sensor errors,
 drift), each running that program's whole session with no fault injected.
 Judged by the physics: a healthy plant raises no alarm; an alarm is accepted
-only where the plant cannot reach the program's level, or (a known finding of
-the rise rule) where the plant itself rises faster than the rule's limit."""
+only where the plant cannot reach the program's level (a `rise` on a plant
+that rises faster than the rule's limit at full drive is a FAIL since the
+controller governs its approach: issue 17)."""
 from __future__ import annotations
 
 
