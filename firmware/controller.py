@@ -62,14 +62,20 @@ _FF_MAX = const(1_000_000)  # Pa/s; ff * 1000 stays below 2**30
 # allowed / measured rise (a chamber's rise is proportional to the duty), at
 # most twice it while the rise is under half the allowed one. Its authority
 # ends at _GOV_FLOOR_U16: at 3/8 duty a chamber rising up to 400 kPa/s at
-# full drive (a 5 mL cup on a pump 1.5x the pico's declared 2 L/min: 370)
-# rises at most 150 kPa/s, while a blocked 2 mL line (820 kPa/s and more on a
-# pump 0.6x the declaration) still rises above the limit, which the governor
-# must not hide. Each approach starts at the floor for the two ticks before
-# its first rise can be seen.
+# full drive (a 5 mL cup on a pump 1.4x the pico's declared 2 L/min: 370)
+# rises at most 150 kPa/s, while a blocked 2 mL line (930 kPa/s from ambient
+# on a pump 0.6x the declaration) still rises above the limit. Each approach
+# starts at the floor for the two ticks before its first rise can be seen.
+# The governor must not hide a blocked line from the supervisor: a chamber's
+# rise per unit of duty only falls during an approach (the pump curve, the
+# thinner gas); more than _GOV_JUMP times its lowest so far means the
+# chamber shrank (the tube blocked: 2 mL instead of the cup), and the
+# governor stands down for the rest of the approach.
 _RISE_GOV_PA_S = const(150_000)
 _GOV_FLOOR_U16 = const(24576)  # 3/8 of FULL
 _GOV_BLIND_TICKS = const(2)
+_GOV_JUMP = const(3)
+_GOV_K_NONE = const(0x0FFFFFFF)  # no rise per duty yet (x _GOV_JUMP stays a small int)
 
 G_DEFAULT = const(20_000)  # Pa/s, used before the first approach measures it
 # Chatter: the hold's output crossing from pump to vent and back tick after
@@ -115,7 +121,8 @@ class Controller:
         self._gov_pa = _RISE_GOV_PA_S * period_ms // 1000
         self.cap_u16 = FULL
         self._u_prev = 0  # pump duty commanded two ticks ago
-        self._gov_n = 0  # ticks of this approach, up to _GOV_BLIND_TICKS
+        self._gov_n = 0  # ticks of this approach, up to _GOV_BLIND_TICKS; -1: stood down
+        self._gov_k = _GOV_K_NONE  # lowest rise per duty of this approach
         self.rate_n = 0  # Pa per _N ticks
         # Hold duties learned at the last two targets (intermittent alternates
         # between target and floor): preloaded into the integrator.
@@ -224,6 +231,7 @@ class Controller:
             self.setpoint_pa = target_pa
             self.cap_u16 = _GOV_FLOOR_U16
             self._gov_n = 0
+            self._gov_k = _GOV_K_NONE
         elif ramp_ms <= 0 and span < -big:
             self.phase = PHASE_DOWN
             self.setpoint_pa = target_pa
@@ -300,10 +308,19 @@ class Controller:
 
     def _govern(self, rise, u_seen):
         """The pump cap for a rise of _RISE_GOV_PA_S (see the constants)."""
-        if self._gov_n < _GOV_BLIND_TICKS:
-            self._gov_n += 1  # this rise shows no duty of the approach yet
+        n = self._gov_n
+        if n < _GOV_BLIND_TICKS:
+            if n >= 0:
+                self._gov_n = n + 1  # this rise shows no duty of the approach yet
             return
         a = self._gov_pa
+        k = (rise << 6) // (u_seen >> 10)  # rise per full duty; u_seen >= the floor
+        if rise > a >> 1 and k > _GOV_JUMP * self._gov_k:
+            self._gov_n = -1  # the chamber shrank: leave it to the supervisor
+            self.cap_u16 = FULL
+            return
+        if k < self._gov_k:
+            self._gov_k = k
         up = u_seen + u_seen
         if rise > a >> 1:
             c = u_seen * a // rise  # < 2**16 * 2**12 at 20 ms ticks

@@ -88,7 +88,8 @@ def _approach_with_supervisor(g, period_ms, target=20_000):
     """An approach from ambient on a chamber rising g Pa/s at full pump, the
     supervisor judging every sample as in the tick, for 400 ms (a noiseless
     held level would be `stuck` after 500 ms). Returns (supervisor, ticks
-    until the first alarm or -1, ticks until the switch, lowest cap)."""
+    until the first alarm or -1, ticks until the switch, lowest cap, whether
+    the governor stood down)."""
     import safety
 
     ctl = Controller(period_ms)
@@ -98,6 +99,7 @@ def _approach_with_supervisor(g, period_ms, target=20_000):
     ctl.set_target(target, 0, 0)
     first = switch = -1
     low = FULL
+    stood_down = False
     pv = 0
     for k in range(400 // period_ms):
         micropython.heap_lock()
@@ -110,10 +112,11 @@ def _approach_with_supervisor(g, period_ms, target=20_000):
             first = k
         if ctl.phase == PHASE_UP and ctl.cap_u16 < low:
             low = ctl.cap_u16
+        stood_down = stood_down or ctl._gov_n < 0
         if ctl.phase != PHASE_UP and switch < 0:
             switch = k
         pv = ch.step(ctl.pump_u16, ctl.vent_u16)
-    return sup, first, switch, low
+    return sup, first, switch, low, stood_down
 
 
 def test_approach_governed_below_the_rise_limit_on_the_fastest_cup():
@@ -124,8 +127,8 @@ def test_approach_governed_below_the_rise_limit_on_the_fastest_cup():
     # below). Governed, the approach stays under the supervisor's limit at
     # every control rate, and reaches 20 kPa in about 20 kPa / 150 kPa/s.
     for period in (5, 10, 20):
-        sup, first, switch, _ = _approach_with_supervisor(370_000, period)
-        assert first < 0 and not sup.alarms & safety.A_RISE, (period, sup.alarms, first)
+        sup, first, switch, _, stood_down = _approach_with_supervisor(370_000, period)
+        assert first < 0 and not sup.alarms & safety.A_RISE and not stood_down, (period, sup.alarms, first)
         assert switch * period <= 20_000 * 1000 // 150_000 + 6 * period, (period, switch)
     # the same chamber at full pump, no governor: the rule trips (the test
     # can fail)
@@ -142,13 +145,50 @@ def test_approach_governed_below_the_rise_limit_on_the_fastest_cup():
 def test_governor_cannot_hide_a_blocked_line():
     import safety
 
-    # A blocked 2 mL line on a pump 0.6x the declaration rises 820 kPa/s at
-    # full drive; the governor's floor (3/8 duty) still drives it at about
-    # 300 kPa/s, above the limit: `rise` within the rule's 50 ms window.
+    # A line blocked before the approach began (no jump for the governor to
+    # see): 2 mL on a pump 0.6x the declaration rises 820 kPa/s at full drive
+    # (930 from ambient in the simulator); the governor's floor (3/8 duty)
+    # still drives it at about 300 kPa/s, above the limit: `rise` within the
+    # rule's 50 ms window.
     for period in (5, 10, 20):
-        sup, first, switch, low = _approach_with_supervisor(820_000, period)
+        sup, first, switch, low, _ = _approach_with_supervisor(820_000, period)
         assert sup.alarms & safety.A_RISE and first * period <= 60, (period, sup.alarms, first)
         assert low == 24576, low  # throttled to the floor, not below
+
+
+def test_governor_stands_down_when_the_chamber_shrinks():
+    import safety
+
+    # A cup rising 60 kPa/s at full drive at 10 kPa (a weak pump on a convex
+    # curve) whose tube blocks there: the sensor's side is 2 mL, rising 5.5x
+    # faster, 330 kPa/s. Cut to the governor's floor after the jump it would
+    # rise 124 kPa/s, and at 200 Hz stay under the limit (3.3 kPa in the two
+    # ticks before the cut, then 5 kPa in 40 ms); its rise per duty jumped,
+    # so the governor stands down and the full drive trips `rise`.
+    for period in (5, 10):
+        ctl = Controller(period)
+        ch = Chamber(60_000, 0, 0, 1, period)
+        sup = safety.Supervisor(70_000, period)
+        sup.session_start()
+        ctl.set_target(30_000, 0, 0)
+        pv = 0
+        blocked_at = first = -1
+        for k in range(300 // period):
+            micropython.heap_lock()
+            try:
+                ctl.update(pv)
+                a = sup.check(0, pv, ctl.setpoint_pa, True, ctl.pump_u16, ctl.vent_u16)
+            finally:
+                micropython.heap_unlock()
+            if a & safety.A_RISE and first < 0:
+                first = k
+            if blocked_at < 0 and ch.v >= 10_000:
+                blocked_at = k
+                assert ctl.phase == PHASE_UP and ctl.cap_u16 == FULL, (period, ctl.cap_u16)
+                ch.g_pump = 330_000
+            pv = ch.step(ctl.pump_u16, ctl.vent_u16)
+        assert ctl._gov_n == -1 and first > 0, (period, ctl._gov_n, first)
+        assert (first - blocked_at) * period <= 60, (period, first, blocked_at)
 
 
 class TubedChamber(Chamber):
