@@ -58,23 +58,26 @@ _FF_MAX = const(1_000_000)  # Pa/s; ff * 1000 stays below 2**30
 # capped so that the vacuum rises at most _RISE_GOV_PA_S, 75 % of the
 # supervisor's hard limit. A tick's rise shows the duty commanded two ticks
 # before (the sample read at a tick was converted during the tick before,
-# after the driver's one-tick pipeline), so the cap is that duty scaled by
-# allowed / measured rise (a chamber's rise is proportional to the duty), at
-# most twice it while the rise is under half the allowed one. Its authority
+# after the driver's one-tick pipeline), or three with a sensor whose
+# conversion nearly fills a tick (the bmp280 at 100 Hz); the smaller of the
+# two, scaled by allowed / measured rise (a chamber's rise is proportional
+# to the duty), is the cap, at most twice it while the rise is under half
+# the allowed one. Its authority
 # ends at _GOV_FLOOR_U16: at 3/8 duty a chamber rising up to 400 kPa/s at
 # full drive (a 5 mL cup on a pump 1.4x the pico's declared 2 L/min: 370)
 # rises at most 150 kPa/s, while a blocked 2 mL line (930 kPa/s from ambient
 # on a pump 0.6x the declaration) still rises above the limit. Each approach
 # starts at the floor for the two ticks before its first rise can be seen.
 # The governor must not hide a blocked line from the supervisor: a chamber's
-# rise per unit of duty only falls during an approach (the pump curve, the
-# thinner gas); more than _GOV_JUMP times its lowest so far means the
-# chamber shrank (the tube blocked: 2 mL instead of the cup), and the
-# governor stands down for the rest of the approach.
+# rise per unit of duty (over _GOV_K_TICKS) only falls during an approach
+# (the pump curve, the thinner gas); more than _GOV_JUMP times its lowest so
+# far means the chamber shrank (the tube blocked: 2 mL instead of the cup),
+# and the governor stands down for the rest of the approach.
 _RISE_GOV_PA_S = const(150_000)
 _GOV_FLOOR_U16 = const(24576)  # 3/8 of FULL
 _GOV_BLIND_TICKS = const(2)
 _GOV_JUMP = const(3)
+_GOV_K_TICKS = const(4)  # the rise per duty is judged over 4 ticks
 _GOV_K_NONE = const(0x0FFFFFFF)  # no rise per duty yet (x _GOV_JUMP stays a small int)
 
 G_DEFAULT = const(20_000)  # Pa/s, used before the first approach measures it
@@ -120,7 +123,6 @@ class Controller:
         # governor of the approach: allowed rise per tick, the cap on the pump
         self._gov_pa = _RISE_GOV_PA_S * period_ms // 1000
         self.cap_u16 = FULL
-        self._u_prev = 0  # pump duty commanded two ticks ago
         self._gov_n = 0  # ticks of this approach, up to _GOV_BLIND_TICKS; -1: stood down
         self._gov_k = _GOV_K_NONE  # lowest rise per duty of this approach
         self.rate_n = 0  # Pa per _N ticks
@@ -273,8 +275,9 @@ class Controller:
         self._usum += u - ur[i]
         ur[i] = u
         self._ri = (i + 1) % _N
-        u_seen = self._u_prev  # two ticks ago: the duty behind this tick's rise
-        self._u_prev = u
+        # the duty behind this tick's rise: two ticks ago, or three with a
+        # slower sensor (the bmp280); the smaller of them never overrates it
+        u_seen = ur[i - 1] if ur[i - 1] < ur[i - 2] else ur[i - 2]
         if self.mode != MODE_REGULATE:
             self.pump_u16 = 0
             self.vent_u16 = FULL
@@ -309,18 +312,21 @@ class Controller:
     def _govern(self, rise, u_seen):
         """The pump cap for a rise of _RISE_GOV_PA_S (see the constants)."""
         n = self._gov_n
-        if n < _GOV_BLIND_TICKS:
-            if n >= 0:
-                self._gov_n = n + 1  # this rise shows no duty of the approach yet
-            return
+        if n < _GOV_BLIND_TICKS + _GOV_K_TICKS:
+            if n < 0:
+                return  # stood down
+            self._gov_n = n + 1
+            if n < _GOV_BLIND_TICKS:
+                return  # this rise shows no duty of the approach yet
+        else:
+            k = self._rise_per_duty()
+            if rise > self._gov_pa >> 1 and k > _GOV_JUMP * self._gov_k:
+                self._gov_n = -1  # the chamber shrank: leave it to the supervisor
+                self.cap_u16 = FULL
+                return
+            if k < self._gov_k:
+                self._gov_k = k
         a = self._gov_pa
-        k = (rise << 6) // (u_seen >> 10)  # rise per full duty; u_seen >= the floor
-        if rise > a >> 1 and k > _GOV_JUMP * self._gov_k:
-            self._gov_n = -1  # the chamber shrank: leave it to the supervisor
-            self.cap_u16 = FULL
-            return
-        if k < self._gov_k:
-            self._gov_k = k
         up = u_seen + u_seen
         if rise > a >> 1:
             c = u_seen * a // rise  # < 2**16 * 2**12 at 20 ms ticks
@@ -328,6 +334,16 @@ class Controller:
             c = FULL  # (half the allowed rise or less: noise or a slow plant)
         c = up if c > up else c
         self.cap_u16 = FULL if c > FULL else (_GOV_FLOOR_U16 if c < _GOV_FLOOR_U16 else c)
+
+    def _rise_per_duty(self):
+        """The rise of the last 4 ticks per full duty, against the duties of
+        2 to 5 ticks ago (over 4 ticks a sensor that shows a duty a tick
+        later, as the bmp280's 8 ms conversion at 100 Hz, misleads little)."""
+        j = self._ri  # (after this tick's writes: [j - 1] is the newest)
+        ur = self._uring
+        u4 = ur[j - 2] + ur[j - 3] + ur[j - 4] + ur[j - 5]  # >= 4 x the floor
+        r = self._ring
+        return ((r[j - 1] - r[j - 5]) << 6) // (u4 >> 12)
 
     def start_relay(self, sp, d, margin, limit_ticks):
         """Arm a relay test around setpoint sp, to start once it is held."""
