@@ -104,8 +104,9 @@ def _approach_with_supervisor(g, period_ms, target=20_000):
     for k in range(400 // period_ms):
         micropython.heap_lock()
         try:
-            ctl.update(pv)
+            # as channel.py: the check on last tick's outputs, then the controller
             a = sup.check(0, pv, ctl.setpoint_pa, True, ctl.pump_u16, ctl.vent_u16)
+            ctl.update(pv)
         finally:
             micropython.heap_unlock()
         if a and first < 0:
@@ -176,8 +177,8 @@ def test_governor_stands_down_when_the_chamber_shrinks():
         for k in range(300 // period):
             micropython.heap_lock()
             try:
-                ctl.update(pv)
                 a = sup.check(0, pv, ctl.setpoint_pa, True, ctl.pump_u16, ctl.vent_u16)
+                ctl.update(pv)
             finally:
                 micropython.heap_unlock()
             if a & safety.A_RISE and first < 0:
