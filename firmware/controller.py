@@ -73,7 +73,9 @@ _FF_MAX = const(1_000_000)  # Pa/s; ff * 1000 stays below 2**30
 # rise per unit of duty (over _GOV_K_TICKS) only falls during an approach
 # (the pump curve, the thinner gas); more than _GOV_JUMP times its lowest so
 # far means the chamber shrank (the tube blocked: 2 mL instead of the cup),
-# and the governor stands down for the rest of the approach.
+# and the governor stands down for the rest of the approach. Once an approach
+# of the session measured a chamber slower than a quarter of the governed
+# rate, the next ones start at full pump, ungoverned, as before.
 _RISE_GOV_PA_S = const(150_000)
 _GOV_FLOOR_U16 = const(24576)  # 3/8 of FULL
 _GOV_BLIND_TICKS = const(2)
@@ -126,6 +128,7 @@ class Controller:
         self.cap_u16 = FULL
         self._gov_n = 0  # ticks of this approach, up to _GOV_BLIND_TICKS; -1: stood down
         self._gov_k = _GOV_K_NONE  # lowest rise per duty of this approach
+        self._gov_slow = False  # this session's chamber is too slow to govern
         self.rate_n = 0  # Pa per _N ticks
         # Hold duties learned at the last two targets (intermittent alternates
         # between target and floor): preloaded into the integrator.
@@ -230,11 +233,12 @@ class Controller:
             big = 1000
         self._ramp_left = 0
         if ramp_ms <= 0 and span > big:
+            if self.phase != PHASE_UP:
+                # a new approach (a target moved during one, as a program's
+                # moving level does every tick, keeps its governor)
+                self._gov_start()
             self.phase = PHASE_UP
             self.setpoint_pa = target_pa
-            self.cap_u16 = _GOV_FLOOR_U16
-            self._gov_n = 0
-            self._gov_k = _GOV_K_NONE
         elif ramp_ms <= 0 and span < -big:
             self.phase = PHASE_DOWN
             self.setpoint_pa = target_pa
@@ -248,6 +252,7 @@ class Controller:
 
     def off(self):
         self._settled = -1
+        self._gov_slow = False  # the next session (or on phase) may be on another plant
         if self.detune:
             self.detune = 0  # the next session may be on another plant
             self._schedule()
@@ -307,6 +312,19 @@ class Controller:
             self._refine(pv)
         if (r.state == rl.ARMED or r.state == rl.NOISE) and self.setpoint_pa == r.sp:
             r.watch(pv, self.pid.i)
+
+    def _gov_start(self):
+        if self._gov_slow:
+            # this session's chamber rose under a quarter of the governed
+            # rate at full drive near its last target (at most 3x that from
+            # ambient): full pump, as before the governor; the supervisor's
+            # pump and leak rules need it above 50 % and 90 % without a gap
+            self.cap_u16 = FULL
+            self._gov_n = -1
+        else:
+            self.cap_u16 = _GOV_FLOOR_U16
+            self._gov_n = 0
+            self._gov_k = _GOV_K_NONE
 
     def _govern(self, rise, u_seen):
         """The pump cap for a rise of _RISE_GOV_PA_S (see the constants)."""
@@ -401,6 +419,7 @@ class Controller:
         q = self._usum // _N >> 6  # mean duty in 1/1024 of full
         if 0 < q < 1023 and 0 < g:
             g = g * 1024 // q if g < 1_000_000 else g // q * 1024
+        self._gov_slow = _G_MIN <= g < _RISE_GOV_PA_S // 4
         if _G_MIN <= g <= _G_MAX:
             self.g_pump = g
             self.g_measured = True
