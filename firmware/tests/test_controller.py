@@ -192,6 +192,38 @@ def test_governor_stands_down_when_the_chamber_shrinks():
         assert (first - blocked_at) * period <= 60, (period, first, blocked_at)
 
 
+def test_a_moving_target_keeps_the_governor_and_a_slow_chamber_is_not_governed_again():
+    # A level moved every tick during an approach (a program's moving level
+    # falling behind: a leak, a dead pump) continues the approach: the
+    # governor's soft start does not begin again: the pump passes 90 % (the
+    # supervisor's leak rule's threshold) within 10 ticks.
+    ctl = Controller(10)
+    ch = Chamber(20_000, 60_000, 0, 1, 10)
+    pv = 0
+    for k in range(10):
+        ctl.set_target(20_000 + 10 * k, 0, pv)
+        pv = _run(ctl, ch, 1)
+    assert ctl.phase == PHASE_UP and ctl.pump_u16 > FULL * 9 // 10, (ctl.phase, ctl.pump_u16)
+    # That chamber (20 kPa/s: under a quarter of the governed rate) is
+    # approached at full pump from the first tick the next time, as before
+    # the governor; a fast one (370 kPa/s) starts at the floor again.
+    for g, first_duty in ((20_000, FULL), (370_000, 24576)):
+        ctl = Controller(10)
+        ch = Chamber(g, 3 * g, g // 40, 1, 10)
+        ctl.set_target(20_000, 0, 0)
+        pv = _run(ctl, ch, 300)
+        ctl.set_target(10_000, 0, pv)
+        pv = _run(ctl, ch, 300)
+        ctl.set_target(20_000, 0, pv)
+        assert ctl.phase == PHASE_UP
+        _run(ctl, ch, 1)
+        assert ctl.pump_u16 == first_duty, (g, ctl.pump_u16)
+    ctl.off()  # a new session: governed from its first approach
+    ctl.set_target(20_000, 0, 0)
+    _run(ctl, ch, 1)
+    assert ctl.pump_u16 == 24576
+
+
 class TubedChamber(Chamber):
     """A dressing at the end of a tube: the sensor, at the device's end,
     reads the dressing's vacuum plus the tube's drop, which follows the
