@@ -20,9 +20,9 @@
 # The approach's "full pump" is governed: the vacuum may rise at most
 # _RISE_GOV_PA_S (75 % of the supervisor's hard limit on the rate of rise,
 # safety.py), so a tiny cup on a strong pump, which really rises faster than
-# that limit at full drive, never trips it; a blocked line (2 mL jumping
-# several kPa in the tick before the governor can react) still does
-# (docs/safety.md H26, docs/control.md).
+# that limit at full drive, never trips it; a blocked 2 mL line still does:
+# the governor never throttles below 3/8 duty and stands down when the
+# chamber shrinks mid-approach (docs/safety.md H26, docs/control.md).
 #
 # Integers only, allocation-free: update() runs in the heap-locked tick. Gain
 # arithmetic is arranged to stay below 2**30 (small ints on a 32-bit port).
@@ -63,8 +63,8 @@ _FF_MAX = const(1_000_000)  # Pa/s; ff * 1000 stays below 2**30
 # twice it while the rise is under half the allowed one, is where the cap
 # moves, halfway each tick: with a sensor whose conversion nearly fills a
 # tick (the bmp280 at 100 Hz) the rise shows the duty of three ticks ago,
-# and the undamped step oscillated (9.1 kPa in 50 ms instead of 7). Its authority
-# ends at _GOV_FLOOR_U16: at 3/8 duty a chamber rising up to 400 kPa/s at
+# and the undamped step oscillated (9.1 kPa in 50 ms instead of 7).
+# Its authority ends at _GOV_FLOOR_U16: at 3/8 duty a chamber rising up to 400 kPa/s at
 # full drive (a 5 mL cup on a pump 1.4x the pico's declared 2 L/min: 370)
 # rises at most 150 kPa/s, while a blocked 2 mL line (930 kPa/s from ambient
 # on a pump 0.6x the declaration) still rises above the limit. Each approach
