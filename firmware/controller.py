@@ -17,6 +17,13 @@
 # With a ramp the setpoint moves toward the target at a limited rate (tissue
 # is loaded at a chosen rate) and the PI follows it.
 #
+# The approach's "full pump" is governed: the vacuum may rise at most
+# _RISE_GOV_PA_S (75 % of the supervisor's hard limit on the rate of rise,
+# safety.py), so a tiny cup on a strong pump, which really rises faster than
+# that limit at full drive, never trips it; a blocked 2 mL line still does:
+# the governor never throttles below 3/8 duty and stands down when the
+# chamber shrinks mid-approach (docs/safety.md H26, docs/control.md).
+#
 # Integers only, allocation-free: update() runs in the heap-locked tick. Gain
 # arithmetic is arranged to stay below 2**30 (small ints on a 32-bit port).
 from micropython import const
@@ -46,6 +53,35 @@ _FF_STALE_MS = const(100)  # a moving target's feed-forward lapses after this
 _REFINE_MS = const(1000)  # held within 1 % of the target this long
 _REFINE_MAX_HOLD = const(58_982)  # 90 % duty: beyond, the correction is noise
 _FF_MAX = const(1_000_000)  # Pa/s; ff * 1000 stays below 2**30
+
+# Rate governor of the approach (issue 17, H26): the approach's pump is
+# capped so that the vacuum rises at most _RISE_GOV_PA_S, 75 % of the
+# supervisor's hard limit. A tick's rise shows the duty commanded two ticks
+# before (the sample read at a tick was converted during the tick before,
+# after the driver's one-tick pipeline), so that duty scaled by allowed /
+# measured rise (a chamber's rise is proportional to the duty), at most
+# twice it while the rise is under half the allowed one, is where the cap
+# moves, halfway each tick: with a sensor whose conversion nearly fills a
+# tick (the bmp280 at 100 Hz) the rise shows the duty of three ticks ago,
+# and the undamped step oscillated (9.1 kPa in 50 ms instead of 7).
+# Its authority ends at _GOV_FLOOR_U16: at 3/8 duty a chamber rising up to 400 kPa/s at
+# full drive (a 5 mL cup on a pump 1.4x the pico's declared 2 L/min: 370)
+# rises at most 150 kPa/s, while a blocked 2 mL line (930 kPa/s from ambient
+# on a pump 0.6x the declaration) still rises above the limit. Each approach
+# starts at the floor for the two ticks before its first rise can be seen.
+# The governor must not hide a blocked line from the supervisor: a chamber's
+# rise per unit of duty (over _GOV_K_TICKS) only falls during an approach
+# (the pump curve, the thinner gas); more than _GOV_JUMP times its lowest so
+# far means the chamber shrank (the tube blocked: 2 mL instead of the cup),
+# and the governor stands down for the rest of the approach. Once an approach
+# of the session measured a chamber slower than a quarter of the governed
+# rate, the next ones start at full pump, ungoverned, as before.
+_RISE_GOV_PA_S = const(150_000)
+_GOV_FLOOR_U16 = const(24576)  # 3/8 of FULL
+_GOV_BLIND_TICKS = const(2)
+_GOV_JUMP = const(3)
+_GOV_K_TICKS = const(4)  # the rise per duty is judged over 4 ticks
+_GOV_K_NONE = const(0x0FFFFFFF)  # no rise per duty yet (x _GOV_JUMP stays a small int)
 
 G_DEFAULT = const(20_000)  # Pa/s, used before the first approach measures it
 # Chatter: the hold's output crossing from pump to vent and back tick after
@@ -84,7 +120,15 @@ class Controller:
         self.setpoint_pa = 0  # slewed, what the PI regulates to
         self._ramp_left = 0  # ticks until the slewed setpoint reaches the target
         self._ring = [0] * _N  # last _N measurements, for the rate
+        self._uring = [0] * _N  # pump duty commanded in the last _N ticks
+        self._usum = 0  # their sum: the mean duty behind rate_n
         self._ri = 0
+        # governor of the approach: allowed rise per tick, the cap on the pump
+        self._gov_pa = _RISE_GOV_PA_S * period_ms // 1000
+        self.cap_u16 = FULL
+        self._gov_n = 0  # ticks of this approach, up to _GOV_BLIND_TICKS; -1: stood down
+        self._gov_k = _GOV_K_NONE  # lowest rise per duty of this approach
+        self._gov_slow = False  # this session's chamber is too slow to govern
         self.rate_n = 0  # Pa per _N ticks
         # Hold duties learned at the last two targets (intermittent alternates
         # between target and floor): preloaded into the integrator.
@@ -189,6 +233,10 @@ class Controller:
             big = 1000
         self._ramp_left = 0
         if ramp_ms <= 0 and span > big:
+            if self.phase != PHASE_UP:
+                # a new approach (a target moved during one, as a program's
+                # moving level does every tick, keeps its governor)
+                self._gov_start()
             self.phase = PHASE_UP
             self.setpoint_pa = target_pa
         elif ramp_ms <= 0 and span < -big:
@@ -204,6 +252,7 @@ class Controller:
 
     def off(self):
         self._settled = -1
+        self._gov_slow = False  # the next session (or on phase) may be on another plant
         if self.detune:
             self.detune = 0  # the next session may be on another plant
             self._schedule()
@@ -225,8 +274,14 @@ class Controller:
         ring = self._ring
         i = self._ri
         self.rate_n = pv - ring[i]
+        rise = pv - ring[i - 1]  # over the last tick (ring[-1] is the last slot)
         ring[i] = pv
+        u = self.pump_u16  # commanded last tick
+        ur = self._uring
+        self._usum += u - ur[i]
+        ur[i] = u
         self._ri = (i + 1) % _N
+        u_seen = ur[i - 1]  # two ticks ago: the duty behind this tick's rise
         if self.mode != MODE_REGULATE:
             self.pump_u16 = 0
             self.vent_u16 = FULL
@@ -234,7 +289,8 @@ class Controller:
         ph = self.phase
         if ph == PHASE_UP:
             if pv + self.rate_n * self.lead_ticks // _N < self.target_pa - self.target_pa // 200:
-                self.pump_u16 = FULL
+                self._govern(rise, u_seen)
+                self.pump_u16 = self.cap_u16
                 self.vent_u16 = 0
                 return
             self._end_up(pv)
@@ -256,6 +312,55 @@ class Controller:
             self._refine(pv)
         if (r.state == rl.ARMED or r.state == rl.NOISE) and self.setpoint_pa == r.sp:
             r.watch(pv, self.pid.i)
+
+    def _gov_start(self):
+        if self._gov_slow:
+            # this session's chamber rose under a quarter of the governed
+            # rate at full drive near its last target (at most 3x that from
+            # ambient): full pump, as before the governor; the supervisor's
+            # pump and leak rules need it above 50 % and 90 % without a gap
+            self.cap_u16 = FULL
+            self._gov_n = -1
+        else:
+            self.cap_u16 = _GOV_FLOOR_U16
+            self._gov_n = 0
+            self._gov_k = _GOV_K_NONE
+
+    def _govern(self, rise, u_seen):
+        """The pump cap for a rise of _RISE_GOV_PA_S (see the constants)."""
+        n = self._gov_n
+        if n < _GOV_BLIND_TICKS + _GOV_K_TICKS:
+            if n < 0:
+                return  # stood down
+            self._gov_n = n + 1
+            if n < _GOV_BLIND_TICKS:
+                return  # this rise shows no duty of the approach yet
+        else:
+            k = self._rise_per_duty()
+            if rise > self._gov_pa >> 1 and k > _GOV_JUMP * self._gov_k:
+                self._gov_n = -1  # the chamber shrank: leave it to the supervisor
+                self.cap_u16 = FULL
+                return
+            if k < self._gov_k:
+                self._gov_k = k
+        a = self._gov_pa
+        up = u_seen + u_seen
+        if rise > a >> 1:
+            c = u_seen * a // rise  # < 2**16 * 2**12 at 20 ms ticks
+        else:
+            c = FULL  # (half the allowed rise or less: noise or a slow plant)
+        c = ((up if c > up else c) + self.cap_u16 + 1) >> 1  # damped: see the constants
+        self.cap_u16 = FULL if c > FULL else (_GOV_FLOOR_U16 if c < _GOV_FLOOR_U16 else c)
+
+    def _rise_per_duty(self):
+        """The rise of the last 4 ticks per full duty, against the duties of
+        2 to 5 ticks ago (over 4 ticks a sensor that shows a duty a tick
+        later, as the bmp280's 8 ms conversion at 100 Hz, misleads little)."""
+        j = self._ri  # (after this tick's writes: [j - 1] is the newest)
+        ur = self._uring
+        u4 = ur[j - 2] + ur[j - 3] + ur[j - 4] + ur[j - 5]  # >= 4 x the floor
+        r = self._ring
+        return ((r[j - 1] - r[j - 5]) << 6) // (u4 >> 12)
 
     def start_relay(self, sp, d, margin, limit_ticks):
         """Arm a relay test around setpoint sp, to start once it is held."""
@@ -308,8 +413,13 @@ class Controller:
             self.vent_u16 = 0
 
     def _end_up(self, pv):
-        # rate_n was measured at full pump: the plant gain near the target.
+        # rate_n was measured at the governed pump: scaled to full duty, the
+        # plant gain near the target (the rise is proportional to the duty).
         g = self.rate_n * 1000 // (_N * self.period_ms)
+        q = self._usum // _N >> 6  # mean duty in 1/1024 of full
+        if 0 < q < 1023 and 0 < g:
+            g = g * 1024 // q if g < 1_000_000 else g // q * 1024
+        self._gov_slow = _G_MIN <= g < _RISE_GOV_PA_S // 4
         if _G_MIN <= g <= _G_MAX:
             self.g_pump = g
             self.g_measured = True

@@ -146,6 +146,32 @@ def test_blockage_alarm(open_device):
     print("blockage detect ms", _check(dev, tel, "blockage", 5_000))
 
 
+def test_a_line_blocked_before_a_governed_approach_still_trips_rise(open_device, tmp_path):
+    """Issue 17 (H26): the approach's rate governor starts at 3/8 duty and
+    never cuts below it. The face cup's tube blocks while a dot waits; the
+    next approach drives only the 2 mL line, which at that floor still rises
+    faster than the supervisor's limit: `rise` within 80 ms of the first
+    drive (50 Hz telemetry), then the safe state."""
+    import json
+    from pathlib import Path
+
+    scn = json.loads((Path(__file__).resolve().parents[1] / "boards/sim/scenarios/face_cup_5ml.json").read_text())
+    scn["events"] = [{"after_pump_on_ms": 3_700, "fault": "blockage"}]  # hold 3 s from ~0.2 s, vent, wait
+    path = tmp_path / "face_blocked_in_wait.json"
+    path.write_text(json.dumps(scn))
+    dev = open_device(str(path))
+    dev.request("tel on 50Hz")
+    dev.request("start face_dotted hold=3s wait=1s duration=10s")
+    tel = _alarm(dev, "rise")
+    t_alarm, rows = _first_alarm_truth_time(dev, tel)
+    t_fault = _fault_time(rows, "blockage")
+    drive = next(int(r["t_ms"]) for r in rows if int(r["t_ms"]) > t_fault and int(r["pump_duty"]) > 0)
+    assert 0 < t_alarm - drive <= 80, (t_fault, drive, t_alarm)
+    last = tel[-1]
+    assert last["pump_duty"] == 0 and last["valve_duty"] == 65535 and last["state"] == "fault"
+    print("blocked before the approach: drive %d ms after the fault, rise %d ms after the drive" % (drive - t_fault, t_alarm - drive))
+
+
 def test_sensor_offset_alarm_at_release(open_device):
     dev = open_device("fault_sensor_offset")
     dev.request("tel on 50Hz")

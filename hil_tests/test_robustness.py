@@ -5,8 +5,9 @@ drift), each running that program's whole session with no fault injected,
 and one fault matrix cell per fault kind of the vacuum on a random plant
 each. Judged by the physics: a healthy plant raises no alarm and meets the
 control targets of docs/control.md (an alarm or a missed target accepted
-only where the plant makes it physically impossible, or, for `rise`, the
-rule's known limit); every injected fault is detected by an expected alarm
+only where the plant makes it physically impossible; a `rise` on a plant
+that rises faster than the rule's limit at full drive is a FAIL since the
+controller governs its approach: issue 17); every injected fault is detected by an expected alarm
 within its deadline and contained (a leak that leaves the plant flat near
 ambient at full pump may be answered by `pump`: one sensor sees a dead
 pump), except the listed findings (robustness.KNOWN_FAULT_FINDINGS), which

@@ -15,13 +15,12 @@ judged:
 * an alarm where the plant cannot physically reach the program's highest
   level (the pump at full drive against the leak tops out below 1.05 x the
   target): the alarm is the honest answer, counted apart as IMPOSSIBLE;
-* a `rise` alarm on a plant that itself rises faster than the rise rule's
-  hard limit (10 kPa within 50 ms at full drive from ambient: a tiny cup on
-  a strong pump, which the firmware cannot tell from a blocked line without
-  knowing the chamber): counted apart as RULE LIMIT, a known finding
-  (docs/safety.md, residual risk of the `rise` rule), not a pass;
 * any other alarm, an unfinished session or an error: FAIL (a false alarm on
-  an honest plant), listed with its seed and plant.
+  an honest plant), listed with its seed and plant. A `rise` on a plant that
+  itself rises faster than the rule's limit at full drive (a 5 mL cup on a
+  strong pump) is a FAIL too: the controller governs the approach below the
+  limit (docs/control.md; until issue 17's fix it was counted apart as
+  "rule limit").
 
 Each healthy (PASS) session is then judged against the control targets of
 docs/control.md by ground truth (section "control targets" below): MET,
@@ -187,23 +186,11 @@ def _read_tel(path: str) -> list[tuple[int, int]]:
         return [(int(a), int(b)) for a, b in (ln.strip().split(",") for ln in f if ln.strip())]
 
 
-RISE_RULE_PA, RISE_RULE_S = 10_000, 0.050  # firmware/safety.py: _RISE_MAX_PA within _RISE_SPAN_MS
-
-
-def faster_than_rise_rule(scn: dict) -> bool:
-    """The plant at full drive from ambient gains the rise rule's limit
-    within its span: the rule cannot hold on it."""
-    t = plant_mod.Plant(scenario_mod.validate_scenario(scn)["plant"]).full_duty_rise_time_s(RISE_RULE_PA, 0.0)
-    return t is not None and t < RISE_RULE_S
-
-
 def judge(program: str, scn: dict, s: dict) -> str:
     if not s["alarms"] and s["session_end"] == "completed" and not s["errors"]:
         return "PASS"
     if s["alarms"] and not s["errors"] and reachable_pa(scn) < 1.05 * TOP_LEVEL_PA[program]:
         return "IMPOSSIBLE"
-    if s["alarms"] == ["rise"] and not s["errors"] and faster_than_rise_rule(scn):
-        return "RULE LIMIT"
     return "FAIL"
 
 
@@ -544,15 +531,14 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.time() - t0
     print("ROBUSTNESS: %d sessions, %d random plants (seed %d), no faults injected; %.0f s wall on %d jobs"
           % (len(res), a.plants, a.seed, wall, a.jobs))
-    kinds = ("PASS", "IMPOSSIBLE", "RULE LIMIT", "FAIL")
-    print("   %-18s %9s %6s %11s %11s %6s" % ("program", "sessions", "pass", "impossible", "rule limit", "FAIL"))
+    kinds = ("PASS", "IMPOSSIBLE", "FAIL")
+    print("   %-18s %9s %6s %11s %6s" % ("program", "sessions", "pass", "impossible", "FAIL"))
     for prog in programs + ["all"]:
         rs = [r for r in res if r["program"] == prog or prog == "all"]
         n = {v: sum(1 for r in rs if r["verdict"] == v) for v in kinds}
-        print("   %-18s %9d %6d %11d %11d %6d" % (prog, len(rs), n["PASS"], n["IMPOSSIBLE"], n["RULE LIMIT"], n["FAIL"]))
+        print("   %-18s %9d %6d %11d %6d" % (prog, len(rs), n["PASS"], n["IMPOSSIBLE"], n["FAIL"]))
     tot = {v: sum(1 for r in res if r["verdict"] == v) for v in kinds}
     print("   impossible = an alarm on a plant whose pump tops out below 1.05 x the program's level (an honest alarm)")
-    print("   rule limit = 'rise' on a plant that itself gains 10 kPa within 50 ms at full drive (a known finding: docs/safety.md)")
     for r in res:
         if r["verdict"] == "FAIL":
             s = r["summary"]
