@@ -27,17 +27,20 @@ _ALL = bool(os.getenv("POWERCUT_ALL"))
 _state = {}
 
 
-def _world():
-    if "world" not in _state:
+def _world(fresh=False):
+    if fresh or "world" not in _state:
         w = World(scenario.validate_scenario({}))
         simworld.install(w)
         _state["world"] = w
     return _state["world"]
 
 
-def _boot():
-    """A power-up: what a board runs at reset, up to the first tick."""
-    _world()
+def _boot(fresh=False):
+    """A power-up: what a board runs at reset, up to the first tick. fresh:
+    a new world too (chamber at ambient, the sensor's noise from its seed),
+    so that every run of a workload sees the same physics: the controller's
+    approach follows the sensor's noise, and a log entry's times with it."""
+    _world(fresh)
     import app
     import channels
     import machine
@@ -149,7 +152,7 @@ def sweep(sample=None):
             # state after each step and the writes each step makes.
             _copy(image, path)
             chip.mount()
-            dev, out = _boot()
+            dev, out = _boot(fresh=True)
             _quiet_events(dev)
             states = [_observe(dev)]
             ends = []
@@ -166,7 +169,7 @@ def sweep(sample=None):
                     continue
                 _copy(image, path)
                 chip.mount()
-                dev, out = _boot()
+                dev, out = _boot(fresh=True)
                 _quiet_events(dev)
                 chip.cut_at_write(cut)
                 j = 0
