@@ -35,6 +35,22 @@ def _fields(text: str) -> dict[str, str]:
     return dict(tok.split("=", 1) for tok in text.split() if "=" in tok)
 
 
+def _run_for(dev, ms: int) -> int:
+    """Telemetry until the running session has run `ms` of device time
+    (counted from its first line in state run, not from lines queued
+    before it); the device time reached."""
+    first: list[int] = []
+
+    def done(f: dict) -> bool:
+        if f["state"] != "run":
+            return False
+        first.append(int(f["t_ms"]))
+        return int(f["t_ms"]) - first[0] >= ms
+
+    tel = dev.telemetry_until(done, 60_000)
+    return int(tel[-1]["t_ms"])
+
+
 def _hold_true_pa(dev, until_ms: int, span_ms: int = 1000) -> float:
     """The chamber's true vacuum averaged over the span before until_ms of
     device time (what a reference gauge on the chamber reads)."""
@@ -50,8 +66,7 @@ def test_a_gauge_read_at_a_hold_corrects_the_sensor_gain(open_device, tmp_path):
     dev.request("tel on 20Hz")
     dev.request("start continuous target=%dPa duration=120s" % TARGET_PA)
     assert _fields(dev.request("commission gauge"))["settled"] == "0"  # still pulling down
-    tel = dev.telemetry_until(lambda f: False, 8000)
-    t = int(tel[-1]["t_ms"])
+    t = _run_for(dev, 8000)
     hold = _fields(dev.request("commission gauge"))
     assert hold["settled"] == "1" and int(hold["vacuum_pa"]) == pytest.approx(TARGET_PA, abs=40), hold
     true_pa = _hold_true_pa(dev, t)
@@ -75,8 +90,7 @@ def test_a_gauge_read_at_a_hold_corrects_the_sensor_gain(open_device, tmp_path):
     assert int(_fields(dev.request("config get cal_gain"))["value"]) == gain
     # After: the chamber itself at the target, within 0.3 %.
     dev.request("start continuous target=%dPa duration=120s" % TARGET_PA)
-    tel = dev.telemetry_until(lambda f: False, 8000)
-    after_pa = _hold_true_pa(dev, int(tel[-1]["t_ms"]))
+    after_pa = _hold_true_pa(dev, _run_for(dev, 8000))
     assert after_pa == pytest.approx(TARGET_PA, rel=0.003), after_pa
 
 
