@@ -84,6 +84,18 @@ def test_step_approaches_at_full_pump_then_holds_without_overshoot():
         assert g * 3 // 4 <= ctl.g_pump <= g * 5 // 4, (g, ctl.g_pump)
 
 
+def _supervised_step(sup, ctl, pv):
+    """One heap-locked tick as channel.py runs it: the supervisor's check on
+    last tick's outputs, then the controller; the alarm bits."""
+    micropython.heap_lock()
+    try:
+        a = sup.check(0, pv, ctl.setpoint_pa, True, ctl.pump_u16, ctl.vent_u16)
+        ctl.update(pv)
+    finally:
+        micropython.heap_unlock()
+    return a
+
+
 def _approach_with_supervisor(g, period_ms, target=20_000):
     """An approach from ambient on a chamber rising g Pa/s at full pump, the
     supervisor judging every sample as in the tick, for 400 ms (a noiseless
@@ -102,13 +114,7 @@ def _approach_with_supervisor(g, period_ms, target=20_000):
     stood_down = False
     pv = 0
     for k in range(400 // period_ms):
-        micropython.heap_lock()
-        try:
-            # as channel.py: the check on last tick's outputs, then the controller
-            a = sup.check(0, pv, ctl.setpoint_pa, True, ctl.pump_u16, ctl.vent_u16)
-            ctl.update(pv)
-        finally:
-            micropython.heap_unlock()
+        a = _supervised_step(sup, ctl, pv)
         if a and first < 0:
             first = k
         if ctl.phase == PHASE_UP and ctl.cap_u16 < low:
@@ -175,12 +181,7 @@ def test_governor_stands_down_when_the_chamber_shrinks():
         pv = 0
         blocked_at = first = -1
         for k in range(300 // period):
-            micropython.heap_lock()
-            try:
-                a = sup.check(0, pv, ctl.setpoint_pa, True, ctl.pump_u16, ctl.vent_u16)
-                ctl.update(pv)
-            finally:
-                micropython.heap_unlock()
+            a = _supervised_step(sup, ctl, pv)
             if a & safety.A_RISE and first < 0:
                 first = k
             if blocked_at < 0 and ch.v >= 10_000:
