@@ -73,13 +73,7 @@ class Session:
         t0: int | None = None
         # A liveness guard, not a time limit: the deadline moves with every
         # message, so a slow (loaded) machine is not a failure, a silent link is.
-        deadline = time.monotonic() + WALL_TIMEOUT_S
-        while time.monotonic() < deadline:
-            try:
-                msg = self.link.messages.get(timeout=1.0)
-            except Exception:  # noqa: BLE001 - queue.Empty
-                continue
-            deadline = time.monotonic() + WALL_TIMEOUT_S
+        for msg in self._messages(moving=True):
             if on_msg:
                 on_msg(msg)
             if msg.kind != "tel":
@@ -92,6 +86,18 @@ class Session:
                 return out
         raise AssertionError("no telemetry for %s s of wall time" % WALL_TIMEOUT_S)
 
+    def _messages(self, moving: bool):
+        """The link's unsolicited messages until WALL_TIMEOUT_S of wall time
+        has passed (since the last message if moving, else since the start)."""
+        deadline = time.monotonic() + WALL_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                msg = self.link.messages.get(timeout=1.0)
+            except Exception:  # noqa: BLE001 - queue.Empty
+                continue
+            if moving:
+                deadline = time.monotonic() + WALL_TIMEOUT_S
+            yield msg
 
     def run_to_end(self, start_line: str, max_ms: int) -> list[dict]:
         """Start a session with 50 Hz telemetry and collect it until the
@@ -110,12 +116,7 @@ class Session:
 
     def wait_message(self, pred: Callable[[Message], bool]) -> Message:
         """The next unsolicited message for which pred() holds."""
-        deadline = time.monotonic() + WALL_TIMEOUT_S
-        while time.monotonic() < deadline:
-            try:
-                msg = self.link.messages.get(timeout=1.0)
-            except Exception:  # noqa: BLE001 - queue.Empty
-                continue
+        for msg in self._messages(moving=False):
             if pred(msg):
                 return msg
         raise AssertionError("expected message did not arrive")
