@@ -6,6 +6,7 @@ byte for byte; and "/" on the board is the flash root, never the host's."""
 from __future__ import annotations
 
 import hashlib
+import random
 import subprocess
 import sys
 import time
@@ -101,6 +102,36 @@ def test_raw_repl_and_raw_paste_speak_micropythons_protocol(tmp_path):
             assert b"NameError" in _read_until(ser, b"\x04>")
             ser.write(b"\x02")
             _read_until(ser, b">>> ")
+    finally:
+        sim.stop()
+
+
+def test_ctrl_c_stops_waiting_code_and_a_boot_survives_a_ctrl_c_at_any_point(tmp_path):
+    """Code run at the REPL stops at a Ctrl-C (raised at its next wait, where
+    the simulator is whole: boards/sim/ctrl_c.py). A Ctrl-C that lands
+    anywhere in a reset's boot (the REPL's last code, the firmware's imports,
+    its loop) leaves a board that answers: a SIGINT landing in an import's
+    file read once left the interpreter's qstr lock held, and the next
+    import (after a soft reboot) waited for ever."""
+    sim = _sim(tmp_path / "flash.img")
+    rng = random.Random(17)
+    try:
+        with serial.Serial(sim.port, 115200, timeout=0.2) as ser:
+            ser.write(b"\r\x03")
+            _read_until(ser, b"firmware stopped")
+            ser.write(b"\r\x01")
+            _read_until(ser, b"raw REPL; CTRL-B to exit\r\n>")
+            ser.write(b"import time\nprint('go')\nwhile True:\n time.sleep_ms(10)\n\x04")
+            _read_until(ser, b"go\n")
+            ser.write(b"\x03")
+            assert b"KeyboardInterrupt" in _read_until(ser, b"\x04>")
+            for _ in range(20):
+                ser.write(b"import machine; machine.reset()\x04")
+                time.sleep(rng.random() * 0.1)  # where in the boot the Ctrl-C lands
+                ser.write(b"\r\x03\r\x01")
+                _read_until(ser, b"raw REPL; CTRL-B to exit\r\n>")
+                ser.write(b"\x04")  # and a soft reboot (the import that hung)
+                _read_until(ser, b"soft reboot\r\nraw REPL; CTRL-B to exit\r\n>")
     finally:
         sim.stop()
 

@@ -11,6 +11,7 @@ import gc
 import os
 import sys
 
+import ctrl_c
 import machine
 from world import SimStop
 
@@ -64,6 +65,7 @@ def _boot(world, firmware_dir, root, run_main):
     if run_main and repl.mode == repl.FRIENDLY:  # after a raw-mode soft reboot MicroPython skips main.py
         try:
             world.mark_firmware_boot()  # heap report: the firmware's share starts here
+            ctrl_c.discard()  # a Ctrl-C sent to the REPL is not one for this boot
             __import__("main")
         except (KeyboardInterrupt, Exception) as e:  # noqa: BLE001 - as the board's REPL would
             sys.print_exception(e)

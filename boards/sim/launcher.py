@@ -13,9 +13,11 @@ MicroPython Unix port (boards/sim/runner.py).
 
 The relay behaves like a board's USB CDC link: a Ctrl-C byte from the host
 is always passed on as data, and raises KeyboardInterrupt in the running
-program (SIGINT) only while MicroPython's interrupt character is enabled
+program only while MicroPython's interrupt character is enabled
 (micropython.kbd_intr(3), the board's default), as a board's USB stack does;
-the firmware disables it while it runs and reads the byte itself. Output the
+the firmware disables it while it runs and reads the byte itself. The relay
+never signals the child: it tells it through a pipe, and the child raises at
+a point where the simulator is whole (boards/sim/ctrl_c.py). Output the
 host has not read yet is buffered (HOST_BUFFER_BYTES, as a host's serial
 driver does); beyond that, output nobody reads is dropped instead of blocking
 the device.
@@ -57,38 +59,11 @@ SIM_OVERHEAD_BYTES = 256 * 1024
 # hil_tests/test_heap_budget.py, docs/reliability.md "Memory".
 FIRMWARE_HEAP_BUDGET_PCT = 85
 CTRL_C = 0x03
-# The Unix port exits at a second SIGINT that arrives before it has raised the
-# first one: Ctrl-Cs closer together than this stay data only.
-SIGINT_SPACING_S = 0.25
-STOP_WAIT_S = 1.0
 # What the host has not read yet is kept up to this much, as a host's serial
 # driver buffers a board's output (Linux cdc-acm and its tty: tens of KB and
 # more): a host that is briefly busy loses nothing, even with the board at
 # hundreds of times real time. Past it, output is dropped (a host not reading).
 HOST_BUFFER_BYTES = 1 << 20
-
-
-def _proc_state(pid: int) -> str:
-    """The state letter in /proc/PID/stat ('T' stopped, 'Z' exited), or ''."""
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
-            stat = f.read()
-    except OSError:
-        return ""
-    return chr(stat[stat.rindex(b")") + 2])
-
-
-def _sigint_caught(pid: int) -> bool:
-    """True if the process has a SIGINT handler: MicroPython installs it with
-    kbd_intr(3) and restores the default action (death) with kbd_intr(-1)."""
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("SigCgt:"):
-                    return bool(int(line.split()[1], 16) >> (signal.SIGINT - 1) & 1)
-    except OSError:
-        pass
-    return False
 
 
 def find_micropython() -> str:
@@ -115,7 +90,7 @@ def board_heap_bytes(board: str) -> int:
         raise SystemExit("sim: boards/%s.py does not define HEAP_BYTES = const(N)" % board) from None
 
 
-def build_argv(args: argparse.Namespace) -> list[str]:
+def build_argv(args: argparse.Namespace, ctrl_c_fd: int | None = None) -> list[str]:
     heap = args.heap or WORD_SIZE_FACTOR * board_heap_bytes(args.board) + SIM_OVERHEAD_BYTES
     argv = [find_micropython(), "-X", "heapsize=%d" % heap, str(HERE / "runner.py"),
             "--scenario", args.scenario, "--speed", args.speed]
@@ -136,6 +111,8 @@ def build_argv(args: argparse.Namespace) -> list[str]:
         argv += ["--flash-cut-at-write", str(args.flash_cut_at_write)]
     if args.cpu:
         argv += ["--cpu", args.cpu]
+    if ctrl_c_fd is not None:
+        argv += ["--ctrl-c-fd", str(ctrl_c_fd)]
     return argv
 
 
@@ -180,22 +157,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 class Relay:
     """Copies bytes between the pty master and the MicroPython process."""
 
-    def __init__(self, master: int, child: subprocess.Popen[bytes]):
+    def __init__(self, master: int, child: subprocess.Popen[bytes], ctrl_c: int):
         self.master = master
         self.child = child
+        self.ctrl_c = ctrl_c  # one byte per Ctrl-C from the host (ctrl_c.py)
         self.dropped = 0
         self.pending = bytearray()  # device output the pty has not taken yet
-        # The Unix port dies of a SIGINT that comes before it runs Python code
-        # (it installs its handler then): a Ctrl-C before the board's first
-        # output is held back and delivered at that output.
-        self.ready = False
-        self.pending_ctrl_c = False
-        self.last_sigint = -SIGINT_SPACING_S
         assert child.stdin is not None and child.stdout is not None
         self.to_child = child.stdin.fileno()
         self.from_child = child.stdout.fileno()
         os.set_blocking(master, False)
         os.set_blocking(self.from_child, False)
+        os.set_blocking(ctrl_c, False)
 
     def host_to_device(self) -> None:
         try:
@@ -204,36 +177,18 @@ class Relay:
             if e.errno in (errno.EAGAIN, errno.EIO):
                 return
             raise
-        if CTRL_C in data:
-            if self.ready:
-                self.interrupt()
-            else:
-                self.pending_ctrl_c = True
+        n = data.count(CTRL_C)
+        if n:
+            # Before the data: the REPL drops a request that is older than
+            # the code it runs, never one that belongs to it.
+            try:
+                os.write(self.ctrl_c, b"\x03" * n)
+            except (BlockingIOError, BrokenPipeError):
+                pass  # thousands unread already, or the board has stopped
         try:
             os.write(self.to_child, data)
         except BrokenPipeError:
             pass
-
-    def interrupt(self) -> None:
-        """SIGINT if the child's interrupt character is enabled. The child is
-        stopped while that is read, so it cannot switch to kbd_intr(-1)
-        between the check and the signal (the signal would then kill it)."""
-        now = time.monotonic()
-        if self.child.poll() is not None or now - self.last_sigint < SIGINT_SPACING_S:
-            return
-        pid = self.child.pid
-        os.kill(pid, signal.SIGSTOP)
-        try:
-            deadline = now + STOP_WAIT_S
-            state = _proc_state(pid)
-            while state not in ("T", "t", "Z", "") and time.monotonic() < deadline:
-                time.sleep(0.0001)
-                state = _proc_state(pid)
-            if state in ("T", "t") and _sigint_caught(pid):
-                os.kill(pid, signal.SIGINT)
-                self.last_sigint = now
-        finally:
-            os.kill(pid, signal.SIGCONT)
 
     def device_to_host(self) -> bool:
         try:
@@ -242,10 +197,6 @@ class Relay:
             return True
         if not data:
             return False
-        if not self.ready:
-            self.ready = True
-            if self.pending_ctrl_c:
-                self.interrupt()
         room = HOST_BUFFER_BYTES - len(self.pending)
         if len(data) > room:
             self.dropped += len(data) - room  # nobody reading: a USB host that is not polling
@@ -317,8 +268,10 @@ def main(argv: list[str] | None = None) -> int:
     master, slave = os.openpty()
     tty.setraw(slave, termios.TCSANOW)
     port = os.ttyname(slave)
-    child = subprocess.Popen(build_argv(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             cwd=str(ROOT))
+    ctrl_c_read, ctrl_c_write = os.pipe()
+    child = subprocess.Popen(build_argv(args, ctrl_c_read), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             cwd=str(ROOT), pass_fds=(ctrl_c_read,))
+    os.close(ctrl_c_read)
     print("port: %s" % port, flush=True)
 
     def stop(signum: int, frame: object) -> None:
@@ -326,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        return Relay(master, child).run()
+        return Relay(master, child, ctrl_c_write).run()
     except KeyboardInterrupt:
         return 0
     finally:

@@ -241,7 +241,6 @@ class Plant:
         self.pump_failed = False
         self.pump_stuck_on = False
         self.vent_stuck_closed = False
-        self.interrupted = False  # a Ctrl-C arrived inside the integrator
         gen = self._integrator()
         next(gen)
         self._send = gen.send
@@ -277,9 +276,6 @@ class Plant:
         self._in_u = pump_drive
         self._in_w = vent_open
         self._send(None)
-        if self.interrupted:
-            self.interrupted = False
-            raise KeyboardInterrupt
 
     def _seg(self, v):
         """Index of the pump-curve segment that holds vacuum v (Pa)."""
@@ -351,260 +347,272 @@ class Plant:
         vl = 0.0  # line vacuum while split or with tubing, Pa
         split = False
         while True:
-            # A Ctrl-C (SIGINT -> KeyboardInterrupt) landing in here would
-            # end the generator, and the physics with it: the step is cut
-            # short instead (the state keeps the last whole step), and
-            # step() passes the interrupt on.
-            try:
-                while True:
-                    yield
-                    n = self._in_n
-                    u = self._in_u
-                    w = self._in_w
-                    # effective commands after faults
-                    if self.pump_failed:
-                        u = 0.0
-                    elif self.pump_stuck_on:
-                        u = 1.0
-                    elif u > 1.0:
-                        u = 1.0
-                    elif not u > 0.0:
-                        u = 0.0
-                    if self.vent_stuck_closed:
-                        w = 0.0
-                    elif w > 1.0:
-                        w = 1.0
-                    elif not w > 0.0:
-                        w = 0.0
-                    if vx is not None and w:
-                        w = interp(vx, vy, w)  # the valve's opening at this drive
-                    self._u = u
-                    self._vent = w
-                    xl = self.extra_leak_l_min_at_10kpa
-                    if xl != xl_seen:
-                        xl_seen = xl
-                        pkl = pa * (kl + xl * klm)
-                    a = u * qf
-                    sc = self.pump_scale
-                    if sc != 1.0:
-                        a = a * sc
-                    self._a = a
-                    dt = self._in_dt
-                    last = self._in_last
-                    if tube:
-                        # --- two nodes joined by the tubing: the device side
-                        # (pump, vent, sensor; rigid) and the patient side
-                        # (compliant, leak). A blockage cuts the tube.
-                        if not u and not v and not vl:
-                            self.vacuum_pa = v
-                            self.line_vacuum_pa = vl
-                            if not tzero:
-                                for k in range(ntr):
-                                    tr[k] = vl
-                                tzero = True
-                            continue
-                        gt = 0.0 if self.blocked else tg
-                        gv = pkv * w
-                        glv = gv * isq
-                        gll = pkl * isq
-                        k = 0
-                        tzero = False
-                        while True:  # n steps of dt, then one of last
-                            if not n:
-                                if not last:
-                                    break
-                                n = 1
-                                dt = last
-                                last = 0.0
-                            da = dt * a
-                            hgv = dt * 0.5 * gv
-                            dtglv = dt * glv
-                            hgl = dt * 0.5 * pkl
-                            dtgll = dt * gll
-                            for _ in range(n):
-                                if vl < slo or vl > shi:
-                                    j = seg(vl)
-                                    A = sa[j]
-                                    B = sb[j]
-                                    slo = sv[j] if j else -far
-                                    shi = sv[j + 1] if j < lastseg else far
-                                # device side: rigid, pump and vent
-                                a11 = lcapt
-                                f1 = 0.0
-                                if a:
-                                    q = pa - vl
-                                    s = A - B * vl
-                                    f1 = q * a * s
-                                    a11 = a11 + da * (s + q * B)
-                                if w:
-                                    if vl > vlin:
-                                        r = sqrt(vl)
-                                        f1 = f1 - gv * r
-                                        a11 = a11 + hgv / r
-                                    else:
-                                        f1 = f1 - glv * vl
-                                        a11 = a11 + dtglv
-                                # patient side: compliant, leak
-                                if v < v_floor:
-                                    a22 = ccap0t - c2 * v
-                                else:
-                                    a22 = ccapft
-                                f2 = 0.0
-                                if pkl and v > 0.0:
-                                    if v > vlin:
-                                        r = sqrt(v)
-                                        f2 = -pkl * r
-                                        a22 = a22 + hgl / r
-                                    else:
-                                        f2 = -gll * v
-                                        a22 = a22 + dtgll
-                                # the tube: laminar, F = G p_mean (vl - v)
-                                if gt:
-                                    gp = gt * (pa - 0.5 * (vl + v))
-                                    fl = gp * (vl - v)
-                                    f1 = f1 - fl
-                                    f2 = f2 + fl
-                                    dg = dt * gp
-                                    a11 = a11 + dg
-                                    a22 = a22 + dg
-                                    det = a11 * a22 - dg * dg
-                                    vl = vl + dt * (f1 * a22 + dg * f2) / det
-                                    v = v + dt * (a11 * f2 + dg * f1) / det
-                                else:
-                                    vl = vl + dt * f1 / a11
-                                    v = v + dt * f2 / a22
-                                if vl < vzero:
-                                    vl = 0.0
-                                elif vl > vtop:
-                                    vl = vtop
-                                if v < vzero:
-                                    v = 0.0
-                                elif v > vtop:
-                                    v = vtop
-                                tr[k & trm] = vl
-                                k += 1
-                            n = 0
-                        self.vacuum_pa = v
-                        self.line_vacuum_pa = vl
-                        continue
-                    if self.blocked:
-                        if not split:
-                            split = True
-                            self._split = True
-                            vl = v
-                        gv = pkv * w
-                        glv = gv * isq
-                        gll = pkl * isq
-                        k = 0
-                        tzero = False
-                        while True:  # n steps of dt, then one of last
-                            if not n:
-                                if not last:
-                                    break
-                                n = 1
-                                dt = last
-                                last = 0.0
-                            dta = dt * a
-                            hgv = dt * 0.5 * gv
-                            dtglv = dt * glv
-                            hgl = dt * 0.5 * pkl
-                            dtgll = dt * gll
-                            for _ in range(n):
-                                # --- line: rigid 2 mL with pump and vent
-                                cap = lcap
-                                num = 0.0
-                                if u:
-                                    if vl < slo or vl > shi:
-                                        j = seg(vl)
-                                        A = sa[j]
-                                        B = sb[j]
-                                        slo = sv[j] if j else -far
-                                        shi = sv[j + 1] if j < lastseg else far
-                                    p = pa - vl
-                                    s = A - B * vl
-                                    num = p * a * s
-                                    cap = cap + dta * (s + p * B)
-                                if w:
-                                    if vl > vlin:
-                                        r = sqrt(vl)
-                                        num = num - gv * r
-                                        cap = cap + hgv / r
-                                    else:
-                                        num = num - glv * vl
-                                        cap = cap + dtglv
-                                vl = vl + dt * num / cap
-                                if vl < vzero:
-                                    vl = 0.0
-                                elif vl > vtop:
-                                    vl = vtop
-                                # --- chamber: compliant, cut off, leak only
-                                if pkl and v > 0.0:
-                                    if v < v_floor:
-                                        cap = ccap0 - c2 * v
-                                    else:
-                                        cap = ccapf
-                                    if v > vlin:
-                                        r = sqrt(v)
-                                        v = v - dt * pkl * r / (cap + hgl / r)
-                                    else:
-                                        v = v - dt * gll * v / (cap + dtgll)
-                                    if v < vzero:
-                                        v = 0.0
-                                tr[k & trm] = vl
-                                k += 1
-                            n = 0
-                        self.vacuum_pa = v
-                        self.line_vacuum_pa = vl
-                        continue
-                    if split:
-                        split = False
-                        self._split = False
-                        v = self._merged_vacuum(v, vl)
-                    if not u and not v:
-                        # Ambient with the pump off: every step leaves v at
-                        # exactly 0 (no net flow), so none is computed.
-                        self.vacuum_pa = v
-                        self.line_vacuum_pa = v
-                        if not tzero:
-                            for k in range(ntr):
-                                tr[k] = v
-                            tzero = True
-                        continue
-                    # --- lumped node: line + chamber
-                    # One step, with q = pa - v, s = A - B v (the pump
-                    # curve's segment; 1 - v/vm by default), r = sqrt(v):
-                    #   N   = a q s - g r        (net removal, Pa m^3/s)
-                    #   Cap = capb(v) + dt (a (s + q B) + g / (2 r))
-                    #   v  += dt N / Cap
-                    # (capb = cap0 - 2 C v, or capf on the compliance floor;
-                    # below V_LIN_PA the orifice is g v / sqrt(V_LIN_PA)).
-                    # Expanded in powers of v, with everything that depends
-                    # only on the commands, dt and the segment computed once:
-                    #   dt N   = b0 - b1 v + b2 v^2 - gd r
-                    #   Cap    = k0 - k1 v + hg / r
-                    if w:
-                        g = pkl + pkv * w
-                    else:
-                        g = pkl
+            yield
+            n = self._in_n
+            u = self._in_u
+            w = self._in_w
+            # effective commands after faults
+            if self.pump_failed:
+                u = 0.0
+            elif self.pump_stuck_on:
+                u = 1.0
+            elif u > 1.0:
+                u = 1.0
+            elif not u > 0.0:
+                u = 0.0
+            if self.vent_stuck_closed:
+                w = 0.0
+            elif w > 1.0:
+                w = 1.0
+            elif not w > 0.0:
+                w = 0.0
+            if vx is not None and w:
+                w = interp(vx, vy, w)  # the valve's opening at this drive
+            self._u = u
+            self._vent = w
+            xl = self.extra_leak_l_min_at_10kpa
+            if xl != xl_seen:
+                xl_seen = xl
+                pkl = pa * (kl + xl * klm)
+            a = u * qf
+            sc = self.pump_scale
+            if sc != 1.0:
+                a = a * sc
+            self._a = a
+            dt = self._in_dt
+            last = self._in_last
+            if tube:
+                # --- two nodes joined by the tubing: the device side
+                # (pump, vent, sensor; rigid) and the patient side
+                # (compliant, leak). A blockage cuts the tube.
+                if not u and not v and not vl:
+                    self.vacuum_pa = v
+                    self.line_vacuum_pa = vl
+                    if not tzero:
+                        for k in range(ntr):
+                            tr[k] = vl
+                        tzero = True
+                    continue
+                gt = 0.0 if self.blocked else tg
+                gv = pkv * w
+                glv = gv * isq
+                gll = pkl * isq
+                k = 0
+                tzero = False
+                while True:  # n steps of dt, then one of last
+                    if not n:
+                        if not last:
+                            break
+                        n = 1
+                        dt = last
+                        last = 0.0
+                    da = dt * a
+                    hgv = dt * 0.5 * gv
+                    dtglv = dt * glv
+                    hgl = dt * 0.5 * pkl
+                    dtgll = dt * gll
+                    for _ in range(n):
+                        if vl < slo or vl > shi:
+                            j = seg(vl)
+                            A = sa[j]
+                            B = sb[j]
+                            slo = sv[j] if j else -far
+                            shi = sv[j + 1] if j < lastseg else far
+                        # device side: rigid, pump and vent
+                        a11 = lcapt
+                        f1 = 0.0
+                        if a:
+                            q = pa - vl
+                            s = A - B * vl
+                            f1 = q * a * s
+                            a11 = a11 + da * (s + q * B)
+                        if w:
+                            if vl > vlin:
+                                r = sqrt(vl)
+                                f1 = f1 - gv * r
+                                a11 = a11 + hgv / r
+                            else:
+                                f1 = f1 - glv * vl
+                                a11 = a11 + dtglv
+                        # patient side: compliant, leak
+                        if v < v_floor:
+                            a22 = ccap0t - c2 * v
+                        else:
+                            a22 = ccapft
+                        f2 = 0.0
+                        if pkl and v > 0.0:
+                            if v > vlin:
+                                r = sqrt(v)
+                                f2 = -pkl * r
+                                a22 = a22 + hgl / r
+                            else:
+                                f2 = -gll * v
+                                a22 = a22 + dtgll
+                        # the tube: laminar, F = G p_mean (vl - v)
+                        if gt:
+                            gp = gt * (pa - 0.5 * (vl + v))
+                            fl = gp * (vl - v)
+                            f1 = f1 - fl
+                            f2 = f2 + fl
+                            dg = dt * gp
+                            a11 = a11 + dg
+                            a22 = a22 + dg
+                            det = a11 * a22 - dg * dg
+                            vl = vl + dt * (f1 * a22 + dg * f2) / det
+                            v = v + dt * (a11 * f2 + dg * f1) / det
+                        else:
+                            vl = vl + dt * f1 / a11
+                            v = v + dt * f2 / a22
+                        if vl < vzero:
+                            vl = 0.0
+                        elif vl > vtop:
+                            vl = vtop
+                        if v < vzero:
+                            v = 0.0
+                        elif v > vtop:
+                            v = vtop
+                        tr[k & trm] = vl
+                        k += 1
+                    n = 0
+                self.vacuum_pa = v
+                self.line_vacuum_pa = vl
+                continue
+            if self.blocked:
+                if not split:
+                    split = True
+                    self._split = True
+                    vl = v
+                gv = pkv * w
+                glv = gv * isq
+                gll = pkl * isq
+                k = 0
+                tzero = False
+                while True:  # n steps of dt, then one of last
+                    if not n:
+                        if not last:
+                            break
+                        n = 1
+                        dt = last
+                        last = 0.0
+                    dta = dt * a
+                    hgv = dt * 0.5 * gv
+                    dtglv = dt * glv
+                    hgl = dt * 0.5 * pkl
+                    dtgll = dt * gll
+                    for _ in range(n):
+                        # --- line: rigid 2 mL with pump and vent
+                        cap = lcap
+                        num = 0.0
+                        if u:
+                            if vl < slo or vl > shi:
+                                j = seg(vl)
+                                A = sa[j]
+                                B = sb[j]
+                                slo = sv[j] if j else -far
+                                shi = sv[j + 1] if j < lastseg else far
+                            p = pa - vl
+                            s = A - B * vl
+                            num = p * a * s
+                            cap = cap + dta * (s + p * B)
+                        if w:
+                            if vl > vlin:
+                                r = sqrt(vl)
+                                num = num - gv * r
+                                cap = cap + hgv / r
+                            else:
+                                num = num - glv * vl
+                                cap = cap + dtglv
+                        vl = vl + dt * num / cap
+                        if vl < vzero:
+                            vl = 0.0
+                        elif vl > vtop:
+                            vl = vtop
+                        # --- chamber: compliant, cut off, leak only
+                        if pkl and v > 0.0:
+                            if v < v_floor:
+                                cap = ccap0 - c2 * v
+                            else:
+                                cap = ccapf
+                            if v > vlin:
+                                r = sqrt(v)
+                                v = v - dt * pkl * r / (cap + hgl / r)
+                            else:
+                                v = v - dt * gll * v / (cap + dtgll)
+                            if v < vzero:
+                                v = 0.0
+                        tr[k & trm] = vl
+                        k += 1
+                    n = 0
+                self.vacuum_pa = v
+                self.line_vacuum_pa = vl
+                continue
+            if split:
+                split = False
+                self._split = False
+                v = self._merged_vacuum(v, vl)
+            if not u and not v:
+                # Ambient with the pump off: every step leaves v at
+                # exactly 0 (no net flow), so none is computed.
+                self.vacuum_pa = v
+                self.line_vacuum_pa = v
+                if not tzero:
+                    for k in range(ntr):
+                        tr[k] = v
+                    tzero = True
+                continue
+            # --- lumped node: line + chamber
+            # One step, with q = pa - v, s = A - B v (the pump
+            # curve's segment; 1 - v/vm by default), r = sqrt(v):
+            #   N   = a q s - g r        (net removal, Pa m^3/s)
+            #   Cap = capb(v) + dt (a (s + q B) + g / (2 r))
+            #   v  += dt N / Cap
+            # (capb = cap0 - 2 C v, or capf on the compliance floor;
+            # below V_LIN_PA the orifice is g v / sqrt(V_LIN_PA)).
+            # Expanded in powers of v, with everything that depends
+            # only on the commands, dt and the segment computed once:
+            #   dt N   = b0 - b1 v + b2 v^2 - gd r
+            #   Cap    = k0 - k1 v + hg / r
+            if w:
+                g = pkl + pkv * w
+            else:
+                g = pkl
+            if v < slo or v > shi:
+                j = seg(v)
+                A = sa[j]
+                B = sb[j]
+                slo = sv[j] if j else -far
+                shi = sv[j + 1] if j < lastseg else far
+            k = 0  # step count: the trace is a ring of TRACE_STEPS
+            tzero = False
+            while True:  # n steps of dt, then one of last
+                if not n:
+                    if not last:
+                        break
+                    n = 1
+                    dt = last
+                    last = 0.0
+                da = dt * a
+                gd = dt * g
+                hg = 0.5 * gd
+                gld = gd * isq  # linear orifice, per Pa
+                e1 = A + pa * B
+                e2 = 2.0 * B
+                b0 = da * pa * A
+                b1 = da * e1
+                b2 = da * B
+                b1l = b1 + gld
+                k0 = cap0 + da * e1
+                k1 = c2 + da * e2
+                k0f = capf + da * e1
+                k1f = da * e2
+                for i in range(k, k + n):
                     if v < slo or v > shi:
+                        # onto the pump curve's next segment
                         j = seg(v)
                         A = sa[j]
                         B = sb[j]
                         slo = sv[j] if j else -far
                         shi = sv[j + 1] if j < lastseg else far
-                    k = 0  # step count: the trace is a ring of TRACE_STEPS
-                    tzero = False
-                    while True:  # n steps of dt, then one of last
-                        if not n:
-                            if not last:
-                                break
-                            n = 1
-                            dt = last
-                            last = 0.0
-                        da = dt * a
-                        gd = dt * g
-                        hg = 0.5 * gd
-                        gld = gd * isq  # linear orifice, per Pa
                         e1 = A + pa * B
                         e2 = 2.0 * B
                         b0 = da * pa * A
@@ -615,47 +623,25 @@ class Plant:
                         k1 = c2 + da * e2
                         k0f = capf + da * e1
                         k1f = da * e2
-                        for i in range(k, k + n):
-                            if v < slo or v > shi:
-                                # onto the pump curve's next segment
-                                j = seg(v)
-                                A = sa[j]
-                                B = sb[j]
-                                slo = sv[j] if j else -far
-                                shi = sv[j + 1] if j < lastseg else far
-                                e1 = A + pa * B
-                                e2 = 2.0 * B
-                                b0 = da * pa * A
-                                b1 = da * e1
-                                b2 = da * B
-                                b1l = b1 + gld
-                                k0 = cap0 + da * e1
-                                k1 = c2 + da * e2
-                                k0f = capf + da * e1
-                                k1f = da * e2
-                            if v > vlin:
-                                r = sqrt(v)
-                                if v < v_floor:
-                                    v = v + (b0 + v * (b2 * v - b1) - gd * r) / (k0 - k1 * v + hg / r)
-                                else:
-                                    v = v + (b0 + v * (b2 * v - b1) - gd * r) / (k0f - k1f * v + hg / r)
-                            elif v < v_floor:
-                                v = v + (b0 + v * (b2 * v - b1l)) / (k0 + gld - k1 * v)
-                            else:
-                                v = v + (b0 + v * (b2 * v - b1l)) / (k0f + gld - k1f * v)
-                            if v < vzero:
-                                v = 0.0  # also keeps the decay out of slow subnormal floats
-                            elif v > vtop:
-                                v = vtop
-                            tr[i & trm] = v
-                        k += n
-                        n = 0
-                    self.vacuum_pa = v
-                    self.line_vacuum_pa = v
-            except KeyboardInterrupt:
-                self.interrupted = True
-                self.vacuum_pa = v
-                self.line_vacuum_pa = vl if (split or tube) else v
+                    if v > vlin:
+                        r = sqrt(v)
+                        if v < v_floor:
+                            v = v + (b0 + v * (b2 * v - b1) - gd * r) / (k0 - k1 * v + hg / r)
+                        else:
+                            v = v + (b0 + v * (b2 * v - b1) - gd * r) / (k0f - k1f * v + hg / r)
+                    elif v < v_floor:
+                        v = v + (b0 + v * (b2 * v - b1l)) / (k0 + gld - k1 * v)
+                    else:
+                        v = v + (b0 + v * (b2 * v - b1l)) / (k0f + gld - k1f * v)
+                    if v < vzero:
+                        v = 0.0  # also keeps the decay out of slow subnormal floats
+                    elif v > vtop:
+                        v = vtop
+                    tr[i & trm] = v
+                k += n
+                n = 0
+            self.vacuum_pa = v
+            self.line_vacuum_pa = v
 
     def _chamber_volume(self, v):
         vc = self._v0 - self._c * v

@@ -18,6 +18,8 @@ import select
 
 import micropython
 
+import ctrl_c
+import devicetime
 from board_fs import View
 
 FRIENDLY = 0
@@ -44,19 +46,15 @@ class _Input:
 
     def getch(self):
         """Next input byte; the world keeps running while none arrives."""
+        # Waiting for input the REPL reads Ctrl-C as data (kbd_intr(-1):
+        # ctrl_c.check never raises here).
         clock = self._world.clock
-        try:
-            while True:
-                for _ in self._poll.ipoll(0):
-                    if sys.stdin.buffer.readinto(self._buf) == 1:
-                        return self._buf[0]
-                    raise SystemExit(0)  # serial closed: the simulation ends
-                clock.sleep_until_us(clock.ticks_add(clock.ticks_us(), _IDLE_US))
-        except KeyboardInterrupt:
-            # Waiting for input the REPL reads Ctrl-C as data (kbd_intr(-1));
-            # a SIGINT the launcher sent just before that switch surfaces
-            # here, and the byte itself follows in the stream.
-            return 0x03
+        while True:
+            for _ in self._poll.ipoll(0):
+                if sys.stdin.buffer.readinto(self._buf) == 1:
+                    return self._buf[0]
+                raise SystemExit(0)  # serial closed: the simulation ends
+            clock.sleep_until_us(clock.ticks_add(clock.ticks_us(), _IDLE_US))
 
 
 def _out(b):
@@ -70,8 +68,10 @@ def _write(s):
 def _execute(source, scope, single=False):
     """Run source like the board: returns (SOFT_RESET or None, the exception
     it raised or None). Resets and the end of the simulation propagate.
-    Only the user's code is interruptible by Ctrl-C (SIGINT from the
-    launcher): the REPL itself reads Ctrl-C as a byte."""
+    Only the user's code is interruptible by Ctrl-C (ctrl_c.check at the
+    clock's waits): the REPL itself reads Ctrl-C as a byte, so a request
+    left from before this code came is dropped."""
+    ctrl_c.discard()
     micropython.kbd_intr(3)
     try:
         if single:
@@ -211,6 +211,8 @@ def run(world):
     scope = {"__name__": "__main__"}
     view = View()
     view.enter(scope)
+    host_time = sys.modules.get("time")
+    sys.modules["time"] = sys.modules["utime"] = devicetime  # the board's time for the user's code
     try:
         if mode == RAW:
             action = _raw(inp, scope)
@@ -218,5 +220,10 @@ def run(world):
                 return action
         return _friendly(inp, scope, world)
     finally:
+        del sys.modules["utime"]
+        if host_time is None:
+            del sys.modules["time"]
+        else:
+            sys.modules["time"] = host_time
         view.leave()
         micropython.kbd_intr(3)  # booting: interruptible, as a board is

@@ -4,7 +4,7 @@
 #       [--truth-csv FILE] [--truth-interval-ms N] [--until-ms N]
 #       [--firmware DIR] [--hold-until-input 0|1]
 #       [--flash FILE] [--flash-blocks N] [--flash-cut-at-write N]
-#       [--cpu host|rp2040|esp32]
+#       [--cpu host|rp2040|esp32] [--ctrl-c-fd FD]   (FD: ctrl_c.py)
 #
 # Builds the simulated world from a scenario, installs it behind the emulated
 # `machine` module and boots the unchanged firmware (main.py from the firmware
@@ -17,7 +17,7 @@ import sys
 
 _HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
 _ROOT = _HERE.rsplit("/", 2)[0] if _HERE.count("/") >= 2 else _HERE + "/../.."
-_USAGE = "usage: runner.py [--scenario REF] [--speed X|max] [--truth-csv FILE] [--truth-interval-ms N] [--until-ms N] [--firmware DIR] [--hold-until-input 0|1] [--heap-report FILE] [--flash FILE] [--flash-blocks N] [--flash-cut-at-write N] [--cpu host|rp2040|esp32]"
+_USAGE = "usage: runner.py [--scenario REF] [--speed X|max] [--truth-csv FILE] [--truth-interval-ms N] [--until-ms N] [--firmware DIR] [--hold-until-input 0|1] [--heap-report FILE] [--flash FILE] [--flash-blocks N] [--flash-cut-at-write N] [--cpu host|rp2040|esp32] [--ctrl-c-fd FD]"
 
 
 def _fail(msg, code=2):
@@ -26,7 +26,7 @@ def _fail(msg, code=2):
 
 
 def _parse_args(argv):
-    opts = {"scenario": "default", "speed": "max", "truth-csv": None, "truth-interval-ms": "10", "until-ms": None, "firmware": _ROOT + "/firmware", "hold-until-input": "0", "heap-report": None, "flash": None, "flash-blocks": "352", "flash-cut-at-write": "0", "cpu": None}
+    opts = {"scenario": "default", "speed": "max", "truth-csv": None, "truth-interval-ms": "10", "until-ms": None, "firmware": _ROOT + "/firmware", "hold-until-input": "0", "heap-report": None, "flash": None, "flash-blocks": "352", "flash-cut-at-write": "0", "cpu": None, "ctrl-c-fd": None}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -104,6 +104,10 @@ def main():
     chip = _make_flash(opts)
     world = World(scn, speed=opts["speed"], truth_path=opts["truth-csv"], truth_interval_ms=opts["truth-interval-ms"], until_ms=opts["until-ms"], hold_for_input=opts["hold-until-input"] == "1", flash=chip)
     simworld.install(world)
+    if opts["ctrl-c-fd"] is not None:
+        import ctrl_c
+
+        ctrl_c.install(int(opts["ctrl-c-fd"]))
     if opts["heap-report"]:
         world.enable_heap_sampling()
     import boot_loop

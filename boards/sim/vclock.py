@@ -11,6 +11,8 @@
 # it: wrap-safety is exercised by every test, not assumed.
 from micropython import const
 
+import ctrl_c
+
 TICKS_PERIOD = const(1 << 30)
 _MASK = const(TICKS_PERIOD - 1)
 _HALF = const(TICKS_PERIOD >> 1)
@@ -41,6 +43,8 @@ class VirtualClock:
         return (t + delta) & _MASK
 
     def sleep_until_us(self, deadline_us):
+        if self.now_us >= ctrl_c.next_us:
+            ctrl_c.check(self.now_us)  # before the step: a Ctrl-C finds the world whole
         delta = self.ticks_diff(deadline_us, self.ticks_us())
         if delta < 0:
             delta = 0
