@@ -131,7 +131,9 @@ def test_fault_demos_have_one_event_at_8_s():
         assert s["plant"] == PLANT_DEFAULTS, name
         assert len(s["events"]) == 1, name
         ev = s["events"][0]
-        assert ev["t_ms"] == 8000, name
+        # Faults of a running session count from the pump's first drive
+        # (deterministic whenever the host starts it); the others from boot.
+        assert ev.get("t_ms") == 8000 or ev.get("after_pump_on_ms") == 7700, name
         assert name == "fault_" + ev["fault"] or (name == "fault_pump_fail" and ev["fault"] == "pump_fail"), name
     assert load_scenario("fault_power_cut", SCEN_DIR)["events"][0]["value"] == 2000
     assert load_scenario("fault_leak", SCEN_DIR)["events"][0]["value"] > 0.0
