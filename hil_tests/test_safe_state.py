@@ -64,6 +64,13 @@ def test_ctrl_c_in_a_session_stops_it_safe_and_only_an_idle_one_drops_to_repl(de
     while not any("interrupted: pump off, vent open" in line for line in device.link.raw_log):
         assert time.monotonic() < deadline, device.link.raw_log[-5:]
         time.sleep(0.02)  # waiting for serial output, not a test delay
+    # The watchdog the session armed brings the firmware back (and the
+    # fixture's closing requests are answered, not timed out at the REPL).
+    while not any("reset=wdt_reset" in line for line in device.link.raw_log):
+        assert time.monotonic() < deadline, device.link.raw_log[-5:]
+        time.sleep(0.02)  # waiting for serial output, not a test delay
+    device.link.enter_machine_mode()  # a boot starts in human mode
+    assert device.request("status").startswith("state=")
 
 
 def test_firmware_hang_is_reset_by_watchdog(open_device):
