@@ -5,6 +5,7 @@
 #       [--firmware DIR] [--hold-until-input 0|1]
 #       [--flash FILE] [--flash-blocks N] [--flash-cut-at-write N]
 #       [--cpu host|rp2040|esp32] [--ctrl-c-fd FD]   (FD: ctrl_c.py)
+#       [--boards-modules DIR] [--sim-modules DIR]   (the two compiled: mpycache.py)
 #
 # Builds the simulated world from a scenario, installs it behind the emulated
 # `machine` module and boots the unchanged firmware (main.py from the firmware
@@ -17,7 +18,7 @@ import sys
 
 _HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
 _ROOT = _HERE.rsplit("/", 2)[0] if _HERE.count("/") >= 2 else _HERE + "/../.."
-_USAGE = "usage: runner.py [--scenario REF] [--speed X|max] [--truth-csv FILE] [--truth-interval-ms N] [--until-ms N] [--firmware DIR] [--hold-until-input 0|1] [--heap-report FILE] [--flash FILE] [--flash-blocks N] [--flash-cut-at-write N] [--cpu host|rp2040|esp32] [--ctrl-c-fd FD]"
+_USAGE = "usage: runner.py [--scenario REF] [--speed X|max] [--truth-csv FILE] [--truth-interval-ms N] [--until-ms N] [--firmware DIR] [--hold-until-input 0|1] [--heap-report FILE] [--flash FILE] [--flash-blocks N] [--flash-cut-at-write N] [--cpu host|rp2040|esp32] [--ctrl-c-fd FD] [--boards-modules DIR] [--sim-modules DIR]"
 
 
 def _fail(msg, code=2):
@@ -26,7 +27,7 @@ def _fail(msg, code=2):
 
 
 def _parse_args(argv):
-    opts = {"scenario": "default", "speed": "max", "truth-csv": None, "truth-interval-ms": "10", "until-ms": None, "firmware": _ROOT + "/firmware", "hold-until-input": "0", "heap-report": None, "flash": None, "flash-blocks": "352", "flash-cut-at-write": "0", "cpu": None, "ctrl-c-fd": None}
+    opts = {"scenario": "default", "speed": "max", "truth-csv": None, "truth-interval-ms": "10", "until-ms": None, "firmware": _ROOT + "/firmware", "hold-until-input": "0", "heap-report": None, "flash": None, "flash-blocks": "352", "flash-cut-at-write": "0", "cpu": None, "ctrl-c-fd": None, "boards-modules": _ROOT + "/boards", "sim-modules": _HERE}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -82,7 +83,7 @@ def _make_flash(opts):
 
 def main():
     opts = _parse_args(sys.argv[1:])
-    for p in (_ROOT + "/boards", _HERE):
+    for p in (opts["boards-modules"], opts["sim-modules"]):
         sys.path.insert(0, p)
     # Order now: sim (machine, board), boards; boot_loop adds the firmware's
     # place after them at every boot (the flash if it holds main.py, else

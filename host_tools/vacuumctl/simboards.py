@@ -371,7 +371,7 @@ def serve(argv: list[str]) -> int:
     a = p.parse_args(argv)
     largs = [x for x in a.launcher_args if x != "--"] if a.launcher_args[:1] == ["--"] else a.launcher_args
     entry = Path(a.entry)
-    launcher = subprocess.Popen([sys.executable, str(sim_dir() / "launcher.py"), *largs], stdin=subprocess.DEVNULL,
+    launcher = subprocess.Popen([sys.executable, "-S", str(sim_dir() / "launcher.py"), *largs], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=None, close_fds=True)
     assert launcher.stdout is not None
 

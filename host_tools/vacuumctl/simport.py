@@ -53,7 +53,8 @@ def start_sim(scenario: str = "default", speed: str = "max", truth_csv: str | No
               until_ms: int | None = None, extra: list[str] | None = None,
               stderr: int | None = None, timeout_s: float = 15.0) -> SimProcess:
     """Launch boards/sim/launcher.py and wait for its ``port:`` line."""
-    argv = [sys.executable, str(sim_dir() / "launcher.py"), scenario, "--speed", str(speed), "--hold"]
+    # -S: the launcher needs only the standard library (4 ms less per board).
+    argv = [sys.executable, "-S", str(sim_dir() / "launcher.py"), scenario, "--speed", str(speed), "--hold"]
     if truth_csv:
         argv += ["--truth-csv", str(Path(truth_csv).resolve())]
     if until_ms:
