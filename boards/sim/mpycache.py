@@ -42,7 +42,10 @@ def compiled(src: Path, skip: tuple[str, ...] = ()) -> Path:
         return src
     src = src.resolve()
     out = CACHE / hashlib.sha1(str(src).encode()).hexdigest()[:12]
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError:  # a read-only checkout: boot from source
+        return src
     sources = {p.stem: p for p in src.glob("*.py") if p.stem not in skip}
     for stale in out.glob("*.mpy"):
         if stale.stem not in sources:

@@ -220,9 +220,9 @@ def run(world):
                 return action
         return _friendly(inp, scope, world)
     finally:
-        del sys.modules["utime"]
+        sys.modules.pop("utime", None)
         if host_time is None:
-            del sys.modules["time"]
+            sys.modules.pop("time", None)
         else:
             sys.modules["time"] = host_time
         view.leave()
