@@ -118,9 +118,14 @@ def build_argv(args: argparse.Namespace, ctrl_c_fd: int | None = None) -> list[s
         argv += ["--truth-interval-ms", str(args.truth_interval_ms)]
     if args.until_ms:
         argv += ["--until-ms", str(args.until_ms)]
-    # The firmware as a board runs it: its modules compiled once (mpycache).
-    argv += ["--firmware", str(mpycache.compiled(Path(args.firmware) if args.firmware else ROOT / "firmware")),
-             "--boards-modules", str(mpycache.compiled(ROOT / "boards")), "--sim-modules", str(mpycache.compiled(HERE, skip=("launcher",)))]
+    # The firmware as a board runs it: its modules compiled once (mpycache);
+    # a heap report boots from source, as make bench's figures do.
+    firmware = Path(args.firmware) if args.firmware else ROOT / "firmware"
+    if args.heap_report:
+        argv += ["--firmware", str(firmware.resolve())]
+    else:
+        argv += ["--firmware", str(mpycache.compiled(firmware)), "--boards-modules", str(mpycache.compiled(ROOT / "boards")),
+                 "--sim-modules", str(mpycache.compiled(HERE, skip=("launcher",)))]
     if args.hold:
         argv += ["--hold-until-input", "1"]
     if args.heap_report:
