@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +48,7 @@ def compiled(src: Path, skip: tuple[str, ...] = ()) -> Path:
     except OSError:  # a read-only checkout: boot from source
         return src
     sources = {p.stem: p for p in src.glob("*.py") if p.stem not in skip}
-    for stale in out.glob("*.mpy"):
+    for stale in out.glob("[!.]*.mpy"):  # (not another board's build in progress: .NAME.PID.TID.mpy)
         if stale.stem not in sources:
             stale.unlink(missing_ok=True)
     for stem, py in sources.items():
@@ -57,7 +58,9 @@ def compiled(src: Path, skip: tuple[str, ...] = ()) -> Path:
                 continue
         except FileNotFoundError:
             pass
-        tmp = out / (".%s.%d.mpy" % (stem, os.getpid()))
+        # Unique per process and thread: boards started by threads of one
+        # process (the robustness campaign's jobs) must not share a name.
+        tmp = out / (".%s.%d.%d.mpy" % (stem, os.getpid(), threading.get_ident()))
         r = subprocess.run([tool, "-s", str(py), "-o", str(tmp), str(py)], capture_output=True)
         if r.returncode != 0:
             tmp.unlink(missing_ok=True)
