@@ -91,6 +91,12 @@ _REACHED_MIN_SP_PA = const(5000)
 _VENT_RISE_PA = const(1000)
 _VENT_HOLD_MS = const(2000)
 _VENT_NEAR_PA = const(500)
+# ... or the controller venting (partly open) for _VENT_HOLD_MS above a
+# steady setpoint and the vacuum not _VENT_FALL_PA below where that began:
+# the vent is open and something pumps against it (a stuck pump balanced by
+# the vent's proportional opening above the band; on a valve with a dead
+# zone the balance sits well above it).
+_VENT_FALL_PA = const(500)
 # Safe-state verification (vent fully open, pump off): from at least
 # _VENT_MIN_PA the vacuum must halve within _VENT_DECAY_MS (the 15 L leg
 # chamber halves 7 kPa in ~0.4 s, a 400 mL NPWT canister 26 kPa in ~0.5 s),
@@ -118,6 +124,12 @@ _BLOCK_DIV = const(8)
 _BLOCK_MIN_REF_U16 = const(1000)
 _BLOCK_VENT_U16 = const(300)
 _BLOCK_BAND_PA = const(1000)
+# The same windows: a healthy chamber leaks, so holding it takes pump; an
+# overshoot is vented within a window or two. _VENTED_WINDOWS consecutive
+# windows at one setpoint that vented more than they pumped mean something
+# else pumps (a stuck pump held near the setpoint by the vent, the
+# controller flipping between a little pump and the vent).
+_VENTED_WINDOWS = const(3)
 # Session time backstop beyond the program maximum (duration is checked at
 # start; this catches a session that does not end).
 _SESSION_GRACE_MS = const(1000)
@@ -197,6 +209,7 @@ class Supervisor:
         self._bk_vent = 0
         self._bk_ref = 0
         self._bk_n = 0
+        self._bk_vw = 0  # consecutive windows that vented more than they pumped
 
     # ---- session lifecycle (between ticks) ------------------------------
     def session_start(self):
@@ -372,6 +385,8 @@ class Supervisor:
                 self._vh_ms += self.period_ms
                 if self._vh_ms >= _VENT_HOLD_MS:
                     self.alarms |= A_PUMP_ON
+            elif self._vent_ms >= _VENT_HOLD_MS and self._vent < FULL and v > ref - _VENT_FALL_PA:
+                self.alarms |= A_PUMP_ON
         elif self._vent >= FULL:
             self._rest_rule()
 
@@ -475,7 +490,14 @@ class Supervisor:
             # integral unwinds is not a blockage. Learn again afterwards.
             self._bk_w = 1
             self._bk_n = 0
+            if mv > mp:
+                self._bk_vw += 1
+                if self._bk_vw >= _VENTED_WINDOWS:
+                    self.alarms |= A_PUMP_ON
+            else:
+                self._bk_vw = 0
             return
+        self._bk_vw = 0
         if self._bk_w <= 2:
             self._bk_ref = mp  # the first window after reaching is the transient
             return

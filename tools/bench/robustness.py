@@ -346,10 +346,11 @@ def _s(x):
 # misses the matrix's expectation. Printed as FINDING, not as a pass; the
 # test (hil_tests/test_robustness.py) fails if one is fixed and still listed,
 # or if a cell fails that is not listed.
-KNOWN_FAULT_FINDINGS = {
-    "5:fault6:pump_stuck_on:continuous": "the vent's 30 % dead zone: the hold vents by its P term alone, so against the stuck "
-                                         "pump the reading settles about 800 Pa above the setpoint, outside the vent rule's "
-                                         "500 Pa band (firmware/safety.py _VENT_NEAR_PA); held at +2.7 %, never detected",
+KNOWN_FAULT_FINDINGS: dict[str, str] = {
+    # key (fault_key) -> why the cell is contained but detected otherwise; none
+    # now: "5:fault6:pump_stuck_on:continuous" (a stuck pump held 800 Pa above
+    # the setpoint by the vent's P term through a 30 % dead zone) is caught by
+    # the vent rule's no-fall test (firmware/safety.py _VENT_FALL_PA).
 }
 DETECTION_PROBLEMS = ("alarm ", "no alarm", "detected after", "expected ")  # fault_matrix.run_cell's wording
 
