@@ -280,6 +280,10 @@ def judge_control(program: str, scn: dict, s: dict) -> dict:
                                      % (top, port_level - tubing_drop))
             judged = True
             continue
+        # A plant that rises faster than the approach's rate governor allows
+        # is judged against the governed limit (docs/control.md): its
+        # physical limit would need a rise the supervisor's hard limit forbids.
+        limit = max(limit, held / firmware_constant("controller", "_RISE_GOV_PA_S"))
         settle_by_ms = (limit * 1.2 + (0.05 if limit < 0.5 else 0.0)) * 1000
         if n == 0 and stepped:
             # The approach, from the tick before the pump first ran (bench.fw_run).
