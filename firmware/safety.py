@@ -210,6 +210,7 @@ class Supervisor:
         self._bk_ref = 0
         self._bk_n = 0
         self._bk_vw = 0  # consecutive windows that vented more than they pumped
+        self._bk_skip = 0  # windows not judged (after a vented one)
 
     # ---- session lifecycle (between ticks) ------------------------------
     def session_start(self):
@@ -487,8 +488,14 @@ class Supervisor:
         self._bk_w += 1
         if mv >= _BLOCK_VENT_U16:
             # Venting an overshoot: the pump pause that follows while the
-            # integral unwinds is not a blockage. Learn again afterwards.
-            self._bk_w = 1
+            # integral unwinds is not a blockage: the count restarts after
+            # one more window. The duty learned before stays (a line that
+            # blocks overshoots at once, and what its sealed side needs
+            # after that is no reference); none learned yet: learn again.
+            if self._bk_w > 2:  # (windows 1 and 2 learned it)
+                self._bk_skip = 1
+            else:
+                self._bk_w = 1
             self._bk_n = 0
             if mv > mp:
                 self._bk_vw += 1
@@ -500,6 +507,9 @@ class Supervisor:
         self._bk_vw = 0
         if self._bk_w <= 2:
             self._bk_ref = mp  # the first window after reaching is the transient
+            return
+        if self._bk_skip:
+            self._bk_skip -= 1  # the window after a vented one: the unwinding
             return
         d = self._v - sp
         r = self._bk_ref

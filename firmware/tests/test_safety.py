@@ -157,6 +157,27 @@ def test_no_blockage_after_a_vented_overshoot():
     assert not s.alarms & safety.A_BLOCKAGE, s.alarms
 
 
+def test_blockage_after_the_overshoot_it_causes():
+    # A line that blocks overshoots at once (the integral's pump now fills
+    # 2 mL or the tubing): the vented window must not erase the duty learned
+    # before, or the sealed side's tiny duty becomes the reference.
+    s = _sup()
+    _run(s, 1200, lambda i: 30_000 + _noise(i), 30_000, True, 6000, 0)  # learned 6000
+    _run(s, 200, lambda i: 30_300 + _noise(i), 30_000, True, 0, 2000)  # the overshoot vented
+    first = _run(s, 1400, lambda i: 30_000 + _noise(i), 30_000, True, 300, 0)
+    assert s.alarms == safety.A_BLOCKAGE, s.alarms
+    assert 800 <= first <= 1200, first  # the unwinding window skipped, then 4 windows
+
+
+def test_no_blockage_when_the_pump_resumes_after_a_vented_overshoot():
+    s = _sup()
+    _run(s, 1200, lambda i: 30_000 + _noise(i), 30_000, True, 6000, 0)
+    _run(s, 200, lambda i: 30_300 + _noise(i), 30_000, True, 0, 2000)
+    _run(s, 200, lambda i: 30_000 + _noise(i), 30_000, True, 0, 0)  # the integral unwinding
+    _run(s, 1600, lambda i: 30_000 + _noise(i), 30_000, True, lambda i: 1500 + 20 * i if i < 200 else 5500, 0)
+    assert not s.alarms, s.alarms
+
+
 def test_leak_cannot_reach():
     s = _sup()
     # full pump, stuck at 20 kPa below a 30 kPa setpoint, never reached

@@ -19,7 +19,7 @@ UNKNOWN = "-"
 ALARM_MEANING = {
     "overvacuum": "vacuum above the trip level",
     "rise": "vacuum rising faster than any cup allows (blockage?)",
-    "pump_on": "vacuum rising with the pump off (pump stuck on?)",
+    "pump_on": "vacuum kept up or rising with the pump off (pump stuck on, or a vent that does not open: commission it)",
     "vent": "the release does not vent (vent valve stuck?)",
     "sensor": "the pressure sensor does not answer or reads nonsense",
     "stuck": "the pressure reading is frozen",

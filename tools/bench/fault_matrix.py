@@ -246,10 +246,11 @@ def sensor_reads_low_pa(plant, level_pa):
     return max(0, int(-level_pa * p.get("sensor_gain_error_ppm", 0) * 1e-6 + offset + 0.5))
 
 
-def run_cell(fault, program, wall_timeout_s=90.0, plant=None):
+def run_cell(fault, program, wall_timeout_s=90.0, plant=None, setup=()):
     """One cell on the default plant, or on `plant` (a scenario object with
     board, plant and sensor: the robustness campaign's random plants,
-    tools/bench/robustness.py --faults)."""
+    tools/bench/robustness.py --faults); `setup`: protocol lines sent before
+    the session starts (each must be answered `ok`)."""
     value, expected, _, _, _ = FAULTS[fault]
     deadline = deadline_of(fault, program)
     start_line, ceiling = PROGRAMS[program]
@@ -261,6 +262,8 @@ def run_cell(fault, program, wall_timeout_s=90.0, plant=None):
     res = {"fault": fault, "program": program, "deadline_ms": deadline, "alarm": "-", "detect_ms": None,
            "safe_ms": None, "peak_true_pa": None, "ceiling_pa": ceiling, "problems": [], "laser_off_ms": None}
     try:
+        for line in setup:
+            link.request(line)
         link.request(TEL)
         link.start(start_line)  # (an absolute sensor takes its zero after boot first)
         end = time.monotonic() + wall_timeout_s

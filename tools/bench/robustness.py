@@ -30,7 +30,7 @@ enough to judge: pulses, a moving level). Then the fault matrix's cells
 (tools/bench/fault_matrix.py) run on random plants drawn around the matrix's
 own plant, judged by the matrix's own code (section "injected faults").
 
-    tools/bench/robustness.py [--plants N] [--seed S] [--jobs J] [--cross] [--programs a,b] [--fault-cells M]
+    tools/bench/robustness.py [--plants N] [--seed S] [--jobs J] [--cross] [--programs a,b] [--fault-cells M] [--commissioned-vent]
 
 By default N plants run one program each, the programs taken in turn (so
 every program meets N / 14 plants); --cross runs every program on every
@@ -424,9 +424,30 @@ def draw_fault_plant(rng: random.Random, program: str) -> dict:
     return scn
 
 
-def fault_campaign(cells: int, seed: int, jobs: int, only: list[tuple[str, str]] | None = None) -> list[dict]:
+def vent_commissioning(scn: dict) -> list[str]:
+    """The protocol lines that commit the vent's curve of `scn` as
+    commissioning records it (vent_dead_pm: the duty where it starts to open;
+    vent_full_pm: where it is 95 % open; docs/commissioning.md shows
+    commissioning recovers the dead zone within 0.1 of duty). The fault cells
+    of a device whose technician commissioned it (--commissioned-vent)."""
+    sys.path.insert(0, os.path.join(ROOT, "hil_tests"))  # (the boards' factory code, one place)
+    from boardstate import FACTORY_CODE
+
+    curve = scn["plant"].get("vent_curve")
+    if not curve:
+        return []
+    dead = next((d for d, o in curve if o > 0), 1.0)
+    dead = max(d for d, o in curve if o == 0 and d <= dead)
+    full = next((d for d, o in curve if o >= 0.95), 1.0)
+    return ["unlock " + FACTORY_CODE, "config set vent_dead_pm %d" % round(dead * 1000),
+            "config set vent_full_pm %d" % round(full * 1000), "config commit"]
+
+
+def fault_campaign(cells: int, seed: int, jobs: int, only: list[tuple[str, str]] | None = None,
+                   commissioned_vent: bool = False) -> list[dict]:
     """`cells` fault cells, the matrix's cells in turn (or `only`'s), each on
-    its own random plant; judged by fault_matrix.run_cell and .status."""
+    its own random plant; judged by fault_matrix.run_cell and .status.
+    commissioned_vent: each device has its vent's curve committed first."""
     import fault_matrix
 
     matrix = only or fault_cells()
@@ -437,7 +458,8 @@ def fault_campaign(cells: int, seed: int, jobs: int, only: list[tuple[str, str]]
         work.append({"cell_no": i, "key": key, "fault": fault, "program": prog, "scn": draw_fault_plant(random.Random(key), prog)})
 
     def one(w: dict) -> dict:
-        w["result"] = fault_matrix.run_cell(w["fault"], w["program"], plant=w["scn"])
+        setup = vent_commissioning(w["scn"]) if commissioned_vent else []
+        w["result"] = fault_matrix.run_cell(w["fault"], w["program"], plant=w["scn"], setup=setup)
         w["verdict"] = fault_verdict(w["key"], w)
         return w
 
@@ -524,6 +546,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--programs", default="", help="comma-separated subset of the programs")
     ap.add_argument("--fault-cells", type=int, default=-1,
                     help="fault matrix cells on random plants (default: every cell 3 times; 0: none)")
+    ap.add_argument("--commissioned-vent", action="store_true",
+                    help="the fault cells' devices have their vent's curve committed first, as commissioning records it")
     a = ap.parse_args(argv)
     if a.plants < 0 or a.jobs < 1 or a.fault_cells < -1:
         ap.error("--plants and --fault-cells must be 0 or more, --jobs 1 or more")
@@ -554,7 +578,9 @@ def main(argv: list[str] | None = None) -> int:
     cells = 3 * len(fault_cells()) if a.fault_cells < 0 else a.fault_cells
     if cells:
         t0 = time.time()
-        fres = fault_campaign(cells, a.seed, a.jobs)
+        fres = fault_campaign(cells, a.seed, a.jobs, commissioned_vent=a.commissioned_vent)
+        if a.commissioned_vent:
+            print("(every fault cell's vent commissioned: its dead zone and full opening committed before the session)")
         fault_fails = print_fault_table(fres, a.seed, time.time() - t0, a.jobs)
     return 1 if tot["FAIL"] or missed or fault_fails else 0
 
