@@ -4,6 +4,7 @@
 import os
 
 import store
+from fillflash import fill
 from flash import MOUNT_POINT, with_scratch_chip
 
 D = MOUNT_POINT + "/data"
@@ -106,34 +107,13 @@ def test_torn_log_tail_is_dropped_and_appending_goes_on():
     with_scratch_chip(body)
 
 
-def _fill(path):
-    # littlefs commits a file only when it is closed, and a failed write is
-    # rolled back: fill with many closed files of ever smaller size.
-    made = []
-    for chunk in (4096, 256, 16):
-        while True:
-            name = "%s%d" % (path, len(made))
-            try:
-                with open(name, "wb") as f:
-                    f.write(bytes(chunk))
-            except OSError as e:
-                assert e.args[0] == 28
-                try:
-                    os.remove(name)
-                except OSError:
-                    pass
-                break
-            made.append(name)
-    return made
-
-
 def test_full_filesystem_is_reported_and_the_old_record_kept():
     def body(chip):
         r = store.Record(D, "cfg", 1)
         r.save(b"kept")
         log = store.RingLog(D, "audit", segment_bytes=1024)
         log.append(b"first")
-        filler = _fill(MOUNT_POINT + "/filler")
+        filler = fill(MOUNT_POINT + "/filler")
         try:
             r.save(b"x" * 3000)
         except store.StoreError as e:
