@@ -127,3 +127,24 @@ class I2CTargetEmu:
         step before that time and at the first one at or after it. Default
         0: at every step (always correct, and the slowest)."""
         return 0
+
+
+class ConvertingEmu(I2CTargetEmu):
+    """A sensor with at most one conversion in flight (self._busy, ending
+    at self._end_us) and its own noise sequence (self._noise, a
+    noise.Gauss): the BMP280 and MPRLS emulations."""
+
+    def restart_noise(self):
+        """Start the noise sequence again from the seed (see World)."""
+        self._noise.restart()
+
+    # A read-out through __getattr__, not @property: in MicroPython a class
+    # with a property looks every attribute access up in the class first.
+    def __getattr__(self, name):
+        if name == "converting":
+            return self._busy
+        raise AttributeError(name)
+
+    def wake_us(self):
+        """The end of the running conversion (None: idle)."""
+        return self._end_us if self._busy else None
