@@ -7,17 +7,9 @@ import config
 import store
 from cmderror import CmdError
 from expect import raised, refused
-from flash import MOUNT_POINT, with_scratch_chip
+from flash import MOUNT_POINT, BusyClock, with_scratch_chip
 
 D = MOUNT_POINT + "/data"
-
-
-class _Clock:
-    def __init__(self):
-        self.us = 0
-
-    def consume_us(self, us):
-        self.us += us
 
 
 def test_registry_is_complete_and_defaults_are_in_range():
@@ -139,7 +131,7 @@ def test_commit_flash_time():
     # A commit (record + backup rename + audit append) on the W25Q16JV model:
     # the CPU stall it would cause on an RP2040, and this host's wall time.
     def body(chip):
-        clock = _Clock()
+        clock = BusyClock()
         chip.attach(clock, None)
         c = config.Config(D)
         c.load()
