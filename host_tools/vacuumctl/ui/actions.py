@@ -156,19 +156,20 @@ async def _stop(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
     return await hub.bridge.request("stop")
 
 
-@action("pause")
-async def _pause(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
-    return await hub.bridge.request("pause")
+def _device_command(command: str, refresh: str | None = None) -> Handler:
+    """An action that is the device command of its own name, as it is;
+    then the hub's refresh method of that name (if given) updates what the
+    command changes on the page."""
+    async def send(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
+        reply = await hub.bridge.request(command)
+        if refresh is not None:
+            await getattr(hub, refresh)()
+        return reply
+    return send
 
 
-@action("resume")
-async def _resume(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
-    return await hub.bridge.request("resume")
-
-
-@action("next")
-async def _next(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
-    return await hub.bridge.request("next")
+for _command in ("pause", "resume", "next"):
+    action(_command)(_device_command(_command))
 
 
 @action("set_target")
@@ -177,23 +178,13 @@ async def _set_target(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
 
 
 # ---- alarms ------------------------------------------------------------------------
-@action("ack")
-async def _ack(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
-    reply = await hub.bridge.request("ack")
-    await hub.refresh_alarms()
-    return reply
+for _command in ("ack", "clear"):
+    action(_command)(_device_command(_command, "refresh_alarms"))
 
 
 @action("silence")
 async def _silence(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
     reply = await hub.bridge.request("silence" + silence_token(msg.get("duration")))
-    await hub.refresh_alarms()
-    return reply
-
-
-@action("clear")
-async def _clear(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
-    reply = await hub.bridge.request("clear")
     await hub.refresh_alarms()
     return reply
 
@@ -213,11 +204,7 @@ async def _unlock(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
     return reply
 
 
-@action("lock")
-async def _lock(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
-    reply = await hub.bridge.request("lock")
-    await hub.refresh_status()
-    return reply
+action("lock")(_device_command("lock", "refresh_status"))
 
 
 # ---- configuration ---------------------------------------------------------------
