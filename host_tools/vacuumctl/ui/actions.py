@@ -156,14 +156,13 @@ async def _stop(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
     return await hub.bridge.request("stop")
 
 
-def _device_command(command: str, refresh: str | None = None) -> Handler:
-    """An action that is the device command of its own name, as it is;
-    then the hub's refresh method of that name (if given) updates what the
-    command changes on the page."""
+def _device_command(command: str, refresh: Callable[[Hub], Awaitable[Any]] | None = None) -> Handler:
+    """An action that is a device command as it is; then refresh(hub), if
+    given, updates what the command changes on the page."""
     async def send(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
         reply = await hub.bridge.request(command)
         if refresh is not None:
-            await getattr(hub, refresh)()
+            await refresh(hub)
         return reply
     return send
 
@@ -179,7 +178,7 @@ async def _set_target(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
 
 # ---- alarms ------------------------------------------------------------------------
 for _command in ("ack", "clear"):
-    action(_command)(_device_command(_command, "refresh_alarms"))
+    action(_command)(_device_command(_command, lambda hub: hub.refresh_alarms()))
 
 
 @action("silence")
@@ -204,7 +203,7 @@ async def _unlock(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
     return reply
 
 
-action("lock")(_device_command("lock", "refresh_status"))
+action("lock")(_device_command("lock", lambda hub: hub.refresh_status()))
 
 
 # ---- configuration ---------------------------------------------------------------
@@ -246,25 +245,8 @@ async def _config_set(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
     return reply
 
 
-@action("config_commit")
-async def _config_commit(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
-    reply = await hub.bridge.request("config commit")
-    await _config_changed(hub)
-    return reply
-
-
-@action("config_revert")
-async def _config_revert(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
-    reply = await hub.bridge.request("config revert")
-    await _config_changed(hub)
-    return reply
-
-
-@action("config_reset")
-async def _config_reset(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
-    reply = await hub.bridge.request("config reset")
-    await _config_changed(hub)
-    return reply
+for _step in ("commit", "revert", "reset"):
+    action("config_" + _step)(_device_command("config " + _step, _config_changed))
 
 
 @action("config_audit", control=False)
