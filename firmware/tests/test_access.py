@@ -58,6 +58,16 @@ class _Dev:
         self.storage_errors.append((which, e))
 
 
+def _on_a_fresh_chip(fn):
+    """fn(clock, dev, access) with access.py loaded from a fresh flash chip."""
+    def body(chip):
+        clock = _Clock()
+        dev = _Dev(clock)
+        fn(clock, dev, dev.make())
+
+    with_scratch_chip(body)
+
+
 def _digest(salt, code):
     import passcode
 
@@ -99,10 +109,7 @@ def test_lockout_doubles_from_30s_to_a_15min_cap():
 
 
 def test_wrong_codes_lockout_in_device_time_across_the_tick_wrap():
-    def body(chip):
-        clock = _Clock()
-        dev = _Dev(clock)
-        a = dev.make()
+    def body(clock, dev, a):
         assert a.role == access.THERAPIST and a.source == store.DEFAULTS and a.problems == []
         assert "2 more" in refused(lambda: a.unlock(b"000000"), "E_ACCESS")
         refused(lambda: a.unlock(b"111111"), "E_ACCESS")
@@ -125,14 +132,11 @@ def test_wrong_codes_lockout_in_device_time_across_the_tick_wrap():
                                                      "role=therapist unlock fail fails=3", "role=therapist unlock fail fails=4",
                                                      "role=service unlock ok"], log
 
-    with_scratch_chip(body)
+    _on_a_fresh_chip(body)
 
 
 def test_service_times_out_without_service_commands_and_lock_ends_it():
-    def body(chip):
-        clock = _Clock()
-        dev = _Dev(clock)
-        a = dev.make()
+    def body(clock, dev, a):
         a.unlock(b"246810")
         clock.run(a, 500_000)
         assert a.check("config set kp 5".split()) is None  # a service command restarts the timeout
@@ -147,14 +151,11 @@ def test_service_times_out_without_service_commands_and_lock_ends_it():
         log = [r.decode().split(" ", 1)[1] for r in dev.audit.records()]
         assert log == ["role=service unlock ok", "role=therapist lock reason=timeout", "role=service unlock ok", "role=therapist lock reason=command"], log
 
-    with_scratch_chip(body)
+    _on_a_fresh_chip(body)
 
 
 def test_wrong_code_count_survives_a_reboot():
-    def body(chip):
-        clock = _Clock()
-        dev = _Dev(clock)
-        a = dev.make()
+    def body(clock, dev, a):
         for c in (b"000000", b"111111", b"222222", b"333333"):
             try:
                 a.unlock(c)
@@ -166,14 +167,11 @@ def test_wrong_code_count_survives_a_reboot():
         assert b.fails == 4 and b.retry_after_ms() == 60_000  # the lockout starts again in full
         assert b.role == access.THERAPIST
 
-    with_scratch_chip(body)
+    _on_a_fresh_chip(body)
 
 
 def test_passcode_change_persists_as_salted_hash_and_falls_back():
-    def body(chip):
-        clock = _Clock()
-        dev = _Dev(clock)
-        a = dev.make()
+    def body(clock, dev, a):
         a.unlock(b"246810")
         refused(lambda: a.set_code(b"abc"), "E_ARG")
         refused(lambda: a.set_code(b"abc-def"), "E_ARG")
@@ -205,7 +203,7 @@ def test_passcode_change_persists_as_salted_hash_and_falls_back():
         d = _Dev(clock).make()
         assert d.source == store.DEFAULTS and d.problems and d.unlock(b"246810").startswith("role=service")
 
-    with_scratch_chip(body)
+    _on_a_fresh_chip(body)
 
 
 def test_hash_cost_on_this_port():
