@@ -185,18 +185,12 @@ class Bmp280Emu(ConvertingEmu):
         return adc_t, self.adc_p_for(pa, t_fine)
 
     def advance(self, now_us, gauge_pa):
-        prev_t = self._t_us
-        prev_g = self._gauge_pa
-        self._t_us = now_us
-        self._gauge_pa = gauge_pa
+        self._note(now_us, gauge_pa)
         if self._busy and now_us >= self._end_us:
             end = self._end_us
             if self._normal:
                 end += ((now_us - end) // self._period_us) * self._period_us
-            g = gauge_pa
-            if prev_t is not None and prev_t < end < now_us:
-                g = prev_g + (gauge_pa - prev_g) * (end - prev_t) / (now_us - prev_t)
-            self._finish(self._measure(g), now_us)
+            self._finish(self._measure(self._gauge_at(end)), now_us)
         if self._busy and now_us + 1000 >= self._end_us:
             # Only needed if the firmware reads after the end but before the
             # next advance(): computed in the last step before the end.

@@ -77,16 +77,9 @@ class MprlsEmu(ConvertingEmu):
         return self.counts_for(self.ambient_pa + gauge_pa + self.offset_pa + self.noise_pa * self._noise.normal())
 
     def advance(self, now_us, gauge_pa):
-        prev_t = self._t_us
-        prev_g = self._gauge_pa
-        self._t_us = now_us
-        self._gauge_pa = gauge_pa
+        self._note(now_us, gauge_pa)
         if self._busy and now_us >= self._end_us:
-            end = self._end_us
-            g = gauge_pa
-            if prev_t is not None and prev_t < end < now_us:
-                g = prev_g + (gauge_pa - prev_g) * (end - prev_t) / (now_us - prev_t)
-            self._finish(self._measure(g))
+            self._finish(self._measure(self._gauge_at(self._end_us)))
         if self._busy:
             self._next = self._measure(gauge_pa)
 
