@@ -21,6 +21,21 @@ def rig(emu, driver_class):
     return emu, bus, drv
 
 
+def makers(emu_class, driver_class):
+    """(make, zeroed) for a driver and its emulation at AMBIENT (unless
+    ambient_pa= says otherwise): make(seed, noise, **emu_kw) -> (emu, bus,
+    drv) begun; zeroed(...) the same after the boot zero."""
+
+    def make(seed=1, noise=NOISE, **kw):
+        kw.setdefault("ambient_pa", AMBIENT)
+        return rig(emu_class(seed, noise_pa=noise, **kw), driver_class)
+
+    def zeroed(seed=1, noise=NOISE, **kw):
+        return zero(*make(seed, noise, **kw))
+
+    return make, zeroed
+
+
 def tick(bus, drv, gauge=None):
     """One control tick of time, then one sample: its status."""
     bus.run(TICK_US, gauge)
@@ -96,3 +111,17 @@ def assert_stuck_output_frozen(emu, bus, drv, raw):
         assert fresh(bus, drv, g) == OK
         assert getattr(drv, raw) == frozen
     emu.stuck = False
+
+
+def assert_bus_held(emu, bus, drv, ticks=1):
+    """The part holding the bus (a timeout) for ticks: each a BUS_ERROR;
+    the bus free after."""
+    emu.hold_bus = True
+    for _ in range(ticks):
+        assert tick(bus, drv) == BUS_ERROR
+    emu.hold_bus = False
+
+
+def assert_reads(drv, gauge, slack):
+    """The driver's gauge reading within 5 sigma of the noise + slack of gauge."""
+    assert abs(drv.gauge_pa - gauge) <= 5 * NOISE + slack, (gauge, drv.gauge_pa)

@@ -9,7 +9,7 @@ import drivers
 import sensor
 from i2c_emu import I2CTargetEmu
 from sensor import BUS_ERROR, BUSY, IMPLAUSIBLE, OK
-from sensorrig import NOISE, TICK_US, assert_begin_raises, assert_nacks_keep_reading, locked_samples, rig, tick
+from sensorrig import NOISE, TICK_US, assert_begin_raises, assert_bus_held, assert_nacks_keep_reading, assert_reads, locked_samples, rig, tick
 from testbus import TestBus
 from xgzp6897d import XGZP6897D
 from xgzp6897d_emu import Xgzp6897dEmu, conversion_us
@@ -156,7 +156,7 @@ def test_nack_bus_error_and_recovery():
     assert_nacks_keep_reading(emu, bus, drv, 5)
     assert tick(bus, drv, -45000) == BUSY  # restarts the pipeline
     assert tick(bus, drv) == OK
-    assert abs(drv.gauge_pa + 45000) <= 5 * NOISE + 1
+    assert_reads(drv, -45000, 1)
     assert drv.errors == 5
 
 
@@ -176,14 +176,11 @@ def test_reconfigures_after_power_cycle():
 def test_timeout_bus_error_and_recovery():
     emu, bus, drv = make()
     settle(bus, drv, -60000)
-    emu.hold_bus = True
-    assert tick(bus, drv) == BUS_ERROR
-    assert tick(bus, drv) == BUS_ERROR
+    assert_bus_held(emu, bus, drv, 2)
     assert drv.errors == 2
-    emu.hold_bus = False
     assert tick(bus, drv) == BUSY
     assert tick(bus, drv) == OK
-    assert abs(drv.gauge_pa + 60000) <= 5 * NOISE + 1
+    assert_reads(drv, -60000, 1)
 
 
 def test_scan_reflects_faults():
@@ -205,7 +202,7 @@ def test_stuck_output():
         assert drv.gauge_pa == frozen, (g, drv.gauge_pa)
     emu.stuck = False
     settle(bus, drv, -70000, 2)
-    assert abs(drv.gauge_pa + 70000) <= 5 * NOISE + 1
+    assert_reads(drv, -70000, 1)
 
 
 def test_offset():
@@ -213,7 +210,7 @@ def test_offset():
     emu.offset_pa = 1500.0
     for g in (-50000, 0):
         settle(bus, drv, g)
-        assert abs(drv.gauge_pa - (g + 1500)) <= 5 * NOISE + 1, (g, drv.gauge_pa)
+        assert_reads(drv, g + 1500, 1)
 
 
 def test_saturation_at_full_scale():
