@@ -125,3 +125,9 @@ def assert_bus_held(emu, bus, drv, ticks=1):
 def assert_reads(drv, gauge, slack):
     """The driver's gauge reading within 5 sigma of the noise + slack of gauge."""
     assert abs(drv.gauge_pa - gauge) <= 5 * NOISE + slack, (gauge, drv.gauge_pa)
+
+
+def assert_fresh_reading(bus, drv, gauge, slack):
+    """The next fresh sample at gauge is OK and reads within 5 sigma + slack."""
+    assert fresh(bus, drv, gauge) == OK
+    assert_reads(drv, gauge, slack)

@@ -7,7 +7,7 @@ import bmp280_emu
 from bmp280 import BMP280, CTRL_FORCED
 from bmp280_emu import Bmp280Emu, compensate_p, compensate_t_fine, conversion_us
 from sensor import BUS_ERROR, BUSY, IMPLAUSIBLE, OK
-from sensorrig import AMBIENT, NOISE, assert_begin_raises, assert_bus_held, assert_reads, assert_stuck_output_frozen, fresh, locked_samples, makers, tick
+from sensorrig import AMBIENT, NOISE, assert_begin_raises, assert_bus_held, assert_fresh_reading, assert_reads, assert_stuck_output_frozen, fresh, locked_samples, makers, tick
 from testbus import TestBus
 
 # A second, made-up but plausible trimming set (every sign exercised).
@@ -62,8 +62,7 @@ def test_readings_across_range():
         for g in (0, -1000, -16700, -30000, -50000, -70000, 5000):
             fresh(bus, drv, g)
             for _ in range(3):
-                assert fresh(bus, drv, g) == OK
-                assert_reads(drv, g, 2)
+                assert_fresh_reading(bus, drv, g, 2)
                 assert abs(drv.temperature_cx100 - 2500) <= 10
         assert drv.errors == 0
 
@@ -111,8 +110,7 @@ def test_nack_timeout_power_cycle_recovery():
     assert_bus_held(emu, bus, drv)
     fresh(bus, drv, -25000)  # restarts the pipeline
     assert emu.regs[0xF5] == 0  # config re-written after the bus error
-    assert fresh(bus, drv, -25000) == OK
-    assert_reads(drv, -25000, 2)
+    assert_fresh_reading(bus, drv, -25000, 2)
     assert drv.errors == 2
 
 

@@ -4,7 +4,7 @@
 from mprls import MPRLS, OUTPUT_MAX, OUTPUT_MIN
 from mprls_emu import MprlsEmu
 from sensor import BUS_ERROR, BUSY, DRIFT_LIMIT_PA, IMPLAUSIBLE, OK, SETTLE_SAMPLES, ZERO_SAMPLES
-from sensorrig import AMBIENT, NOISE, assert_begin_raises, assert_bus_held, assert_nacks_keep_reading, assert_reads, assert_stuck_output_frozen, fresh, locked_samples, makers, tick
+from sensorrig import AMBIENT, NOISE, assert_begin_raises, assert_bus_held, assert_fresh_reading, assert_nacks_keep_reading, assert_stuck_output_frozen, fresh, locked_samples, makers
 
 
 make, zeroed = makers(MprlsEmu, MPRLS)
@@ -92,8 +92,7 @@ def test_nack_timeout_and_recovery():
     assert_nacks_keep_reading(emu, bus, drv, 4)
     assert_bus_held(emu, bus, drv)
     assert fresh(bus, drv, -40000) == OK
-    assert fresh(bus, drv, -40000) == OK
-    assert_reads(drv, -40000, 2)
+    assert_fresh_reading(bus, drv, -40000, 2)
     assert drv.errors == 5
 
 
@@ -102,8 +101,7 @@ def test_stuck_output_and_power_cycle():
     assert_stuck_output_frozen(emu, bus, drv, "raw_counts")
     emu.power_on_reset()  # the conversion in flight is lost: counts read 0
     assert fresh(bus, drv, -60000) == IMPLAUSIBLE
-    assert fresh(bus, drv, -60000) == OK
-    assert_reads(drv, -60000, 2)
+    assert_fresh_reading(bus, drv, -60000, 2)
 
 
 def test_drift_tracking_is_bounded():
