@@ -134,17 +134,40 @@ def _text(data: bytes | str | None) -> str:
     return data or ""
 
 
+# What runs a micropython_json driver: firmware/ on the import path, then
+# the driver, then one JSON reply a line for each JSON request line.
+_DRIVER_FRAME = """
+import sys, json
+sys.path.insert(0, %r)
+%s
+while True:
+    line = sys.stdin.readline()
+    if not line:
+        break
+    try:
+        r = ['ok', answer(json.loads(line))]
+    except ERROR as e:
+        r = ['err', str(e)]
+    except Exception as e:
+        r = ['exc', type(e).__name__ + ': ' + str(e)]
+    print(json.dumps(r))
+"""
+
+
 @pytest.fixture(scope="session")
 def micropython_json() -> Callable[[str, list[list]], list[list]]:
-    """``run(driver, requests) -> replies``: the driver script runs in
-    MicroPython, reads one JSON request a line on standard input and prints
-    one JSON reply a line."""
+    """``run(driver, requests) -> replies``: the driver, MicroPython source
+    importing from firmware/, defines ``answer(request)`` and ``ERROR`` (the
+    firmware module's error class); each request (a JSON value) gets the
+    reply ``['ok', answer(request)]``, ``['err', message]`` when it raised
+    ERROR, or ``['exc', 'Type: message']`` for any other exception."""
     mpy = str(MICROPYTHON) if MICROPYTHON.exists() else shutil.which("micropython")
     if mpy is None:
         pytest.skip("MicroPython Unix port not found (.venv/bin/micropython)")
 
     def run(driver: str, requests: list[list]) -> list[list]:
-        proc = subprocess.run([mpy, "-X", "heapsize=8M", "-c", driver],
+        script = _DRIVER_FRAME % (str(ROOT / "firmware"), driver)
+        proc = subprocess.run([mpy, "-X", "heapsize=8M", "-c", script],
                               input="".join(json.dumps(r) + "\n" for r in requests),
                               capture_output=True, text=True, timeout=120, check=False)
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr

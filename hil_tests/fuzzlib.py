@@ -144,9 +144,7 @@ class FuzzBoard:
         drops the role after 10 min of device time without a service command)."""
         if self.cases % UNLOCK_EVERY and self.truth_last_ms - self._unlocked_ms < UNLOCK_AFTER_MS:
             return
-        m = self.mark()
-        self.send(b"unlock " + FACTORY_CODE.encode() + b"\r\n")
-        self.wait_lines(m, lambda ls: any(ln.startswith(b"ok role=service") for ln in ls))
+        self.exchange(b"unlock " + FACTORY_CODE.encode() + b"\r\n", lambda ls: any(ln.startswith(b"ok role=service") for ln in ls))
         self._unlocked_ms = self.truth_last_ms
 
     def mark(self) -> int:
@@ -157,6 +155,20 @@ class FuzzBoard:
         self.ser.write(data)
         self.ser.flush()
         self.bytes_sent += len(data)
+
+    def exchange(self, data: bytes, done) -> list[bytes]:
+        """Send data; the lines that follow it, once done(lines) holds."""
+        m = self.mark()
+        self.send(data)
+        return self.wait_lines(m, done)
+
+    def wait_reply(self, data: bytes, prefix: bytes) -> bytes:
+        """Send data; the last line that follows it once a line starts with prefix."""
+        return self.exchange(data, lambda ls: any(ln.startswith(prefix) for ln in ls))[-1]
+
+    def echo_off(self) -> None:
+        """Human mode without the echo of what is sent."""
+        self.exchange(b"\r\necho off\r\n", lambda ls: any(ln.endswith(b"ok echo off") for ln in ls))
 
     def wait_lines(self, since: int, done, timeout_s: float = WALL_TIMEOUT_S) -> list[bytes]:
         """Lines from index since on, once done(lines) holds."""

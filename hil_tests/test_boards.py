@@ -86,3 +86,29 @@ def test_refuses_more_esp32_pwm_outputs_than_ledc_channels():
     assert allowed == [], allowed  # 15 outputs
     b["CHANNELS"] = tuple((p, v, 0, 21, 22) for p, v in pairs)
     assert any("LEDC channels" in x for x in chips.check_board(b))  # 17 outputs
+
+
+# Each board file is deployed alone as /board.py (tools/deploy), so the
+# values boards share are written in each: these tests keep the copies equal.
+PICO_BASED = {"sim_laser": ("NAME",), "sim_multi": ("NAME", "CONTROL_HZ")}  # the names each sets its own way
+
+
+@pytest.mark.parametrize("name", sorted(PICO_BASED))
+def test_boards_built_on_the_pico_keep_its_values(name):
+    # "the pico board's pump, vent valve, sensor and signals" (boards/sim_laser.py),
+    # "limits, signals and data are the pico's" (boards/sim_multi.py)
+    pico = load_board(ROOT / "boards" / "pico.py")
+    board = load_board(ROOT / "boards" / (name + ".py"))
+    differ = sorted(k for k in pico if k not in PICO_BASED[name] and board.get(k, "missing") != pico[k])
+    assert differ == [], differ
+
+
+def test_every_board_has_the_documented_factory_code():
+    # docs: the factory code 246810 on every board, its salt and salted hash
+    # in each board file (firmware/access.py)
+    import hashlib
+
+    for path in BOARD_FILES:
+        b = load_board(path)
+        digest = hashlib.sha256(bytes.fromhex(b["SERVICE_CODE_SALT"]) + b"246810").hexdigest()
+        assert b["SERVICE_CODE_SHA256"] == digest, path.name

@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import subprocess
-import threading
 import time
 from types import SimpleNamespace
 
@@ -16,6 +15,7 @@ import serial
 
 from clirun import VACUUMCTL, WALL_S, vacuumctl, wait_for_line
 from devicekit import HumanTerminal, unlock
+from ptydevice import PtyDevice
 from vacuumctl import cli, frame, ports
 from vacuumctl.errors import UserError
 from vacuumctl.link import DeviceLink
@@ -56,37 +56,19 @@ def test_version_shows_tool_firmware_protocol_and_board(pty):
     assert lines[:4] == ["vacuumctl 0.1.0 (protocol 1)", "firmware  vacuumfw 0.1.0", "protocol  1", "board     pico"]
 
 
-class ForeignDevice:
+class ForeignDevice(PtyDevice):
     """A pseudo-terminal that answers the machine-mode handshake like a
     firmware speaking protocol 2 would."""
 
     def __init__(self, protocol: str):
-        self.master, slave = os.openpty()
-        self.path = os.ttyname(slave)
-        self._slave = slave
         self.protocol = protocol
-        self.running = True
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        buf = b""
-        while self.running:
-            try:
-                buf += os.read(self.master, 1024)
-            except OSError:
-                return
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                line = line.strip()
-                if frame.is_framed(line):
-                    f = frame.decode_line(line)
-                    reply = "ok firmware=9.0.0 protocol=%s board=pico" % self.protocol
-                    os.write(self.master, frame.encode_frame("<", f.seq, reply))
-
-    def close(self) -> None:
-        self.running = False
-        os.close(self.master)
-        os.close(self._slave)
+    def on_line(self, line: bytes) -> None:
+        if frame.is_framed(line):
+            f = frame.decode_line(line)
+            reply = "ok firmware=9.0.0 protocol=%s board=pico" % self.protocol
+            os.write(self.master, frame.encode_frame("<", f.seq, reply))
 
 
 def test_a_device_speaking_another_protocol_is_refused_with_a_sentence():

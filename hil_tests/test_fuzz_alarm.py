@@ -45,12 +45,8 @@ def board(port: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzB
                                     "events": [{"t_ms": 0, "fault": "sensor_disconnect"}]}))
     b = FuzzBoard(str(scenario), tmp)
     try:
-        m = b.mark()
-        b.send(b"\r\necho off\r\n")
-        b.wait_lines(m, lambda ls: any(ln.endswith(b"ok echo off") for ln in ls))
-        m = b.mark()
-        b.send(b"status\r\n")
-        st0 = b.wait_lines(m, lambda ls: any(ln.startswith(b"ok state=") for ln in ls))[-1]
+        b.echo_off()
+        st0 = b.wait_reply(b"status\r\n", b"ok state=")
         assert b" alarms=sensor " in st0, st0
         yield b
         b.check_truth_safe()

@@ -45,12 +45,8 @@ def board(port: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzB
         pytest.skip("fuzzing needs the simulated board's ground truth")
     b = FuzzBoard("default", tmp_path_factory.mktemp("fuzz_protocol"))
     try:
-        m = b.mark()
-        b.send(b"\r\necho off\r\n")
-        b.wait_lines(m, lambda ls: any(ln.endswith(b"ok echo off") for ln in ls))
-        m = b.mark()
-        b.send(b"get kp\r\n")
-        b.kp_reply = b.wait_lines(m, lambda ls: any(ln.startswith(b"ok kp=") for ln in ls))[-1]
+        b.echo_off()
+        b.kp_reply = b.wait_reply(b"get kp\r\n", b"ok kp=")
         yield b
         b.check_truth_safe()
         print("\nprotocol fuzz: %d cases, %d lines, %d bytes sent; ground truth %d rows up to t=%d ms, all safe"
@@ -152,16 +148,10 @@ def machine(board: FuzzBoard) -> Iterator[MachineState]:
     # The therapist role for the machine-mode cases: a service role left
     # from the human-mode cases would end by itself after 10 min of device
     # time (minutes of cases at full speed) with an unsolicited event.
-    m = board.mark()
-    board.send(b"\nlock\n")
-    board.wait_lines(m, lambda ls: any(b"role=therapist" in ln for ln in ls))
-    m = board.mark()
-    board.send(b"\nmode machine\n")
-    board.wait_lines(m, lambda ls: any(ln.startswith(b"<0 ok mode machine") for ln in ls))
+    board.exchange(b"\nlock\n", lambda ls: any(b"role=therapist" in ln for ln in ls))
+    board.wait_reply(b"\nmode machine\n", b"<0 ok mode machine")
     yield MachineState()
-    m = board.mark()
-    board.send(host_frame.encode_request(65535, "mode human"))
-    board.wait_lines(m, lambda ls: b"ok mode human" in ls)
+    board.exchange(host_frame.encode_request(65535, "mode human"), lambda ls: b"ok mode human" in ls)
 
 
 def _mutate(line: bytes, how: int, pos: int, byte: int) -> bytes:

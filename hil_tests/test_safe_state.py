@@ -73,13 +73,19 @@ def test_ctrl_c_in_a_session_stops_it_safe_and_only_an_idle_one_drops_to_repl(de
     assert device.request("status").startswith("state=")
 
 
-def test_firmware_hang_is_reset_by_watchdog(open_device):
-    dev = open_device("fault_firmware_hang")  # hang at t=8 s
+def _session_until_reboot(open_device, scenario, reset):
+    """A 30 kPa session on the scenario's board until the firmware boots
+    again, its boot message naming the reset: (device, ground-truth rows)."""
+    dev = open_device(scenario)
     dev.request("tel on 50Hz")
     dev.request("start continuous target=30kPa duration=60s")
     boot = dev.wait_message(lambda m: m.kind == "boot")
-    assert "reset=wdt_reset" in boot.text
-    truth = dev.truth.rows()
+    assert "reset=" + reset in boot.text
+    return dev, dev.truth.rows()
+
+
+def test_firmware_hang_is_reset_by_watchdog(open_device):
+    dev, truth = _session_until_reboot(open_device, "fault_firmware_hang", "wdt_reset")  # hang at t=8 s
     hang = next(int(r["t_ms"]) for r in truth if "firmware_hang" in r["event"])
     reset = next(int(r["t_ms"]) for r in truth if "wdt_reset" in r["event"])
     assert 0 < reset - hang <= 1_100  # WDT_TIMEOUT_MS of the pico board + one step
@@ -89,12 +95,7 @@ def test_firmware_hang_is_reset_by_watchdog(open_device):
 
 
 def test_power_cut_boots_safe(open_device):
-    dev = open_device("fault_power_cut")  # cut at t=8 s, 2 s off
-    dev.request("tel on 50Hz")
-    dev.request("start continuous target=30kPa duration=60s")
-    boot = dev.wait_message(lambda m: m.kind == "boot")
-    assert "reset=pwron_reset" in boot.text
-    truth = dev.truth.rows()
+    dev, truth = _session_until_reboot(open_device, "fault_power_cut", "pwron_reset")  # cut at t=8 s, 2 s off
     cut = next(int(r["t_ms"]) for r in truth if "power_cut" in r["event"])
     after = [r for r in truth if int(r["t_ms"]) > cut]
     assert after and all(int(r["pump_duty"]) == 0 and int(r["valve_duty"]) == 65535 for r in after)

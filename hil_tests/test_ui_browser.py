@@ -191,15 +191,27 @@ def test_fault_raises_alarm_with_priority_sound_then_silence_and_acknowledge(bro
     assert page.errors == []
 
 
+def run_tuning(page, kind: str, **fields: str) -> None:
+    """On the tuning tab: the step test's or the autotune's (kind "step" or
+    "auto") target of 30 kPa and other fields (name=value), then Run."""
+    page.click("#tabs button[data-tab=tuning]")
+    page.fill("#%s-target" % kind, "30")
+    page.select_option("#%s-unit" % kind, "kPa")
+    for name, value in fields.items():
+        page.fill("#%s-%s" % (kind, name), value)
+    page.click("#%s-run" % kind)
+
+
+def wait_state(page, element_id: str, *states: str) -> None:
+    """Until the element's data-state is one of states."""
+    page.wait_for_function("%r.includes(document.getElementById(%r).dataset.state)" % (list(states), element_id), timeout=T)
+
+
 def test_step_test_metrics_drawn_and_true_to_the_plant(browser, dashboard, shots):
     d = dashboard("default", "2")
     page = open_page(browser, d.url)
-    page.click("#tabs button[data-tab=tuning]")
-    page.fill("#step-target", "30")
-    page.select_option("#step-unit", "kPa")
-    page.fill("#step-hold", "2")
-    page.click("#step-run")
-    page.wait_for_function("['done', 'stopped', 'alarm', 'failed'].includes(document.getElementById('step-state').dataset.state)", timeout=T)
+    run_tuning(page, "step", hold="2")
+    wait_state(page, "step-state", "done", "stopped", "alarm", "failed")
     step = page.evaluate("VC.state.tune.step")
     assert step["state"] == "done", step
     f = step["figures"]
@@ -220,14 +232,11 @@ def test_step_test_metrics_drawn_and_true_to_the_plant(browser, dashboard, shots
 def test_autotune_stages_its_result_and_a_rule_is_committed(browser, dashboard, shots):
     d = dashboard("default", "3")
     page = open_page(browser, d.url)
-    page.click("#tabs button[data-tab=tuning]")
-    page.fill("#auto-target", "30")
-    page.select_option("#auto-unit", "kPa")
-    page.click("#auto-run")
+    run_tuning(page, "auto")
     page.wait_for_selector("#unlock-dialog[open]", timeout=T)  # tune auto needs the service role
     page.fill("#unlock-code", FACTORY_CODE)
     page.click("#unlock-ok")
-    page.wait_for_function("['staged', 'aborted'].includes(document.getElementById('auto-state').dataset.state)", timeout=T)
+    wait_state(page, "auto-state", "staged", "aborted")
     assert page.get_attribute("#auto-state", "data-state") == "staged", page.inner_text("#auto-state")
     result = page.inner_text("#auto-result")
     for rule in ("fast", "no_overshoot", "schedule", "currently"):
@@ -235,7 +244,7 @@ def test_autotune_stages_its_result_and_a_rule_is_committed(browser, dashboard, 
     page.locator("#auto-actions").scroll_into_view_if_needed()
     screenshot(page, shots, "autotune_staged.png")
     page.click("#auto-actions button[data-rule=schedule]")
-    page.wait_for_function("document.getElementById('auto-state').dataset.state === 'committed'", timeout=T)
+    wait_state(page, "auto-state", "committed")
     assert "rule=schedule" in page.inner_text("#auto-state")
     # Committed on the device: nothing staged any more, and the audit names it.
     page.click("#tabs button[data-tab=console]")

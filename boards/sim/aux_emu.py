@@ -33,6 +33,7 @@ TAU_S = 0.06  # spin-up time constant
 LIFT_L_MIN_AT_10KPA = 300.0  # a lifted applicator: its 60 mL cup vents in a few ms
 
 FAULTS = ("roller_stall", "laser_stuck_on", "contact_lost", "contact_switch_stuck")
+_FLAGS = {"roller_stall": "stalled", "laser_stuck_on": "laser_stuck", "contact_switch_stuck": "switch_stuck"}  # set/clear faults: their attribute
 COLUMNS = ",roller_duty,roller_speed_pct,roller_tach,laser,laser_supply,contact_switch,skin_contact"
 
 
@@ -74,12 +75,8 @@ class AuxEmu:
     def apply(self, fault, value, plant):
         """A scenario event; returns True if it sets the fault, False if it clears it."""
         setting = value is None or value != 0
-        if fault == "roller_stall":
-            self.stalled = setting
-        elif fault == "laser_stuck_on":
-            self.laser_stuck = setting
-        elif fault == "contact_switch_stuck":
-            self.switch_stuck = setting
+        if fault in _FLAGS:
+            setattr(self, _FLAGS[fault], setting)
         elif fault == "contact_lost":
             if setting and self.on_skin:
                 self._leak_before = plant.extra_leak_l_min_at_10kpa

@@ -31,7 +31,7 @@ instead of the measurement), chip_id, power_on_reset(). compensate_t_fine()
 and compensate_p() are the datasheet's formulas with unbounded integers, the
 reference the firmware's 31-bit version is tested against.
 """
-from i2c_emu import I2CTargetEmu
+from i2c_emu import ConvertingEmu
 from noise import Gauss
 
 CHIP_ID = 0x58
@@ -90,9 +90,9 @@ def conversion_us(ctrl_meas):
     return 1000 + 2000 * nt + (2000 * np_ + 500 if np_ else 0)
 
 
-class Bmp280Emu(I2CTargetEmu):
+class Bmp280Emu(ConvertingEmu):
     def __init__(self, seed, noise_pa=20.0, address=0x76, ambient_pa=101325.0, trimming=DATASHEET_TRIMMING):
-        I2CTargetEmu.__init__(self, address)
+        ConvertingEmu.__init__(self, address)
         self.cal = tuple(trimming)
         self.noise_pa = float(noise_pa)
         self.ambient_pa = float(ambient_pa)
@@ -110,10 +110,6 @@ class Bmp280Emu(I2CTargetEmu):
         self.conversions = 0
         self.power_on_reset()
 
-    def restart_noise(self):
-        """Start the noise sequence again from the seed (see World)."""
-        self._noise.restart()
-
     def power_on_reset(self):
         regs = self.regs
         for i in range(256):
@@ -130,17 +126,6 @@ class Bmp280Emu(I2CTargetEmu):
         self._end_us = 0
         self._period_us = 0
         self._next = self._measure(self._gauge_pa)
-
-    # A read-out through __getattr__, not @property: in MicroPython a class
-    # with a property looks every attribute access up in the class first.
-    def __getattr__(self, name):
-        if name == "converting":
-            return self._busy
-        raise AttributeError(name)
-
-    def wake_us(self):
-        """The end of the running conversion (None: idle)."""
-        return self._end_us if self._busy else None
 
     # ---- inverse compensation (simulator side, may allocate) -----------------
     def _solve(self, f, target, x, slope):
@@ -200,18 +185,12 @@ class Bmp280Emu(I2CTargetEmu):
         return adc_t, self.adc_p_for(pa, t_fine)
 
     def advance(self, now_us, gauge_pa):
-        prev_t = self._t_us
-        prev_g = self._gauge_pa
-        self._t_us = now_us
-        self._gauge_pa = gauge_pa
+        self._note(now_us, gauge_pa)
         if self._busy and now_us >= self._end_us:
             end = self._end_us
             if self._normal:
                 end += ((now_us - end) // self._period_us) * self._period_us
-            g = gauge_pa
-            if prev_t is not None and prev_t < end < now_us:
-                g = prev_g + (gauge_pa - prev_g) * (end - prev_t) / (now_us - prev_t)
-            self._finish(self._measure(g), now_us)
+            self._finish(self._measure(self._gauge_at(end)), now_us)
         if self._busy and now_us + 1000 >= self._end_us:
             # Only needed if the firmware reads after the end but before the
             # next advance(): computed in the last step before the end.

@@ -251,6 +251,17 @@ def scratch_image():
     return "/tmp/vacuum-flash-test-%s.img" % "".join("%02x" % b for b in os.urandom(6))
 
 
+class BusyClock:
+    """Tests: a clock for attach() that only adds up the busy time charged
+    to it (self.us)."""
+
+    def __init__(self):
+        self.us = 0
+
+    def consume_us(self, us):
+        self.us += us
+
+
 def with_scratch_chip(fn, blocks=64):
     """Tests: fn(chip) on a fresh, mounted chip, removed afterwards."""
     chip = SimFlash(scratch_image(), blocks)

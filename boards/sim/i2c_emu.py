@@ -127,3 +127,44 @@ class I2CTargetEmu:
         step before that time and at the first one at or after it. Default
         0: at every step (always correct, and the slowest)."""
         return 0
+
+
+class ConvertingEmu(I2CTargetEmu):
+    """A sensor with at most one conversion in flight (self._busy, ending
+    at self._end_us) and its own noise sequence (self._noise, a
+    noise.Gauss): the BMP280 and MPRLS emulations. Their advance() notes
+    the physics with _note() and takes the pressure a conversion that ended
+    in between saw from _gauge_at(); their __init__ sets self._t_us = None
+    and self._gauge_pa = 0.0 (no advance() yet)."""
+
+    def _note(self, now_us, gauge_pa):
+        """The physics advance() sees, kept with the previous call's."""
+        self._prev_t = self._t_us
+        self._prev_g = self._gauge_pa
+        self._t_us = now_us
+        self._gauge_pa = gauge_pa
+
+    def _gauge_at(self, end_us):
+        """The gauge pressure at end_us, linear between the previous
+        advance() and this one (this one's if end_us is not between)."""
+        prev_t = self._prev_t
+        now_us = self._t_us
+        if prev_t is not None and prev_t < end_us < now_us:
+            prev_g = self._prev_g
+            return prev_g + (self._gauge_pa - prev_g) * (end_us - prev_t) / (now_us - prev_t)
+        return self._gauge_pa
+
+    def restart_noise(self):
+        """Start the noise sequence again from the seed (see World)."""
+        self._noise.restart()
+
+    # A read-out through __getattr__, not @property: in MicroPython a class
+    # with a property looks every attribute access up in the class first.
+    def __getattr__(self, name):
+        if name == "converting":
+            return self._busy
+        raise AttributeError(name)
+
+    def wake_us(self):
+        """The end of the running conversion (None: idle)."""
+        return self._end_us if self._busy else None

@@ -28,7 +28,7 @@ unpowered_status (power bit reads 0), forced_counts (int latched instead of
 the measurement), ambient_pa (barometric pressure; change it to emulate
 drift), power_on_reset().
 """
-from i2c_emu import I2CTargetEmu
+from i2c_emu import ConvertingEmu
 from noise import Gauss
 
 STATUS_POWER = 0x40
@@ -40,9 +40,9 @@ SPAN = 13421772
 _MAX = (1 << 24) - 1
 
 
-class MprlsEmu(I2CTargetEmu):
+class MprlsEmu(ConvertingEmu):
     def __init__(self, seed, noise_pa=20.0, address=0x18, ambient_pa=101325.0, min_pa=0, full_scale_pa=172369, conversion_us=5000):
-        I2CTargetEmu.__init__(self, address)
+        ConvertingEmu.__init__(self, address)
         self.noise_pa = float(noise_pa)
         self.ambient_pa = float(ambient_pa)
         self.min_pa = min_pa
@@ -59,27 +59,12 @@ class MprlsEmu(I2CTargetEmu):
         self.conversions = 0
         self.power_on_reset()
 
-    def restart_noise(self):
-        """Start the noise sequence again from the seed (see World)."""
-        self._noise.restart()
-
     def power_on_reset(self):
         self._busy = False
         self._end_us = 0
         self._counts = 0
         self._sat = False
         self._next = self._measure(self._gauge_pa)
-
-    # A read-out through __getattr__, not @property: in MicroPython a class
-    # with a property looks every attribute access up in the class first.
-    def __getattr__(self, name):
-        if name == "converting":
-            return self._busy
-        raise AttributeError(name)
-
-    def wake_us(self):
-        """The end of the running conversion (None: idle)."""
-        return self._end_us if self._busy else None
 
     # ---- simulator side ----------------------------------------------------
     def counts_for(self, absolute_pa):
@@ -92,16 +77,9 @@ class MprlsEmu(I2CTargetEmu):
         return self.counts_for(self.ambient_pa + gauge_pa + self.offset_pa + self.noise_pa * self._noise.normal())
 
     def advance(self, now_us, gauge_pa):
-        prev_t = self._t_us
-        prev_g = self._gauge_pa
-        self._t_us = now_us
-        self._gauge_pa = gauge_pa
+        self._note(now_us, gauge_pa)
         if self._busy and now_us >= self._end_us:
-            end = self._end_us
-            g = gauge_pa
-            if prev_t is not None and prev_t < end < now_us:
-                g = prev_g + (gauge_pa - prev_g) * (end - prev_t) / (now_us - prev_t)
-            self._finish(self._measure(g))
+            self._finish(self._measure(self._gauge_at(self._end_us)))
         if self._busy:
             self._next = self._measure(gauge_pa)
 

@@ -9,6 +9,14 @@ import math
 _TWO_PI = 2.0 * math.pi
 
 
+def xorshift32(x):
+    """The next state of a xorshift32 generator (Marsaglia 13/17/5) after x."""
+    x ^= (x << 13) & 0xFFFFFFFF
+    x ^= x >> 17
+    x ^= (x << 5) & 0xFFFFFFFF
+    return x
+
+
 class Gauss:
     def __init__(self, seed, salt=0):
         s = ((seed * 2654435761) ^ (salt * 0x85EBCA6B) ^ 0x9E3779B9) & 0xFFFFFFFF
@@ -23,11 +31,7 @@ class Gauss:
             self._u32()
 
     def _u32(self):
-        x = self._x
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        self._x = x
+        self._x = x = xorshift32(self._x)
         return x
 
     def normal(self):

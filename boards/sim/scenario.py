@@ -309,23 +309,31 @@ def _curve(path, x, what):
     return out
 
 
+def _monotone(path, pts, x_name, x_unit, y_name, sign, turn):
+    """Every point after the first of a curve of _curve(): x above the
+    previous point's, y in 0..1 and not against the curve's direction
+    (sign 1: rising, -1: falling); `turn` words the last, with y and the
+    previous y."""
+    for i in range(1, len(pts)):
+        x, y = pts[i]
+        px, py = pts[i - 1]
+        p = "%s[%d]" % (path, i)
+        if x <= px:
+            raise ScenarioError("%s: the %s must rise from point to point; %s%s does not rise above %s%s"
+                                % (p, x_name, _fmt_num(x), x_unit, _fmt_num(px), x_unit))
+        if not 0.0 <= y <= 1.0:
+            raise ScenarioError("%s: the %s %s is out of range 0..1" % (p, y_name, _fmt_num(y)))
+        if sign * (y - py) < 0.0:
+            raise ScenarioError(("%s: " + turn) % (p, _fmt_num(y), _fmt_num(py)))
+
+
 def _pump_curve(path, x, vmax_key):
     pts = _curve(path, x, "vacuum_kpa, fraction_of_free_flow")
     if pts[0] != [0.0, 1.0]:
         raise ScenarioError("%s: must start at [0, 1] (no vacuum: the free flow), got [%s, %s]"
                             % (path, _fmt_num(pts[0][0]), _fmt_num(pts[0][1])))
-    for i in range(1, len(pts)):
-        v, f = pts[i]
-        pv, pf = pts[i - 1]
-        p = "%s[%d]" % (path, i)
-        if v <= pv:
-            raise ScenarioError("%s: the vacuum must rise from point to point; %s kPa does not rise above %s kPa"
-                                % (p, _fmt_num(v), _fmt_num(pv)))
-        if not 0.0 <= f <= 1.0:
-            raise ScenarioError("%s: the fraction of free flow %s is out of range 0..1" % (p, _fmt_num(f)))
-        if f > pf:
-            raise ScenarioError("%s: the pump curve must fall as the vacuum rises; %s is above the previous point's %s"
-                                % (p, _fmt_num(f), _fmt_num(pf)))
+    _monotone(path, pts, "vacuum", " kPa", "fraction of free flow", -1,
+              "the pump curve must fall as the vacuum rises; %s is above the previous point's %s")
     v, f = pts[-1]
     if f != 0.0:
         raise ScenarioError("%s: must end at the pump's maximum vacuum with fraction 0, got [%s, %s]"
@@ -343,18 +351,8 @@ def _vent_curve(path, x):
     if pts[-1] != [1.0, 1.0]:
         raise ScenarioError("%s: must end at [1, 1] (full drive: fully open), got [%s, %s]"
                             % (path, _fmt_num(pts[-1][0]), _fmt_num(pts[-1][1])))
-    for i in range(1, len(pts)):
-        d, o = pts[i]
-        pd, po = pts[i - 1]
-        p = "%s[%d]" % (path, i)
-        if d <= pd:
-            raise ScenarioError("%s: the duty must rise from point to point; %s does not rise above %s"
-                                % (p, _fmt_num(d), _fmt_num(pd)))
-        if not 0.0 <= o <= 1.0:
-            raise ScenarioError("%s: the opening %s is out of range 0..1" % (p, _fmt_num(o)))
-        if o < po:
-            raise ScenarioError("%s: the vent curve must rise with the duty; opening %s is below the previous point's %s"
-                                % (p, _fmt_num(o), _fmt_num(po)))
+    _monotone(path, pts, "duty", "", "opening", 1,
+              "the vent curve must rise with the duty; opening %s is below the previous point's %s")
     return pts
 
 
@@ -409,20 +407,14 @@ def _validate_event(i, ev):
         value = _number(vpath, ev["value"])
     else:
         value = None
-    if fault in ("sensor_offset", "leak", "supply_sag", "pump_wear"):
+    if fault in ("sensor_offset", "leak", "supply_sag", "pump_wear", "flash_cut_at_write"):
         lo, hi, unit = EVENT_VALUE_RANGES[fault]
         if not has_value:
             raise ScenarioError(
                 "%s: missing (required for fault '%s': %s..%s %s)" % (vpath, fault, _fmt_num(lo), _fmt_num(hi), unit)
             )
-        value = float(_in_range(vpath, value, lo, hi, unit))
-    elif fault == "flash_cut_at_write":
-        lo, hi, unit = EVENT_VALUE_RANGES[fault]
-        if not has_value:
-            raise ScenarioError(
-                "%s: missing (required for fault '%s': %s..%s %s)" % (vpath, fault, _fmt_num(lo), _fmt_num(hi), unit)
-            )
-        value = int(round(_in_range(vpath, value, lo, hi, unit)))
+        value = _in_range(vpath, value, lo, hi, unit)
+        value = int(round(value)) if fault == "flash_cut_at_write" else float(value)
     elif fault == "power_cut":
         lo, hi, unit = EVENT_VALUE_RANGES[fault]
         if has_value:
@@ -549,11 +541,30 @@ class _JsonSyntax:
                     return
             self.fail("a JSON value (object, array, string, number, true, false, null)")
 
-    def obj(self, depth):
+    def opens_empty(self, close):
+        """Past the opening bracket and white space: True (and past `close`
+        too) when the object or array is empty."""
         self.i += 1
         self.ws()
-        if self.peek() == "}":
+        if self.peek() == close:
             self.i += 1
+            return True
+        return False
+
+    def more(self, close):
+        """After a member or element: True past a ',', False past `close`."""
+        self.ws()
+        c = self.peek()
+        if c == ",":
+            self.i += 1
+            return True
+        if c == close:
+            self.i += 1
+            return False
+        self.fail("',' or '%s'" % close)
+
+    def obj(self, depth):
+        if self.opens_empty("}"):
             return
         seen = []
         while True:
@@ -573,34 +584,17 @@ class _JsonSyntax:
             self.i += 1
             self.ws()
             self.value(depth + 1)
-            self.ws()
-            c = self.peek()
-            if c == ",":
-                self.i += 1
-            elif c == "}":
-                self.i += 1
+            if not self.more("}"):
                 return
-            else:
-                self.fail("',' or '}'")
 
     def arr(self, depth):
-        self.i += 1
-        self.ws()
-        if self.peek() == "]":
-            self.i += 1
+        if self.opens_empty("]"):
             return
         while True:
             self.ws()
             self.value(depth + 1)
-            self.ws()
-            c = self.peek()
-            if c == ",":
-                self.i += 1
-            elif c == "]":
-                self.i += 1
+            if not self.more("]"):
                 return
-            else:
-                self.fail("',' or ']'")
 
     def string(self):
         s = self.s

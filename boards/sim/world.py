@@ -17,6 +17,9 @@ _FAR_US = 1_000_000  # a hung firmware's wait is stepped through in chunks of th
 _TRACE_US = _STEP_US * (TRACE_STEPS - 1)  # a segment the plant's trace covers with a step to spare
 _TRACE_MASK = TRACE_STEPS - 1
 _BOOT_US = 250_000
+# The set/clear faults of the plant: the Plant attribute each sets.
+_PLANT_FLAGS = {"blockage": "blocked", "pump_fail": "pump_failed", "pump_stuck_on": "pump_stuck_on",
+                "vent_stuck_closed": "vent_stuck_closed"}
 _FLASH_CUT_OFF_MS = 500  # off time of a power cut injected at a flash write  # reset to main.py running, as on an RP2040 with MicroPython
 TRUTH_COLUMNS = (
     "t_ms,true_vacuum_pa,line_vacuum_pa,pump_duty,valve_duty,"
@@ -509,14 +512,8 @@ class World:
         elif f == "leak":
             plant.extra_leak_l_min_at_10kpa = float(v)
             setting = v != 0
-        elif f == "blockage":
-            plant.blocked = setting
-        elif f == "pump_fail":
-            plant.pump_failed = setting
-        elif f == "pump_stuck_on":
-            plant.pump_stuck_on = setting
-        elif f == "vent_stuck_closed":
-            plant.vent_stuck_closed = setting
+        elif f in _PLANT_FLAGS:
+            setattr(plant, _PLANT_FLAGS[f], setting)
         elif f == "firmware_hang":
             self.hung = True
         elif f == "power_cut":

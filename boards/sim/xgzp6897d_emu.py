@@ -61,6 +61,7 @@ import math
 
 from i2c_emu import I2CTargetEmu
 from micropython import const
+from noise import xorshift32
 
 _REG_P_MSB = const(0x06)
 _REG_P_LSB = const(0x08)
@@ -176,11 +177,7 @@ class Xgzp6897dEmu(I2CTargetEmu):
         self._draw()
 
     def _rand_u32(self):
-        x = self._rng
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        self._rng = x
+        self._rng = x = xorshift32(self._rng)
         return x
 
     def _gauss_pair(self):

@@ -8,8 +8,7 @@ import time
 
 import access
 import store
-from cmdargs import from_below
-from cmderror import CmdError
+from expect import refused
 from flash import MOUNT_POINT, with_scratch_chip
 
 D = MOUNT_POINT + "/data"
@@ -59,6 +58,16 @@ class _Dev:
         self.storage_errors.append((which, e))
 
 
+def _on_a_fresh_chip(fn):
+    """fn(clock, dev, access) with access.py loaded from a fresh flash chip."""
+    def body(chip):
+        clock = _Clock()
+        dev = _Dev(clock)
+        fn(clock, dev, dev.make())
+
+    with_scratch_chip(body)
+
+
 def _digest(salt, code):
     import passcode
 
@@ -71,17 +80,6 @@ def _digest(salt, code):
 def _read(path):
     with open(path, "rb") as f:
         return f.read()
-
-
-def _err(fn, code):
-    # access.py refuses with ValueError(reason, sentence); the commands answer
-    # with the protocol's code for it (cmdargs.from_below).
-    try:
-        from_below(fn)
-    except CmdError as e:
-        assert e.code == code, (e.code, e.message)
-        return e.message
-    raise AssertionError("no error")
 
 
 def test_factory_hash_matches_the_documented_code():
@@ -111,24 +109,21 @@ def test_lockout_doubles_from_30s_to_a_15min_cap():
 
 
 def test_wrong_codes_lockout_in_device_time_across_the_tick_wrap():
-    def body(chip):
-        clock = _Clock()
-        dev = _Dev(clock)
-        a = dev.make()
+    def body(clock, dev, a):
         assert a.role == access.THERAPIST and a.source == store.DEFAULTS and a.problems == []
-        assert "2 more" in _err(lambda: a.unlock(b"000000"), "E_ACCESS")
-        _err(lambda: a.unlock(b"111111"), "E_ACCESS")
-        assert "refused for 30 s" in _err(lambda: a.unlock(b"222222"), "E_ACCESS")
+        assert "2 more" in refused(lambda: a.unlock(b"000000"), "E_ACCESS")
+        refused(lambda: a.unlock(b"111111"), "E_ACCESS")
+        assert "refused for 30 s" in refused(lambda: a.unlock(b"222222"), "E_ACCESS")
         # Refused unchecked, even the right code, until the lockout ends.
-        assert _err(lambda: a.unlock(b"246810"), "E_LOCKED").startswith("retry_after_s=30 ")
+        assert refused(lambda: a.unlock(b"246810"), "E_LOCKED").startswith("retry_after_s=30 ")
         clock.run(a, 29_000)  # crosses the ticks wrap
-        assert _err(lambda: a.unlock(b"246810"), "E_LOCKED").startswith("retry_after_s=1 ")
+        assert refused(lambda: a.unlock(b"246810"), "E_LOCKED").startswith("retry_after_s=1 ")
         assert a.fails == 3 and a.role == access.THERAPIST
         clock.run(a, 1_000)
         assert a.retry_after_ms() == 0
-        assert "refused for 60 s" in _err(lambda: a.unlock(b"333333"), "E_ACCESS")  # doubled
+        assert "refused for 60 s" in refused(lambda: a.unlock(b"333333"), "E_ACCESS")  # doubled
         clock.run(a, 59_995)
-        _err(lambda: a.unlock(b"246810"), "E_LOCKED")
+        refused(lambda: a.unlock(b"246810"), "E_LOCKED")
         clock.run(a, 5)
         assert a.unlock(b"246810") == "role=service timeout_s=600"
         assert a.fails == 0 and a.role == access.SERVICE
@@ -137,14 +132,11 @@ def test_wrong_codes_lockout_in_device_time_across_the_tick_wrap():
                                                      "role=therapist unlock fail fails=3", "role=therapist unlock fail fails=4",
                                                      "role=service unlock ok"], log
 
-    with_scratch_chip(body)
+    _on_a_fresh_chip(body)
 
 
 def test_service_times_out_without_service_commands_and_lock_ends_it():
-    def body(chip):
-        clock = _Clock()
-        dev = _Dev(clock)
-        a = dev.make()
+    def body(clock, dev, a):
         a.unlock(b"246810")
         clock.run(a, 500_000)
         assert a.check("config set kp 5".split()) is None  # a service command restarts the timeout
@@ -159,14 +151,11 @@ def test_service_times_out_without_service_commands_and_lock_ends_it():
         log = [r.decode().split(" ", 1)[1] for r in dev.audit.records()]
         assert log == ["role=service unlock ok", "role=therapist lock reason=timeout", "role=service unlock ok", "role=therapist lock reason=command"], log
 
-    with_scratch_chip(body)
+    _on_a_fresh_chip(body)
 
 
 def test_wrong_code_count_survives_a_reboot():
-    def body(chip):
-        clock = _Clock()
-        dev = _Dev(clock)
-        a = dev.make()
+    def body(clock, dev, a):
         for c in (b"000000", b"111111", b"222222", b"333333"):
             try:
                 a.unlock(c)
@@ -178,24 +167,21 @@ def test_wrong_code_count_survives_a_reboot():
         assert b.fails == 4 and b.retry_after_ms() == 60_000  # the lockout starts again in full
         assert b.role == access.THERAPIST
 
-    with_scratch_chip(body)
+    _on_a_fresh_chip(body)
 
 
 def test_passcode_change_persists_as_salted_hash_and_falls_back():
-    def body(chip):
-        clock = _Clock()
-        dev = _Dev(clock)
-        a = dev.make()
+    def body(clock, dev, a):
         a.unlock(b"246810")
-        _err(lambda: a.set_code(b"abc"), "E_ARG")
-        _err(lambda: a.set_code(b"abc-def"), "E_ARG")
-        _err(lambda: a.set_code(b"x" * 33), "E_ARG")
+        refused(lambda: a.set_code(b"abc"), "E_ARG")
+        refused(lambda: a.set_code(b"abc-def"), "E_ARG")
+        refused(lambda: a.set_code(b"x" * 33), "E_ARG")
         assert a.set_code(b"Sv2024ok").startswith("passcode changed")
         raw = _read(D + "/passcode")
         assert b"Sv2024ok" not in raw and b"sha256 " in raw
         b = _Dev(clock).make()
         assert b.source == store.CURRENT
-        _err(lambda: b.unlock(b"246810"), "E_ACCESS")
+        refused(lambda: b.unlock(b"246810"), "E_ACCESS")
         assert b.unlock(b"Sv2024ok").startswith("role=service")
         # Two changes with the same code store different salts.
         b.set_code(b"Sv2024ok")
@@ -217,7 +203,7 @@ def test_passcode_change_persists_as_salted_hash_and_falls_back():
         d = _Dev(clock).make()
         assert d.source == store.DEFAULTS and d.problems and d.unlock(b"246810").startswith("role=service")
 
-    with_scratch_chip(body)
+    _on_a_fresh_chip(body)
 
 
 def test_hash_cost_on_this_port():

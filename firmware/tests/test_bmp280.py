@@ -3,51 +3,17 @@
 # Run: .venv/bin/micropython tools/testing/mpy_unittest.py firmware/tests/test_bmp280.py
 # The 31-bit bound of every intermediate is checked in CPython by
 # hil_tests/test_sensor_arith.py (the Unix port's small ints are 63-bit).
-import micropython
-
 import bmp280_emu
 from bmp280 import BMP280, CTRL_FORCED
 from bmp280_emu import Bmp280Emu, compensate_p, compensate_t_fine, conversion_us
-from sensor import BUS_ERROR, BUSY, IMPLAUSIBLE, OK, ZERO_SAMPLES
+from sensor import BUS_ERROR, BUSY, IMPLAUSIBLE, OK
+from sensorrig import AMBIENT, NOISE, assert_begin_raises, assert_bus_held, assert_fresh_reading, assert_reads, assert_stuck_output_frozen, fresh, locked_samples, makers, tick
 from testbus import TestBus
 
-TICK_US = 5000
-NOISE = 20.0
-AMBIENT = 101325.0
 # A second, made-up but plausible trimming set (every sign exercised).
 OTHER_TRIMMING = (28000, 26000, -980, 37000, -10500, 3100, 3000, -150, 8, 15000, -14000, 5000)
 
-
-def make(seed=1, noise=NOISE, **kw):
-    kw.setdefault("ambient_pa", AMBIENT)
-    emu = Bmp280Emu(seed, noise_pa=noise, **kw)
-    bus = TestBus(emu)
-    drv = BMP280(bus)
-    drv.begin()
-    return emu, bus, drv
-
-
-def tick(bus, drv, gauge=None):
-    bus.run(TICK_US, gauge)
-    return drv.sample()
-
-
-def fresh(bus, drv, gauge=None, limit=6):
-    for _ in range(limit):
-        st = tick(bus, drv, gauge)
-        if st != BUSY:
-            return st
-    return BUSY
-
-
-def zeroed(seed=1, noise=NOISE, **kw):
-    emu, bus, drv = make(seed, noise, **kw)
-    for _ in range(ZERO_SAMPLES + 2):
-        if drv.ref.zeroed:
-            break
-        fresh(bus, drv, 0.0)
-    assert drv.ref.zeroed
-    return emu, bus, drv
+make, zeroed = makers(Bmp280Emu, BMP280)
 
 
 def test_datasheet_example():
@@ -65,20 +31,10 @@ def test_begin_reads_trimming_and_checks_id():
     emu = Bmp280Emu(1)
     emu.chip_id = 0x60  # a BME280 answers: refused
     emu.power_on_reset()
-    try:
-        BMP280(TestBus(emu)).begin()
-    except OSError:
-        pass
-    else:
-        raise AssertionError("wrong chip id must raise")
+    assert_begin_raises(emu, BMP280, "wrong chip id must raise")
     emu = Bmp280Emu(1)
     emu.connected = False
-    try:
-        BMP280(TestBus(emu)).begin()
-    except OSError:
-        pass
-    else:
-        raise AssertionError("absent part must raise")
+    assert_begin_raises(emu, BMP280, "absent part must raise")
 
 
 def test_compensation_matches_reference_exactly():
@@ -106,8 +62,7 @@ def test_readings_across_range():
         for g in (0, -1000, -16700, -30000, -50000, -70000, 5000):
             fresh(bus, drv, g)
             for _ in range(3):
-                assert fresh(bus, drv, g) == OK
-                assert abs(drv.gauge_pa - g) <= 5 * NOISE + 2, (g, drv.gauge_pa)
+                assert_fresh_reading(bus, drv, g, 2)
                 assert abs(drv.temperature_cx100 - 2500) <= 10
         assert drv.errors == 0
 
@@ -152,27 +107,18 @@ def test_nack_timeout_power_cycle_recovery():
     emu.power_on_reset()  # config lost; data registers back to 0x80000
     emu.regs[0xF5] = 0x5C
     emu.connected = True
-    emu.hold_bus = True
-    assert tick(bus, drv) == BUS_ERROR
-    emu.hold_bus = False
+    assert_bus_held(emu, bus, drv)
     fresh(bus, drv, -25000)  # restarts the pipeline
     assert emu.regs[0xF5] == 0  # config re-written after the bus error
-    assert fresh(bus, drv, -25000) == OK
-    assert abs(drv.gauge_pa + 25000) <= 5 * NOISE + 2
+    assert_fresh_reading(bus, drv, -25000, 2)
     assert drv.errors == 2
 
 
 def test_stuck_output():
     emu, bus, drv = zeroed()
-    fresh(bus, drv, -20000)
-    frozen = drv.raw_p
-    emu.stuck = True
-    for g in (-30000, -60000):
-        assert fresh(bus, drv, g) == OK
-        assert drv.raw_p == frozen
-    emu.stuck = False
+    assert_stuck_output_frozen(emu, bus, drv, "raw_p")
     fresh(bus, drv, -60000)
-    assert abs(drv.gauge_pa + 60000) <= 5 * NOISE + 2
+    assert_reads(drv, -60000, 2)
 
 
 def test_normal_mode_emulated():
@@ -194,11 +140,5 @@ def test_sample_does_not_allocate():
         emu.forced_adc_p = 0x80000 if phase == 2 else None
         if phase == 2:
             bus.run(10000)
-        micropython.heap_lock()
-        try:
-            for _ in range(200):
-                bus.now_us += TICK_US
-                counts[drv.sample()] += 1
-        finally:
-            micropython.heap_unlock()
+        locked_samples(bus, drv, 200, counts=counts)
     assert counts[OK] > 50 and counts[BUS_ERROR] == 200 and counts[IMPLAUSIBLE] > 50, counts

@@ -5,31 +5,11 @@ import time
 
 import config
 import store
-from cmdargs import from_below
 from cmderror import CmdError
-from flash import MOUNT_POINT, with_scratch_chip
+from expect import raised, refused
+from flash import MOUNT_POINT, BusyClock, with_scratch_chip
 
 D = MOUNT_POINT + "/data"
-
-
-class _Clock:
-    def __init__(self):
-        self.us = 0
-
-    def consume_us(self, us):
-        self.us += us
-
-
-
-def _err(fn, code):
-    # config.py refuses with ValueError(reason, sentence); the commands answer
-    # with the protocol's code for it (cmdargs.from_below).
-    try:
-        from_below(fn)
-    except CmdError as e:
-        assert e.code == code, (e.code, e.message)
-        return e.message
-    raise AssertionError("no error")
 
 
 def test_registry_is_complete_and_defaults_are_in_range():
@@ -50,13 +30,13 @@ def test_bad_values_are_refused_with_the_range_and_change_nothing():
     def body(chip):
         c = config.Config(D)
         c.load()
-        msg = _err(lambda: c.stage("kp", "4000001"), "E_RANGE")
+        msg = refused(lambda: c.stage("kp", "4000001"), "E_RANGE")
         assert "0..4000000" in msg
-        assert "-5000Pa..5000Pa" in _err(lambda: c.stage("cal_offset", "6kPa"), "E_RANGE")
-        _err(lambda: c.stage("cal_offset", "12"), "E_UNIT")
-        _err(lambda: c.stage("leak_delay", "5"), "E_UNIT")
-        _err(lambda: c.stage("kp", "1.5"), "E_ARG")
-        _err(lambda: c.stage("max_vacuum", "1"), "E_UNKNOWN")
+        assert "-5000Pa..5000Pa" in refused(lambda: c.stage("cal_offset", "6kPa"), "E_RANGE")
+        refused(lambda: c.stage("cal_offset", "12"), "E_UNIT")
+        refused(lambda: c.stage("leak_delay", "5"), "E_UNIT")
+        refused(lambda: c.stage("kp", "1.5"), "E_ARG")
+        refused(lambda: c.stage("max_vacuum", "1"), "E_UNKNOWN")
         assert c.diff() == [] and c.staged == config.defaults()
 
     with_scratch_chip(body)
@@ -76,12 +56,8 @@ def test_set_answers_as_config_set():
         p = config.find(name)
         setter = param_commands.PARAMS[name][1]
         assert setter(Dev, "%d%s" % (p.hi, p.unit)) == p.hi
-        try:
-            setter(Dev, "%d%s" % (p.hi + 1, p.unit))
-        except CmdError as e:
-            assert e.code == "E_RANGE" and e.message.endswith(" is out of range " + config.range_text(p)), e.message
-        else:
-            raise AssertionError(name)
+        e = raised(CmdError, setter, Dev, "%d%s" % (p.hi + 1, p.unit))
+        assert e.code == "E_RANGE" and e.message.endswith(" is out of range " + config.range_text(p)), (name, e.message)
 
 
 def test_a_boards_defaults_leave_the_registry_alone():
@@ -155,7 +131,7 @@ def test_commit_flash_time():
     # A commit (record + backup rename + audit append) on the W25Q16JV model:
     # the CPU stall it would cause on an RP2040, and this host's wall time.
     def body(chip):
-        clock = _Clock()
+        clock = BusyClock()
         chip.attach(clock, None)
         c = config.Config(D)
         c.load()

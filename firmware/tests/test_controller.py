@@ -390,11 +390,18 @@ def test_ramp_limits_the_setpoint_rate():
     assert 780 <= first <= 805, first
 
 
-def test_setpoint_change_in_hold_is_bumpless():
+def _regulating(measured_at_start, measured, ticks):
+    """A controller set to 20 kPa (no ramp) as the measurement is
+    measured_at_start, then updated with `measured` for ticks."""
     ctl = Controller(_DT)
-    ctl.set_target(20_000, 0, 19_900)
-    for _ in range(100):
-        ctl.update(20_000)
+    ctl.set_target(20_000, 0, measured_at_start)
+    for _ in range(ticks):
+        ctl.update(measured)
+    return ctl
+
+
+def test_setpoint_change_in_hold_is_bumpless():
+    ctl = _regulating(19_900, 20_000, 100)
     u0 = ctl.pid.out
     ctl.set_target(20_500, 0, 20_000)  # small change: no approach
     assert ctl.phase == PHASE_TRACK
@@ -404,10 +411,7 @@ def test_setpoint_change_in_hold_is_bumpless():
 
 
 def test_gain_change_is_bumpless():
-    ctl = Controller(_DT)
-    ctl.set_target(20_000, 0, 19_000)
-    for _ in range(50):
-        ctl.update(19_500)
+    ctl = _regulating(19_000, 19_500, 50)
     before = ctl.pid.out
     ctl.set_manual(ctl.pid.kp * 3, ctl.pid.ki, 0)
     ctl.update(19_500)

@@ -10,6 +10,7 @@ import time  # noqa: E402
 import micropython  # noqa: E402
 
 import frame  # noqa: E402
+from expect import raised  # noqa: E402
 from frame import (  # noqa: E402
     EVENT,
     REQUEST,
@@ -35,12 +36,9 @@ def _crc_bitwise(data):
 
 
 def _reason(line):
-    try:
-        r = decode_request(line)
-    except FrameError as e:
-        assert isinstance(e, ValueError)
-        return str(e)
-    raise AssertionError("accepted %r as %r" % (line, r))
+    e = raised(FrameError, decode_request, line)
+    assert isinstance(e, ValueError)
+    return str(e)
 
 
 def _request(seq, text):
@@ -88,12 +86,7 @@ def test_encode_replaces_illegal_bytes():
 
 def test_encode_rejects_bad_seq():
     for seq in (-1, 65536):
-        try:
-            encode(EVENT, seq, "x")
-        except FrameError as e:
-            assert str(e) == "bad sequence number"
-        else:
-            raise AssertionError(seq)
+        assert str(raised(FrameError, encode, EVENT, seq, "x")) == "bad sequence number", seq
 
 
 def test_encode_into_layout():
@@ -114,12 +107,7 @@ def test_encode_into_empty_text_and_exact_fit():
     assert bytes(buf[s:]) == encode(RESPONSE, 5, "abc")
     s = encode_into(buf, EVENT, 5, 0)
     assert bytes(buf[s:TEXT_AT + TAIL]) == encode(EVENT, 5, "")
-    try:
-        encode_into(buf, EVENT, 5, 4)
-    except FrameError as e:
-        assert str(e) == "frame does not fit"
-    else:
-        raise AssertionError
+    assert str(raised(FrameError, encode_into, buf, EVENT, 5, 4)) == "frame does not fit"
 
 
 def test_encode_into_does_not_allocate():

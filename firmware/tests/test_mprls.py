@@ -1,49 +1,13 @@
 # Tests of the MPRLS firmware driver against its byte-level emulation.
 #
 # Run: .venv/bin/micropython tools/testing/mpy_unittest.py firmware/tests/test_mprls.py
-import micropython
-
 from mprls import MPRLS, OUTPUT_MAX, OUTPUT_MIN
 from mprls_emu import MprlsEmu
 from sensor import BUS_ERROR, BUSY, DRIFT_LIMIT_PA, IMPLAUSIBLE, OK, SETTLE_SAMPLES, ZERO_SAMPLES
-from testbus import TestBus
-
-TICK_US = 5000
-NOISE = 20.0
-AMBIENT = 101325.0
+from sensorrig import AMBIENT, NOISE, assert_begin_raises, assert_bus_held, assert_fresh_reading, assert_nacks_keep_reading, assert_stuck_output_frozen, fresh, locked_samples, makers
 
 
-def make(seed=1, noise=NOISE, **kw):
-    kw.setdefault("ambient_pa", AMBIENT)
-    emu = MprlsEmu(seed, noise_pa=noise, **kw)
-    bus = TestBus(emu)
-    drv = MPRLS(bus)
-    drv.begin()
-    return emu, bus, drv
-
-
-def tick(bus, drv, gauge=None):
-    bus.run(TICK_US, gauge)
-    return drv.sample()
-
-
-def fresh(bus, drv, gauge=None, limit=6):
-    """Tick until a fresh (non-BUSY) status; returns it."""
-    for _ in range(limit):
-        st = tick(bus, drv, gauge)
-        if st != BUSY:
-            return st
-    return BUSY
-
-
-def zeroed(seed=1, noise=NOISE, **kw):
-    emu, bus, drv = make(seed, noise, **kw)
-    n = 0
-    while not drv.ref.zeroed:
-        fresh(bus, drv, 0.0)
-        n += 1
-        assert n <= ZERO_SAMPLES + 2
-    return emu, bus, drv
+make, zeroed = makers(MprlsEmu, MPRLS)
 
 
 def test_transfer_function_end_points():
@@ -59,12 +23,7 @@ def test_transfer_function_end_points():
 def test_begin_raises_when_absent():
     emu = MprlsEmu(1)
     emu.connected = False
-    try:
-        MPRLS(TestBus(emu)).begin()
-    except OSError:
-        pass
-    else:
-        raise AssertionError("begin() must raise when the part NACKs")
+    assert_begin_raises(emu, MPRLS, "begin() must raise when the part NACKs")
 
 
 def test_boot_zero_then_readings_across_range():
@@ -130,34 +89,19 @@ def test_out_of_range_counts_implausible():
 def test_nack_timeout_and_recovery():
     emu, bus, drv = zeroed()
     fresh(bus, drv, -20000)
-    last = drv.gauge_pa
-    emu.connected = False
-    for i in range(4):
-        assert tick(bus, drv) == BUS_ERROR
-        assert drv.gauge_pa == last
-    emu.connected = True
-    emu.hold_bus = True
-    assert tick(bus, drv) == BUS_ERROR
-    emu.hold_bus = False
+    assert_nacks_keep_reading(emu, bus, drv, 4)
+    assert_bus_held(emu, bus, drv)
     assert fresh(bus, drv, -40000) == OK
-    assert fresh(bus, drv, -40000) == OK
-    assert abs(drv.gauge_pa + 40000) <= 5 * NOISE + 2
+    assert_fresh_reading(bus, drv, -40000, 2)
     assert drv.errors == 5
 
 
 def test_stuck_output_and_power_cycle():
     emu, bus, drv = zeroed()
-    fresh(bus, drv, -20000)
-    frozen = drv.raw_counts
-    emu.stuck = True
-    for g in (-30000, -60000):
-        assert fresh(bus, drv, g) == OK
-        assert drv.raw_counts == frozen
-    emu.stuck = False
+    assert_stuck_output_frozen(emu, bus, drv, "raw_counts")
     emu.power_on_reset()  # the conversion in flight is lost: counts read 0
     assert fresh(bus, drv, -60000) == IMPLAUSIBLE
-    assert fresh(bus, drv, -60000) == OK
-    assert abs(drv.gauge_pa + 60000) <= 5 * NOISE + 2
+    assert_fresh_reading(bus, drv, -60000, 2)
 
 
 def test_drift_tracking_is_bounded():
@@ -186,11 +130,5 @@ def test_sample_does_not_allocate():
     for phase in range(3):
         emu.connected = phase != 1
         emu.integrity_error = phase == 2
-        micropython.heap_lock()
-        try:
-            for _ in range(200):
-                bus.now_us += TICK_US
-                counts[drv.sample()] += 1
-        finally:
-            micropython.heap_unlock()
+        locked_samples(bus, drv, 200, counts=counts)
     assert counts[OK] > 50 and counts[BUS_ERROR] == 200 and counts[IMPLAUSIBLE] > 50, counts

@@ -4,10 +4,25 @@
 import os
 
 import store
+from fillflash import fill
 from flash import MOUNT_POINT, with_scratch_chip
 
 D = MOUNT_POINT + "/data"
 
+
+def _overwrite(name, at, data):
+    """Bytes of a file of the data folder overwritten in place (damage on flash)."""
+    with open(D + "/" + name, "r+b") as f:
+        f.seek(at)
+        f.write(data)
+
+
+def _cfg_saved(*payloads):
+    """The record "cfg" (format 1), each of payloads saved in turn."""
+    r = store.Record(D, "cfg", 1)
+    for p in payloads:
+        r.save(p)
+    return r
 
 
 def test_record_round_trip_and_backup_of_the_previous_version():
@@ -26,12 +41,8 @@ def test_record_round_trip_and_backup_of_the_previous_version():
 
 def test_corrupt_current_falls_back_to_backup_then_defaults():
     def body(chip):
-        r = store.Record(D, "cfg", 1)
-        r.save(b"old")
-        r.save(b"new")
-        with open(D + "/cfg", "r+b") as f:
-            f.seek(14)
-            f.write(b"X")  # one flipped payload byte
+        r = _cfg_saved(b"old", b"new")
+        _overwrite("cfg", 14, b"X")  # one flipped payload byte
         payload, src, problems = r.load()
         assert (payload, src) == (b"old", store.BACKUP)
         assert problems == ["current: checksum mismatch"]
@@ -46,16 +57,10 @@ def test_corrupt_current_falls_back_to_backup_then_defaults():
 
 def test_saving_over_a_corrupt_current_keeps_the_good_backup():
     def body(chip):
-        r = store.Record(D, "cfg", 1)
-        r.save(b"good")
-        r.save(b"bad-to-be")
-        with open(D + "/cfg", "r+b") as f:
-            f.seek(13)
-            f.write(b"#")
+        r = _cfg_saved(b"good", b"bad-to-be")
+        _overwrite("cfg", 13, b"#")
         r.save(b"newest")
-        with open(D + "/cfg", "r+b") as f:
-            f.seek(13)
-            f.write(b"#")
+        _overwrite("cfg", 13, b"#")
         assert r.load()[:2] == (b"good", store.BACKUP)
 
     with_scratch_chip(body)
@@ -70,11 +75,17 @@ def test_other_format_version_is_not_loaded():
     with_scratch_chip(body)
 
 
+def _log_of(name, segment_bytes, entries):
+    """A ring log on the chip with each of entries appended in turn."""
+    log = store.RingLog(D, name, segment_bytes=segment_bytes)
+    for e in entries:
+        log.append(e)
+    return log
+
+
 def test_ring_log_is_bounded_and_keeps_the_newest():
     def body(chip):
-        log = store.RingLog(D, "alarm", segment_bytes=512)
-        for i in range(200):
-            log.append(b"entry %03d" % i)
+        log = _log_of("alarm", 512, [b"entry %03d" % i for i in range(200)])
         recs = log.records()
         assert recs[-1] == b"entry 199"
         # Two segments of 512 bytes: 16-byte entries, 12-byte headers.
@@ -92,9 +103,7 @@ def test_ring_log_is_bounded_and_keeps_the_newest():
 
 def test_torn_log_tail_is_dropped_and_appending_goes_on():
     def body(chip):
-        log = store.RingLog(D, "therapy", segment_bytes=1024)
-        for i in range(5):
-            log.append(b"rec%d" % i)
+        _log_of("therapy", 1024, [b"rec%d" % i for i in range(5)])
         name = [n for n in os.listdir(D)][0]
         with open(D + "/" + name, "ab") as f:
             f.write(b"\xa5\x30\x00garbage")  # a record cut short
@@ -106,34 +115,13 @@ def test_torn_log_tail_is_dropped_and_appending_goes_on():
     with_scratch_chip(body)
 
 
-def _fill(path):
-    # littlefs commits a file only when it is closed, and a failed write is
-    # rolled back: fill with many closed files of ever smaller size.
-    made = []
-    for chunk in (4096, 256, 16):
-        while True:
-            name = "%s%d" % (path, len(made))
-            try:
-                with open(name, "wb") as f:
-                    f.write(bytes(chunk))
-            except OSError as e:
-                assert e.args[0] == 28
-                try:
-                    os.remove(name)
-                except OSError:
-                    pass
-                break
-            made.append(name)
-    return made
-
-
 def test_full_filesystem_is_reported_and_the_old_record_kept():
     def body(chip):
         r = store.Record(D, "cfg", 1)
         r.save(b"kept")
         log = store.RingLog(D, "audit", segment_bytes=1024)
         log.append(b"first")
-        filler = _fill(MOUNT_POINT + "/filler")
+        filler = fill(MOUNT_POINT + "/filler")
         try:
             r.save(b"x" * 3000)
         except store.StoreError as e:

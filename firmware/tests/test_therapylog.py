@@ -5,6 +5,7 @@
 import os
 
 import store
+from fillflash import fill
 from flash import MOUNT_POINT, with_scratch_chip
 from therapylog import TherapyLog
 
@@ -47,30 +48,13 @@ def test_sessions_survive_a_reboot_and_a_cut_session_is_interrupted():
     with_scratch_chip(body)
 
 
-def _fill(prefix):
-    made = []
-    for i in range(400):
-        name = "%s%d" % (prefix, i)
-        try:
-            with open(name, "wb") as f:
-                f.write(b"\0" * 4096)
-        except OSError:
-            try:
-                os.remove(name)
-            except OSError:
-                pass
-            break
-        made.append(name)
-    return made
-
-
 def test_full_flash_is_reported_and_the_session_kept_in_ram():
     def body(chip):
         errors = []
         log = _open(errors, segment=1024)
         log.begin(1, "continuous", "target:30000")
         log.finish(2, 1, 1, "stopped", "none")
-        filler = _fill(MOUNT_POINT + "/filler")
+        filler = fill(MOUNT_POINT + "/filler")
         stored = True
         for i in range(12):  # enough to need a new segment
             log.begin(10 + i, "continuous", "target:%d" % (20000 + i))

@@ -5,6 +5,7 @@ import sys
 sys.path.append((__file__.rsplit("/", 1)[0] if "/" in __file__ else ".") + "/..")
 
 import units  # noqa: E402
+from expect import raised  # noqa: E402
 from units import (  # noqa: E402
     UnitError,
     format_pa,
@@ -19,12 +20,23 @@ PRESSURE_UNITS = "Pa, kPa, hPa, mbar, mmHg, inHg, atm, cmH2O"
 
 
 def _err(fn, tok):
-    try:
-        v = fn(tok)
-    except UnitError as e:
-        assert isinstance(e, ValueError)
-        return str(e)
-    raise AssertionError("%r accepted as %r" % (tok, v))
+    e = raised(UnitError, fn, tok)
+    assert isinstance(e, ValueError)
+    return str(e)
+
+
+def _each(fn, cases):
+    """fn(*args) == want for each (*args, want) of cases."""
+    for case in cases:
+        got = fn(*case[:-1])
+        assert got == case[-1], (case, got)
+
+
+def _each_error(cases):
+    """The UnitError message of each (fn, tok, message) of cases."""
+    for fn, tok, message in cases:
+        got = _err(fn, tok)
+        assert got == message, (tok, got)
 
 
 def test_pressure_every_unit():
@@ -34,38 +46,43 @@ def test_pressure_every_unit():
         ("1atm", 101325), ("1mmHg", 133), ("1inHg", 3386), ("1cmH2O", 98),
         ("760mmHg", 101325), ("29.92inHg", 101321),
     )
-    for tok, pa in cases:
-        assert parse_pressure_pa(tok) == pa, (tok, parse_pressure_pa(tok))
+    _each(parse_pressure_pa, cases)
 
 
 def test_pressure_lowercase_forms():
     for canon in ("30000Pa", "30kPa", "300hPa", "300mbar", "225mmHg", "8.86inHg", "0.3atm", "306cmH2O"):
         assert parse_pressure_pa(canon.lower()) == parse_pressure_pa(canon), canon
-    assert parse_pressure_pa("30kpa") == 30000
-    assert parse_pressure_pa("225mmhg") == 29998
-    assert parse_pressure_pa("10cmh2o") == 981
-    assert parse_pressure_pa("1inhg") == 3386
+    _each(parse_pressure_pa, (
+        ("30kpa", 30000),
+        ("225mmhg", 29998),
+        ("10cmh2o", 981),
+        ("1inhg", 3386),
+    ))
 
 
 def test_pressure_sign():
-    assert parse_pressure_pa("+30kPa") == 30000
-    assert parse_pressure_pa("-5kPa") == -5000
-    assert parse_pressure_pa("-0kPa") == 0
-    assert parse_pressure_pa("0Pa") == 0
+    _each(parse_pressure_pa, (
+        ("+30kPa", 30000),
+        ("-5kPa", -5000),
+        ("-0kPa", 0),
+        ("0Pa", 0),
+    ))
 
 
 def test_rounding_half_away_from_zero():
-    assert parse_pressure_pa("0.0005kPa") == 1
-    assert parse_pressure_pa("-0.0005kPa") == -1
-    assert parse_pressure_pa("0.0004kPa") == 0
-    assert parse_pressure_pa("0.5Pa") == 1
-    assert parse_pressure_pa("-0.5Pa") == -1
-    assert parse_pressure_pa("1.5Pa") == 2
-    assert parse_pressure_pa("2.5Pa") == 3
-    assert parse_pressure_pa("-2.5Pa") == -3
-    assert parse_pressure_pa("0.49999Pa") == 0
-    assert parse_pressure_pa("1.005hPa") == 101  # 100.5 Pa
-    assert parse_pressure_pa("0.000000000000000001Pa") == 0
+    _each(parse_pressure_pa, (
+        ("0.0005kPa", 1),
+        ("-0.0005kPa", -1),
+        ("0.0004kPa", 0),
+        ("0.5Pa", 1),
+        ("-0.5Pa", -1),
+        ("1.5Pa", 2),
+        ("2.5Pa", 3),
+        ("-2.5Pa", -3),
+        ("0.49999Pa", 0),
+        ("1.005hPa", 101),  # 100.5 Pa
+        ("0.000000000000000001Pa", 0),
+    ))
 
 
 def test_results_are_ints():
@@ -75,21 +92,25 @@ def test_results_are_ints():
 
 
 def test_duration():
-    assert parse_duration_ms("500ms") == 500
-    assert parse_duration_ms("20s") == 20000
-    assert parse_duration_ms("1.5min") == 90000
-    assert parse_duration_ms("72h") == 259200000
-    assert parse_duration_ms("0.0005s") == 1
-    assert parse_duration_ms("0.4ms") == 0
-    assert parse_duration_ms("-1s") == -1000
-    assert parse_duration_ms("2MIN".lower()) == 120000
+    _each(parse_duration_ms, (
+        ("500ms", 500),
+        ("20s", 20000),
+        ("1.5min", 90000),
+        ("72h", 259200000),
+        ("0.0005s", 1),
+        ("0.4ms", 0),
+        ("-1s", -1000),
+        ("2MIN".lower(), 120000),
+    ))
 
 
 def test_rate():
-    assert parse_millihz("0.5Hz") == 500
-    assert parse_millihz("50Hz") == 50000
-    assert parse_millihz("50hz") == 50000
-    assert parse_millihz("0.0015Hz") == 2
+    _each(parse_millihz, (
+        ("0.5Hz", 500),
+        ("50Hz", 50000),
+        ("50hz", 50000),
+        ("0.0015Hz", 2),
+    ))
     assert parse_hz("50Hz") == 50
     assert parse_hz("1.000Hz") == 1
     assert _err(parse_hz, "0.5Hz") == "'0.5Hz' must be a whole number of Hz"
@@ -97,20 +118,26 @@ def test_rate():
 
 
 def test_int():
-    assert parse_int("3") == 3
-    assert parse_int("-2") == -2
-    assert parse_int("+7") == 7
-    assert parse_int("007") == 7
-    assert _err(parse_int, "3kPa") == "'3kPa' is not a whole number"
-    assert _err(parse_int, "3.0") == "'3.0' is not a whole number"
-    assert _err(parse_int, "x") == "'x' has no number"
-    assert _err(parse_int, "2000000000") == "'2000000000' is too large"
+    _each(parse_int, (
+        ("3", 3),
+        ("-2", -2),
+        ("+7", 7),
+        ("007", 7),
+    ))
+    _each_error((
+        (parse_int, "3kPa", "'3kPa' is not a whole number"),
+        (parse_int, "3.0", "'3.0' is not a whole number"),
+        (parse_int, "x", "'x' has no number"),
+        (parse_int, "2000000000", "'2000000000' is too large"),
+    ))
 
 
 def test_number_without_unit_is_error():
-    assert _err(parse_pressure_pa, "30") == "'30' needs a pressure unit: " + PRESSURE_UNITS
-    assert _err(parse_duration_ms, "20") == "'20' needs a duration unit: ms, s, min, h"
-    assert _err(parse_pressure_pa, "-5") == "'-5' needs a pressure unit: " + PRESSURE_UNITS
+    _each_error((
+        (parse_pressure_pa, "30", "'30' needs a pressure unit: " + PRESSURE_UNITS),
+        (parse_duration_ms, "20", "'20' needs a duration unit: ms, s, min, h"),
+        (parse_pressure_pa, "-5", "'-5' needs a pressure unit: " + PRESSURE_UNITS),
+    ))
 
 
 def test_bad_numbers():
@@ -124,76 +151,79 @@ def test_bad_numbers():
 
 
 def test_spaces_empty_and_illegal():
-    assert _err(parse_pressure_pa, "") == "empty value"
-    assert _err(parse_pressure_pa, "125 mmHg") == "'125 mmHg' must not contain spaces"
-    assert _err(parse_pressure_pa, " 30kPa") == "' 30kPa' must not contain spaces"
-    assert _err(parse_pressure_pa, "30kPa\t") == "value contains an illegal character"
-    assert _err(parse_pressure_pa, "30kPa\n") == "value contains an illegal character"
-    assert _err(parse_pressure_pa, "30k\u00b5Pa") == "value contains an illegal character"
+    _each_error((
+        (parse_pressure_pa, "", "empty value"),
+        (parse_pressure_pa, "125 mmHg", "'125 mmHg' must not contain spaces"),
+        (parse_pressure_pa, " 30kPa", "' 30kPa' must not contain spaces"),
+        (parse_pressure_pa, "30kPa\t", "value contains an illegal character"),
+        (parse_pressure_pa, "30kPa\n", "value contains an illegal character"),
+        (parse_pressure_pa, "30k\u00b5Pa", "value contains an illegal character"),
+    ))
 
 
 def test_length_and_magnitude_bounds():
     assert parse_pressure_pa("1000000kPa") == 1000000000
     assert parse_pressure_pa("-1000000kPa") == -1000000000
-    assert _err(parse_pressure_pa, "1000000.001kPa") == "'1000000.001kPa' is too large"
-    assert _err(parse_pressure_pa, "-2000000kPa") == "'-2000000kPa' is too large"
-    assert _err(parse_pressure_pa, "99999999999999999999kPa") == "'99999999999999999999kPa' is too large"
-    assert _err(parse_pressure_pa, "1" * 25 + "Pa") == "value too long (max 24 characters)"
-    assert _err(parse_duration_ms, "278h") == "'278h' is too large"
+    _each_error((
+        (parse_pressure_pa, "1000000.001kPa", "'1000000.001kPa' is too large"),
+        (parse_pressure_pa, "-2000000kPa", "'-2000000kPa' is too large"),
+        (parse_pressure_pa, "99999999999999999999kPa", "'99999999999999999999kPa' is too large"),
+        (parse_pressure_pa, "1" * 25 + "Pa", "value too long (max 24 characters)"),
+        (parse_duration_ms, "278h", "'278h' is too large"),
+    ))
     assert parse_pressure_pa("0.0000000000000000001kPa") == 0  # 24 characters
 
 
 def test_unknown_unit_suggestions():
-    assert _err(parse_pressure_pa, "30kPaa") == "'30kPaa' has unknown unit 'kPaa'; did you mean kPa?"
-    assert _err(parse_pressure_pa, "30KPA") == "'30KPA' has unknown unit 'KPA'; did you mean kPa?"
-    assert _err(parse_pressure_pa, "30kpA") == "'30kpA' has unknown unit 'kpA'; did you mean kPa?"
-    assert _err(parse_pressure_pa, "30PA") == "'30PA' has unknown unit 'PA'; did you mean Pa?"
-    assert _err(parse_pressure_pa, "225mmHG") == "'225mmHG' has unknown unit 'mmHG'; did you mean mmHg?"
-    assert _err(parse_pressure_pa, "225mHg") == "'225mHg' has unknown unit 'mHg'; did you mean mmHg?"
-    assert _err(parse_pressure_pa, "30kPa!") == "'30kPa!' has unknown unit 'kPa!'; did you mean kPa?"
-    assert _err(parse_pressure_pa, "1ePa") == "'1ePa' has unknown unit 'ePa'; did you mean Pa or kPa or hPa?"
-    assert _err(parse_pressure_pa, "30xyz") == (
-        "'30xyz' has unknown unit 'xyz'; pressure units: " + PRESSURE_UNITS)
-    assert _err(parse_duration_ms, "5mins") == "'5mins' has unknown unit 'mins'; did you mean min?"
-    assert _err(parse_duration_ms, "20S") == "'20S' has unknown unit 'S'; did you mean s?"
-    assert _err(parse_duration_ms, "2hr") == (
-        "'2hr' has unknown unit 'hr'; duration units: ms, s, min, h")
-    assert _err(parse_duration_ms, "2x") == "'2x' has unknown unit 'x'; duration units: ms, s, min, h"
+    _each_error((
+        (parse_pressure_pa, "30kPaa", "'30kPaa' has unknown unit 'kPaa'; did you mean kPa?"),
+        (parse_pressure_pa, "30KPA", "'30KPA' has unknown unit 'KPA'; did you mean kPa?"),
+        (parse_pressure_pa, "30kpA", "'30kpA' has unknown unit 'kpA'; did you mean kPa?"),
+        (parse_pressure_pa, "30PA", "'30PA' has unknown unit 'PA'; did you mean Pa?"),
+        (parse_pressure_pa, "225mmHG", "'225mmHG' has unknown unit 'mmHG'; did you mean mmHg?"),
+        (parse_pressure_pa, "225mHg", "'225mHg' has unknown unit 'mHg'; did you mean mmHg?"),
+        (parse_pressure_pa, "30kPa!", "'30kPa!' has unknown unit 'kPa!'; did you mean kPa?"),
+        (parse_pressure_pa, "1ePa", "'1ePa' has unknown unit 'ePa'; did you mean Pa or kPa or hPa?"),
+        (parse_pressure_pa, "30xyz", "'30xyz' has unknown unit 'xyz'; pressure units: " + PRESSURE_UNITS),
+        (parse_duration_ms, "5mins", "'5mins' has unknown unit 'mins'; did you mean min?"),
+        (parse_duration_ms, "20S", "'20S' has unknown unit 'S'; did you mean s?"),
+        (parse_duration_ms, "2hr", "'2hr' has unknown unit 'hr'; duration units: ms, s, min, h"),
+        (parse_duration_ms, "2x", "'2x' has unknown unit 'x'; duration units: ms, s, min, h"),
+    ))
 
 
 def test_wrong_kind_of_unit():
-    assert _err(parse_pressure_pa, "30s") == "'30s' is a duration, expected a pressure"
-    assert _err(parse_duration_ms, "30kPa") == "'30kPa' is a pressure, expected a duration"
-    assert _err(parse_duration_ms, "10cmH2O") == "'10cmH2O' is a pressure, expected a duration"
-    assert _err(parse_duration_ms, "5Hz") == "'5Hz' is a rate, expected a duration"
-    assert _err(parse_millihz, "5ms") == "'5ms' is a duration, expected a rate"
+    _each_error((
+        (parse_pressure_pa, "30s", "'30s' is a duration, expected a pressure"),
+        (parse_duration_ms, "30kPa", "'30kPa' is a pressure, expected a duration"),
+        (parse_duration_ms, "10cmH2O", "'10cmH2O' is a pressure, expected a duration"),
+        (parse_duration_ms, "5Hz", "'5Hz' is a rate, expected a duration"),
+        (parse_millihz, "5ms", "'5ms' is a duration, expected a rate"),
+    ))
 
 
 def test_format_pa():
-    assert format_pa(30000, "kPa") == "30.0kPa"
-    assert format_pa(30000, "mmHg") == "225mmHg"
-    assert format_pa(30000, "atm") == "0.296atm"
-    assert format_pa(30000, "inHg") == "8.86inHg"
-    assert format_pa(30000, "Pa") == "30000Pa"
-    assert format_pa(30000, "hPa") == "300hPa"
-    assert format_pa(30000, "mbar") == "300mbar"
-    assert format_pa(30000, "cmH2O") == "306cmH2O"
-    assert format_pa(30000, "kpa") == "30.0kPa"
-    assert format_pa(-5000, "kPa") == "-5.0kPa"
-    assert format_pa(-40, "kPa") == "0.0kPa"  # no '-0'
-    assert format_pa(-50, "kPa") == "-0.1kPa"
-    assert format_pa(50, "kPa") == "0.1kPa"
-    assert format_pa(0, "atm") == "0.000atm"
-    assert format_pa(101325, "atm") == "1.000atm"
-    assert format_pa(5, "atm") == "0.000atm"
-    assert format_pa(51, "atm") == "0.001atm"
-    assert format_pa(1000000000, "kPa") == "1000000.0kPa"
-    try:
-        format_pa(1, "psi")
-    except UnitError as e:
-        assert str(e) == "unknown pressure unit 'psi'"
-    else:
-        raise AssertionError
+    _each(format_pa, (
+        (30000, "kPa", "30.0kPa"),
+        (30000, "mmHg", "225mmHg"),
+        (30000, "atm", "0.296atm"),
+        (30000, "inHg", "8.86inHg"),
+        (30000, "Pa", "30000Pa"),
+        (30000, "hPa", "300hPa"),
+        (30000, "mbar", "300mbar"),
+        (30000, "cmH2O", "306cmH2O"),
+        (30000, "kpa", "30.0kPa"),
+        (-5000, "kPa", "-5.0kPa"),
+        (-40, "kPa", "0.0kPa"),  # no '-0'
+        (-50, "kPa", "-0.1kPa"),
+        (50, "kPa", "0.1kPa"),
+        (0, "atm", "0.000atm"),
+        (101325, "atm", "1.000atm"),
+        (5, "atm", "0.000atm"),
+        (51, "atm", "0.001atm"),
+        (1000000000, "kPa", "1000000.0kPa"),
+    ))
+    assert str(raised(UnitError, format_pa, 1, "psi")) == "unknown pressure unit 'psi'"
 
 
 def test_format_round_trips_within_resolution():

@@ -4,34 +4,22 @@
 # Uses a tiny bus (testbus.py beside this file, not the sim's machine module)
 # that dispatches to the emulator, raises OSError(EIO) on NACK and
 # OSError(ETIMEDOUT) when the target holds the bus, and keeps its own
-# microsecond clock.
-import micropython
-
+# microsecond clock; sensorrig.py, what the sensor tests share.
 import drivers
 import sensor
 from i2c_emu import I2CTargetEmu
 from sensor import BUS_ERROR, BUSY, IMPLAUSIBLE, OK
+from sensorrig import NOISE, TICK_US, assert_begin_raises, assert_bus_held, assert_nacks_keep_reading, assert_reads, locked_samples, rig, tick
 from testbus import TestBus
 from xgzp6897d import XGZP6897D
 from xgzp6897d_emu import Xgzp6897dEmu, conversion_us
-
-TICK_US = 5000
-NOISE = 20.0
 
 
 def make(seed=1, noise=NOISE, **kw):
     emu = Xgzp6897dEmu(seed, noise_pa=noise, **kw)
     if not noise:
         emu.temperature_noise_c = 0.0
-    bus = TestBus(emu)
-    drv = XGZP6897D(bus)
-    drv.begin()
-    return emu, bus, drv
-
-
-def tick(bus, drv, gauge=None):
-    bus.run(TICK_US, gauge)
-    return drv.sample()
+    return rig(emu, XGZP6897D)
 
 
 def settle(bus, drv, gauge, n=3):
@@ -45,22 +33,14 @@ def settle(bus, drv, gauge, n=3):
 def test_begin_sets_512x_and_preserves_factory_bits():
     emu = Xgzp6897dEmu(1)
     emu.regs[0xA6] = 0xE8  # factory bits set, OSR_P 000 (1024x)
-    bus = TestBus(emu)
-    drv = XGZP6897D(bus)
-    drv.begin()
+    rig(emu, XGZP6897D)
     assert emu.regs[0xA6] == 0xED, hex(emu.regs[0xA6])
 
 
 def test_begin_raises_when_absent():
     emu = Xgzp6897dEmu(1)
     emu.connected = False
-    drv = XGZP6897D(TestBus(emu))
-    try:
-        drv.begin()
-    except OSError:
-        pass
-    else:
-        raise AssertionError("begin() must raise OSError when the part NACKs")
+    assert_begin_raises(emu, XGZP6897D, "begin() must raise OSError when the part NACKs")
 
 
 def test_chosen_conversion_fits_control_period():
@@ -172,16 +152,11 @@ def test_each_sample_returns_previous_ticks_conversion():
 def test_nack_bus_error_and_recovery():
     emu, bus, drv = make()
     settle(bus, drv, -30000)
-    last = drv.gauge_pa
-    emu.connected = False
-    for i in range(5):
-        assert tick(bus, drv) == BUS_ERROR
-        assert drv.errors == i + 1
-        assert drv.gauge_pa == last
-    emu.connected = True
+    assert drv.errors == 0
+    assert_nacks_keep_reading(emu, bus, drv, 5)
     assert tick(bus, drv, -45000) == BUSY  # restarts the pipeline
     assert tick(bus, drv) == OK
-    assert abs(drv.gauge_pa + 45000) <= 5 * NOISE + 1
+    assert_reads(drv, -45000, 1)
     assert drv.errors == 5
 
 
@@ -201,14 +176,11 @@ def test_reconfigures_after_power_cycle():
 def test_timeout_bus_error_and_recovery():
     emu, bus, drv = make()
     settle(bus, drv, -60000)
-    emu.hold_bus = True
-    assert tick(bus, drv) == BUS_ERROR
-    assert tick(bus, drv) == BUS_ERROR
+    assert_bus_held(emu, bus, drv, 2)
     assert drv.errors == 2
-    emu.hold_bus = False
     assert tick(bus, drv) == BUSY
     assert tick(bus, drv) == OK
-    assert abs(drv.gauge_pa + 60000) <= 5 * NOISE + 1
+    assert_reads(drv, -60000, 1)
 
 
 def test_scan_reflects_faults():
@@ -230,7 +202,7 @@ def test_stuck_output():
         assert drv.gauge_pa == frozen, (g, drv.gauge_pa)
     emu.stuck = False
     settle(bus, drv, -70000, 2)
-    assert abs(drv.gauge_pa + 70000) <= 5 * NOISE + 1
+    assert_reads(drv, -70000, 1)
 
 
 def test_offset():
@@ -238,7 +210,7 @@ def test_offset():
     emu.offset_pa = 1500.0
     for g in (-50000, 0):
         settle(bus, drv, g)
-        assert abs(drv.gauge_pa - (g + 1500)) <= 5 * NOISE + 1, (g, drv.gauge_pa)
+        assert_reads(drv, g + 1500, 1)
 
 
 def test_saturation_at_full_scale():
@@ -312,25 +284,12 @@ def test_deterministic_noise():
 
 
 # ---- allocation ------------------------------------------------------------------
-def _locked_samples(bus, drv, n, dt_us):
-    counts = [0, 0, 0, 0]
-    micropython.heap_lock()
-    try:
-        for _ in range(n):
-            bus.now_us += dt_us
-            st = drv.sample()
-            counts[st] += 1
-    finally:
-        micropython.heap_unlock()
-    return counts
-
-
 def test_sample_does_not_allocate_normal_path():
     emu, bus, drv = make()
     settle(bus, drv, -33000)
-    counts = _locked_samples(bus, drv, 500, TICK_US)
+    counts = locked_samples(bus, drv, 500, TICK_US)
     assert counts[OK] == 500, counts
-    counts = _locked_samples(bus, drv, 100, 0)  # BUSY path
+    counts = locked_samples(bus, drv, 100, 0)  # BUSY path
     assert counts[BUSY] == 100, counts
 
 
@@ -338,18 +297,18 @@ def test_sample_does_not_allocate_fault_paths():
     emu, bus, drv = make()
     settle(bus, drv, -33000)
     emu.connected = False
-    counts = _locked_samples(bus, drv, 300, TICK_US)
+    counts = locked_samples(bus, drv, 300, TICK_US)
     assert counts[BUS_ERROR] == 300, counts
     emu.connected = True
     emu.hold_bus = True
-    counts = _locked_samples(bus, drv, 100, TICK_US)
+    counts = locked_samples(bus, drv, 100, TICK_US)
     assert counts[BUS_ERROR] == 100, counts
     emu.hold_bus = False
-    counts = _locked_samples(bus, drv, 100, TICK_US)  # recovery, reconfigure
+    counts = locked_samples(bus, drv, 100, TICK_US)  # recovery, reconfigure
     assert counts[BUSY] == 1 and counts[OK] == 99, counts
     emu.forced_raw_p = 120000 * 64
     bus.run(TICK_US)
-    counts = _locked_samples(bus, drv, 100, TICK_US)
+    counts = locked_samples(bus, drv, 100, TICK_US)
     assert counts[IMPLAUSIBLE] == 100, counts
 
 

@@ -6,24 +6,22 @@ reboots while a request is pending is reported, never re-sent, and resynced."""
 from __future__ import annotations
 
 import os
-import threading
 from collections import Counter
 from typing import Iterator
 
 import pytest
+from ptydevice import PtyDevice
 
 from vacuumctl import frame
 from vacuumctl.errors import DeviceReset
 from vacuumctl.link import DeviceLink
 
 
-class ScriptedDevice:
+class ScriptedDevice(PtyDevice):
     """Answers framed requests like the firmware, with faults on request:
     drop_reply / damaged / reboot_on name command texts to misbehave on once."""
 
     def __init__(self) -> None:
-        self.master, self._slave = os.openpty()
-        self.path = os.ttyname(self._slave)
         self.executed: Counter[str] = Counter()
         self.received: list[tuple[int, str]] = []
         self.drop_reply: set[str] = set()
@@ -31,21 +29,9 @@ class ScriptedDevice:
         self.reboot_on: set[str] = set()
         self.machine = False
         self.cache: tuple[int, bytes] | None = None
-        self.running = True
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        buf = b""
-        while self.running:
-            try:
-                buf += os.read(self.master, 1024)
-            except OSError:
-                return
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                self._line(line.strip())
-
-    def _line(self, line: bytes) -> None:
+    def on_line(self, line: bytes) -> None:
         if line == b"mode machine":
             self.machine, self.cache = True, None
             return
@@ -73,11 +59,6 @@ class ScriptedDevice:
             self.drop_reply.discard(f.text)  # executed, but the reply is lost on the wire
             return
         os.write(self.master, reply)
-
-    def close(self) -> None:
-        self.running = False
-        os.close(self.master)
-        os.close(self._slave)
 
 
 @pytest.fixture

@@ -27,7 +27,6 @@ import json
 import os
 import re
 import secrets
-import select
 import signal
 import subprocess
 import sys
@@ -38,7 +37,7 @@ from pathlib import Path
 
 from .errors import UserError
 from .paths import repo_root, scenarios_dir, sim_dir
-from .simport import scenario_arg
+from .simport import first_line, scenario_arg
 
 REGISTRY_ENV = "VACUUM_SIM_REGISTRY"
 PREFIX = "sim@"
@@ -271,18 +270,9 @@ def detach(scenario: str, name: str | None, speed: str, truth_csv: str | None = 
     except OSError as e:
         _remove_if(path, token)
         raise UserError("cannot start the simulated board: %s" % e) from None
+    text = first_line(keeper, READY_TIMEOUT_S)
     assert keeper.stdout is not None
-    line = b""
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        r, _, _ = select.select([keeper.stdout], [], [], 0.2)
-        if r:
-            line = keeper.stdout.readline()
-            break
-        if keeper.poll() is not None:
-            break
     keeper.stdout.close()
-    text = line.decode(errors="replace").strip()
     if not text.startswith("ready "):
         if keeper.poll() is None:
             keeper.terminate()

@@ -49,6 +49,22 @@ class SimProcess:
         return self.proc.poll() is None
 
 
+def first_line(proc: subprocess.Popen[bytes], timeout_s: float) -> str:
+    """The first line a starting child process writes to its stdout pipe,
+    stripped; "" if it ends or says nothing within timeout_s."""
+    assert proc.stdout is not None
+    line = b""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([proc.stdout], [], [], 0.2)
+        if r:
+            line = proc.stdout.readline()
+            break
+        if proc.poll() is not None:
+            break
+    return line.decode(errors="replace").strip()
+
+
 def start_sim(scenario: str = "default", speed: str = "max", truth_csv: str | None = None,
               until_ms: int | None = None, extra: list[str] | None = None,
               stderr: int | None = None, timeout_s: float = 15.0) -> SimProcess:
@@ -62,17 +78,7 @@ def start_sim(scenario: str = "default", speed: str = "max", truth_csv: str | No
     argv += extra or []
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE if stderr is None else stderr,
                             start_new_session=True)
-    assert proc.stdout is not None
-    deadline = time.monotonic() + timeout_s
-    line = b""
-    while time.monotonic() < deadline:
-        r, _, _ = select.select([proc.stdout], [], [], 0.2)
-        if r:
-            line = proc.stdout.readline()
-            break
-        if proc.poll() is not None:
-            break
-    text = line.decode(errors="replace").strip()
+    text = first_line(proc, timeout_s)
     if not text.startswith("port: "):
         err = b""
         if proc.stderr is not None:

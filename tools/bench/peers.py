@@ -10,6 +10,7 @@ _HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
 _ROOT = _HERE + "/../.."
 for p in (_ROOT + "/boards/sim", _ROOT + "/tools/bench", _ROOT + "/.venv/lib/python3.11/site-packages"):
     sys.path.insert(0, p)
+from noise import xorshift32
 from plant import Plant
 import scenario as scenario_mod
 import metrics
@@ -27,11 +28,7 @@ class Noise:
         self.spare = None
 
     def _u(self):
-        x = self.s
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        self.s = x
+        self.s = x = xorshift32(self.s)
         return (x + 1) / 4294967297.0
 
     def __call__(self):

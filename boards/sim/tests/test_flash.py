@@ -2,39 +2,22 @@
 # remounts, the W25Q16JV timing and the torn write at the N-th operation.
 import os
 
-from flash import BLOCK_SIZE, PICO_BLOCKS, MOUNT_POINT, PowerCut, SimFlash, remove_image, scratch_image
-
-
-class _Clock:
-    def __init__(self):
-        self.us = 0
-
-    def consume_us(self, us):
-        self.us += us
-
-
-def _chip(blocks=PICO_BLOCKS):
-    return SimFlash(scratch_image(), blocks)
+from flash import BLOCK_SIZE, PICO_BLOCKS, BusyClock, MOUNT_POINT, PowerCut, SimFlash, remove_image, scratch_image, with_scratch_chip
 
 
 def test_blank_chip_is_formatted_and_sized_like_a_pico():
-    chip = _chip()
-    try:
-        chip.mount()
+    def body(chip):
         st = os.statvfs(MOUNT_POINT)
         assert st[0] == BLOCK_SIZE and st[2] == PICO_BLOCKS == 352
         assert os.listdir(MOUNT_POINT) == []
         # A fresh image only holds what was written (erased bytes are implicit).
         assert os.stat(chip.path)[6] < 4 * BLOCK_SIZE
-    finally:
-        chip.close()
-        remove_image(chip.path)
+
+    with_scratch_chip(body, PICO_BLOCKS)
 
 
 def test_files_survive_remount_and_a_new_process_view_of_the_image():
-    chip = _chip(32)
-    try:
-        chip.mount()
+    def body(chip):
         with open(MOUNT_POINT + "/a.txt", "w") as f:
             f.write("kept")
         chip.mount()  # a reboot
@@ -44,16 +27,14 @@ def test_files_survive_remount_and_a_new_process_view_of_the_image():
         chip2.mount()
         assert open(MOUNT_POINT + "/a.txt").read() == "kept"
         chip2.close()
-    finally:
-        chip.close()
-        remove_image(chip.path)
+
+    with_scratch_chip(body, 32)
 
 
 def test_busy_time_is_charged_to_the_clock():
-    chip = _chip(32)
-    clock = _Clock()
-    try:
-        chip.mount()
+    clock = BusyClock()
+
+    def body(chip):
         chip.attach(clock, None)
         w0 = chip.writes
         with open(MOUNT_POINT + "/b", "wb") as f:
@@ -61,15 +42,12 @@ def test_busy_time_is_charged_to_the_clock():
         assert chip.writes > w0
         # At least one page program (0.4 ms) per modifying operation.
         assert clock.us >= 400 * (chip.writes - w0)
-    finally:
-        chip.close()
-        remove_image(chip.path)
+
+    with_scratch_chip(body, 32)
 
 
 def test_cut_at_write_tears_the_write_and_the_old_file_survives():
-    chip = _chip(32)
-    try:
-        chip.mount()
+    def body(chip):
         with open(MOUNT_POINT + "/c", "w") as f:
             f.write("old")
         chip.cut_at_write(1)
@@ -88,9 +66,8 @@ def test_cut_at_write_tears_the_write_and_the_old_file_survives():
             f.write("after")
         chip.mount()
         assert open(MOUNT_POINT + "/c").read() == "after"
-    finally:
-        chip.close()
-        remove_image(chip.path)
+
+    with_scratch_chip(body, 32)
 
 
 def test_a_too_large_image_is_refused():

@@ -8,24 +8,10 @@ import math
 
 import scenario
 from plant import AIR_VISCOSITY_PA_S, Plant, interp
+from plantcase import BASE, params
 from world import World
 
-BASE = {
-    "volume_ml": 60.0,
-    "compliance_ml_per_kpa": 0.3,
-    "pump_free_flow_l_min": 2.0,
-    "pump_max_vacuum_kpa": 80.0,
-    "leak_l_min_at_10kpa": 0.05,
-    "vent_l_min_at_10kpa": 6.0,
-    "ambient_kpa": 101.325,
-}
 CONCAVE = [[0.0, 1.0], [30.0, 0.85], [55.0, 0.45], [70.0, 0.0]]
-
-
-def _params(**kw):
-    p = dict(BASE)
-    p.update(kw)
-    return p
 
 
 def _run(plant, seconds, drive, vent):
@@ -50,7 +36,7 @@ def _equilibrium(curve_kpa, free_l_min, leak_l_min_at_10kpa, pa=101325.0):
 
 def test_the_straight_line_as_a_curve_is_the_default_pump_bit_for_bit():
     a = Plant(BASE)
-    b = Plant(_params(pump_curve=[[0.0, 1.0], [80.0, 0.0]]))
+    b = Plant(params(pump_curve=[[0.0, 1.0], [80.0, 0.0]]))
     for i in range(3000):
         u = 1.0 if i < 1500 else 0.37
         a.step(0.001, u, 0.0)
@@ -59,7 +45,7 @@ def test_the_straight_line_as_a_curve_is_the_default_pump_bit_for_bit():
 
 
 def test_a_curved_pump_settles_where_its_curve_meets_the_leak():
-    p = Plant(_params(pump_curve=CONCAVE, pump_max_vacuum_kpa=70.0))
+    p = Plant(params(pump_curve=CONCAVE, pump_max_vacuum_kpa=70.0))
     _run(p, 60.0, 1.0, 0.0)
     want = _equilibrium(CONCAVE, 2.0, 0.05)
     assert abs(p.vacuum_pa - want) < 0.002 * want, (p.vacuum_pa, want)
@@ -69,8 +55,8 @@ def test_a_curved_pump_settles_where_its_curve_meets_the_leak():
 
 
 def test_a_concave_pump_pulls_down_faster_than_the_straight_line_at_the_same_figures():
-    line = Plant(_params(pump_max_vacuum_kpa=70.0))
-    conc = Plant(_params(pump_curve=CONCAVE, pump_max_vacuum_kpa=70.0))
+    line = Plant(params(pump_max_vacuum_kpa=70.0))
+    conc = Plant(params(pump_curve=CONCAVE, pump_max_vacuum_kpa=70.0))
     t_line = line.full_duty_rise_time_s(40000)
     t_conc = conc.full_duty_rise_time_s(40000)
     assert t_conc < 0.9 * t_line, (t_conc, t_line)
@@ -78,7 +64,7 @@ def test_a_concave_pump_pulls_down_faster_than_the_straight_line_at_the_same_fig
 
 def test_the_vent_dead_zone_keeps_it_shut_and_saturation_opens_it_fully():
     curve = [[0.0, 0.0], [0.35, 0.0], [0.6, 0.9], [1.0, 1.0]]
-    p = Plant(_params(vent_curve=curve))
+    p = Plant(params(vent_curve=curve))
     _run(p, 2.0, 1.0, 0.0)
     v0 = p.vacuum_pa
     _run(p, 0.2, 0.0, 0.3)  # inside the dead zone: only the seal leak
@@ -93,7 +79,7 @@ def test_the_vent_dead_zone_keeps_it_shut_and_saturation_opens_it_fully():
 
 def test_tubing_drops_pressure_under_flow_by_poiseuille():
     d_mm, length = 3.0, 1.5
-    p = Plant(_params(volume_ml=400.0, compliance_ml_per_kpa=2.0, leak_l_min_at_10kpa=1.0,
+    p = Plant(params(volume_ml=400.0, compliance_ml_per_kpa=2.0, leak_l_min_at_10kpa=1.0,
                       tube_length_m=length, tube_inner_diameter_mm=d_mm))
     _run(p, 40.0, 0.6, 0.0)
     vl, vc = p.line_vacuum_pa, p.vacuum_pa
@@ -109,7 +95,7 @@ def test_tubing_drops_pressure_under_flow_by_poiseuille():
 
 
 def test_the_patient_side_lags_the_sensor_side():
-    p = Plant(_params(volume_ml=400.0, compliance_ml_per_kpa=2.0, tube_length_m=2.0, tube_inner_diameter_mm=3.0))
+    p = Plant(params(volume_ml=400.0, compliance_ml_per_kpa=2.0, tube_length_m=2.0, tube_inner_diameter_mm=3.0))
     _run(p, 0.05, 1.0, 0.0)
     assert p.line_vacuum_pa > 1.5 * p.vacuum_pa, (p.line_vacuum_pa, p.vacuum_pa)
     # and a blockage cuts the tube: the patient side holds (slow leak), the line pulls away

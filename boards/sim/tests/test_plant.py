@@ -4,16 +4,8 @@
 import math
 
 from plant import LINE_VOLUME_ML, Plant
+from plantcase import params
 
-BASE = {
-    "volume_ml": 60.0,
-    "compliance_ml_per_kpa": 0.3,
-    "pump_free_flow_l_min": 2.0,
-    "pump_max_vacuum_kpa": 80.0,
-    "leak_l_min_at_10kpa": 0.05,
-    "vent_l_min_at_10kpa": 6.0,
-    "ambient_kpa": 101.325,
-}
 FACE_3LPM = {"volume_ml": 5.0, "compliance_ml_per_kpa": 0.05, "pump_free_flow_l_min": 3.0, "vent_l_min_at_10kpa": 1.0}
 LEG = {
     "volume_ml": 15000.0,
@@ -23,14 +15,6 @@ LEG = {
     "leak_l_min_at_10kpa": 2.0,
     "vent_l_min_at_10kpa": 200.0,
 }
-
-
-def _params(*overrides, **kw):
-    p = dict(BASE)
-    for o in overrides:
-        p.update(o)
-    p.update(kw)
-    return p
 
 
 def _run(plant, seconds, drive, vent, dt=0.001):
@@ -111,7 +95,7 @@ def _ref_crossing(P, target, h):
 
 # ------------------------------------------------------------------- tests
 def test_starts_at_ambient_with_no_flow():
-    p = Plant(_params())
+    p = Plant(params())
     assert p.vacuum_pa == 0.0 and p.line_vacuum_pa == 0.0
     assert p.pump_flow_l_min == 0.0 and p.vent_flow_l_min == 0.0 and p.leak_flow_l_min == 0.0
     p.step(0.001, 0.0, 1.0)
@@ -119,7 +103,7 @@ def test_starts_at_ambient_with_no_flow():
 
 
 def test_sealed_chamber_keeps_its_vacuum():
-    p = Plant(_params(leak_l_min_at_10kpa=0.0))
+    p = Plant(params(leak_l_min_at_10kpa=0.0))
     _pull_to(p, 30000.0)
     v = p.vacuum_pa
     _run(p, 20.0, 0.0, 0.0)
@@ -128,7 +112,7 @@ def test_sealed_chamber_keeps_its_vacuum():
 
 
 def test_gas_is_conserved_across_blockage_and_clearing():
-    P = _params(leak_l_min_at_10kpa=0.0)
+    P = params(leak_l_min_at_10kpa=0.0)
     pa = P["ambient_kpa"] * 1000.0
     v0 = P["volume_ml"] * 1e-6
     c = P["compliance_ml_per_kpa"] * 1e-9
@@ -153,7 +137,7 @@ def test_gas_is_conserved_across_blockage_and_clearing():
 
 
 def test_pulldown_is_monotonic_and_approaches_pump_max_vacuum():
-    P = _params(leak_l_min_at_10kpa=0.0)
+    P = params(leak_l_min_at_10kpa=0.0)
     p = Plant(P)
     vmax = P["pump_max_vacuum_kpa"] * 1000.0
     prev = 0.0
@@ -168,15 +152,15 @@ def test_pulldown_is_monotonic_and_approaches_pump_max_vacuum():
 
 
 def test_partial_drive_reaches_same_max_but_slower():
-    P = _params(leak_l_min_at_10kpa=0.0)
+    P = params(leak_l_min_at_10kpa=0.0)
     t_full = _pull_to(Plant(P), 40000.0, 1.0)
     t_half = _pull_to(Plant(P), 40000.0, 0.5)
     assert 1.9 * t_full < t_half < 2.1 * t_full, (t_full, t_half)
 
 
 def test_leak_lowers_the_equilibrium_and_balances_mass_flow():
-    P0 = _params(leak_l_min_at_10kpa=0.0)
-    P1 = _params(leak_l_min_at_10kpa=0.5)
+    P0 = params(leak_l_min_at_10kpa=0.0)
+    P1 = params(leak_l_min_at_10kpa=0.5)
     a = Plant(P0)
     b = Plant(P1)
     _run(a, 60.0, 1.0, 0.0)
@@ -197,7 +181,7 @@ def test_leak_lowers_the_equilibrium_and_balances_mass_flow():
 def test_vent_releases_to_ambient_in_expected_time():
     # No compliance, no leak: constant capacitance, so with the sqrt orifice
     # t(v0 -> v1) = 2 * Cap * (sqrt(v0) - sqrt(v1)) / (p_atm * k).
-    P = _params(compliance_ml_per_kpa=0.0, leak_l_min_at_10kpa=0.0)
+    P = params(compliance_ml_per_kpa=0.0, leak_l_min_at_10kpa=0.0)
     p = Plant(P)
     _pull_to(p, 50000.0)
     v0 = p.vacuum_pa
@@ -226,7 +210,7 @@ def test_every_named_plant_vents_from_working_vacuum_within_3_s():
         ({"volume_ml": 400.0, "compliance_ml_per_kpa": 2.0, "pump_free_flow_l_min": 3.0, "leak_l_min_at_10kpa": 1.0, "vent_l_min_at_10kpa": 10.0}, 16700.0),
         (LEG, 20000.0),
     ):
-        p = Plant(_params(over))
+        p = Plant(params(over))
         _pull_to(p, start)
         n = 0
         while p.vacuum_pa > 0.01 * start:
@@ -236,7 +220,7 @@ def test_every_named_plant_vents_from_working_vacuum_within_3_s():
 
 
 def test_vent_flow_matches_its_rating_at_10kpa():
-    P = _params()
+    P = params()
     p = Plant(P)
     _pull_to(p, 10000.0)
     p.step(0.001, 0.0, 1.0)
@@ -255,7 +239,7 @@ def test_vent_flow_matches_its_rating_at_10kpa():
 
 
 def test_orifice_is_linear_near_ambient_and_decays_smoothly():
-    P = _params(compliance_ml_per_kpa=0.0, leak_l_min_at_10kpa=0.0)
+    P = params(compliance_ml_per_kpa=0.0, leak_l_min_at_10kpa=0.0)
     p = Plant(P)
     _pull_to(p, 80.0)
     p.step(0.001, 0.0, 1.0)
@@ -271,16 +255,16 @@ def test_orifice_is_linear_near_ambient_and_decays_smoothly():
 
 
 def test_compliance_slows_pulldown():
-    stiff = _pull_to(Plant(_params(compliance_ml_per_kpa=0.0)), 40000.0)
-    soft = _pull_to(Plant(_params(compliance_ml_per_kpa=0.3)), 40000.0)
-    softer = _pull_to(Plant(_params(compliance_ml_per_kpa=1.0)), 40000.0)
+    stiff = _pull_to(Plant(params(compliance_ml_per_kpa=0.0)), 40000.0)
+    soft = _pull_to(Plant(params(compliance_ml_per_kpa=0.3)), 40000.0)
+    softer = _pull_to(Plant(params(compliance_ml_per_kpa=1.0)), 40000.0)
     assert stiff < soft < softer, (stiff, soft, softer)
     assert soft > 1.15 * stiff  # effective capacitance V + p*C: +30 mL at ambient
 
 
 def test_compliance_volume_floor_keeps_model_sane():
     # 10 mL/kPa on a 60 mL cup would shrink it to nothing by 6 kPa; floored at 20 %
-    p = Plant(_params(compliance_ml_per_kpa=10.0, leak_l_min_at_10kpa=0.0))
+    p = Plant(params(compliance_ml_per_kpa=10.0, leak_l_min_at_10kpa=0.0))
     prev = 0.0
     for _ in range(60000):
         p.step(0.001, 1.0, 0.0)
@@ -290,7 +274,7 @@ def test_compliance_volume_floor_keeps_model_sane():
 
 
 def test_blockage_line_rises_much_faster_and_chamber_does_not_follow():
-    P = _params()
+    P = params()
     free = Plant(P)
     _pull_to(free, 20000.0)
     t_free = _line_rise_time(free, 20000.0, 40000.0)
@@ -320,7 +304,7 @@ def test_blockage_line_rises_much_faster_and_chamber_does_not_follow():
 
 
 def test_blocked_chamber_loses_vacuum_through_leak_only():
-    p = Plant(_params(leak_l_min_at_10kpa=0.5))
+    p = Plant(params(leak_l_min_at_10kpa=0.5))
     _pull_to(p, 20000.0)
     p.blocked = True
     v1 = p.vacuum_pa
@@ -329,7 +313,7 @@ def test_blocked_chamber_loses_vacuum_through_leak_only():
     _run(p, 1.0, 1.0, 0.0)
     v3 = p.vacuum_pa
     assert v1 > v2 > v3 > 0.0, (v1, v2, v3)
-    q = Plant(_params(leak_l_min_at_10kpa=0.0))
+    q = Plant(params(leak_l_min_at_10kpa=0.0))
     _pull_to(q, 20000.0)
     q.blocked = True
     v = q.vacuum_pa
@@ -338,7 +322,7 @@ def test_blocked_chamber_loses_vacuum_through_leak_only():
 
 
 def test_pump_failed_gives_no_flow():
-    p = Plant(_params())
+    p = Plant(params())
     p.pump_failed = True
     _run(p, 1.0, 1.0, 0.0)
     assert p.vacuum_pa == 0.0 and p.pump_flow_l_min == 0.0
@@ -352,9 +336,9 @@ def test_pump_failed_gives_no_flow():
 
 
 def test_pump_stuck_on_runs_at_full_drive():
-    ref = Plant(_params())
+    ref = Plant(params())
     _run(ref, 1.0, 1.0, 0.0)
-    p = Plant(_params())
+    p = Plant(params())
     p.pump_stuck_on = True
     _run(p, 1.0, 0.0, 0.0)
     assert p.vacuum_pa == ref.vacuum_pa
@@ -365,7 +349,7 @@ def test_pump_stuck_on_runs_at_full_drive():
 
 
 def test_vent_stuck_closed_admits_no_air():
-    p = Plant(_params(leak_l_min_at_10kpa=0.0))
+    p = Plant(params(leak_l_min_at_10kpa=0.0))
     _pull_to(p, 30000.0)
     v = p.vacuum_pa
     p.vent_stuck_closed = True
@@ -378,7 +362,7 @@ def test_vent_stuck_closed_admits_no_air():
 
 
 def test_extra_leak_fault_lowers_equilibrium_and_can_be_cleared():
-    p = Plant(_params())
+    p = Plant(params())
     _run(p, 30.0, 1.0, 0.0)
     v_ok = p.vacuum_pa
     leak_ok = p.leak_flow_l_min
@@ -394,8 +378,8 @@ def test_extra_leak_fault_lowers_equilibrium_and_can_be_cleared():
 
 
 def test_commands_are_clamped_to_0_1():
-    a = Plant(_params())
-    b = Plant(_params())
+    a = Plant(params())
+    b = Plant(params())
     _run(a, 0.5, 1.0, 0.0)
     _run(b, 0.5, 5.0, -3.0)
     assert a.vacuum_pa == b.vacuum_pa
@@ -405,13 +389,13 @@ def test_commands_are_clamped_to_0_1():
 
 
 def test_large_steps_are_substepped():
-    a = Plant(_params())
-    b = Plant(_params())
+    a = Plant(params())
+    b = Plant(params())
     for _ in range(100):
         a.step(0.01, 0.7, 0.1)
     _run(b, 1.0, 0.7, 0.1)
     assert abs(a.vacuum_pa - b.vacuum_pa) < 1e-6 * b.vacuum_pa, (a.vacuum_pa, b.vacuum_pa)
-    c = Plant(_params())
+    c = Plant(params())
     c.step(0.0, 1.0, 0.0)
     c.step(-1.0, 1.0, 0.0)
     assert c.vacuum_pa == 0.0
@@ -432,7 +416,7 @@ def test_stable_and_bounded_on_extreme_plants():
     )
     seed = 12345
     for over in cases:
-        P = _params(over)
+        P = params(over)
         p = Plant(P)
         top = min(P["pump_max_vacuum_kpa"], P["ambient_kpa"]) * 1000.0
         for i in range(20000):
@@ -452,48 +436,47 @@ def test_stable_and_bounded_on_extreme_plants():
         assert p.vacuum_pa <= top
 
 
+def _assert_follows(p, u, w, times, ref, rel, slack=0.0):
+    """Step p at 1 ms with drive u and vent w, from now to each of the
+    (increasing) times in s: its vacuum within rel * ref + slack of ref."""
+    t = 0
+    for tt, vr in zip(times, ref):
+        while t < int(tt * 1000 + 0.5):
+            p.step(0.001, u, w)
+            t += 1
+        assert abs(p.vacuum_pa - vr) < rel * vr + slack, (tt, p.vacuum_pa, vr)
+
+
 def test_1ms_step_is_accurate_on_5ml_cup_with_3lpm_pump():
-    P = _params(FACE_3LPM)
+    P = params(FACE_3LPM)
     times = (0.02, 0.05, 0.1, 0.2, 0.4)
-    ref = _ref_trajectory(P, 1.0, 0.0, 0.0, times)
     p = Plant(P)
-    t = 0
-    for tt, vr in zip(times, ref):
-        while t < int(tt * 1000 + 0.5):
-            p.step(0.001, 1.0, 0.0)
-            t += 1
-        assert abs(p.vacuum_pa - vr) < 0.01 * vr, (tt, p.vacuum_pa, vr)
+    _assert_follows(p, 1.0, 0.0, times, _ref_trajectory(P, 1.0, 0.0, 0.0, times), 0.01)
     # venting from there
-    v_start = p.vacuum_pa
     times = (0.02, 0.05, 0.1)
-    ref = _ref_trajectory(P, 0.0, 1.0, v_start, times)
-    t = 0
-    for tt, vr in zip(times, ref):
-        while t < int(tt * 1000 + 0.5):
-            p.step(0.001, 0.0, 1.0)
-            t += 1
-        assert abs(p.vacuum_pa - vr) < 0.02 * vr + 50.0, (tt, p.vacuum_pa, vr)
+    _assert_follows(p, 0.0, 1.0, times, _ref_trajectory(P, 0.0, 1.0, p.vacuum_pa, times), 0.02, 50.0)
 
 
 def test_1ms_step_is_accurate_on_15l_chamber():
-    P = _params(LEG)
+    P = params(LEG)
     times = (0.5, 1.0, 3.0)
-    ref = _ref_trajectory(P, 1.0, 0.0, 0.0, times, h=1e-4)
     p = Plant(P)
-    t = 0
-    for tt, vr in zip(times, ref):
-        while t < int(tt * 1000 + 0.5):
-            p.step(0.001, 1.0, 0.0)
-            t += 1
-        assert abs(p.vacuum_pa - vr) < 0.005 * vr, (tt, p.vacuum_pa, vr)
+    _assert_follows(p, 1.0, 0.0, times, _ref_trajectory(P, 1.0, 0.0, 0.0, times, h=1e-4), 0.005)
+
+
+def _rise_time_matches_reference(P, target_pa, h, rel):
+    """(plant, its full-duty rise time to target_pa) for a plant of P: the
+    time within rel of the reference's crossing of 98 % of target_pa."""
+    p = Plant(P)
+    t = p.full_duty_rise_time_s(target_pa)
+    ref = _ref_crossing(P, target_pa * 0.98, h)
+    assert abs(t - ref) < rel * ref, (t, ref)
+    return p, t
 
 
 def test_full_duty_rise_time_on_5ml_cup():
-    P = _params(FACE_3LPM)
-    p = Plant(P)
-    t30 = p.full_duty_rise_time_s(30000.0)
-    ref = _ref_crossing(P, 30000.0 * 0.98, 2e-6)
-    assert abs(t30 - ref) < 0.02 * ref, (t30, ref)
+    P = params(FACE_3LPM)
+    p, t30 = _rise_time_matches_reference(P, 30000.0, 2e-6, 0.02)
     # physical lower bound: whole free flow at ambient pressure, smallest capacitance
     cap_min = (P["volume_ml"] + LINE_VOLUME_ML) * 1e-6
     qf = P["pump_free_flow_l_min"] / 60000.0
@@ -508,11 +491,7 @@ def test_full_duty_rise_time_on_5ml_cup():
 
 
 def test_full_duty_rise_time_on_15l_chamber():
-    P = _params(LEG)
-    p = Plant(P)
-    t4 = p.full_duty_rise_time_s(4000.0)
-    ref = _ref_crossing(P, 4000.0 * 0.98, 1e-4)
-    assert abs(t4 - ref) < 0.01 * ref, (t4, ref)
+    p, t4 = _rise_time_matches_reference(params(LEG), 4000.0, 1e-4, 0.01)
     assert 0.5 < t4 < 3.0, t4
     assert p.full_duty_rise_time_s(30000.0) is None  # pump max is 30 kPa, leak too
     eq = p.equilibrium_vacuum_pa()
@@ -522,7 +501,7 @@ def test_full_duty_rise_time_on_15l_chamber():
 
 
 def test_full_duty_rise_time_uses_a_fresh_fault_free_copy():
-    p = Plant(_params())
+    p = Plant(params())
     t = p.full_duty_rise_time_s(30000.0)
     _run(p, 1.0, 0.3, 0.0)
     p.pump_failed = True

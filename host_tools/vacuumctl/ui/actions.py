@@ -156,19 +156,19 @@ async def _stop(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
     return await hub.bridge.request("stop")
 
 
-@action("pause")
-async def _pause(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
-    return await hub.bridge.request("pause")
+def _device_command(command: str, refresh: Callable[[Hub], Awaitable[Any]] | None = None) -> Handler:
+    """An action that is a device command as it is; then refresh(hub), if
+    given, updates what the command changes on the page."""
+    async def send(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
+        reply = await hub.bridge.request(command)
+        if refresh is not None:
+            await refresh(hub)
+        return reply
+    return send
 
 
-@action("resume")
-async def _resume(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
-    return await hub.bridge.request("resume")
-
-
-@action("next")
-async def _next(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
-    return await hub.bridge.request("next")
+for _command in ("pause", "resume", "next"):
+    action(_command)(_device_command(_command))
 
 
 @action("set_target")
@@ -177,23 +177,13 @@ async def _set_target(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
 
 
 # ---- alarms ------------------------------------------------------------------------
-@action("ack")
-async def _ack(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
-    reply = await hub.bridge.request("ack")
-    await hub.refresh_alarms()
-    return reply
+for _command in ("ack", "clear"):
+    action(_command)(_device_command(_command, lambda hub: hub.refresh_alarms()))
 
 
 @action("silence")
 async def _silence(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
     reply = await hub.bridge.request("silence" + silence_token(msg.get("duration")))
-    await hub.refresh_alarms()
-    return reply
-
-
-@action("clear")
-async def _clear(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
-    reply = await hub.bridge.request("clear")
     await hub.refresh_alarms()
     return reply
 
@@ -213,11 +203,7 @@ async def _unlock(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
     return reply
 
 
-@action("lock")
-async def _lock(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
-    reply = await hub.bridge.request("lock")
-    await hub.refresh_status()
-    return reply
+action("lock")(_device_command("lock", lambda hub: hub.refresh_status()))
 
 
 # ---- configuration ---------------------------------------------------------------
@@ -259,25 +245,8 @@ async def _config_set(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
     return reply
 
 
-@action("config_commit")
-async def _config_commit(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
-    reply = await hub.bridge.request("config commit")
-    await _config_changed(hub)
-    return reply
-
-
-@action("config_revert")
-async def _config_revert(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
-    reply = await hub.bridge.request("config revert")
-    await _config_changed(hub)
-    return reply
-
-
-@action("config_reset")
-async def _config_reset(hub: Hub, client: Client, msg: dict[str, Any]) -> Any:
-    reply = await hub.bridge.request("config reset")
-    await _config_changed(hub)
-    return reply
+for _step in ("commit", "revert", "reset"):
+    action("config_" + _step)(_device_command("config " + _step, _config_changed))
 
 
 @action("config_audit", control=False)
