@@ -38,6 +38,11 @@ _STALL_PA = const(50)  # window mean falling less than this: the release has sta
 _RESID_PA = const(400)  # stalled this far above the learned trough: pumped
 _VENT_MIN_PA = const(1000)  # the halving check needs a release from at least this
 _RESID_PHASES = const(2)  # consecutive bad releases -> alarm
+# A window whose samples all stay within this of its first is frozen, not a
+# release (a live sensor is noisy, tens of Pa): not judged here, the
+# supervisor's stuck rule judges it (a frozen reading near ambient looked like
+# a release stalled above it: `pump_on` instead of `stuck`).
+_FROZEN_PA = const(1)
 _NEVER = const(0x3FFFFFFF)
 
 _NONE = const(0)
@@ -67,6 +72,9 @@ class PhaseCheck:
         self._w = 0  # off: complete windows
         self._short = 0
         self._resid = 0
+        self._first = 0  # off: the window's first sample
+        self._moved = False  # off: a sample of the window left it by more than _FROZEN_PA
+        self._live = True  # off: the last complete window was not frozen
 
     def step(self, s):
         """One fresh sample of Supervisor s (its _v, _sp, _reg, _running and
@@ -88,11 +96,15 @@ class PhaseCheck:
                     a = self._on_end()
                 self._off_begin(v)
             else:
+                if self._n == 0:
+                    self._first = v
+                elif v - self._first > _FROZEN_PA or self._first - v > _FROZEN_PA:
+                    self._moved = True
                 self._sum += v
                 self._n += 1
                 if self._n >= self._win:
                     self._window()
-                    if self._w % _JUDGE_WINDOWS == 0 and s._running and self._trough != _NEVER:
+                    if self._w % _JUDGE_WINDOWS == 0 and s._running and self._trough != _NEVER and self._live:
                         a = self._judge_off()
         else:
             self._state = _NONE
@@ -104,6 +116,8 @@ class PhaseCheck:
         self._sum = 0
         self._n = 0
         self._w += 1
+        self._live = self._moved
+        self._moved = False
 
     def _on_begin(self, v, sp):
         if self._trough == _NEVER:

@@ -51,6 +51,9 @@ _IMPLAUSIBLE_HIGH_PA = const(95_000)
 _STUCK_MS = const(500)
 _STUCK_BAND_PA = const(1)
 _STUCK_PUMP_U16 = const(16384)  # 25 % duty
+# ... or, in a running session's vented phase, while the reading is this far
+# from ambient (nothing at rest there is flat: the vacuum still decays).
+_STUCK_REST_PA = const(500)
 
 # Hard limit on the rate of rise: 10 kPa above the lowest of the fresh
 # samples of the last 50 ms (any span up to 50 ms), i.e. 200 kPa/s: faster
@@ -331,12 +334,24 @@ class Supervisor:
         v = self._v
         d = v - self._last_pa
         self._last_pa = v
-        if (self._reg or self._pump > _STUCK_PUMP_U16) and -_STUCK_BAND_PA <= d <= _STUCK_BAND_PA:
+        if self._reg or self._pump > _STUCK_PUMP_U16:
+            flat = -_STUCK_BAND_PA <= d <= _STUCK_BAND_PA
+        elif self._running and (v > _STUCK_REST_PA or v < -_STUCK_REST_PA):
+            flat = d == 0  # (a slow release may step 1 Pa a sample: frozen is exact)
+        elif self._running:
+            return
+        else:
+            self._stuck_n = 0
+            return
+        if flat:
             self._stuck_n += 1
             if self._stuck_n >= self._n_stuck:
                 self.alarms |= A_STUCK
         else:
             self._stuck_n = 0
+        # (else a running session's vented phase near ambient, where a
+        # reading at rest may be flat, e.g. clamped at zero: the count
+        # pauses, so that short dots and pulses add up)
 
     def _rise_rule(self):
         # Against the lowest of the last _RISE_SPAN_MS, not the oldest: a

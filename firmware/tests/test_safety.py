@@ -86,12 +86,32 @@ def test_offset_at_rest_after_two_seconds_and_two_stable_means():
 
 def test_vent_decay_and_residual():
     s = _sup()
-    first = _run(s, 600, 30_000, 0, False, 0, FULL)  # vent open, nothing decays
+    first = _run(s, 600, lambda i: 30_000 + _noise(i), 0, False, 0, FULL)  # vent open, nothing decays
     assert s.alarms == safety.A_VENT and first == 400, (s.alarms, first)
     s = _sup()
     # from 4.7 kPa (below the decay rule) slowly (never stable: no offset), > 2 kPa at 10 s
     first = _run(s, 2200, lambda i: 2_500 + (2_200 - i), 0, False, 0, FULL)
     assert s.alarms == safety.A_VENT and first == 2000, (s.alarms, first)
+
+
+def test_frozen_reading_in_a_vented_phase_is_stuck_away_from_ambient_only():
+    # A session's vented phase (dots, pulses, off phases): frozen at 1.2 kPa
+    # -> stuck in 500 ms, before the release rules call it something else.
+    s = _sup()
+    first = _run(s, 200, 1_200, 0, False, 0, FULL)
+    assert s.alarms == safety.A_STUCK and first == 100, (s.alarms, first)
+    # At ambient a reading may be flat (clamped at zero): not stuck there.
+    s = _sup()
+    _run(s, 400, 0, 0, False, 0, FULL)
+    assert not s.alarms, s.alarms
+    # Frozen at 300 Pa through short dots: the vented ticks near ambient
+    # pause the count, the regulated ones add up (100 = 500 ms).
+    s = _sup()
+    firsts = []
+    for _ in range(3):
+        firsts.append(_run(s, 40, 300, 0, False, 0, FULL))
+        firsts.append(_run(s, 40, 300, 30_000, True, FULL, 0))
+    assert s.alarms == safety.A_STUCK and firsts[:5] == [-1] * 5 and firsts[5] == 100 - 2 * 40 - 1, (s.alarms, firsts)
 
 
 def test_pump_on_rise_with_pump_off():
