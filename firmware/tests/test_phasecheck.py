@@ -130,6 +130,23 @@ def test_stuck_pump_release_stalls_above_ambient():
     assert first == 800 + 400 + 200 + 160, first
 
 
+def test_a_frozen_release_is_left_to_the_stuck_rule():
+    # The reading freezes at 450 Pa (no noise) in short dots: to the release
+    # judgement that is a release stalled above ambient (pump_on, at the
+    # second off phase); a live sensor is never that flat, so the
+    # supervisor's stuck rule judges it once the dots' regulated ticks add
+    # up to 0.5 s.
+    class Frozen(Pulses):
+        frozen = False
+
+        def tick(self, i):
+            t = Pulses.tick(self, i)
+            return (450,) + t[1:] if self.frozen else t
+
+    s, first = _run(Frozen(on=60, off=200, sp=6_000), 1_700, change=_at(1_110, frozen=True))
+    assert s.alarms == safety.A_STUCK and first == 1_599, (s.alarms, first)
+
+
 def test_stuck_vent_release_not_halved():
     s, first = _run(Pulses(), 4_000, change=_at(800, fall=5))
     assert s.alarms == safety.A_VENT and first == 1_560, (s.alarms, first)
