@@ -44,6 +44,17 @@ _RESID_PHASES = const(2)  # consecutive bad releases -> alarm
 # a release stalled above it: `pump_on` instead of `stuck`).
 _FROZEN_PA = const(1)
 _NEVER = const(0x3FFFFFFF)
+# The leak rules' gap (here and safety.py): a chamber at full pump this far
+# below its setpoint does not reach or hold it: 10 %, at least 500 Pa (well
+# above sensor noise). It was at least 2 kPa: half of a leg chamber's 4 kPa,
+# so a leak that left interval_legs 1.5 kPa short was never seen.
+_LEAK_GAP_MIN_PA = const(500)
+_LEAK_GAP_DIV = const(10)
+
+
+def leak_gap(sp):
+    g = sp // _LEAK_GAP_DIV
+    return g if g > _LEAK_GAP_MIN_PA else _LEAK_GAP_MIN_PA
 
 _NONE = const(0)
 _ON = const(1)
@@ -140,7 +151,7 @@ class PhaseCheck:
     def _on_end(self):
         rise = self._peak - self._start
         sp = self._sp
-        gap = sp // 10 if sp > 20_000 else 2_000  # the leak rule's gap: max(2 kPa, 10 %)
+        gap = leak_gap(sp)
         if self._rise_n < _LEARN:
             self._rise_n += 1
             if rise > self._rise_ref:

@@ -27,7 +27,7 @@ from alarms import (  # noqa: F401 - re-exported for app/commands
     STOP_MASK,
 )
 from outputs import FULL
-from phasecheck import PhaseCheck
+from phasecheck import PhaseCheck, leak_gap
 
 # Compiled-in absolute ceiling: 0.7 atm below ambient (domain.md). No board,
 # command or configuration can raise it; a board or program may only lower it.
@@ -76,10 +76,8 @@ _REACH_WINDOWS = const(3)
 _PUMP_DECLINE_PA = const(300)
 _PUMP_PROGRESS_PA = const(200)
 _PUMP_LOW_PA = const(2000)
-# Leak: after the setpoint was reached once, more than max(_LEAK_GAP_MIN_PA,
-# 10 %) below it with the pump > 90 % for _LEAK_MS (cannot hold).
-_LEAK_GAP_MIN_PA = const(2000)
-_LEAK_GAP_DIV = const(10)
+# Leak: after the setpoint was reached once, more than phasecheck.leak_gap
+# (10 %, at least 500 Pa) below it with the pump > 90 % for _LEAK_MS (cannot hold).
 _LEAK_PUMP_U16 = const(58982)  # 90 % duty
 _LEAK_MS = const(4000)
 _REACHED_BAND_PA = const(500)
@@ -466,8 +464,7 @@ class Supervisor:
         self._pump_min = pump
 
     def _gap(self):
-        g = self._sp // _LEAK_GAP_DIV
-        return g if g > _LEAK_GAP_MIN_PA else _LEAK_GAP_MIN_PA
+        return leak_gap(self._sp)
 
     def _leak_rule(self):
         v = self._v
