@@ -206,6 +206,18 @@ def test_leak_cannot_reach():
     assert s.alarms == safety.A_LEAK and first == 600, (s.alarms, first)
 
 
+def test_leak_cannot_reach_a_low_level():
+    # A leg chamber's 5.3 kPa: full pump flat at 3.9 kPa is 1.4 kPa short,
+    # more than 10 % (the gap's floor is 500 Pa, no longer 2 kPa).
+    s = _sup()
+    first = _run(s, 1200, lambda i: 3_900 + _noise(i), 5_333, True, FULL, 0)
+    assert s.alarms == safety.A_LEAK and first == 600, (s.alarms, first)
+    # 400 Pa short (within 10 %): the pump still holds near it, no alarm
+    s = _sup()
+    _run(s, 1200, lambda i: 4_950 + _noise(i), 5_333, True, FULL, 0)
+    assert not s.alarms & safety.A_LEAK, s.alarms
+
+
 def test_pump_fail_flat_at_ambient():
     s = _sup()
     first = _run(s, 1000, lambda i: 100 + _noise(i), 30_000, True, FULL, 0)
