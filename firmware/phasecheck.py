@@ -25,7 +25,7 @@
 # in attributes, small frames, integers only.
 from micropython import const
 
-from alarms import A_LEAK, A_PUMP, A_PUMP_ON, A_VENT
+from alarms import A_BLOCKAGE, A_LEAK, A_PUMP, A_PUMP_ON, A_VENT
 from outputs import FULL
 
 _PULL_U16 = const(58982)  # 90 % duty: the controller is still pulling
@@ -38,6 +38,15 @@ _STALL_PA = const(50)  # window mean falling less than this: the release has sta
 _RESID_PA = const(400)  # stalled this far above the learned trough: pumped
 _VENT_MIN_PA = const(1000)  # the halving check needs a release from at least this
 _RESID_PHASES = const(2)  # consecutive bad releases -> alarm
+# On phase reaching its setpoint: the rate of the climb (Pa per sample from
+# the phase's start to within 2 % of its setpoint, climbs of 5 kPa or more)
+# more than _BLOCK_RATE_X times the fastest climb before means the
+# chamber shrank: the line is blocked and the pump fills only its device
+# side (wide tubing: 10-40 mL, no faster than a cup to the rise rule, and no
+# level held long enough for the supervisor's blockage windows).
+_RATE_MIN_RISE_PA = const(5000)
+_BLOCK_RATE_X = const(3)
+_RATE_LEARN = const(1)  # (a dot lasts seconds: a fault may come in the second)
 # A window whose samples all stay within this of its first is frozen, not a
 # release (a live sensor is noisy, tens of Pa): not judged here, the
 # supervisor's stuck rule judges it (a frozen reading near ambient looked like
@@ -86,6 +95,9 @@ class PhaseCheck:
         self._first = 0  # off: the window's first sample
         self._moved = False  # off: a sample of the window left it by more than _FROZEN_PA
         self._live = True  # off: the last complete window was not frozen
+        self._reach_n = -1  # on: samples since its start until it reached its setpoint (-1: done)
+        self._rate_ref = 0  # fastest climb of the learned phases, Pa per sample
+        self._rate_n = 0  # climbs learned
 
     def step(self, s):
         """One fresh sample of Supervisor s (its _v, _sp, _reg, _running and
@@ -101,6 +113,10 @@ class PhaseCheck:
                 if s._sp > self._sp:
                     self._sp = s._sp
                 self._pump = s._pump
+                if self._reach_n >= 0:
+                    self._reach_n += 1
+                    if v >= self._sp - self._sp // 50:
+                        a = self._climb()
         elif s._pump == 0 and s._vent >= FULL:
             if self._state != _OFF:
                 if self._state == _ON:
@@ -138,6 +154,25 @@ class PhaseCheck:
         self._peak = v
         self._sp = sp
         self._pump = 0
+        self._reach_n = 0
+
+    def _climb(self):
+        n = self._reach_n
+        self._reach_n = -1
+        h = self._sp - self._start
+        if h < _RATE_MIN_RISE_PA:
+            return 0
+        r = h // n
+        if self._rate_n < _RATE_LEARN:
+            self._rate_n += 1
+            if r > self._rate_ref:
+                self._rate_ref = r
+            return 0
+        if r > _BLOCK_RATE_X * self._rate_ref:
+            return A_BLOCKAGE
+        if r > self._rate_ref:
+            self._rate_ref = r
+        return 0
 
     def _off_begin(self, v):
         self._state = _OFF

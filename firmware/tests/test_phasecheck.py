@@ -147,6 +147,16 @@ def test_a_frozen_release_is_left_to_the_stuck_rule():
     assert s.alarms == safety.A_STUCK and first == 1_599, (s.alarms, first)
 
 
+def test_a_climb_three_times_faster_than_before_is_a_blocked_line():
+    # Dots of 1 s: the first climbs 150 Pa a sample; from the second the pump
+    # fills only the line's device side, 5x as fast: blockage when it reaches.
+    s, first = _run(Pulses(on=200, off=200, sp=20_000, rate=150), 1_200, change=_at(400, rate=750))
+    assert s.alarms == safety.A_BLOCKAGE and first == 400 + 20000 * 49 // 50 // 750, (s.alarms, first)
+    # The same climb every time: nothing
+    s, first = _run(Pulses(on=200, off=200, sp=20_000, rate=150), 2_000)
+    assert not s.alarms, s.alarms
+
+
 def test_stuck_vent_release_not_halved():
     s, first = _run(Pulses(), 4_000, change=_at(800, fall=5))
     assert s.alarms == safety.A_VENT and first == 1_560, (s.alarms, first)
