@@ -24,6 +24,8 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+pytest_plugins = ["longfirst"]  # the parallel run starts its longest tests first (tools/testing/longfirst.py)
+
 ROOT = Path(__file__).resolve().parent
 MICROPYTHON_TEST_DIRS = (ROOT / "firmware" / "tests", ROOT / "boards" / "sim" / "tests")
 MICROPYTHON = Path(sys.executable).parent / "micropython"  # the .venv's MicroPython Unix port

@@ -3,7 +3,13 @@ closed-loop session per program and per named scenario in the official
 MicroPython webassembly port, a 32-bit interpreter (tools/testing/wasm32/check32.mjs,
 the npm package pinned in tools/testing/wasm32/package-lock.json, installed by make
 venv). It fails on any MemoryError, internal alarm or failed unit test, and
-when the firmware's 32-bit peak heap exceeds its budget."""
+when the firmware's 32-bit peak heap exceeds its budget.
+
+It runs as independent parts, side by side in the parallel run: the unit
+tests, and the sessions in SHARES shares (check32.mjs --shard: each share
+also runs the first program's session, after which the on-demand modules are
+weighed, so each share checks the budget as the whole run does; the whole
+run's peak is the largest share's)."""
 from __future__ import annotations
 
 import re
@@ -11,20 +17,35 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 WASM = ROOT / "tools" / "testing" / "wasm32"
+SHARES = 4
 
 
-def test_firmware_in_a_32_bit_interpreter():
+def _check32(*args: str) -> str:
     node = shutil.which("node")
     assert node, "node is not installed (the 32-bit check needs Node >= 18)"
     assert (WASM / "node_modules" / "@micropython" / "micropython-webassembly-pyscript").is_dir(), \
         "the webassembly port is not installed: run make venv (npm ci in tools/testing/wasm32)"
-    r = subprocess.run([node, str(WASM / "check32.mjs"), "--quiet"], capture_output=True, text=True, timeout=1800,
-                       cwd=str(ROOT))
+    r = subprocess.run([node, str(WASM / "check32.mjs"), "--quiet", *args], capture_output=True, text=True,
+                       timeout=1800, cwd=str(ROOT))
     out = r.stdout + r.stderr
     assert r.returncode == 0 and "FAIL" not in out, out[-5000:]
+    assert "sys.maxsize 2147483647" in out and "2**30: MemoryError" in out, out[:500]
+    return out
+
+
+def test_firmware_unit_tests_in_a_32_bit_interpreter():
+    out = _check32("--only", "unit")
+    assert re.search(r"firmware unit tests at 32 bits: \d+ passed, 0 failed", out), out[-3000:]
+
+
+@pytest.mark.parametrize("share", range(SHARES), ids=["share%d_of_%d" % (k, SHARES) for k in range(SHARES)])
+def test_firmware_sessions_in_a_32_bit_interpreter(share):
+    out = _check32("--only", "sessions", "--shard", "%d/%d" % (share, SHARES))
     last = out.strip().splitlines()[-1]
     assert re.fullmatch(r"32-bit peak heap: \d+ B", last), last
-    assert "sys.maxsize 2147483647" in out and "2**30: MemoryError" in out, out[:500]
-    assert re.search(r"firmware unit tests at 32 bits: \d+ passed, 0 failed", out), out[-3000:]
+    assert re.search(r"sessions at 32 bits: \d+ \(\d+ programs, \d+ scenarios\), share %d/%d" % (share, SHARES),
+                     out), out[-3000:]

@@ -65,13 +65,13 @@ def _parse_args(argv):
 
 def _make_flash(opts):
     import os
-    from flash import SimFlash
+    from flash import SimFlash, scratch_dir
 
     path = opts["flash"]
     temp = path is None
     if temp:
         # No image named: a blank chip for this run only.
-        path = "/tmp/vacuum-sim-flash-%s.img" % "".join("%02x" % b for b in os.urandom(6))
+        path = "%s/vacuum-sim-flash-%s.img" % (scratch_dir(), "".join("%02x" % b for b in os.urandom(6)))
     try:
         chip = SimFlash(path, opts["flash-blocks"])
     except (OSError, ValueError) as e:

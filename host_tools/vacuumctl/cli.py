@@ -5,25 +5,66 @@ Every command takes ``--port PORT``: a serial device path, or ``sim`` /
 
 Each command lives in its own module, which adds it with ``register(sub)``
 (its help, options and examples beside its code; cmdline.py); COMMANDS
-lists them in the order ``vacuumctl --help`` shows them.
+lists them in the order ``vacuumctl --help`` shows them, with each command's
+one-line help, so that a run imports only the module of the command it runs
+(the others are listed by name and help: ``vacuumctl --help`` and a usage
+error read the same). host_tools/tests/test_help.py checks the table against
+what the modules register.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
-from typing import Any, Callable
+from types import ModuleType
+from typing import Any, Callable, Iterable
 
 from . import __doc__ as _pkg_doc  # noqa: F401
-from . import (access_cmd, alarms_cmd, commission, config_cmd, console_cmd, deploy_cmd, device_cmd, helptext,
-               monitor_cmd, plot, ports, programs_cmd, run_cmd, sim_cmd, tune, ui, units, userunit)
+from . import helptext, units, userunit
 from .errors import DeviceError, UserError
-# The live line lives in liveview.py; these names stay importable from here.
-from .liveview import LiveView, Progress, progress_bar  # noqa: F401
 from .simport import is_sim_port
 
-COMMANDS = (device_cmd, sim_cmd, run_cmd, monitor_cmd, programs_cmd, tune, deploy_cmd, config_cmd, console_cmd,
-            access_cmd, commission, plot, ports, alarms_cmd, ui)
+# (module, ((command, one-line help), ...)) in the order --help shows them.
+COMMANDS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("device_cmd", (("version", "versions of this tool and (with --port) the firmware"),
+                    ("status", "one status snapshot (pressures in --unit)"),
+                    ("stop", "end the session on the device: pump off, vent open"))),
+    ("sim_cmd", (("sim", "a simulated board: in the foreground, or in the background (--detach) for later "
+                         "commands (--port sim@NAME)"),)),
+    ("run_cmd", (("run", "run a program for a device-time duration and record telemetry"),)),
+    ("monitor_cmd", (("monitor", "live view until Ctrl-C"),)),
+    ("programs_cmd", (("programs", "programs and presets with their parameters, defaults and ranges"),
+                      ("log", "the device's therapy log: a table, or CSV / JSON for scripts"))),
+    ("tune", (("tune", "step test and relay autotune (docs/control.md)"),)),
+    ("deploy_cmd", (("deploy", "build the firmware for a board and copy it with mpremote, verified by hash"),)),
+    ("config_cmd", (("config", "service parameters: show|get|set|diff|commit|revert|reset|audit|save FILE|load FILE"),)),
+    ("console_cmd", (("console", "interactive console (history, completion, live alarms)"),)),
+    ("access_cmd", (("unlock", "enter the service role (asks for the code)"),
+                    ("lock", "leave the service role (back to therapist)"),
+                    ("passcode", "change the service code (needs the service role)"))),
+    ("commission", (("commission", "measure the sensor, pump and vent fitted, on a rigid chamber "
+                                   "(docs/commissioning.md)"),)),
+    ("plot", (("plot", "draw a session CSV (run/monitor --csv, or simulator truth) as a PNG"),)),
+    ("ports", (("ports", "list serial ports and find boards running this firmware"),)),
+    ("alarms_cmd", (("alarms", "active alarms; ack, silence, clear; the alarm log (RAM or flash)"),)),
+    ("ui", (("ui", "bench dashboard in the browser (local web server; prints its address first)"),)),
+)
+_MODULE_OF = {name: module for module, commands in COMMANDS for name, _ in commands}
+
+
+def command_module(module: str) -> ModuleType:
+    """The module (cli.COMMANDS' name) that registers some commands."""
+    return importlib.import_module("." + module, __package__)
+
+
+def __getattr__(name: str) -> Any:
+    # The live line lives in liveview.py; these names stay importable from here.
+    if name in ("LiveView", "Progress", "progress_bar"):
+        from . import liveview
+
+        return getattr(liveview, name)
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 
 def _printable(text: str) -> str:
@@ -45,7 +86,10 @@ class _Parser(argparse.ArgumentParser):
         super().error(_printable(message))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(full: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``full``, only the modules of those commands
+    are imported and register their options, every other command is listed
+    by its name and help alone (a stand-in, without options)."""
     p: argparse.ArgumentParser = _Parser(prog="vacuumctl", description="Technician's tool for the open therapeutic vacuum device.")
     p.add_argument("--port", default=os.environ.get("VACUUM_PORT", ""),
                    help="serial port (e.g. /dev/ttyACM0), or sim / sim:SCENARIO for the simulated board")
@@ -53,15 +97,37 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pressure unit of the output: kPa (default, or $VACUUM_UNIT), mmHg, Pa, inHg, cmH2O, "
                         "atm, hPa, mbar; also accepted after the command")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMANDS:
-        module.register(sub)
+    wanted = None if full is None else {_MODULE_OF.get(name) for name in full}
+    for module, commands in COMMANDS:
+        if wanted is None or module in wanted:
+            command_module(module).register(sub)
+        else:
+            for name, help in commands:
+                sub.add_parser(name, help=help, add_help=False).set_defaults(stand_in=True)
     helptext.add_top(p)
     return p
 
 
+def _named_command(argv: list[str]) -> str | None:
+    """The word of argv naming a command, past the tool's own options (a
+    guess: main checks it)."""
+    it = iter(argv)
+    for arg in it:
+        if arg in ("--port", "--unit"):
+            next(it, None)
+        elif not arg.startswith("-"):
+            return arg if arg in _MODULE_OF else None
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    named = _named_command(argv)
+    parser = build_parser(() if named is None else (named,))
     args, extra = parser.parse_known_args(argv)
+    if getattr(args, "stand_in", False):  # the guess was wrong: every command's options
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
     if not args.command:
         parser.print_help()
         return 2

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import units
 from .errors import UserError
-from .link import DeviceLink
-from .simboards import is_named_sim
-from .simport import is_sim_port
+
+if TYPE_CHECKING:
+    from .link import DeviceLink
 
 
 
@@ -53,6 +53,10 @@ def speed_arg(text: str) -> str:
 
 def open_link(args: argparse.Namespace, truth_csv: str | None = None) -> DeviceLink:
     """The device on --port, at --speed when it is a simulated board started for this command."""
+    from .link import DeviceLink  # here: a command that opens no device does not load the link
+    from .simboards import is_named_sim
+    from .simport import is_sim_port
+
     speed = getattr(args, "speed", None) or "max"
     if is_named_sim(args.port) and getattr(args, "speed", None) not in (None, "max", "1"):
         raise UserError("%s runs at the speed it was started with ('vacuumctl sim --detach --speed X'); --speed "

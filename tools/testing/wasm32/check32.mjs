@@ -1,6 +1,12 @@
 // make check-32bit: the firmware in a 32-bit MicroPython interpreter.
 //
-//   node tools/testing/wasm32/check32.mjs [--only unit|sessions] [--quiet]
+//   node tools/testing/wasm32/check32.mjs [--only unit|sessions] [--shard K/N] [--quiet]
+//
+// --shard K/N: the sessions numbered K modulo N only, and always the first
+// (the first program, the one after which the on-demand modules are weighed),
+// so that each share checks the budget exactly as the whole run does (the
+// largest of the shares' peaks is the whole run's); make test runs N shares
+// side by side (hil_tests/test_check_32bit.py).
 //
 // The official MicroPython webassembly port (npm package
 // @micropython/micropython-webassembly-pyscript, pinned in package-lock.json,
@@ -47,6 +53,7 @@ const TREES = [
 const args = process.argv.slice(2);
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : null;
 const quiet = args.includes("--quiet");
+const shard = args.includes("--shard") ? args[args.indexOf("--shard") + 1].split("/").map(Number) : null;
 
 function mkdirs(FS, dir) {
   let cur = "";
@@ -163,8 +170,13 @@ async function main() {
   // program again with it as .py files (bytecode in the heap) for comparison.
   const romfs = buildRomfs();
   let peak = 0, peakWhat = "", service = 0, ramPeak = 0, ramService = 0;
-  const runs = names.programs.map((p) => ["program", p, romfs]).concat(names.scenarios.map((s) => ["scenario", s, romfs]));
+  let runs = names.programs.map((p) => ["program", p, romfs]).concat(names.scenarios.map((s) => ["scenario", s, romfs]));
   runs.push(["program", names.programs[0], null], ["scenario", "multi_3cups", null]);
+  if (shard) {
+    const [k, n] = shard;
+    if (!(n >= 1 && k >= 0 && k < n)) { fail("--shard K/N needs 0 <= K < N"); return; }
+    runs = runs.filter((r, i) => i === 0 || i % n === k);
+  }
   for (const [kind, name, image] of runs) {
     const py = await interpreter(image);
     py.call("session_prepare(" + JSON.stringify(kind) + ", " + JSON.stringify(name) + ")");
@@ -207,8 +219,8 @@ async function main() {
       console.log(line);
     }
   }
-  console.log("sessions at 32 bits: %d (%d programs, %d scenarios); wall %d s", runs.length, names.programs.length,
-    names.scenarios.length, Math.round((Date.now() - t0) / 1000));
+  console.log("sessions at 32 bits: %d (%d programs, %d scenarios)%s; wall %d s", runs.length, names.programs.length,
+    names.scenarios.length, shard ? ", share " + shard.join("/") : "", Math.round((Date.now() - t0) / 1000));
   console.log("firmware as .py files (bytecode in the heap, as .mpy files copied to a board): %d B + on-demand module %d B = %d B",
     ramPeak, ramService, ramPeak + ramService);
   console.log("firmware in ROMFS (bytecode in flash, as frozen): largest heap after a session %d B (%s) + largest on-demand module %d B",
