@@ -77,7 +77,7 @@ _PUMP_DECLINE_PA = const(300)
 _PUMP_PROGRESS_PA = const(200)
 _PUMP_LOW_PA = const(2000)
 # Leak: after the setpoint was reached once, more than phasecheck.leak_gap
-# (10 %, at least 500 Pa) below it with the pump > 90 % for _LEAK_MS (cannot hold).
+# (10 %, at least min(2 kPa, 25 %)) below it with the pump > 90 % for _LEAK_MS (cannot hold).
 _LEAK_PUMP_U16 = const(58982)  # 90 % duty
 _LEAK_MS = const(4000)
 _REACHED_BAND_PA = const(500)

@@ -208,7 +208,7 @@ def test_leak_cannot_reach():
 
 def test_leak_cannot_reach_a_low_level():
     # A leg chamber's 5.3 kPa: full pump flat at 3.9 kPa is 1.4 kPa short,
-    # more than 10 % (the gap's floor is 500 Pa, no longer 2 kPa).
+    # more than 10 % and than a quarter of the level (1.33 kPa; the floor was 2 kPa).
     s = _sup()
     first = _run(s, 1200, lambda i: 3_900 + _noise(i), 5_333, True, FULL, 0)
     assert s.alarms == safety.A_LEAK and first == 600, (s.alarms, first)
