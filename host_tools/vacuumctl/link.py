@@ -197,10 +197,18 @@ class DeviceLink:
                 return
             time.sleep(0.02)  # waiting for the board to boot
 
-    def leave_machine_mode(self) -> None:
-        """Send a framed ``mode human`` without waiting (its reply is unframed),
-        so a person opening the port next finds the human interface."""
+    def leave_machine_mode(self, wait_s: float = 1.0) -> None:
+        """Send a framed ``mode human`` so a person opening the port next finds
+        the human interface, and wait (at most wait_s) for its unframed reply:
+        left unread, a slow board's ``ok mode human`` reached that person's
+        terminal as the answer to their first command."""
+        seen = len(self.raw_log)
         self._write(frame.encode_request(self._next_seq(), "mode human"))
+        end = time.monotonic() + wait_s
+        while time.monotonic() < end:
+            if any(line.startswith("ok mode human") for line in self.raw_log[seen:]):
+                return
+            time.sleep(0.005)
 
     def close(self) -> None:
         self._stop.set()
