@@ -337,6 +337,9 @@ class Supervisor:
         elif self._running and (v > _STUCK_REST_PA or v < -_STUCK_REST_PA):
             flat = d == 0  # (a slow release may step 1 Pa a sample: frozen is exact)
         elif self._running:
+            # a running session's vented phase near ambient, where a reading
+            # at rest may be flat (clamped at zero): the count pauses, so
+            # that the regulated ticks of short dots add up
             return
         else:
             self._stuck_n = 0
@@ -347,9 +350,6 @@ class Supervisor:
                 self.alarms |= A_STUCK
         else:
             self._stuck_n = 0
-        # (else a running session's vented phase near ambient, where a
-        # reading at rest may be flat, e.g. clamped at zero: the count
-        # pauses, so that short dots and pulses add up)
 
     def _rise_rule(self):
         # Against the lowest of the last _RISE_SPAN_MS, not the oldest: a
