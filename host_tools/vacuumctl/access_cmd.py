@@ -18,8 +18,7 @@ from .telemetry import parse_fields
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    s = add_command(sub, "unlock", help="enter the service role (asks for the code)",
-                    description="Enter the device's service role: set, config set/commit/reset/load, tune auto/commit, "
+    s = add_command(sub, "unlock", description="Enter the device's service role: set, config set/commit/reset/load, tune auto/commit, "
                                 "selftest, log clear, passcode. The code comes from --code, else $%s, else a "
                                 "prompt that does not echo. Three wrong codes lock attempts out for 30 s, doubling "
                                 "per further wrong code up to 15 min." % SERVICE_CODE_ENV,
@@ -31,13 +30,11 @@ Three wrong codes lock attempts out for 30 s, doubling per further wrong code up
 exit status: 0 unlocked; 1 wrong code or locked out (the sentence says how long)""")
     s.add_argument("--code", help="the service code (visible in the shell's history: prefer the prompt or $%s)" % SERVICE_CODE_ENV)
     s.set_defaults(func=cmd_unlock)
-    s = add_command(sub, "lock", help="leave the service role (back to therapist)",
-                    examples="""examples:
+    s = add_command(sub, "lock", examples="""examples:
   vacuumctl --port /dev/ttyACM0 lock                   # back to the therapist role
 exit status: 0""")
     s.set_defaults(func=cmd_lock)
-    s = add_command(sub, "passcode", help="change the service code (needs the service role)",
-                    description="Store a new service code on the device (a salted hash, written to flash and "
+    s = add_command(sub, "passcode", description="Store a new service code on the device (a salted hash, written to flash and "
                                 "read back; the old code stops working; audited). Asks for the new code twice "
                                 "without echo, or takes it from $%s. Needs the service role: 'vacuumctl unlock' "
                                 "first, or $%s with the current code. Change the factory code (246810) at "

@@ -158,8 +158,7 @@ def _value(r: dict[str, str], unit: str) -> str:
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Add ``vacuumctl alarms`` to the CLI's subcommands."""
-    s = add_command(sub, "alarms", help="active alarms; ack, silence, clear; the alarm log (RAM or flash)",
-                    description="list (default): active alarms with priority, latching and acknowledgement. "
+    s = add_command(sub, "alarms", description="list (default): active alarms with priority, latching and acknowledgement. "
                                 "ack: the sound stops, the alarms stay. silence [DUR]: pause the sound "
                                 "(1 s..2 min, default 2 min). clear: clear latched alarms (logged). "
                                 "log: this boot's alarm log; --flash: the log kept on flash across resets.",

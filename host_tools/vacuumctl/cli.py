@@ -6,10 +6,12 @@ Every command takes ``--port PORT``: a serial device path, or ``sim`` /
 Each command lives in its own module, which adds it with ``register(sub)``
 (its help, options and examples beside its code; cmdline.py); COMMANDS
 lists them in the order ``vacuumctl --help`` shows them, with each command's
-one-line help, so that a run imports only the module of the command it runs
-(the others are listed by name and help: ``vacuumctl --help`` and a usage
-error read the same). host_tools/tests/test_help.py checks the table against
-what the modules register.
+one-line help (command_table.py, the one place each help is written:
+cmdline.add_command takes it from there), so that a run imports only the
+module of the command it runs (the others are listed by name and help:
+``vacuumctl --help`` and a usage error read the same).
+host_tools/tests/test_help.py checks the table against what the modules
+register.
 """
 from __future__ import annotations
 
@@ -22,34 +24,10 @@ from typing import Any, Callable, Iterable
 
 from . import __doc__ as _pkg_doc  # noqa: F401
 from . import helptext, units, userunit
+from .command_table import COMMANDS
 from .errors import DeviceError, UserError
 from .simport import is_sim_port
 
-# (module, ((command, one-line help), ...)) in the order --help shows them.
-COMMANDS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("device_cmd", (("version", "versions of this tool and (with --port) the firmware"),
-                    ("status", "one status snapshot (pressures in --unit)"),
-                    ("stop", "end the session on the device: pump off, vent open"))),
-    ("sim_cmd", (("sim", "a simulated board: in the foreground, or in the background (--detach) for later "
-                         "commands (--port sim@NAME)"),)),
-    ("run_cmd", (("run", "run a program for a device-time duration and record telemetry"),)),
-    ("monitor_cmd", (("monitor", "live view until Ctrl-C"),)),
-    ("programs_cmd", (("programs", "programs and presets with their parameters, defaults and ranges"),
-                      ("log", "the device's therapy log: a table, or CSV / JSON for scripts"))),
-    ("tune", (("tune", "step test and relay autotune (docs/control.md)"),)),
-    ("deploy_cmd", (("deploy", "build the firmware for a board and copy it with mpremote, verified by hash"),)),
-    ("config_cmd", (("config", "service parameters: show|get|set|diff|commit|revert|reset|audit|save FILE|load FILE"),)),
-    ("console_cmd", (("console", "interactive console (history, completion, live alarms)"),)),
-    ("access_cmd", (("unlock", "enter the service role (asks for the code)"),
-                    ("lock", "leave the service role (back to therapist)"),
-                    ("passcode", "change the service code (needs the service role)"))),
-    ("commission", (("commission", "measure the sensor, pump and vent fitted, on a rigid chamber "
-                                   "(docs/commissioning.md)"),)),
-    ("plot", (("plot", "draw a session CSV (run/monitor --csv, or simulator truth) as a PNG"),)),
-    ("ports", (("ports", "list serial ports and find boards running this firmware"),)),
-    ("alarms_cmd", (("alarms", "active alarms; ack, silence, clear; the alarm log (RAM or flash)"),)),
-    ("ui", (("ui", "bench dashboard in the browser (local web server; prints its address first)"),)),
-)
 _MODULE_OF = {name: module for module, commands in COMMANDS for name, _ in commands}
 
 

@@ -12,6 +12,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from . import units
+from .command_table import help_of
 from .errors import UserError
 
 if TYPE_CHECKING:
@@ -19,15 +20,16 @@ if TYPE_CHECKING:
 
 
 
-def add_command(sub: Any, name: str, help: str, examples: str | None = None,
+def add_command(sub: Any, name: str, examples: str | None = None,
                 **kwargs: Any) -> argparse.ArgumentParser:
-    """One subcommand: its one-line help, an optional description and the
-    like (kwargs), and its examples and exit statuses, shown after the
-    options as written. A command showing pressures ends its options with
-    ``userunit.add_argument(parser)`` (--unit after the command too)."""
+    """One subcommand: its one-line help (command_table.COMMANDS), an
+    optional description and the like (kwargs), and its examples and exit
+    statuses, shown after the options as written. A command showing
+    pressures ends its options with ``userunit.add_argument(parser)``
+    (--unit after the command too)."""
     if examples is not None:
         kwargs.update(epilog=examples, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser: argparse.ArgumentParser = sub.add_parser(name, help=help, **kwargs)
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help_of(name), **kwargs)
     return parser
 
 

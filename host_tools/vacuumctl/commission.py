@@ -295,8 +295,7 @@ def _run(args: argparse.Namespace, link: DeviceLink, vol: int, unit: str) -> tup
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    s = add_command(sub, "commission", help="measure the sensor, pump and vent fitted, on a rigid chamber (docs/commissioning.md)",
-                    description="Runs the device's commissioning on a rigid chamber of known volume on the port "
+    s = add_command(sub, "commission", description="Runs the device's commissioning on a rigid chamber of known volume on the port "
                                 "(a bottle, the NPWT canister): sensor zero and noise, the pump's curve, free flow "
                                 "and maximum vacuum, the vent's dead zone and full opening, the loop's dead time. "
                                 "Shows them beside the board's declared figures and commits them to the device's "

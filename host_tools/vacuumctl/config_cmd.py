@@ -241,8 +241,7 @@ def run(args: argparse.Namespace, link: Any, confirm: Callable[[str], bool] | No
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    s = add_command(sub, "config", help="service parameters: show|get|set|diff|commit|revert|reset|audit|save FILE|load FILE",
-                    description="set stages a change on the device (validated against its range); commit writes "
+    s = add_command(sub, "config", description="set stages a change on the device (validated against its range); commit writes "
                                 "it to flash, reads it back, applies it and records it in the audit log. "
                                 "save/load move a whole configuration as a JSON file; load shows the changes "
                                 "and commits only after confirmation (or --yes).",

@@ -10,8 +10,7 @@ from .cmdline import add_command, open_link, speed_arg
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    s = add_command(sub, "console", help="interactive console (history, completion, live alarms)",
-                    examples="""examples:
+    s = add_command(sub, "console", examples="""examples:
   vacuumctl --port sim console
   > start continuous target=30kPa duration=20s
   > get vacuum

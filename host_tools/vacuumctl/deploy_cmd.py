@@ -14,8 +14,7 @@ from .simport import is_sim_port
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    s = add_command(sub, "deploy", help="build the firmware for a board and copy it with mpremote, verified by hash",
-                    examples="""examples:
+    s = add_command(sub, "deploy", examples="""examples:
   vacuumctl --port /dev/ttyACM0 deploy --board pico        # build .mpy, copy with mpremote, verify SHA-256, reset
   vacuumctl sim --flash board.img                          # a blank simulated board with its own flash ...
   vacuumctl --port /dev/pts/5 deploy --board pico          # ... deployed the same way

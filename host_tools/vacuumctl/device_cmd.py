@@ -12,15 +12,13 @@ from .version import TOOL_VERSION as VERSION
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    s = add_command(sub, "version", help="versions of this tool and (with --port) the firmware",
-                    examples="""examples:
+    s = add_command(sub, "version", examples="""examples:
   vacuumctl version                      # this tool, and the one board found (if exactly one)
   vacuumctl --port /dev/ttyACM0 version  # firmware, protocol, board, MCU, unique id
 exit status: 0; 1 if the device speaks another protocol (it is not driven)""")
     s.set_defaults(func=cmd_version, needs_port=False)
 
-    s = add_command(sub, "status", help="one status snapshot (pressures in --unit)",
-                    examples="""examples:
+    s = add_command(sub, "status", examples="""examples:
   vacuumctl --port sim status
   vacuumctl status --unit mmHg           # with exactly one board plugged in; pressures in mmHg
   vacuumctl --port sim status --raw      # the device's own reply (Pa, ms), for scripts""")
@@ -30,8 +28,7 @@ exit status: 0; 1 if the device speaks another protocol (it is not driven)""")
     userunit.add_argument(s)
     s.set_defaults(func=cmd_status)
 
-    s = add_command(sub, "stop", help="end the session on the device: pump off, vent open",
-                    examples="""examples:
+    s = add_command(sub, "stop", examples="""examples:
   vacuumctl --port /dev/ttyACM0 stop     # ends the device's session: pump off, vent open ("idle" if none ran)""")
     s.set_defaults(func=cmd_stop)
 

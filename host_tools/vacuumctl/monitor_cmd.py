@@ -18,7 +18,7 @@ from .telemetry import CSV_COLUMNS, parse_fields
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    s = add_command(sub, "monitor", help="live view until Ctrl-C", examples="""examples:
+    s = add_command(sub, "monitor", examples="""examples:
   vacuumctl --port /dev/ttyACM0 monitor --csv bench.csv
   vacuumctl --port sim monitor --rate 20
   vacuumctl --port /dev/ttyACM0 monitor --plot --unit mmHg        # a live plot window (needs a display)

@@ -318,8 +318,7 @@ def draw(fig: "Figure", series: Series, unit: str, title: str, minutes: bool = F
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Add ``vacuumctl plot`` to the CLI's subcommands."""
     s = add_command(
-        sub, "plot", help="draw a session CSV (run/monitor --csv, or simulator truth) as a PNG",
-        description="Vacuum and setpoint against time, pump and vent duty below, state shading "
+        sub, "plot", description="Vacuum and setpoint against time, pump and vent duty below, state shading "
                     "(run, pause, release, fault) and a red marker where an alarm appears.",
         examples="examples:\n"
                "  vacuumctl plot out/sim_session.csv -o out/session.png\n"

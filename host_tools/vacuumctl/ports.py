@@ -168,8 +168,7 @@ def auto_port(stream: TextIO | None = None) -> str:
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Add ``vacuumctl ports`` to the CLI's subcommands."""
     s = add_command(
-        sub, "ports", help="list serial ports and find boards running this firmware",
-        description="Lists every serial port with its USB id. Ports whose USB id belongs to a supported "
+        sub, "ports", description="Lists every serial port with its USB id. Ports whose USB id belongs to a supported "
                     "board (Pico 2E8A:0005, ESP32 bridges CP210x/CH340/CH9102, Espressif USB) are asked "
                     "the firmware's version handshake; so are ports named on the command line.",
         examples="examples:\n"

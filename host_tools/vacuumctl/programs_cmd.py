@@ -12,16 +12,14 @@ from .telemetry import parse_fields
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    s = add_command(sub, "programs", help="programs and presets with their parameters, defaults and ranges",
-                    examples="""examples:
+    s = add_command(sub, "programs", examples="""examples:
   vacuumctl --port sim programs
   vacuumctl --port sim programs npwt_intermittent""")
     s.add_argument("name", nargs="?", help="one program or preset")
     userunit.add_argument(s)
     s.set_defaults(func=cmd_programs)
 
-    s = add_command(sub, "log", help="the device's therapy log: a table, or CSV / JSON for scripts",
-                    examples="""examples:
+    s = add_command(sub, "log", examples="""examples:
   vacuumctl --port /dev/ttyACM0 log                    # a table: when, program, length, how it ended
   vacuumctl --port /dev/ttyACM0 log --csv therapy.csv  # every field, for a spreadsheet ('-': standard output)""")
     s.add_argument("--csv", metavar="FILE", help="write every field as CSV to FILE ('-': standard output)")

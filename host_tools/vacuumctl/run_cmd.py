@@ -24,8 +24,7 @@ from .telemetry import CSV_COLUMNS, LASER_CSV_COLUMNS, Message, parse_fields
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    s = add_command(sub, "run", help="run a program for a device-time duration and record telemetry",
-                    description="Program parameters follow as --name VALUE, e.g. --target 30kPa --ramp 2s. "
+    s = add_command(sub, "run", description="Program parameters follow as --name VALUE, e.g. --target 30kPa --ramp 2s. "
                                 "Pressures need a unit: Pa kPa hPa mbar mmHg inHg atm cmH2O. "
                                 "Exit status: 0 session completed, 3 the device faulted (it is then "
                                 "in its safe state), 130 stopped by Ctrl-C.",

@@ -16,9 +16,7 @@ from .simport import scenario_arg
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    s = add_command(sub, "sim", help="a simulated board: in the foreground, or in the background (--detach) for "
-                                     "later commands (--port sim@NAME)",
-                    description="Without --detach: a simulated board in the foreground for other programs to "
+    s = add_command(sub, "sim", description="Without --detach: a simulated board in the foreground for other programs to "
                                 "connect to; it prints 'port: /dev/pts/N' and runs until Ctrl-C. With --detach: "
                                 "it keeps running in the background and every later command reaches it with "
                                 "--port sim@NAME, as separate commands reach a real board on the bench (an "

@@ -271,8 +271,7 @@ def cmd_discard(args: argparse.Namespace, link: DeviceLink) -> int:
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    s = add_command(sub, "tune", help="step test and relay autotune (docs/control.md)",
-                    description="Step test with rise, overshoot, settling and steady-state error plus a plot; "
+    s = add_command(sub, "tune", description="Step test with rise, overshoot, settling and steady-state error plus a plot; "
                                 "or the device's relay autotune, whose result is staged until committed. "
                                 "Examples: vacuumctl --port sim tune step --target 30kPa; "
                                 "vacuumctl --port sim tune auto --target 30kPa --commit schedule",

@@ -25,7 +25,7 @@ exit status: 0 stopped by Ctrl-C; 1 an error explained in one sentence (the port
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     s = add_command(
-        sub, "ui", help="bench dashboard in the browser (local web server; prints its address first)",
+        sub, "ui",
         description="Start a local web server that shows the device live in a browser: chart, readouts, "
                     "sessions with a preview, alarms with sound, step test and autotune, configuration, "
                     "logs and the device's console. The first line printed is 'ui: http://127.0.0.1:N/'. "
