@@ -100,10 +100,15 @@ class DeviceLink:
     # ---- opening ----------------------------------------------------------
     @classmethod
     def open(cls, port: str, speed: str = "max", truth_csv: str | None = None,
-             until_ms: int | None = None) -> "DeviceLink":
+             until_ms: int | None = None, flash_image: str | None = None) -> "DeviceLink":
+        """flash_image: a simulated board's flash kept in that file (its
+        configuration and logs outlive the board, as a real board's do)."""
         sim = None
+        if flash_image and not is_sim_port(port):
+            raise UserError("a flash image file is for a simulated board (--port sim:...)")
         if is_sim_port(port):
-            sim = start_sim(scenario_of(port), speed=speed, truth_csv=truth_csv, until_ms=until_ms)
+            sim = start_sim(scenario_of(port), speed=speed, truth_csv=truth_csv, until_ms=until_ms,
+                            extra=["--flash", flash_image] if flash_image else None)
             path = sim.port
         elif is_named_sim(port):
             if truth_csv:

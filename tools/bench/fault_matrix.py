@@ -246,11 +246,11 @@ def sensor_reads_low_pa(plant, level_pa):
     return max(0, int(-level_pa * p.get("sensor_gain_error_ppm", 0) * 1e-6 + offset + 0.5))
 
 
-def run_cell(fault, program, wall_timeout_s=90.0, plant=None, setup=()):
+def run_cell(fault, program, wall_timeout_s=90.0, plant=None, flash_image=None):
     """One cell on the default plant, or on `plant` (a scenario object with
     board, plant and sensor: the robustness campaign's random plants,
-    tools/bench/robustness.py --faults); `setup`: protocol lines sent before
-    the session starts (each must be answered `ok`)."""
+    tools/bench/robustness.py); `flash_image`: the board's flash (a
+    commissioned device's: robustness.commission)."""
     value, expected, _, _, _ = FAULTS[fault]
     deadline = deadline_of(fault, program)
     start_line, ceiling = PROGRAMS[program]
@@ -258,12 +258,10 @@ def run_cell(fault, program, wall_timeout_s=90.0, plant=None, setup=()):
     scen = os.path.join(tmp, "cell.json")
     truth_path = os.path.join(tmp, "truth.csv")
     _scenario(fault, value, scen, program, plant)
-    link = DeviceLink.open("sim:" + scen, truth_csv=truth_path)
+    link = DeviceLink.open("sim:" + scen, truth_csv=truth_path, flash_image=flash_image)
     res = {"fault": fault, "program": program, "deadline_ms": deadline, "alarm": "-", "detect_ms": None,
            "safe_ms": None, "peak_true_pa": None, "ceiling_pa": ceiling, "problems": [], "laser_off_ms": None}
     try:
-        for line in setup:
-            link.request(line)
         link.request(TEL)
         link.start(start_line)  # (an absolute sensor takes its zero after boot first)
         end = time.monotonic() + wall_timeout_s

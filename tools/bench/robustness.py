@@ -30,7 +30,7 @@ enough to judge: pulses, a moving level). Then the fault matrix's cells
 (tools/bench/fault_matrix.py) run on random plants drawn around the matrix's
 own plant, judged by the matrix's own code (section "injected faults").
 
-    tools/bench/robustness.py [--plants N] [--seed S] [--jobs J] [--cross] [--programs a,b] [--fault-cells M] [--commissioned-vent]
+    tools/bench/robustness.py [--plants N] [--seed S] [--jobs J] [--cross] [--programs a,b] [--fault-cells M] [--uncommissioned]
 
 By default N plants run one program each, the programs taken in turn (so
 every program meets N / 14 plants); --cross runs every program on every
@@ -136,29 +136,36 @@ def reachable_pa(scn: dict) -> float:
     return plant_mod.Plant(scenario_mod.validate_scenario(scn)["plant"]).equilibrium_vacuum_pa()
 
 
-def run_session(scn: dict, program: str, workdir: str) -> dict:
+def run_session(scn: dict, program: str, workdir: str, commissioned: bool = False) -> dict:
     """One scripted session on the plant: the summary, plus the ground truth
     (`truth`: rows of t_ms, true vacuum at the patient, at the sensor port,
-    pump duty) and the setpoint the firmware reported (`tel`: t_ms, Pa)."""
+    pump duty) and the setpoint the firmware reported (`tel`: t_ms, Pa).
+    commissioned: the device is commissioned on its bench first; its flash
+    carries the record into the session (`commissioning`: '' or why not)."""
     _, start = sessions.PROGRAMS[program]
     fd, path = tempfile.mkstemp(suffix=".json", dir=workdir)
-    truth_path, tel_path = path + ".truth.csv", path + ".tel.csv"
+    truth_path, tel_path, image = path + ".truth.csv", path + ".tel.csv", path + ".img"
     with os.fdopen(fd, "w") as f:
         json.dump(scn, f)
+    flash = []
     try:
+        commissioning, record = commission(scn, image) if commissioned else (None, {})
+        if commissioned:
+            flash = ["--flash", image]
         r = subprocess.run([MICROPYTHON, "-X", "heapsize=%d" % heap_bytes(scn.get("board") or "pico"), os.path.join(SIM, "scripted.py"),
-                            "--scenario", path, "--start", start, "--truth", truth_path, "--tel-log", tel_path],
+                            "--scenario", path, "--start", start, "--truth", truth_path, "--tel-log", tel_path] + flash,
                            capture_output=True, text=True, timeout=900, cwd=ROOT)
         truth, tel = _read_truth(truth_path), _read_tel(tel_path)
     finally:
-        for p_ in (path, truth_path, tel_path):
+        for p_ in (path, truth_path, tel_path, image):
             if os.path.exists(p_):
                 os.remove(p_)
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("SCRIPTED ")]
     if r.returncode != 0 or not lines:
-        return {"alarms": [], "session_end": None, "errors": [(r.stdout + r.stderr)[-500:]], "truth": truth, "tel": tel}
+        return {"alarms": [], "session_end": None, "errors": [(r.stdout + r.stderr)[-500:]], "truth": truth, "tel": tel,
+                "commissioning": commissioning, "record": record}
     s = json.loads(lines[-1][len("SCRIPTED "):])
-    s.update(truth=truth, tel=tel)
+    s.update(truth=truth, tel=tel, commissioning=commissioning, record=record)
     return s
 
 
@@ -187,6 +194,8 @@ def _read_tel(path: str) -> list[tuple[int, int]]:
 
 
 def judge(program: str, scn: dict, s: dict) -> str:
+    if s.get("commissioning"):  # (a healthy device's commissioning must complete)
+        return "FAIL"
     if not s["alarms"] and s["session_end"] == "completed" and not s["errors"]:
         return "PASS"
     if s["alarms"] and not s["errors"] and reachable_pa(scn) < 1.05 * TOP_LEVEL_PA[program]:
@@ -213,15 +222,16 @@ TEL_STEP_MS = 100  # the session's telemetry period: a setpoint change is known 
 ABSOLUTE_SENSORS = ("mprls", "bmp280")  # zeroed at boot (firmware/sensor.py): their offset is gone
 
 
-def sensor_port_level_pa(scn: dict, sp: int) -> float:
-    """The true vacuum at the sensor port at which the plant's sensor reads
-    sp: reading = vacuum x (1 + gain error) - offset (boards/sim/world.py,
-    the emulated part); an absolute part's offset is taken out by its boot
+def sensor_port_level_pa(scn: dict, sp: int, cal_offset: int = 0) -> float:
+    """The true vacuum at the sensor port at which the firmware reads sp:
+    the part reads vacuum x (1 + gain error) - offset (boards/sim/world.py,
+    the emulated part), the firmware adds cal_offset (commissioning's zero,
+    firmware/sensor.py); an absolute part's offset is taken out by its boot
     zero."""
     p = scenario_mod.validate_scenario(scn)["plant"]
     gain = 1.0 + p["sensor_gain_error_ppm"] * 1e-6
     offset = 0.0 if scn.get("sensor") in ABSOLUTE_SENSORS else p["sensor_offset_pa"]
-    return (sp + offset) / gain
+    return (sp - cal_offset + offset) / gain
 
 
 def _levels(tel: list[tuple[int, int]]) -> list[tuple[int, int, int, bool]]:
@@ -270,7 +280,7 @@ def judge_control(program: str, scn: dict, s: dict) -> dict:
         # The level the patient would hold if the firmware held its reading
         # exactly: the sensor port's level less the tubing's drop under the
         # leak's flow (ground truth: port minus patient, over the tail).
-        port_level = sensor_port_level_pa(scn, sp)
+        port_level = sensor_port_level_pa(scn, sp, (s.get("record") or {}).get("cal_offset", 0))
         tubing_drop = _mean([r[2] for r in tail]) - held
         tol = bench.targets({"settle_s": 0.0, "overshoot_pct": 0.0, "rms_pa": 0.0}, 1.0, sp, noise)[3]  # its RMS limit
         top = plant.equilibrium_vacuum_pa()
@@ -391,6 +401,8 @@ def fault_verdict(key: str, w: dict) -> str:
     cell whose only problems are its detection."""
     import fault_matrix
 
+    if w.get("commissioning"):  # (commissioning must complete on the healthy device first)
+        return "FAIL"
     result = w["result"]
     st = fault_matrix.status(result)
     if st != "FAIL":
@@ -424,30 +436,86 @@ def draw_fault_plant(rng: random.Random, program: str) -> dict:
     return scn
 
 
-def vent_commissioning(scn: dict) -> list[str]:
-    """The protocol lines that commit the vent's curve of `scn` as
-    commissioning records it (vent_dead_pm: the duty where it starts to open;
-    vent_full_pm: where it is 95 % open; docs/commissioning.md shows
-    commissioning recovers the dead zone within 0.1 of duty). The fault cells
-    of a device whose technician commissioned it (--commissioned-vent)."""
+BENCH_ML_PER_L_MIN = 50.0  # the bench bottle: 100 mL for a 2 L/min pump, 1 L for a leg chamber's blower (docs/commissioning.md)
+BENCH_MAX_ML = 2000.0  # the largest chamber commissioning takes (firmware/commission.py)
+SHM = "/dev/shm" if os.path.isdir("/dev/shm") else None  # (flash images: many small writes)
+
+
+def commissionable(scn: dict) -> bool:
+    """Whether the campaign commissions scn's device: not a leg chamber's,
+    whose blower (tens of L/min) runs on a board that declares a 2 L/min
+    pump; commissioning rightly refuses a pump over 2.5x off the declaration
+    (firmware/commission_result.py), so it runs uncommissioned, as such a
+    device would until its own board file declares its blower."""
+    return scn["plant"]["pump_free_flow_l_min"] <= 2.5 * DECLARED_FREE_L_MIN
+
+
+def bench_scenario(scn: dict, board: str | None = None) -> tuple[dict, int]:
+    """scn's device on the technician's commissioning bench: its pump, vent
+    and sensor (with their errors) on a rigid bottle sized to its declared
+    pump (a pull-down of a few seconds), no leak, no tubing; and the
+    bottle's volume in mL."""
+    p = {k: v for k, v in scn["plant"].items() if k not in ("tube_length_m", "tube_inner_diameter_mm")}
+    board = board or scn.get("board") or "pico"
+    ml = int(round(min(BENCH_MAX_ML, max(100.0, BENCH_ML_PER_L_MIN * p["pump_free_flow_l_min"])), -1))
+    p.update(volume_ml=float(ml), compliance_ml_per_kpa=0.0, leak_l_min_at_10kpa=0.0)
+    return dict(scn, plant=p, board=board, description="commissioning bench", events=[]), ml
+
+
+def commission(scn: dict, image: str, board: str | None = None) -> tuple[str, dict]:
+    """The technician's commissioning of scn's device (docs/commissioning.md:
+    `commission start`, then `commission commit`) on its bench, into the
+    flash image file `image`, which then carries the committed record to the
+    device's sessions as its own flash does. ('', the committed
+    configuration's values by name), or (why not, {})."""
+    sys.path.insert(0, os.path.join(ROOT, "host_tools"))
     sys.path.insert(0, os.path.join(ROOT, "hil_tests"))  # (the boards' factory code, one place)
     from boardstate import FACTORY_CODE
+    from vacuumctl.errors import DeviceError
+    from vacuumctl.link import DeviceLink
 
-    curve = scn["plant"].get("vent_curve")
-    if not curve:
-        return []
-    dead = next((d for d, o in curve if o > 0), 1.0)
-    dead = max(d for d, o in curve if o == 0 and d <= dead)
-    full = next((d for d, o in curve if o >= 0.95), 1.0)
-    return ["unlock " + FACTORY_CODE, "config set vent_dead_pm %d" % round(dead * 1000),
-            "config set vent_full_pm %d" % round(full * 1000), "config commit"]
+    bench, ml = bench_scenario(scn, board)
+    fd, path = tempfile.mkstemp(suffix=".json", prefix="bench-")
+    with os.fdopen(fd, "w") as f:
+        json.dump(bench, f)
+    try:
+        link = DeviceLink.open("sim:" + path, flash_image=image)
+        try:
+            link.request("unlock " + FACTORY_CODE)
+            end = time.monotonic() + 30
+            while True:  # an absolute sensor takes its zero after boot first: the technician waits a moment
+                try:
+                    link.request("commission start volume=%dmL" % ml)
+                    break
+                except DeviceError as e:
+                    if "E_STATE" not in str(e) or "zero" not in str(e) or time.monotonic() > end:
+                        raise
+                    time.sleep(0.05)
+            end = time.monotonic() + 120
+            m = None
+            while time.monotonic() < end:
+                m = link.next_message(5)
+                if m is not None and m.kind in ("event", "alarm") and "commission_" in m.text:
+                    break
+            if m is None or "commission_done" not in m.text:
+                return "not commissioned: %s" % (m.text if m else "no answer"), {}
+            link.request("commission commit")
+            shown = link.request("config show")
+        finally:
+            link.close()
+    except Exception as e:  # (a refusal is a finding of the campaign, not its crash)
+        return "not commissioned: %s" % e, {}
+    finally:
+        os.remove(path)
+    return "", {k: int(re.match(r"-?\d+", v).group()) for k, v in (w.split("=", 1) for w in shown.split() if "=" in w)
+                if re.match(r"-?\d+", v)}
 
 
 def fault_campaign(cells: int, seed: int, jobs: int, only: list[tuple[str, str]] | None = None,
-                   commissioned_vent: bool = False) -> list[dict]:
+                   commissioned: bool = True) -> list[dict]:
     """`cells` fault cells, the matrix's cells in turn (or `only`'s), each on
     its own random plant; judged by fault_matrix.run_cell and .status.
-    commissioned_vent: each device has its vent's curve committed first."""
+    commissioned: each device is commissioned on its bench first (commission())."""
     import fault_matrix
 
     matrix = only or fault_cells()
@@ -458,8 +526,17 @@ def fault_campaign(cells: int, seed: int, jobs: int, only: list[tuple[str, str]]
         work.append({"cell_no": i, "key": key, "fault": fault, "program": prog, "scn": draw_fault_plant(random.Random(key), prog)})
 
     def one(w: dict) -> dict:
-        setup = vent_commissioning(w["scn"]) if commissioned_vent else []
-        w["result"] = fault_matrix.run_cell(w["fault"], w["program"], plant=w["scn"], setup=setup)
+        image = None
+        if commissioned and commissionable(w["scn"]):
+            fd, image = tempfile.mkstemp(suffix=".img", prefix="robustness-flash-", dir=SHM)
+            os.close(fd)
+            os.remove(image)  # (the board creates it blank)
+            w["commissioning"] = commission(w["scn"], image, fault_matrix.BOARD_OF.get(w["program"], (None,))[0])[0]
+        try:
+            w["result"] = fault_matrix.run_cell(w["fault"], w["program"], plant=w["scn"], flash_image=image)
+        finally:
+            if image and os.path.exists(image):
+                os.remove(image)
         w["verdict"] = fault_verdict(w["key"], w)
         return w
 
@@ -490,12 +567,12 @@ def print_fault_table(res: list[dict], seed: int, wall: float, jobs: int) -> int
     fails = [r for r in res if r["verdict"] == "FAIL"]
     kinds = {}
     for r in fails:
-        for k in fail_kinds(r["result"]):
+        for k in (["commissioning"] if r.get("commissioning") else []) + fail_kinds(r["result"]):
             kinds[k] = kinds.get(k, 0) + 1
     print("   FAIL cells by what failed: %s" % (", ".join("%s %d" % kv for kv in sorted(kinds.items())) or "none"))
     for r in fails:
-        print("FAIL fault cell %d %s/%s: %s; plant %s" % (r["cell_no"], r["fault"], r["program"], "; ".join(r["result"]["problems"]),
-                                                        json.dumps(r["scn"])))
+        why = ([r["commissioning"]] if r.get("commissioning") else []) + r["result"]["problems"]
+        print("FAIL fault cell %d %s/%s: %s; plant %s" % (r["cell_no"], r["fault"], r["program"], "; ".join(why), json.dumps(r["scn"])))
     return len(fails)
 
 
@@ -518,7 +595,7 @@ def _peak_ratio(rs: list[dict]) -> str:
     return "%.2f" % max(ratios) if ratios else "-"
 
 
-def campaign(plants: int, seed: int, jobs: int, cross: bool, programs: list[str]) -> list[dict]:
+def campaign(plants: int, seed: int, jobs: int, cross: bool, programs: list[str], commissioned: bool = True) -> list[dict]:
     work = []
     for i in range(plants):
         progs = programs if cross else [programs[i % len(programs)]]
@@ -527,7 +604,7 @@ def campaign(plants: int, seed: int, jobs: int, cross: bool, programs: list[str]
             work.append({"plant_no": i, "program": prog, "scn": draw_plant(rng, prog)})
     with tempfile.TemporaryDirectory(prefix="robustness-") as d:
         def one(w: dict) -> dict:
-            s = run_session(w["scn"], w["program"], d)
+            s = run_session(w["scn"], w["program"], d, commissioned and commissionable(w["scn"]))
             w.update(summary=s, verdict=judge(w["program"], w["scn"], s))
             w["control"] = judge_control(w["program"], w["scn"], s) if w["verdict"] == "PASS" else None
             del s["truth"], s["tel"]  # (a thousand sessions' worth would not fit in memory)
@@ -535,6 +612,10 @@ def campaign(plants: int, seed: int, jobs: int, cross: bool, programs: list[str]
 
         with ThreadPoolExecutor(max_workers=jobs) as ex:
             return list(ex.map(one, work))
+
+
+HOW = {True: "each device commissioned on its bench first (commission start, commission commit; not the leg chamber's blower)",
+       False: "devices uncommissioned (--uncommissioned)"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -546,8 +627,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--programs", default="", help="comma-separated subset of the programs")
     ap.add_argument("--fault-cells", type=int, default=-1,
                     help="fault matrix cells on random plants (default: every cell 3 times; 0: none)")
-    ap.add_argument("--commissioned-vent", action="store_true",
-                    help="the fault cells' devices have their vent's curve committed first, as commissioning records it")
+    ap.add_argument("--uncommissioned", action="store_true",
+                    help="devices as delivered: no commissioning before the sessions (default: each device commissioned on its bench)")
     a = ap.parse_args(argv)
     if a.plants < 0 or a.jobs < 1 or a.fault_cells < -1:
         ap.error("--plants and --fault-cells must be 0 or more, --jobs 1 or more")
@@ -556,10 +637,11 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("unknown program(s) %s; known: %s" % (", ".join(unknown), ", ".join(sorted(sessions.PROGRAMS))))
     programs = [p for p in a.programs.split(",") if p] or sorted(sessions.PROGRAMS)
     t0 = time.time()
-    res = campaign(a.plants, a.seed, a.jobs, a.cross, programs)
+    commissioned = not a.uncommissioned
+    res = campaign(a.plants, a.seed, a.jobs, a.cross, programs, commissioned)
     wall = time.time() - t0
-    print("ROBUSTNESS: %d sessions, %d random plants (seed %d), no faults injected; %.0f s wall on %d jobs"
-          % (len(res), a.plants, a.seed, wall, a.jobs))
+    print("ROBUSTNESS: %d sessions, %d random plants (seed %d), no faults injected, %s; %.0f s wall on %d jobs"
+          % (len(res), a.plants, a.seed, HOW[commissioned], wall, a.jobs))
     kinds = ("PASS", "IMPOSSIBLE", "FAIL")
     print("   %-18s %9s %6s %11s %6s" % ("program", "sessions", "pass", "impossible", "FAIL"))
     for prog in programs + ["all"]:
@@ -571,16 +653,16 @@ def main(argv: list[str] | None = None) -> int:
     for r in res:
         if r["verdict"] == "FAIL":
             s = r["summary"]
-            print("FAIL plant %d %s: alarms %s, end %s, errors %s; plant %s" % (
-                r["plant_no"], r["program"], s["alarms"], s["session_end"], s["errors"][:1], json.dumps(r["scn"])))
+            print("FAIL plant %d %s: %salarms %s, end %s, errors %s; plant %s" % (
+                r["plant_no"], r["program"], (s["commissioning"] + "; ") if s.get("commissioning") else "",
+                s["alarms"], s["session_end"], s["errors"][:1], json.dumps(r["scn"])))
     missed = print_control_table(res, programs)
     fault_fails = 0
     cells = 3 * len(fault_cells()) if a.fault_cells < 0 else a.fault_cells
     if cells:
         t0 = time.time()
-        fres = fault_campaign(cells, a.seed, a.jobs, commissioned_vent=a.commissioned_vent)
-        if a.commissioned_vent:
-            print("(every fault cell's vent commissioned: its dead zone and full opening committed before the session)")
+        fres = fault_campaign(cells, a.seed, a.jobs, commissioned=commissioned)
+        print("(fault cells: %s)" % HOW[commissioned])
         fault_fails = print_fault_table(fres, a.seed, time.time() - t0, a.jobs)
     return 1 if tot["FAIL"] or missed or fault_fails else 0
 
