@@ -47,6 +47,22 @@ _RESID_PHASES = const(2)  # consecutive bad releases -> alarm
 _RATE_MIN_RISE_PA = const(5000)
 _BLOCK_RATE_X = const(3)
 _RATE_LEARN = const(1)  # (a dot lasts seconds: a fault may come in the second)
+# The chamber's size from the pump's work (any regulated program, moving
+# levels included: dynamic, npwt_dynamic, a pulse's ramp, where neither the
+# supervisor's hold windows nor the climb rule judge): the pump duty summed
+# over each rise of _WORK_RISE_PA with the vent shut, completed within
+# _WORK_MAX_MS. A line blocked between the device and the cup leaves the pump
+# only the device side (tubing: 10-40 mL against a cup of 60 mL and its
+# tubing) and no leak: a rise done with under 1/_WORK_X of the least work
+# learned for one (_WORK_LEARN rises first; that least is at the lowest
+# vacuum and leak, so deeper levels of a healthy plant only take more),
+# _WORK_BAD times running, is a blockage.
+_WORK_RISE_PA = const(2000)
+_WORK_X = const(2)
+_WORK_LEARN = const(2)
+_WORK_BAD = const(2)
+_WORK_MAX_MS = const(3000)
+_WORK_SHIFT = const(6)  # duty_u16 >> 6 per sample: 1023 at most, 3 s at 200 Hz stays far below 2**30
 # A window whose samples all stay within this of its first is frozen, not a
 # release (a live sensor is noisy, tens of Pa): not judged here, the
 # supervisor's stuck rule judges it (a frozen reading near ambient looked like
@@ -79,6 +95,7 @@ _OFF = const(2)
 class PhaseCheck:
     def __init__(self, period_ms=5):
         self._win = _WIN_MS // period_ms if _WIN_MS > 2 * period_ms else 2  # samples per window
+        self._wk_max = _WORK_MAX_MS // period_ms  # samples a rise may take (at most one a tick)
         self.reset()
 
     def reset(self):
@@ -104,12 +121,22 @@ class PhaseCheck:
         self._reach_n = -1  # on: samples since its start until it reached its setpoint (-1: done)
         self._rate_ref = 0  # fastest climb of the learned phases, Pa per sample
         self._rate_n = 0  # climbs learned
+        self._wk_from = -1  # vacuum where the rise being summed began (-1: none)
+        self._wk_sum = 0  # its pump duty, >> _WORK_SHIFT per sample
+        self._wk_n = 0  # its samples
+        self._wk_ref = _NEVER  # least work per 100 Pa learned
+        self._wk_learnt = 0
+        self._wk_bad = 0
 
     def step(self, s):
         """One fresh sample of Supervisor s (its _v, _sp, _reg, _running and
         last tick's _pump/_vent); returns alarm bits."""
         a = 0
         v = s._v
+        if s._reg and s._vent == 0:
+            a = self._work(v, s._pump)
+        else:
+            self._wk_from = -1
         if s._reg:
             if self._state != _ON:
                 self._on_begin(v, s._sp)
@@ -122,7 +149,7 @@ class PhaseCheck:
                 if self._reach_n >= 0:
                     self._reach_n += 1
                     if v >= self._sp - self._sp // 50:
-                        a = self._climb()
+                        a |= self._climb()
         elif s._pump == 0 and s._vent >= FULL:
             if self._state != _OFF:
                 if self._state == _ON:
@@ -178,6 +205,34 @@ class PhaseCheck:
             return A_BLOCKAGE
         if r > self._rate_ref:
             self._rate_ref = r
+        return 0
+
+    def _work(self, v, pump):
+        if self._wk_from < 0 or v < self._wk_from or self._wk_n >= self._wk_max:
+            self._wk_from = v  # a new rise (a dip or a hold restarts it: a leak's work is not a rise's)
+            self._wk_sum = 0
+            self._wk_n = 0
+            return 0
+        self._wk_sum += pump >> _WORK_SHIFT
+        self._wk_n += 1
+        rise = v - self._wk_from
+        if rise < _WORK_RISE_PA:
+            return 0
+        w = self._wk_sum // (rise // 100)
+        self._wk_from = v
+        self._wk_sum = 0
+        self._wk_n = 0
+        if self._wk_learnt < _WORK_LEARN:
+            self._wk_learnt += 1
+            if w < self._wk_ref:
+                self._wk_ref = w
+            return 0
+        if _WORK_X * w < self._wk_ref:
+            self._wk_bad += 1
+            return A_BLOCKAGE if self._wk_bad >= _WORK_BAD else 0
+        self._wk_bad = 0
+        if w < self._wk_ref:
+            self._wk_ref = w
         return 0
 
     def _off_begin(self, v):

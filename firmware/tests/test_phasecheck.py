@@ -147,13 +147,71 @@ def test_a_frozen_release_is_left_to_the_stuck_rule():
     assert s.alarms == safety.A_STUCK and first == 1_599, (s.alarms, first)
 
 
+class Bleeding(Pulses):
+    """Pulses climbing with the vent a little open (the work rule, which sums
+    the pump's work with the vent shut, does not judge them)."""
+
+    def tick(self, i):
+        v, sp, reg, pump, vent = Pulses.tick(self, i)
+        return v, sp, reg, pump, (vent if not reg else 100)
+
+
 def test_a_climb_three_times_faster_than_before_is_a_blocked_line():
     # Dots of 1 s: the first climbs 150 Pa a sample; from the second the pump
     # fills only the line's device side, 5x as fast: blockage when it reaches.
-    s, first = _run(Pulses(on=200, off=200, sp=20_000, rate=150), 1_200, change=_at(400, rate=750))
+    s, first = _run(Bleeding(on=200, off=200, sp=20_000, rate=150), 1_200, change=_at(400, rate=750))
     assert s.alarms == safety.A_BLOCKAGE and first == 400 + 20000 * 49 // 50 // 750, (s.alarms, first)
     # The same climb every time: nothing
-    s, first = _run(Pulses(on=200, off=200, sp=20_000, rate=150), 2_000)
+    s, first = _run(Bleeding(on=200, off=200, sp=20_000, rate=150), 2_000)
+    assert not s.alarms, s.alarms
+
+
+class Ramp:
+    """A moving level (dynamic): the setpoint ramps `floor` -> `top` -> `floor`
+    by `rate` Pa a tick, the vacuum following it; rising, the pump does the
+    chamber's work (`work` duty per Pa a tick, at full pump 1/(1 - v/80 kPa)
+    more: the pump's curve) plus the leak's (v / 4 duty); falling, it is off
+    and the vent bleeds."""
+
+    def __init__(self, floor=8_000, top=20_000, rate=30, work=300):
+        self.floor, self.top, self.rate, self.work, self.leak = floor, top, rate, work, True
+
+    def tick(self, i):
+        span = (self.top - self.floor) // self.rate
+        k = i % (2 * span)
+        up = k < span
+        v = self.floor + self.rate * (k if up else 2 * span - k)
+        if not up:
+            return v + _noise(i), v, True, 0, FULL // 8
+        pump = self.work * self.rate * 80 // (80 - v // 1000) + (v // 4 if self.leak else 0)
+        return v + _noise(i), v, True, pump if pump < FULL else FULL, 0
+
+
+def test_a_rise_done_with_under_half_the_work_is_a_blocked_line():
+    # A dot's climb 5x as fast at the same full pump: the chamber shrank; the
+    # work rule sees it after two 2 kPa rises (before the climb rule, which
+    # waits for the setpoint).
+    s, first = _run(Pulses(on=200, off=200, sp=20_000, rate=150), 1_200, change=_at(400, rate=750))
+    assert s.alarms == safety.A_BLOCKAGE and first == 406, (s.alarms, first)
+    # A moving level, never held: healthy ramps 8 -> 20 kPa, the deeper the
+    # more work a rise takes (the curve, the leak): nothing over 10 cycles.
+    s, first = _run(Ramp(), 8_000)
+    assert not s.alarms, s.alarms
+    # Blocked at tick 1 300 (a falling ramp; ramps of 400 ticks): the device
+    # side is a third of the chamber and has no leak; two 2 kPa rises (67
+    # ticks each) into the next rising ramp raise it.
+    def block(i, p):
+        if i == 1_300:
+            p.work, p.leak = 100, False
+
+    s, first = _run(Ramp(), 2_400, change=block)
+    assert s.alarms == safety.A_BLOCKAGE and 1_600 + 2 * 66 <= first <= 1_600 + 3 * 67, (s.alarms, first)
+    # A third less work (a leak that sealed, a softer cup): not a blockage
+    def seal(i, p):
+        if i == 1_300:
+            p.work, p.leak = 200, False
+
+    s, first = _run(Ramp(), 4_000, change=seal)
     assert not s.alarms, s.alarms
 
 
