@@ -50,8 +50,11 @@ _RATE_LEARN = const(1)  # (a dot lasts seconds: a fault may come in the second)
 # The chamber's size from the pump's work (any regulated program, moving
 # levels included: dynamic, npwt_dynamic, a pulse's ramp, where neither the
 # supervisor's hold windows nor the climb rule judge): the pump duty summed
-# over each rise of _WORK_RISE_PA with the vent shut, completed within
-# _WORK_MAX_MS. A line blocked between the device and the cup leaves the pump
+# over each rise of _WORK_RISE_PA, completed within _WORK_MAX_MS (a hold's
+# leak work is not a rise's) without falling _WORK_DIP_PA below its start
+# (a sensor's noise and a controller's pulses do not restart it; a release
+# does). The vent's ticks count: a rise against an open vent only takes more
+# work. A line blocked between the device and the cup leaves the pump
 # only the device side (tubing: 10-40 mL against a cup of 60 mL and its
 # tubing) and no leak: a rise done with under 1/_WORK_X of the least work
 # learned for one (_WORK_LEARN rises first; that least is at the lowest
@@ -62,6 +65,7 @@ _WORK_X = const(2)
 _WORK_LEARN = const(2)
 _WORK_BAD = const(2)
 _WORK_MAX_MS = const(3000)
+_WORK_DIP_PA = const(300)
 _WORK_SHIFT = const(6)  # duty_u16 >> 6 per sample: 1023 at most, 3 s at 200 Hz stays far below 2**30
 # A window whose samples all stay within this of its first is frozen, not a
 # release (a live sensor is noisy, tens of Pa): not judged here, the
@@ -133,7 +137,7 @@ class PhaseCheck:
         last tick's _pump/_vent); returns alarm bits."""
         a = 0
         v = s._v
-        if s._reg and s._vent == 0:
+        if s._reg:
             a = self._work(v, s._pump)
         else:
             self._wk_from = -1
@@ -208,8 +212,8 @@ class PhaseCheck:
         return 0
 
     def _work(self, v, pump):
-        if self._wk_from < 0 or v < self._wk_from or self._wk_n >= self._wk_max:
-            self._wk_from = v  # a new rise (a dip or a hold restarts it: a leak's work is not a rise's)
+        if self._wk_from < 0 or v < self._wk_from - _WORK_DIP_PA or self._wk_n >= self._wk_max:
+            self._wk_from = v  # a new rise
             self._wk_sum = 0
             self._wk_n = 0
             return 0

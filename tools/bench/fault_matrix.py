@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -365,6 +366,7 @@ def run_cell(fault, program, wall_timeout_s=90.0, plant=None, flash_image=None):
             res["problems"].append("true vacuum %d Pa above the limit %d Pa" % (res["peak_true_pa"], limit))
     finally:
         link.close()
+        shutil.rmtree(tmp, ignore_errors=True)  # (a campaign runs hundreds of cells)
     return res
 
 

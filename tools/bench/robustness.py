@@ -512,15 +512,17 @@ def commission(scn: dict, image: str, board: str | None = None) -> tuple[str, di
 
 
 def fault_campaign(cells: int, seed: int, jobs: int, only: list[tuple[str, str]] | None = None,
-                   commissioned: bool = True) -> list[dict]:
+                   commissioned: bool = True, numbers: list[int] | None = None) -> list[dict]:
     """`cells` fault cells, the matrix's cells in turn (or `only`'s), each on
     its own random plant; judged by fault_matrix.run_cell and .status.
-    commissioned: each device is commissioned on its bench first (commission())."""
+    commissioned: each device is commissioned on its bench first (commission());
+    numbers: only these cells of the seed's sequence (a FAIL's cell number
+    reruns it on the same plant)."""
     import fault_matrix
 
     matrix = only or fault_cells()
     work = []
-    for i in range(cells):
+    for i in (numbers if numbers is not None else range(cells)):
         fault, prog = matrix[i % len(matrix)]
         key = fault_key(seed, i, fault, prog)
         work.append({"cell_no": i, "key": key, "fault": fault, "program": prog, "scn": draw_fault_plant(random.Random(key), prog)})
@@ -627,11 +629,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--programs", default="", help="comma-separated subset of the programs")
     ap.add_argument("--fault-cells", type=int, default=-1,
                     help="fault matrix cells on random plants (default: every cell 3 times; 0: none)")
+    ap.add_argument("--cells", default="", help="comma-separated fault cell numbers: rerun only these (e.g. a FAIL's)")
     ap.add_argument("--uncommissioned", action="store_true",
                     help="devices as delivered: no commissioning before the sessions (default: each device commissioned on its bench)")
     a = ap.parse_args(argv)
     if a.plants < 0 or a.jobs < 1 or a.fault_cells < -1:
         ap.error("--plants and --fault-cells must be 0 or more, --jobs 1 or more")
+    if not re.fullmatch(r"(\d+(,\d+)*)?", a.cells):
+        ap.error("--cells takes cell numbers separated by commas, e.g. --cells 30,183")
     unknown = [p for p in a.programs.split(",") if p and p not in sessions.PROGRAMS]
     if unknown:
         ap.error("unknown program(s) %s; known: %s" % (", ".join(unknown), ", ".join(sorted(sessions.PROGRAMS))))
@@ -659,9 +664,12 @@ def main(argv: list[str] | None = None) -> int:
     missed = print_control_table(res, programs)
     fault_fails = 0
     cells = 3 * len(fault_cells()) if a.fault_cells < 0 else a.fault_cells
+    numbers = [int(n) for n in a.cells.split(",") if n] if a.cells else None
+    if numbers:
+        cells = len(numbers)
     if cells:
         t0 = time.time()
-        fres = fault_campaign(cells, a.seed, a.jobs, commissioned=commissioned)
+        fres = fault_campaign(cells, a.seed, a.jobs, commissioned=commissioned, numbers=numbers)
         print("(fault cells: %s)" % HOW[commissioned])
         fault_fails = print_fault_table(fres, a.seed, time.time() - t0, a.jobs)
     return 1 if tot["FAIL"] or missed or fault_fails else 0
