@@ -49,6 +49,15 @@ class ChannelOutputs(Outputs):
         for o in self.extra:
             o.safe()
 
+    def set_vent_curve(self, dead_pm, full_pm):
+        # Every channel's valve is the same part (the board declares one vent
+        # frequency and polarity for all): commissioning measures channel
+        # 0's, and its dead zone is every channel's (uncorrected, a blocked
+        # line behind a dead-zone vent reads as a stuck pump).
+        Outputs.set_vent_curve(self, dead_pm, full_pm)
+        for o in self.extra:
+            o.set_vent_curve(dead_pm, full_pm)
+
 
 class Follower(Channel):
     """Channel 1..n: follows the level the session names for it."""
