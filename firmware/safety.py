@@ -35,6 +35,7 @@ ABS_MAX_VACUUM_PA = const(71_000)
 # Trip margin above the highest setpoint of the session.
 _TRIP_MARGIN_MIN_PA = const(3_000)
 _TRIP_MARGIN_DIV = const(5)  # 20 % of setpoint
+_TRIP_LOOKAHEAD = const(2)  # samples ahead the ceiling is judged while rising with the pump off
 # Sensor: consecutive failed samples for this long before the fault.
 # Windows below are stated in ms and turned into sample counts for the
 # board's control period (Supervisor.__init__), so a rule means the same at
@@ -171,6 +172,7 @@ class Supervisor:
         self._host_ms = 0
         self._quiet_ms = 0
         self._v = 0
+        self._v_fresh = False  # _v is the sample of the tick before (a rate can be taken)
         self._sp = 0
         self._reg = False
         self._pump = 0
@@ -290,10 +292,19 @@ class Supervisor:
         self.trip_pa = self.trip_level(setpoint_pa) if regulating else self.limit_pa
         if vacuum_pa > self.trip_pa:
             self.alarms |= A_OVERVAC
+        elif fresh and self._v_fresh and pump_u16 == 0 and vacuum_pa + _TRIP_LOOKAHEAD * (vacuum_pa - self._v) > self.limit_pa:
+            # Rising with the pump commanded off so fast it would pass the
+            # ceiling before the open vent turns it: trip now (the vent acts
+            # next tick, the sensor shows it a sample late). A 60 mL cup on a
+            # stuck 2.6 L/min pump gains 400 Pa a tick: tripping at the
+            # ceiling left it 340 Pa above. Off for two samples, the pump is
+            # what still pulls (a squeezed cup aside): `pump_on` with it.
+            self.alarms |= A_OVERVAC | (A_PUMP_ON if self._pump == 0 else 0)
         if self.alarms & A_OVERRUN:
             self._quiet_ms += self.period_ms
             if self._quiet_ms >= _OVERRUN_QUIET_MS:
                 self.alarms &= ~A_OVERRUN
+        self._v_fresh = fresh
         if fresh:
             self._v = vacuum_pa
             self._sp = setpoint_pa

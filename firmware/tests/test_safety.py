@@ -51,6 +51,23 @@ def test_trip_follows_program_ceiling():
     assert s.alarms & safety.A_OVERVAC
 
 
+def test_trip_ahead_of_the_ceiling_when_rising_with_the_pump_off():
+    legs = programs.Program("legs", programs.INTERMITTENT, 7_000, ())
+    # A stuck pump: 400 Pa a tick over a 5.3 kPa hold with the pump commanded
+    # off. Tripped where two more samples would pass 7 kPa (6.2 kPa plus a
+    # little), not at 7 kPa, 1.5 ticks of rise later.
+    s = _sup(legs)
+    first = _run(s, 20, lambda i: 5_300 + 400 * i, 5_300, True, 0, 2_000)
+    assert s.alarms == safety.A_OVERVAC | safety.A_PUMP_ON and first == 3, (s.alarms, first)  # 6 500 + 2 x 400 > 7 000 (6 100 + 800 is not)
+    # The same rise with the pump on (an approach) trips at the level only
+    s = _sup(legs)
+    first = _run(s, 20, lambda i: 5_300 + 400 * i, 5_300, True, FULL, 0)
+    assert s.alarms & safety.A_OVERVAC and first == 5, first  # 7 300 > 7 000
+    # Noise at a hold near the ceiling with the pump off: nothing
+    s = _sup(legs)
+    assert _run(s, 400, lambda i: 6_700 + _noise(i), 6_700, True, 0, 0) == -1, s.alarms
+
+
 def test_rise_faster_than_limit():
     s = _sup()
     # 11 kPa in 50 ms = 220 kPa/s
