@@ -15,7 +15,10 @@
 #    session runs: with the pump off and the vent open the vacuum can only
 #    fall to ambient. The mean of the last complete 200 ms window not halved
 #    from the phase start -> the vent did not open (`vent`; the slowest
-#    healthy release here, the 400 mL NPWT canister, halves in 0.5 s); more
+#    healthy release here, the 400 mL NPWT canister, halves in 0.5 s), or
+#    still 1 kPa or more above the trough and not halved since the last
+#    judgement, yet falling -> the vent shut during the release and only the
+#    leak lets the rest out (`vent`); more
 #    than 400 Pa above the trough (the vacuum before the session's first
 #    pull-down, or any lower off-phase mean since) and stalled (less than
 #    50 Pa below the window before; a healthy orifice release is fastest
@@ -122,6 +125,7 @@ class PhaseCheck:
         self._first = 0  # off: the window's first sample
         self._moved = False  # off: a sample of the window left it by more than _FROZEN_PA
         self._live = True  # off: the last complete window was not frozen
+        self._judged = 0  # off: the mean at the last judgement (the start before the first)
         self._reach_n = -1  # on: samples since its start until it reached its setpoint (-1: done)
         self._rate_ref = 0  # fastest climb of the learned phases, Pa per sample
         self._rate_n = 0  # climbs learned
@@ -242,6 +246,7 @@ class PhaseCheck:
     def _off_begin(self, v):
         self._state = _OFF
         self._start = v
+        self._judged = v  # the mean at the last judgement
         self._w = 0
         self._sum = 0
         self._n = 0
@@ -270,11 +275,15 @@ class PhaseCheck:
     def _judge_off(self):
         m = self._mean
         ref = self._trough
+        j = self._judged
+        self._judged = m
         a = 0
         if self._start - ref >= _VENT_MIN_PA and 2 * (m - ref) > self._start - ref:
             a = A_VENT  # not even halved: the vent did not open
         elif m > ref + _RESID_PA and m > self._prev - _STALL_PA:
             a = A_PUMP_ON  # settled above ambient with the pump off: it still runs
+        elif j - ref >= _VENT_MIN_PA and 2 * (m - ref) > j - ref:
+            a = A_VENT  # still falling, by the leak alone: the vent shut during the release
         if not a:
             self._resid = 0
             if m < ref:

@@ -213,6 +213,34 @@ def test_stuck_vent_release_not_halved():
     assert s.alarms == safety.A_VENT and first == 1_560, (s.alarms, first)
 
 
+class Release(Pulses):
+    """Pulses whose vent may stick shut during a release (`stuck`): from
+    then on only the leak lets the vacuum out, 2 Pa a tick."""
+    stuck = False
+
+    def tick(self, i):
+        k = i % (self.on + self.off)
+        if k < self.on:
+            return Pulses.tick(self, i)
+        if k == self.on:
+            self.v = self.top
+        self.v -= 2 if self.stuck else self.fall
+        if self.v < self.floor:
+            self.v = self.floor
+        return self.v + _noise(i), 0, False, 0, FULL
+
+
+def test_vent_sticking_shut_during_a_release():
+    # 5 s off phases; in the second, the vent sticks shut at 4.7 kPa, after
+    # the release has more than halved: judged at 1 560 (halved from the
+    # start), not halved since at 1 720 and 1 880: `vent`.
+    s, first = _run(Release(on=200, off=1_000, sp=20_000, rate=150, fall=300), 3_000, change=_at(1_200 + 200 + 51, stuck=True))
+    assert s.alarms == safety.A_VENT and first == 1_880, (s.alarms, first)
+    # The same releases with the vent working: nothing
+    s, first = _run(Release(on=200, off=1_000, sp=20_000, rate=150, fall=300), 6_000)
+    assert not s.alarms, s.alarms
+
+
 def test_long_off_phase_judged_every_800_ms():
     # interval_legs-like: 5 s on, 5 s off; a stuck pump in the first off phase
     s, first = _run(Pulses(on=1_000, off=1_000, sp=5_333, rate=50), 3_000, change=_at(1_000, floor=1_000))
