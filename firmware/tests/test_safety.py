@@ -224,10 +224,11 @@ def test_leak_cannot_reach():
 
 
 def test_leak_cannot_reach_a_low_level():
-    # A leg chamber's 5.3 kPa: full pump flat at 3.9 kPa is 1.4 kPa short,
-    # more than 10 % and than a quarter of the level (1.33 kPa; the floor was 2 kPa).
+    # A leg chamber's 5.3 kPa: full pump flat at 4.1 kPa is 1.2 kPa short,
+    # more than 10 % and than a fifth of the level (1.07 kPa; the floor was
+    # 2 kPa, then a quarter: 1.33 kPa).
     s = _sup()
-    first = _run(s, 1200, lambda i: 3_900 + _noise(i), 5_333, True, FULL, 0)
+    first = _run(s, 1200, lambda i: 4_100 + _noise(i), 5_333, True, FULL, 0)
     assert s.alarms == safety.A_LEAK and first == 600, (s.alarms, first)
     # 400 Pa short (within 10 %): the pump still holds near it, no alarm
     s = _sup()
