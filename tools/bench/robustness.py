@@ -262,7 +262,7 @@ def judge_control(program: str, scn: dict, s: dict) -> dict:
 
     truth, levels = s["truth"], _levels(s["tel"])
     out = {"verdict": "N/A", "missed": [], "impossible": [], "patient": None, "settle_s": None, "limit_s": None,
-           "overshoot_pct": None, "hold_rms_pa": None, "patient_err_pa": None}
+           "overshoot_pct": None, "hold_rms_pa": None, "patient_err_pa": None, "hold_pump_max": None}
     if not truth or not levels:
         return out
     p = scenario_mod.validate_scenario(scn)["plant"]
@@ -323,8 +323,12 @@ def judge_control(program: str, scn: dict, s: dict) -> dict:
         hold_rms = metrics.rms_err([(r[0], r[1]) for r in tail], port_level - tubing_drop, 0)
         rms_ok = bench.targets({"settle_s": 0.0, "overshoot_pct": 0.0, "rms_pa": hold_rms}, limit, sp, noise)[2]
         out["hold_rms_pa"] = max(out["hold_rms_pa"] or 0.0, hold_rms)
+        # The pump's mean drive over the judged hold (ground truth): near 1,
+        # the level is about all the pump can do against the leak.
+        out["hold_pump_max"] = max(out["hold_pump_max"] or 0.0, _mean([r[3] for r in tail]) / 65535)
         if not rms_ok:
-            out["missed"].append("hold RMS %.0f Pa at the patient about %.0f Pa (target %.0f Pa)" % (hold_rms, port_level - tubing_drop, tol))
+            out["missed"].append("hold RMS %.0f Pa at the patient about %.0f Pa (target %.0f Pa; pump at %.0f %%)"
+                                 % (hold_rms, port_level - tubing_drop, tol, 100 * _mean([r[3] for r in tail]) / 65535))
         err = abs(held - sp)
         explained = abs(port_level - sp) + abs(tubing_drop) + tol
         if worst_patient is None or err > worst_patient[0]:
