@@ -39,19 +39,25 @@ def _slot(name, parent):
 _WRAPPER = """def w(self%s, f=f, a=a):
     t = _ticks()
     try:
-        return f(self%s)
+        return f(%s)
     finally:
         a[0] += _diff(_ticks(), t)
         a[1] += 1
 """
 
 
+def _wrapper(f, a, nargs, method=True):
+    """A method taking nargs arguments besides self that calls f with them
+    (and with self first if method), its time and calls added up in a."""
+    params = "".join(", p%d" % i for i in range(nargs))
+    scope = {"f": f, "a": a, "_ticks": _ticks, "_diff": _diff}
+    exec(_WRAPPER % (params, "self" + params if method else params[2:]), scope)
+    return scope["w"]
+
+
 def probe(cls, meth, nargs, name, parent):
     """Wrap cls.meth, which takes nargs arguments besides self."""
-    params = "".join(", p%d" % i for i in range(nargs))
-    scope = {"f": getattr(cls, meth), "a": _slot(name, parent), "_ticks": _ticks, "_diff": _diff}
-    exec(_WRAPPER % (params, params), scope)
-    setattr(cls, meth, scope["w"])
+    setattr(cls, meth, _wrapper(getattr(cls, meth), _slot(name, parent), nargs))
 
 
 def _probe_cost():
@@ -130,25 +136,9 @@ def main():
     coll = _slot("firmware loop: gc.collect (scheduled collections)", None)
 
     class _GcProbe:
-        def mem_alloc(self, f=gc.mem_alloc, a=walk):
-            t = _ticks()
-            r = f()
-            a[0] += _diff(_ticks(), t)
-            a[1] += 1
-            return r
-
-        def mem_free(self, f=gc.mem_free, a=walk):
-            t = _ticks()
-            r = f()
-            a[0] += _diff(_ticks(), t)
-            a[1] += 1
-            return r
-
-        def collect(self, f=gc.collect, a=coll):
-            t = _ticks()
-            f()
-            a[0] += _diff(_ticks(), t)
-            a[1] += 1
+        mem_alloc = _wrapper(gc.mem_alloc, walk, 0, False)
+        mem_free = _wrapper(gc.mem_free, walk, 0, False)
+        collect = _wrapper(gc.collect, coll, 0, False)
 
     app.gc = _GcProbe()
     ovh = _probe_cost()
