@@ -182,17 +182,21 @@ class AlarmState:
                     self.log.append(t_ms, RAISE, i, vacuum_pa)
                     events.append("alarm raise %s priority=%s latching=%d t_ms=%d vacuum_pa=%d" % (t[1], PRIORITY_NAMES[t[2]], 1 if t[3] else 0, t_ms, vacuum_pa))
         if gone:
-            for i in range(len(TABLE)):
-                t = TABLE[i]
-                if gone & t[0]:
-                    self.log.append(t_ms, END, i, vacuum_pa)
-                    events.append("alarm end %s t_ms=%d" % (t[1], t_ms))
+            self._log_each(events, gone, END, t_ms, vacuum_pa)
             self.acked &= ~gone
         self.active = bits
         self._reprioritise()
         if self.silenced and t_ms - self.silence_until >= 0:
             self.silenced = False
         return events
+
+    def _log_each(self, events, bits, action, t_ms, value):
+        """Log `action` for each alarm in bits, and its event line."""
+        for i in range(len(TABLE)):
+            t = TABLE[i]
+            if bits & t[0]:
+                self.log.append(t_ms, action, i, value)
+                events.append("alarm %s %s t_ms=%d" % (ACTION_NAMES[action], t[1], t_ms))
 
     def _reprioritise(self):
         self._visual = priority_of(self.active)
@@ -201,11 +205,7 @@ class AlarmState:
     def cleared(self, bits, t_ms):
         """The `clear` command removed these bits: logged as a clear."""
         events = []
-        for i in range(len(TABLE)):
-            t = TABLE[i]
-            if bits & t[0]:
-                self.log.append(t_ms, CLEAR, i, 0)
-                events.append("alarm clear %s t_ms=%d" % (t[1], t_ms))
+        self._log_each(events, bits, CLEAR, t_ms, 0)
         self.active &= ~bits
         self.acked &= ~bits
         self._reprioritise()
@@ -216,11 +216,7 @@ class AlarmState:
         stops; it stays active (and latched) until cleared."""
         bits = self.active & ~self.acked
         events = []
-        for i in range(len(TABLE)):
-            t = TABLE[i]
-            if bits & t[0]:
-                self.log.append(t_ms, ACK, i, 0)
-                events.append("alarm ack %s t_ms=%d" % (t[1], t_ms))
+        self._log_each(events, bits, ACK, t_ms, 0)
         self.acked |= bits
         self._reprioritise()
         return bits, events

@@ -44,7 +44,7 @@ with the vent open), temperature_cx100, raw_p, raw_t; errors.
 from micropython import const
 
 from fixmath import mulshr
-from sensor import BUS_ERROR, BUSY, IMPLAUSIBLE, OK, AmbientReference
+from sensor import IMPLAUSIBLE, OK, AmbientReference, Pipelined
 
 DEFAULT_ADDRESS = const(0x76)
 CHIP_ID = const(0x58)
@@ -85,7 +85,11 @@ def _s16(b, i):
     return v - 65536 if v & 0x8000 else v
 
 
-class BMP280:
+class BMP280(Pipelined):
+    _STATUS_REG = _REG_STATUS
+    _BUSY_BITS = _MEASURING
+    _DATA_REG = _REG_DATA
+
     def __init__(self, i2c, address=DEFAULT_ADDRESS):
         self._i2c = i2c
         self.address = address
@@ -99,7 +103,7 @@ class BMP280:
         self._cal = mv[0:_CAL_LEN]
         self._data = mv[_DATA : _DATA + 6]
         self._scratch = mv[_SCRATCH : _SCRATCH + 1]
-        self._ctrl = mv[_CTRL : _CTRL + 2]
+        self._go = mv[_CTRL : _CTRL + 2]  # ctrl_meas: forced mode starts a conversion
         self._conf = mv[_CONF : _CONF + 2]
         self.t1 = self.t2 = self.t3 = 0
         self.p1 = self.p2 = self.p3 = self.p4 = self.p5 = 0
@@ -146,33 +150,7 @@ class BMP280:
         self._i2c.writeto(self.address, self._conf)
         self._need_config = False
 
-    # ---- control tick ------------------------------------------------------
-    def sample(self):
-        """One control tick: returns OK, BUSY, BUS_ERROR or IMPLAUSIBLE."""
-        i2c = self._i2c
-        addr = self.address
-        status = BUSY
-        try:
-            if self._need_config:
-                self._configure()
-            if self._pending:
-                i2c.readfrom_mem_into(addr, _REG_STATUS, self._scratch)
-                if self._buf[_SCRATCH] & _MEASURING:
-                    return BUSY
-                i2c.readfrom_mem_into(addr, _REG_DATA, self._data)
-                self._pending = False
-                status = self._decode()
-            i2c.writeto(addr, self._ctrl)
-            self._pending = True
-        except OSError:
-            self._pending = False
-            self._need_config = True
-            self.errors += 1
-            return BUS_ERROR
-        if status == IMPLAUSIBLE:
-            self.errors += 1
-        return status
-
+    # ---- control tick: sample() is sensor.Pipelined's ------------------------
     def _decode(self):
         b = self._buf
         adc_p = (b[_DATA] << 12) | (b[_DATA + 1] << 4) | (b[_DATA + 2] >> 4)

@@ -4,6 +4,7 @@
 # loads them): the imports run one way (docs/architecture.md, "Layers").
 import programs
 import sensor
+import session as ses
 import units
 from cmderror import E_ACCESS, E_ARG, E_LOCKED, E_RANGE, E_STATE, E_STORAGE, E_UNIT, E_UNKNOWN, CmdError
 from lazy import call_lazy
@@ -77,6 +78,20 @@ def sensor_answers(dev, zeroed=False):
     if zeroed and ref is not None and not ref.zeroed:
         raise CmdError(E_STATE, "the sensor is still taking its zero after boot; start again in a moment")
     return ref
+
+
+def free_to_start(dev, alarm_bits, commissioning):
+    """What 'start', 'tune auto' and 'commission start' each refuse: an alarm
+    among alarm_bits, a session not idle, commissioning running (answered
+    with the sentence commissioning)."""
+    if dev.sup.alarms & alarm_bits:
+        raise CmdError(E_STATE, "alarm active (%s): fix the cause, then 'clear'" % dev.alarm_text())
+    st = dev.session.state
+    if st != ses.IDLE:
+        raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ("paused" if st == ses.PAUSE else "releasing" if st == ses.RELEASE else "running"))
+    c = dev.commission
+    if c is not None and c.active:
+        raise CmdError(E_STATE, commissioning)
 
 
 def parse_program_args(prog, args, ceiling_pa):

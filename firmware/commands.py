@@ -6,7 +6,7 @@ import safety
 import session as ses
 import units
 import version
-from cmdargs import check_range, duration, no_args, parse_program_args, sensor_answers, unit_error
+from cmdargs import check_range, duration, free_to_start, no_args, parse_program_args, sensor_answers, unit_error
 from cmderror import E_ARG, E_RANGE, E_STATE, E_UNKNOWN, CmdError
 from lazy import call_lazy
 
@@ -54,13 +54,7 @@ def cmd_start(dev, args):
             raise CmdError(E_RANGE, "%s needs a board with a roller motor and a laser source (ROLLER_PIN, LASER_EN_PIN in its definition); this board (%s) has neither" % (
                 args[0], dev.board.NAME))
         raise CmdError(E_UNKNOWN, "no program '%s' (programs: %s)" % (args[0], programs.names()))
-    if dev.sup.alarms & safety.STOP_MASK:
-        raise CmdError(E_STATE, "alarm active (%s): fix the cause, then 'clear'" % dev.alarm_text())
-    st = dev.session.state
-    if st != ses.IDLE:
-        raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ("paused" if st == ses.PAUSE else "releasing" if st == ses.RELEASE else "running"))
-    if dev.commission is not None and dev.commission.active:
-        raise CmdError(E_STATE, "commissioning is running; 'stop' or 'commission abort' ends it")
+    free_to_start(dev, safety.STOP_MASK, "commissioning is running; 'stop' or 'commission abort' ends it")
     sensor_answers(dev, True)
     ceiling = prog.ceiling_pa if prog.ceiling_pa < dev.sup.ceiling_pa else dev.sup.ceiling_pa
     rest, heartbeat_ms = alarm_commands.heartbeat_arg(args[1:])

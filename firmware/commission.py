@@ -151,22 +151,8 @@ class Commissioner:
         if self.total_ms > TOTAL_MS:
             self.reason = "timeout"
         st = self.stage
-        if self.reason:
-            pass
-        elif st == _ZERO:
-            self._zero()
-        elif st == _PUMP:
-            self._pump()
-        elif st == _LEAK:
-            self._leak()
-        elif st == _DOWN or st == _UP:
-            self._updown()
-        elif st == _SETTLE:
-            self._settle()
-        elif st == _RELEASE:
-            self._release()
-        elif st == _DRAIN:
-            self._drain()
+        if not self.reason and st < _DONE:
+            self._STAGES[st](self)
         if self.reason:
             self.stage = _ABORT
         if self.stage >= _DONE:
@@ -296,6 +282,9 @@ class Commissioner:
             self.vd_s[k] = s
             k -= 1
         self.kd = k
+
+    # What step() runs in each stage, indexed by it (_ZERO.._DRAIN).
+    _STAGES = (_zero, _pump, _leak, _updown, _updown, _settle, _release, _drain)
 
     def status(self):
         return "commission=%s stage=%s t_ms=%d levels=%d releases=%d staged=%s" % (

@@ -5,7 +5,7 @@
 import session as ses
 import store
 from cmderror import E_ARG, E_RANGE, E_STATE, CmdError
-from cmdargs import check_range, pressure, sensor_answers
+from cmdargs import check_range, free_to_start, pressure, sensor_answers
 
 VOLUME_MIN_ML = 20  # smaller: a pull-down faster than the rise limit (200 kPa/s)
 VOLUME_MAX_ML = 2000  # larger: minutes of pull-down, and a vent slower than the safe-state check
@@ -33,16 +33,11 @@ def parse_volume_ml(token):
 
 
 def _busy(dev):
-    if dev.sup.alarms:
-        raise CmdError(E_STATE, "alarm active (%s): fix the cause, then 'clear'" % dev.alarm_text())
-    st = dev.session.state
-    if st != ses.IDLE:
-        raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ("paused" if st == ses.PAUSE else "releasing" if st == ses.RELEASE else "running"))
+    # An autotune never runs beside commissioning (each refuses the other),
+    # so the order of the two checks does not matter.
+    free_to_start(dev, -1, "commissioning is already running ('commission abort' ends it)")
     if dev.tuner.active:
         raise CmdError(E_STATE, "autotune is running; 'tune abort' it first")
-    c = dev.commission
-    if c is not None and c.active:
-        raise CmdError(E_STATE, "commissioning is already running ('commission abort' ends it)")
 
 
 def _start(dev, args):

@@ -49,25 +49,14 @@ def isqrt(n):
 
 class RelayTest:
     def __init__(self):
-        self.state = IDLE
-        self.abort = ABORT_NONE
-        self.sp = 0
-        self.d = 0
         self.u0 = 0
         self.h = 0
-        self.margin = 0
-        self.limit_ticks = 0
-        self.ticks = 0
         self.up = True
-        self._n = 0
-        self._sq = 0
-        self._last_up = -1
         self._hi = 0
         self._lo = 0
-        self.cycles = 0
-        self.period_sum = 0  # ticks, over counted cycles
-        self.pp_sum = 0  # Pa peak-to-peak, over counted cycles
         self.noise_pa = 0
+        self.arm(0, 0, 0, 0)  # the rest of the state, as a test starts it
+        self.state = IDLE
 
     def arm(self, sp, d, margin, limit_ticks):
         self.state = ARMED
@@ -80,8 +69,8 @@ class RelayTest:
         self._n = 0
         self._sq = 0
         self.cycles = 0
-        self.period_sum = 0
-        self.pp_sum = 0
+        self.period_sum = 0  # ticks, over counted cycles
+        self.pp_sum = 0  # Pa peak-to-peak, over counted cycles
         self._last_up = -1
 
     def active(self):

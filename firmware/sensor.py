@@ -19,6 +19,45 @@ IMPLAUSIBLE = const(3)
 
 STATUS_NAMES = ("OK", "BUSY", "BUS_ERROR", "IMPLAUSIBLE")
 
+class Pipelined:
+    """sample() of a part addressed by register that converts on its own
+    (BMP280, XGZP6897D): it reads the conversion the previous call started,
+    once the status register's busy bits have cleared, and starts the next;
+    after a bus error the next call first re-applies the configuration (the
+    part may have been power-cycled). No allocation, no busy-wait.
+
+    A driver sets _STATUS_REG, _BUSY_BITS and _DATA_REG in its class; _i2c,
+    address, errors, _pending, _need_config and the buffers _scratch (1 byte),
+    _data and _go ([register, value] that starts a conversion) in __init__;
+    and has _configure() and _decode() (OK or IMPLAUSIBLE)."""
+
+    def sample(self):
+        """One control tick: returns OK, BUSY, BUS_ERROR or IMPLAUSIBLE."""
+        i2c = self._i2c
+        addr = self.address
+        status = BUSY
+        try:
+            if self._need_config:
+                self._configure()
+            if self._pending:
+                i2c.readfrom_mem_into(addr, self._STATUS_REG, self._scratch)
+                if self._scratch[0] & self._BUSY_BITS:
+                    return BUSY  # still converting: read it next tick
+                i2c.readfrom_mem_into(addr, self._DATA_REG, self._data)
+                self._pending = False
+                status = self._decode()
+            i2c.writeto(addr, self._go)
+            self._pending = True
+        except OSError:
+            self._pending = False
+            self._need_config = True
+            self.errors += 1
+            return BUS_ERROR
+        if status == IMPLAUSIBLE:
+            self.errors += 1
+        return status
+
+
 # Ambient reference of an absolute sensor.
 ZERO_SAMPLES = const(16)  # boot zero: mean of this many fresh samples (80 ms at 200 Hz)
 DRIFT_STEP_PA = const(1)  # idle tracking moves the reference at most this per sample

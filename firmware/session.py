@@ -93,30 +93,10 @@ class Session:
         self.wait_ms = 0
         self.freq_mhz = 0
         self.step_pa = 0  # gradient: each next channel this much lower
-        self.elapsed_ms = 0
         self.phase = PH_HOLD
-        self.phase_ms = 0  # time spent in the current phase
-        self.pause_ms = 0
-        self.delivered_ms = 0  # time within the band around the level
-        self.end_reason = END_DONE
-        self._cmd_pa = VENTED  # level last given to the controller
-        self._slew_next = 0
-        self._next = False  # dotted: the operator asked for the next dot
         self._release_ms = 0
-        # Pulse: extremes of the running cycle and the last complete one.
-        self.cycles = 0
-        self._cyc_max = -1
-        self._cyc_min = _NO_MIN
-        self._cyc_cmd = 0
-        self.wanted_peak_pa = 0
-        self.peak_pa = 0
-        self.trough_pa = 0
-        self.swing_pa = 0
-        self.dots = 0
-        self.leak_ml_min = -1
-        self.seal_ml_min = -1
         self.seal_duty = 0
-        self._seal_done = False
+        self._restart()
         self.therapy_today_ms = 0  # wound therapy run time in this day of uptime
         self.therapy_yesterday_ms = 0
         self._day = 0
@@ -154,14 +134,25 @@ class Session:
             self.on_ms = period // 2
             self.off_ms = period - self.on_ms
         self.phase = (PH_HOLD, PH_ON, PH_RISE, PH_BUILD, PH_ON, PH_HOLD, PH_HOLD)[self.kind]
+        self._restart()
+        self.leak.reset()
+        self.alarms_seen = 0
+        params = ",".join("%s:%d" % (p.name, values[p.name]) for p in program.params)
+        self.log.begin(now_ms, program.name, params)
+        self._sup.session_start()
+        self.state = RUN
+
+    def _restart(self):
+        # What a session starts from (and a new Session holds).
         self.elapsed_ms = 0
-        self.phase_ms = 0
+        self.phase_ms = 0  # time spent in the current phase
         self.pause_ms = 0
-        self.delivered_ms = 0
+        self.delivered_ms = 0  # time within the band around the level
         self.end_reason = END_DONE
-        self._cmd_pa = VENTED
+        self._cmd_pa = VENTED  # level last given to the controller
         self._slew_next = 0
-        self._next = False
+        self._next = False  # dotted: the operator asked for the next dot
+        # Pulse: extremes of the running cycle and the last complete one.
         self.cycles = 0
         self._cyc_max = -1
         self._cyc_min = _NO_MIN
@@ -171,12 +162,6 @@ class Session:
         self.leak_ml_min = -1
         self.seal_ml_min = -1
         self._seal_done = False
-        self.leak.reset()
-        self.alarms_seen = 0
-        params = ",".join("%s:%d" % (p.name, values[p.name]) for p in program.params)
-        self.log.begin(now_ms, program.name, params)
-        self._sup.session_start()
-        self.state = RUN
 
     def set_target(self, target_pa, vacuum_pa):
         """The next tick gives the controller the new level (at once)."""

@@ -3,10 +3,9 @@
 # command: imported on demand and dropped after each use (commands._service).
 import autotune
 import programs
-import session as ses
 import units
 from cmderror import E_ARG, E_RANGE, E_STATE, CmdError
-from cmdargs import check_range, duration, parse_program_args, sensor_answers
+from cmdargs import check_range, duration, free_to_start, parse_program_args, sensor_answers
 
 
 def cmd_tune(dev, args):
@@ -14,13 +13,7 @@ def cmd_tune(dev, args):
     sub = args[0] if args else ""
     if sub == "auto":
         prog = programs.find("continuous")
-        if dev.sup.alarms:
-            raise CmdError(E_STATE, "alarm active (%s): fix the cause, then 'clear'" % dev.alarm_text())
-        st = dev.session.state
-        if st != ses.IDLE:
-            raise CmdError(E_STATE, "a session is %s; 'stop' it first" % ("paused" if st == ses.PAUSE else "releasing" if st == ses.RELEASE else "running"))
-        if dev.commission is not None and dev.commission.active:
-            raise CmdError(E_STATE, "commissioning is running; 'commission abort' ends it")
+        free_to_start(dev, -1, "commissioning is running; 'commission abort' ends it")  # -1: any alarm
         sensor_answers(dev, True)  # as for 'start'
         amp, timeout, rest = autotune.AMP_PCT_DEFAULT, autotune.TIMEOUT_MS_DEFAULT, []
         for tok in args[1:]:

@@ -44,7 +44,7 @@ K table gives for every K; pass full_scale_pa for a part rated otherwise.
 """
 from micropython import const
 
-from sensor import BUS_ERROR, BUSY, IMPLAUSIBLE, OK
+from sensor import IMPLAUSIBLE, OK, Pipelined
 
 DEFAULT_ADDRESS = const(0x6D)
 
@@ -68,7 +68,11 @@ _CONFIG = const(8)  # [8:10]  write: P_CONFIG register, new value
 _BUF_LEN = const(10)
 
 
-class XGZP6897D:
+class XGZP6897D(Pipelined):
+    _STATUS_REG = _REG_CMD
+    _BUSY_BITS = _SCO
+    _DATA_REG = _REG_DATA
+
     def __init__(self, i2c, address=DEFAULT_ADDRESS, k=64, full_scale_pa=None):
         if k <= 0:
             raise ValueError("k must be positive")
@@ -88,7 +92,7 @@ class XGZP6897D:
         self._buf = buf
         self._data = mv[0:_DATA_LEN]
         self._scratch = mv[_SCRATCH : _SCRATCH + 1]
-        self._start = mv[_START : _START + 2]
+        self._go = mv[_START : _START + 2]
         self._config = mv[_CONFIG : _CONFIG + 2]
         self._pending = False  # a conversion we started has not been read yet
         self._need_config = True
@@ -116,31 +120,7 @@ class XGZP6897D:
             i2c.writeto(self.address, self._config)
         self._need_config = False
 
-    def sample(self):
-        """One control tick: returns OK, BUSY, BUS_ERROR or IMPLAUSIBLE."""
-        i2c = self._i2c
-        addr = self.address
-        status = BUSY
-        try:
-            if self._need_config:
-                self._configure()
-            if self._pending:
-                i2c.readfrom_mem_into(addr, _REG_CMD, self._scratch)
-                if self._buf[_SCRATCH] & _SCO:
-                    return BUSY  # still converting: read it next tick
-                i2c.readfrom_mem_into(addr, _REG_DATA, self._data)
-                self._pending = False
-                status = self._decode()
-            i2c.writeto(addr, self._start)
-            self._pending = True
-        except OSError:
-            self._pending = False
-            self._need_config = True
-            self.errors += 1
-            return BUS_ERROR
-        if status == IMPLAUSIBLE:
-            self.errors += 1
-        return status
+    # sample(): sensor.Pipelined's.
 
     def _decode(self):
         b = self._buf

@@ -112,3 +112,19 @@ def test_every_board_has_the_documented_factory_code():
         b = load_board(path)
         digest = hashlib.sha256(bytes.fromhex(b["SERVICE_CODE_SALT"]) + b"246810").hexdigest()
         assert b["SERVICE_CODE_SHA256"] == digest, path.name
+
+
+def test_every_board_keeps_the_shared_data_dir_watchdog_and_clock():
+    # The lines every board file repeats (each is self-contained): the same
+    # data folder and watchdog, and make_clock() written alike.
+    import ast
+
+    def clock(path: Path) -> str:
+        tree = ast.parse(path.read_text())
+        return next(ast.dump(n) for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "make_clock")
+
+    pico = ROOT / "boards" / "pico.py"
+    for path in BOARD_FILES:
+        b, p = load_board(path), load_board(pico)
+        assert (b["DATA_DIR"], b["WDT_TIMEOUT_MS"]) == (p["DATA_DIR"], p["WDT_TIMEOUT_MS"]), path.name
+        assert clock(path) == clock(pico), path.name

@@ -31,83 +31,33 @@ def _slot(name, parent):
     return ACC[name]
 
 
-# Probes of fixed arity, their state passed as default arguments: a *args
-# wrapper would allocate a tuple per call, and so does calling a closure
-# with more than 5 arguments + captured names, and most of these run inside
-# the firmware's heap-locked tick.
-def probe0(cls, meth, name, parent):
-    f = getattr(cls, meth)
-    a = _slot(name, parent)
-
-    def w(self, f=f, a=a):
-        t = _ticks()
-        try:
-            return f(self)
-        finally:
-            a[0] += _diff(_ticks(), t)
-            a[1] += 1
-
-    setattr(cls, meth, w)
+# A probe's wrapper has the wrapped method's fixed arity, its state passed
+# as default arguments: a *args wrapper would allocate a tuple per call, and
+# so does calling a closure with more than 5 arguments + captured names, and
+# most of these run inside the firmware's heap-locked tick. One source for
+# every arity, compiled per probe.
+_WRAPPER = """def w(self%s, f=f, a=a):
+    t = _ticks()
+    try:
+        return f(%s)
+    finally:
+        a[0] += _diff(_ticks(), t)
+        a[1] += 1
+"""
 
 
-def probe1(cls, meth, name, parent):
-    f = getattr(cls, meth)
-    a = _slot(name, parent)
-
-    def w(self, x, f=f, a=a):
-        t = _ticks()
-        try:
-            return f(self, x)
-        finally:
-            a[0] += _diff(_ticks(), t)
-            a[1] += 1
-
-    setattr(cls, meth, w)
+def _wrapper(f, a, nargs, method=True):
+    """A method taking nargs arguments besides self that calls f with them
+    (and with self first if method), its time and calls added up in a."""
+    params = "".join(", p%d" % i for i in range(nargs))
+    scope = {"f": f, "a": a, "_ticks": _ticks, "_diff": _diff}
+    exec(_WRAPPER % (params, "self" + params if method else params[2:]), scope)
+    return scope["w"]
 
 
-def probe2(cls, meth, name, parent):
-    f = getattr(cls, meth)
-    a = _slot(name, parent)
-
-    def w(self, x, y, f=f, a=a):
-        t = _ticks()
-        try:
-            return f(self, x, y)
-        finally:
-            a[0] += _diff(_ticks(), t)
-            a[1] += 1
-
-    setattr(cls, meth, w)
-
-
-def probe3(cls, meth, name, parent):
-    f = getattr(cls, meth)
-    a = _slot(name, parent)
-
-    def w(self, x, y, z, f=f, a=a):
-        t = _ticks()
-        try:
-            return f(self, x, y, z)
-        finally:
-            a[0] += _diff(_ticks(), t)
-            a[1] += 1
-
-    setattr(cls, meth, w)
-
-
-def probe6(cls, meth, name, parent):
-    f = getattr(cls, meth)
-    a = _slot(name, parent)
-
-    def w(self, p1, p2, p3, p4, p5, p6, f=f, a=a):
-        t = _ticks()
-        try:
-            return f(self, p1, p2, p3, p4, p5, p6)
-        finally:
-            a[0] += _diff(_ticks(), t)
-            a[1] += 1
-
-    setattr(cls, meth, w)
+def probe(cls, meth, nargs, name, parent):
+    """Wrap cls.meth, which takes nargs arguments besides self."""
+    setattr(cls, meth, _wrapper(getattr(cls, meth), _slot(name, parent), nargs))
 
 
 def _probe_cost():
@@ -123,7 +73,7 @@ def _probe_cost():
     for i in range(n):
         c.m(i)
     bare = _diff(_ticks(), t)
-    probe1(C, "m", "_cal", None)
+    probe(C, "m", 1, "_cal", None)
     t = _ticks()
     for i in range(n):
         c.m(i)
@@ -162,49 +112,33 @@ def main():
     import telemetry
 
     sen_cls = type(w.sensor)
-    probe1(vclock.VirtualClock, "sleep_until_us", "virtual clock (sleep_until_us)", None)
-    probe1(world_mod.World, "advance_to", "world stepping (advance_to)", "virtual clock (sleep_until_us)")
+    probe(vclock.VirtualClock, "sleep_until_us", 1, "virtual clock (sleep_until_us)", None)
+    probe(world_mod.World, "advance_to", 1, "world stepping (advance_to)", "virtual clock (sleep_until_us)")
     if hasattr(plant.Plant, "advance_us"):
-        probe3(plant.Plant, "advance_us", "physics (Plant.advance_us)", "world stepping (advance_to)")
+        probe(plant.Plant, "advance_us", 3, "physics (Plant.advance_us)", "world stepping (advance_to)")
     else:
-        probe3(plant.Plant, "step", "physics (Plant.step)", "world stepping (advance_to)")
-    probe2(sen_cls, "advance", "sensor emulation, simulator side (advance)", "world stepping (advance_to)")
+        probe(plant.Plant, "step", 3, "physics (Plant.step)", "world stepping (advance_to)")
+    probe(sen_cls, "advance", 2, "sensor emulation, simulator side (advance)", "world stepping (advance_to)")
     if "observe" in sen_cls.__dict__:
-        probe2(sen_cls, "observe", "sensor emulation, simulator side (observe)", "world stepping (advance_to)")
-    probe2(world_mod.World, "_write_truth", "truth CSV (_write_truth)", "world stepping (advance_to)")
-    probe0(world_mod.World, "_pace", "pacing (_pace)", "world stepping (advance_to)")
-    probe0(app.Device, "tick", "firmware tick (Device.tick)", None)
-    probe3(machine.I2C, "readfrom_mem_into", "I2C byte path + emulation bus side", "firmware tick (Device.tick)")
-    probe3(machine.I2C, "writeto_mem", "I2C byte path (writes)", "firmware tick (Device.tick)")
-    probe6(safety.Supervisor, "check", "supervisor (Supervisor.check)", "firmware tick (Device.tick)")
-    probe0(app.Device, "background", "firmware background (Device.background)", None)
-    probe0(console.Console, "service", "serial input + commands (Console.service)", "firmware background (Device.background)")
-    probe3(telemetry.Telemetry, "send", "telemetry formatting (Telemetry.send)", "firmware background (Device.background)")
+        probe(sen_cls, "observe", 2, "sensor emulation, simulator side (observe)", "world stepping (advance_to)")
+    probe(world_mod.World, "_write_truth", 2, "truth CSV (_write_truth)", "world stepping (advance_to)")
+    probe(world_mod.World, "_pace", 0, "pacing (_pace)", "world stepping (advance_to)")
+    probe(app.Device, "tick", 0, "firmware tick (Device.tick)", None)
+    probe(machine.I2C, "readfrom_mem_into", 3, "I2C byte path + emulation bus side", "firmware tick (Device.tick)")
+    probe(machine.I2C, "writeto_mem", 3, "I2C byte path (writes)", "firmware tick (Device.tick)")
+    probe(safety.Supervisor, "check", 6, "supervisor (Supervisor.check)", "firmware tick (Device.tick)")
+    probe(app.Device, "background", 0, "firmware background (Device.background)", None)
+    probe(console.Console, "service", 0, "serial input + commands (Console.service)", "firmware background (Device.background)")
+    probe(telemetry.Telemetry, "send", 3, "telemetry formatting (Telemetry.send)", "firmware background (Device.background)")
     # The loop's gc calls (a heap walk each, and the scheduled collection):
     # app's global `gc` becomes a probe around the real module.
     walk = _slot("firmware loop: gc.mem_alloc/mem_free (heap walks)", None)
     coll = _slot("firmware loop: gc.collect (scheduled collections)", None)
 
     class _GcProbe:
-        def mem_alloc(self, f=gc.mem_alloc, a=walk):
-            t = _ticks()
-            r = f()
-            a[0] += _diff(_ticks(), t)
-            a[1] += 1
-            return r
-
-        def mem_free(self, f=gc.mem_free, a=walk):
-            t = _ticks()
-            r = f()
-            a[0] += _diff(_ticks(), t)
-            a[1] += 1
-            return r
-
-        def collect(self, f=gc.collect, a=coll):
-            t = _ticks()
-            f()
-            a[0] += _diff(_ticks(), t)
-            a[1] += 1
+        mem_alloc = _wrapper(gc.mem_alloc, walk, 0, False)
+        mem_free = _wrapper(gc.mem_free, walk, 0, False)
+        collect = _wrapper(gc.collect, coll, 0, False)
 
     app.gc = _GcProbe()
     ovh = _probe_cost()

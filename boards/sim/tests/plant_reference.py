@@ -12,6 +12,11 @@ _ISQ_LIN = 1.0 / _sqrt(V_LIN_PA)
 _V_ZERO = 1e-6
 
 
+def _fraction(x):
+    """x clamped to 0..1 (NaN: 0)."""
+    return 1.0 if x > 1.0 else x if x > 0.0 else 0.0
+
+
 class ReferencePlant:
     def __init__(self, params):
         p = {k: float(params[k]) for k in PARAM_KEYS}
@@ -129,20 +134,8 @@ class ReferencePlant:
         """One step of dt seconds (dt <= 1 ms, as the world always used)."""
         pa = self.pa
         ivm = 1.0 / self.vm
-        if self.pump_failed:
-            u = 0.0
-        elif self.pump_stuck_on:
-            u = 1.0
-        elif u > 1.0:
-            u = 1.0
-        elif not u > 0.0:
-            u = 0.0
-        if self.vent_stuck_closed:
-            w = 0.0
-        elif w > 1.0:
-            w = 1.0
-        elif not w > 0.0:
-            w = 0.0
+        u = 0.0 if self.pump_failed else 1.0 if self.pump_stuck_on else _fraction(u)
+        w = 0.0 if self.vent_stuck_closed else _fraction(w)
         if self.vent_curve is not None and w:
             xs, ys = self.vent_curve
             for i in range(1, len(xs)):
@@ -158,27 +151,7 @@ class ReferencePlant:
             if not self.split:
                 self.split = True
                 self.vl = self.v
-            vl = self.vl
-            cap = self.vline
-            num = 0.0
-            if u:
-                p = pa - vl
-                a = u * self.qf * self.pump_scale
-                s, b = self._pump(vl)
-                num = p * a * s
-                cap = cap + dt * a * (s + p * b)
-            if w:
-                g = pkv * w
-                if vl > V_LIN_PA:
-                    r = _sqrt(vl)
-                    num = num - g * r
-                    cap = cap + dt * 0.5 * g / r
-                else:
-                    g = g * _ISQ_LIN
-                    num = num - g * vl
-                    cap = cap + dt * g
-            vl = vl + dt * num / cap
-            self.vl = 0.0 if vl < _V_ZERO else self.vtop if vl > self.vtop else vl
+            self.vl = self._integrate(self.vl, self.vline, u, pkv * w, pa, dt)
             v = self.v
             if pkl and v > 0.0:
                 cap = self.v0 + self.c * pa - 2.0 * self.c * v if v < self.v_floor else self.vmin
@@ -198,26 +171,30 @@ class ReferencePlant:
             cap = self.vline + self.v0 + self.c * pa - 2.0 * self.c * v
         else:
             cap = self.vline + self.vmin
-        g = pkl + pkv * w if w else pkl
+        self.v = self._integrate(v, cap, u, pkl + pkv * w if w else pkl, pa, dt)
+
+    def _integrate(self, x, cap, u, g, pa, dt):
+        """One implicit step of the vacuum x of a volume of capacity cap: the
+        pump's flow at duty u and an orifice of conductance g (square root of
+        the vacuum above V_LIN_PA, linear below); clamped to 0..vtop."""
+        num = 0.0
         if u:
-            p = pa - v
+            p = pa - x
             a = u * self.qf * self.pump_scale
-            s, b = self._pump(v)
+            s, b = self._pump(x)
             num = p * a * s
             cap = cap + dt * a * (s + p * b)
-        else:
-            num = 0.0
         if g:
-            if v > V_LIN_PA:
-                r = _sqrt(v)
+            if x > V_LIN_PA:
+                r = _sqrt(x)
                 num = num - g * r
                 cap = cap + dt * 0.5 * g / r
             else:
                 g = g * _ISQ_LIN
-                num = num - g * v
+                num = num - g * x
                 cap = cap + dt * g
-        v = v + dt * num / cap
-        self.v = 0.0 if v < _V_ZERO else self.vtop if v > self.vtop else v
+        x = x + dt * num / cap
+        return 0.0 if x < _V_ZERO else self.vtop if x > self.vtop else x
 
     def _chamber_volume(self, v):
         vc = self.v0 - self.c * v

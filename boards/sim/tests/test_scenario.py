@@ -461,3 +461,16 @@ def test_events_after_the_pump_is_first_driven():
     assert "events[1].after_pump_on_ms" in m and "sorted" in m, m
     m = _err({"events": [{"after_pump_on_ms": -1, "fault": "blockage"}]})
     assert "after_pump_on_ms" in m and ">= 0" in m, m
+
+
+def test_the_plant_reads_the_keys_a_scenario_gives_it():
+    # The parameter names written in plant.py (PARAM_KEYS, OPTIONAL_KEYS), in
+    # scenario.py (PLANT_KEYS) and in plantcase.BASE (its figures kept fixed
+    # on purpose) stay one set: the plant's parameters first, in its order.
+    import plant
+    import plantcase
+
+    assert scenario.PLANT_KEYS[:len(plant.PARAM_KEYS)] == plant.PARAM_KEYS
+    for key in plant.OPTIONAL_KEYS:
+        assert key in scenario.PLANT_KEYS, key
+    assert sorted(plantcase.BASE) == sorted(plant.PARAM_KEYS)
