@@ -59,24 +59,17 @@ sim: $(STAMP)
 browser:
 	@sh tools/setup/install_browser.sh
 
-# Every test: in parallel on all cores (pytest-xdist), and beside that
-# CPU-bound run, from its start, the ones paced in real time: the hardware
-# selection on one long-running simulated board and the few tests a starved
-# run could fail (marker whole_machine, pytest.ini). Those mostly wait on the
-# clock; the parallel run is niced so that they get the CPU whenever they
-# want it (it takes the rest), and their reports follow its own. Ctrl-C or a
-# kill stops all three (the board's script then stops its board).
+# Every test: in parallel on all cores (pytest-xdist); then, apart from that
+# CPU-bound run, the ones paced in real time: the few a starved run could fail
+# (marker whole_machine, pytest.ini) beside the hardware selection on one
+# long-running simulated board (both mostly wait on the clock; the former's
+# report follows the latter's).
 test: $(STAMP) $(WASM_STAMP) browser
-	@board=$$(mktemp); whole=$$(mktemp); \
-	VENV=$(VENV) sh tools/testing/test_board_sim.sh > $$board 2>&1 & bpid=$$!; \
-	$(PYTEST) -q -m whole_machine > $$whole 2>&1 & wpid=$$!; \
-	trap 'pkill -TERM -P $$bpid; kill -TERM $$bpid $$wpid 2>/dev/null; rm -f $$board $$whole; exit 130' INT TERM; \
-	echo "$(PYTEST) -q -n auto --dist worksteal -m \"not whole_machine\"  (niced; the paced tests beside it)"; \
-	nice -n 10 $(PYTEST) -q -n auto --dist worksteal -m "not whole_machine"; par=$$?; \
-	wait $$bpid; b=$$?; wait $$wpid; w=$$?; \
-	echo "--- the hardware selection on one simulated board (beside the parallel run):"; cat $$board; \
-	echo "--- the tests paced in real time (marker whole_machine, beside the parallel run):"; cat $$whole; \
-	rm -f $$board $$whole; test $$par = 0 && test $$b = 0 && test $$w = 0
+	$(PYTEST) -q -n auto --dist worksteal -m "not whole_machine"
+	@log=$$(mktemp); $(PYTEST) -q -m whole_machine > $$log 2>&1 & pid=$$!; \
+	VENV=$(VENV) sh tools/testing/test_board_sim.sh; board=$$?; \
+	wait $$pid; whole=$$?; echo "--- the tests paced in real time (marker whole_machine):"; cat $$log; rm -f $$log; \
+	test $$board = 0 && test $$whole = 0
 
 test-host: $(STAMP)
 	$(PYTEST) host_tools/tests -q
@@ -93,8 +86,8 @@ test-board: $(STAMP)
 	@test -n "$(PORT)" || { echo "make test-board: give the board's port, e.g. make test-board PORT=/dev/ttyACM0 (or PORT=sim@NAME for a board started with 'vacuumctl sim --detach --name NAME'); 'vacuumctl ports' lists them"; exit 2; }
 	$(PYTEST) hil_tests --port $(PORT) -q -p no:xdist -rfE $(if $(LONG),--long)
 
-# What make test runs beside its parallel run: make test-board against one
-# simulated board started once for the whole run (BOARD_SIM_SPEED, default 5x real time);
+# What make test runs last: make test-board against one simulated board
+# started once for the whole run (BOARD_SIM_SPEED, default 5x real time);
 # LONG=1 adds the tests marked long (the role timeout: about 2 min more at 5x).
 test-board-sim: $(STAMP)
 	VENV=$(VENV) BOARD_SIM_LONG=$(if $(LONG),1,0) sh tools/testing/test_board_sim.sh

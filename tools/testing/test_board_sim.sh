@@ -1,5 +1,5 @@
 #!/bin/sh
-# make test runs this beside its parallel run: the hardware selection (make test-board) against ONE
+# make test's last step: the hardware selection (make test-board) against ONE
 # simulated board that keeps running for the whole run, as a board on the bench
 # does: started once here, paced (device time at BOARD_SIM_SPEED x real time,
 # default 5) so that the tests' real-time assumptions are exercised, and
