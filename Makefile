@@ -88,7 +88,7 @@ test-board: $(STAMP)
 
 # What make test runs last: make test-board against one simulated board
 # started once for the whole run (BOARD_SIM_SPEED, default 5x real time);
-# LONG=1 adds the tests marked long (the role timeout: 3 min more at 5x).
+# LONG=1 adds the tests marked long (the role timeout: about 2 min more at 5x).
 test-board-sim: $(STAMP)
 	VENV=$(VENV) BOARD_SIM_LONG=$(if $(LONG),1,0) sh tools/testing/test_board_sim.sh
 

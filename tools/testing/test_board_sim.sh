@@ -5,7 +5,7 @@
 # default 5) so that the tests' real-time assumptions are exercised, and
 # stopped at the end even when a test fails or the run is interrupted. The
 # tests marked long are left out, as on a real board (BOARD_SIM_LONG=1 adds
-# them: the service role's 15 min of device time is 3 min of wall time at 5x);
+# them: the service role's 10.5 min of device time is about 2 min of wall time at 5x);
 # make test runs their behaviour unpaced on --port sim.
 # Its registry is a directory of its own: nothing else's boards are touched.
 set -u
