@@ -37,10 +37,14 @@ def _size(name):
     return d
 
 
-# Twice each: the first import also interns the module's new qstrs, which
-# stay (the qstr pool never shrinks); the second is what a later call costs.
-sizes = {}
+# The first import of a module interns its new qstrs, which stay (the qstr
+# pool never shrinks) and grow the pool in chunks that double in size: the
+# module that happens to cross a chunk boundary would be charged ~14 KB that
+# belongs to all of them, so the ranking changed with the import order and
+# with any unrelated edit. So: import each once first (qstrs interned, pool
+# grown), then weigh each alone; that is what a call costs from then on. (In
+# a frozen or ROMFS image the qstrs are in flash; docs/reliability.md.)
 for name in SERVICE:
-    first = _size(name)
-    sizes[name] = max(first, _size(name))
+    _size(name)
+sizes = {name: _size(name) for name in SERVICE}
 print("{" + ", ".join('"%s": %d' % (k, v) for k, v in sizes.items()) + "}")
