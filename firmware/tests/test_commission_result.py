@@ -97,3 +97,88 @@ def test_the_record_carries_the_vent_law():
     v = r.config_values(0)
     assert v["vent_flow_ml_min"] == r.vent_flow and v["vent_exp_pm"] == r.vent_exp_pm
     assert math.fabs(v["vent_flow_ml_min"] - 6_000) <= 120
+
+
+def _interp(curve, v):
+    for (v0, f0), (v1, f1) in zip(curve, curve[1:]):
+        if v <= v1:
+            return f0 + (f1 - f0) * (v - v0) / (v1 - v0)
+    return 0.0
+
+
+def _checked(r):
+    """r through evaluate()'s plausibility checks, on a sealed chamber and
+    the board's declared 2 L/min, 80 kPa pump."""
+    r.leak_ml_min, r.declared_flow, r.declared_max = 0, 2_000, 80_000
+    cr._check(r)
+    return r
+
+
+class PullDown:
+    """What commission.Commissioner leaves for _pump(): the crossing time
+    (us) of each level of a pull-down at full drive into a rigid chamber,
+    the pump's flow Q = q0 f(v) at chamber conditions, f linear between the
+    curve's points (vacuum Pa, fraction of q0) as the simulated pump's
+    (boards/sim/plant.py), dv/dt = Q (p_amb - v) / V, in 1 ms steps."""
+
+    def __init__(self, volume_ml, top_pa, q0_ml_min, curve):
+        self.volume_ml = volume_ml
+        self.ambient_pa = _AMB
+        self.top_pa = top_pa
+        self.step_pa = top_pa // _LEVELS
+        self.plateau_pa = 0
+        self.v0 = 0
+        self.t_us = array("i", [0] * (_LEVELS + 1))
+        v, t, lvl = 0.0, 0, 1
+        while lvl <= _LEVELS:
+            q = q0_ml_min / 60e3 * _interp(curve, v)  # mL/min -> mL/ms
+            v += q * (_AMB - v) / volume_ml
+            t += 1_000
+            while lvl <= _LEVELS and v >= self.step_pa * lvl:
+                self.t_us[lvl] = t
+                lvl += 1
+        self.k = _LEVELS
+
+
+def test_a_straight_pump_gives_its_free_flow_and_maximum():
+    c = PullDown(100, 63_000, 2_000, [(0, 1.0), (80_000, 0.0)])
+    r = cr.Result()
+    cr._pump(r, c)
+    assert abs(r.flow - 2_000) <= 100 and abs(r.max_pa - 80_000) <= 8_000, (r.flow, r.max_pa)
+    assert not r.warnings and not r.problems, (r.warnings, r.problems)
+
+
+def test_a_nearly_straight_pump_that_flattens_is_read_within_ten_percent():
+    """Robustness campaign seed 17, cell 45: an 80.8 kPa pump whose flow
+    flattens a little as the vacuum rises, still pulling at the bench's
+    top. Its parabola reached no flow at 106 kPa on the device's points
+    (79 kPa on these): commissioning refused the device as implausible."""
+    curve = [(0, 1.0), (20_204, 0.6385), (40_407, 0.3987), (60_611, 0.1903), (80_814, 0.0)]
+    c = PullDown(100, 63_000, 1_651, curve)
+    r = cr.Result()
+    cr._pump(r, c)
+    assert abs(r.max_pa - 80_814) <= 8_081 and abs(r.flow - 1_651) <= 165, (r.max_pa, r.flow)
+    # The device's own points (the record's curve=): the same answer.
+    pts = "5905:1457,9842:1344,13779:1220,17716:1135,21653:1020,25590:948,29527:864,33464:790,37401:721,41338:646,45275:578,49212:516,53149:446,57086:380,61023:314"
+    c.t_us = array("i", [0] * (_LEVELS + 1))
+    t = 0
+    for k, (v, q) in enumerate((int(a), int(b)) for a, b in (p.split(":") for p in pts.split(",")), 1):
+        t += int(c.volume_ml * c.step_pa * 60e6 / ((_AMB - v) * q))
+        c.t_us[k + 1] = t
+    r = cr.Result()
+    cr._pump(r, c)
+    assert abs(r.max_pa - 80_814) <= 8_081, r.max_pa
+    _checked(r)
+    assert not r.problems and not r.warnings, (r.problems, r.warnings)
+
+
+def test_a_maximum_beyond_absolute_vacuum_is_recorded_at_the_limit():
+    """A pump still pulling hard at the top whose curve's every fit reaches
+    no flow only past absolute vacuum: not implausible, out of reach."""
+    c = PullDown(100, 63_000, 2_000, [(0, 1.0), (63_000, 0.8), (200_000, 0.0)])
+    r = cr.Result()
+    cr._pump(r, c)
+    assert r.max_pa == 101_000, r.max_pa
+    assert r.warnings and "beyond absolute vacuum" in r.warnings[0], r.warnings
+    _checked(r)
+    assert not r.problems, r.problems
