@@ -22,8 +22,15 @@
 #    than 400 Pa above the trough (the vacuum before the session's first
 #    pull-down, or any lower off-phase mean since) and stalled (less than
 #    50 Pa below the window before; a healthy orifice release is fastest
-#    near ambient) -> something still pumps (`pump_on`). 2 consecutive bad
-#    judgements -> alarm.
+#    near ambient) -> something still pumps (`pump_on`); or, still falling
+#    but slowing as a decay to an asymptote does, that asymptote (Aitken's
+#    projection of the last three window means) more than 400 Pa above the
+#    trough: a stuck pump against the open vent settles where their flows
+#    meet (1.6 kPa for a 2.5 L/min pump against a 6 L/min vent), and a
+#    short release judged on its way there still falls 60 Pa a window. A
+#    healthy release projects to the trough or below (an exponential to
+#    ambient exactly; an orifice's square-root law reaches ambient in a
+#    finite time, below). 2 consecutive bad judgements -> alarm.
 # Thresholds and delays: docs/safety.md. Runs in the heap-locked tick: state
 # in attributes, small frames, integers only.
 from micropython import const
@@ -41,6 +48,14 @@ _STALL_PA = const(50)  # window mean falling less than this: the release has sta
 _RESID_PA = const(400)  # stalled this far above the learned trough: pumped
 _VENT_MIN_PA = const(1000)  # the halving check needs a release from at least this
 _RESID_PHASES = const(2)  # consecutive bad releases -> alarm
+# The projection is judged on a nearly settled release only (its last
+# window fell less than 400 Pa: the square stays a small int) that slows by
+# at least 20 Pa a window (over window noise of ~3 Pa). A fast fall that
+# stopped short (a vent sticking shut mid-release) projects where it
+# stopped; the next judgement tells a still-falling line (`vent`) from a
+# settled one.
+_PROJ_FALL_PA = const(400)
+_PROJ_SLOW_PA = const(20)
 # On phase reaching its setpoint: the rate of the climb (Pa per sample from
 # the phase's start to within 2 % of its setpoint, climbs of 5 kPa or more)
 # more than _BLOCK_RATE_X times the fastest climb before means the
@@ -118,6 +133,7 @@ class PhaseCheck:
         self._n = 0
         self._mean = 0  # off: the last complete window's mean
         self._prev = 0  # off: the one before
+        self._prev2 = 0  # off: and the one before that
         self._rise_ref = 0
         self._rise_n = 0  # on phases learned
         self._trough = _NEVER  # ambient as this sensor reads it
@@ -181,6 +197,7 @@ class PhaseCheck:
         return a
 
     def _window(self):
+        self._prev2 = self._prev
         self._prev = self._mean
         self._mean = self._sum // self._win
         self._sum = 0
@@ -254,6 +271,7 @@ class PhaseCheck:
         self._n = 0
         self._mean = v
         self._prev = v
+        self._prev2 = v
 
     def _on_end(self):
         rise = self._peak - self._start
@@ -274,6 +292,17 @@ class PhaseCheck:
             self._rise_ref = rise  # a deeper target later: the best rise so far
         return 0
 
+    def _heads_above(self, level):
+        """Whether the release, slowing, heads for an asymptote above level:
+        Aitken's delta-squared over the last three window means."""
+        m = self._mean
+        d1 = self._prev2 - self._prev  # the fall of the window before
+        d2 = self._prev - m  # the last window's fall
+        slowing = d1 - d2
+        if d2 <= 0 or d2 >= _PROJ_FALL_PA or slowing < _PROJ_SLOW_PA:
+            return False
+        return m - d2 * d2 // slowing > level
+
     def _judge_off(self):
         m = self._mean
         ref = self._trough
@@ -282,8 +311,8 @@ class PhaseCheck:
         a = 0
         if self._start - ref >= _VENT_MIN_PA and 2 * (m - ref) > self._start - ref:
             a = A_VENT  # not even halved: the vent did not open
-        elif m > ref + _RESID_PA and m > self._prev - _STALL_PA:
-            a = A_PUMP_ON  # settled above ambient with the pump off: it still runs
+        elif m > ref + _RESID_PA and (m > self._prev - _STALL_PA or self._heads_above(ref + _RESID_PA)):
+            a = A_PUMP_ON  # settled, or settling, above ambient with the pump off: it still runs
         elif j - ref >= _VENT_MIN_PA and 2 * (m - ref) > j - ref:
             a = A_VENT  # still falling, by the leak alone: the vent shut during the release
         if not a:
