@@ -4,7 +4,9 @@
     python tools/deploy/mpy_build.py [--out DIR] [BOARD ...]   (default: every board in boards/)
 
 For each board, every firmware/*.py (except main.py, which a board runs only
-as source) and the board definition (as board.mpy) are compiled for the
+as source) and the board definition (as board.mpy; a board file that builds
+on another with ``from pico import *`` has that one beside it, as pico.mpy)
+are compiled for the
 board's architecture into build/<board>/ (DIR/<board>/ with --out), with main.py copied beside them:
 exactly the files to copy to the board's flash. Prints each module's size per
 board and the total per architecture; exits 1 with mpy-cross's message on a
@@ -41,11 +43,21 @@ def board_names() -> list[str]:
     return sorted(p.stem for p in BOARDS.glob("*.py") if p.stem not in ("__init__", "manifest"))  # manifest.py: the freeze manifest
 
 
+def board_base(name: str) -> str | None:
+    """The board a board file builds on (``from pico import *``: deployed
+    beside it as pico.mpy), or None for a self-contained board file."""
+    m = re.search(r"^from (\w+) import \*", (BOARDS / (name + ".py")).read_text(), re.M)
+    return m.group(1) if m and (BOARDS / (m.group(1) + ".py")).exists() else None
+
+
 def board_mcu(name: str) -> str:
     path = BOARDS / (name + ".py")
     if not path.exists():
         raise SystemExit("mpy_build: no board definition %s (boards: %s)" % (path, ", ".join(board_names())))
     m = re.search(r'^MCU\s*=\s*"([^"]+)"', path.read_text(), re.M)
+    base = board_base(name)
+    if not m and base:
+        return board_mcu(base)
     if not m or m.group(1) not in ARCH:
         raise SystemExit("mpy_build: %s: MCU must be one of %s" % (path, ", ".join(ARCH)))
     return m.group(1)
@@ -73,6 +85,9 @@ def build(board: str, exe: str, build_dir: Path = BUILD) -> tuple[str, dict[str,
             continue
         sizes[src.stem + ".mpy"] = compile_one(exe, src, out_dir / (src.stem + ".mpy"), arch, src.name)
     sizes["board.mpy"] = compile_one(exe, BOARDS / (board + ".py"), out_dir / "board.mpy", arch, "board.py")
+    base = board_base(board)
+    if base:  # board.py imports it: deployed beside it under its own name
+        sizes[base + ".mpy"] = compile_one(exe, BOARDS / (base + ".py"), out_dir / (base + ".mpy"), arch, base + ".py")
     return arch, sizes
 
 

@@ -102,6 +102,7 @@ async function interpreter(romfs) {
   }
   mkdirs(mp.FS, "/repo/tools/testing/wasm32");
   mp.FS.writeFile("/repo/tools/testing/wasm32/check32.py", fs.readFileSync(path.join(HERE, "check32.py")));
+  mp.FS.writeFile("/repo/tools/testing/heaplock.py", fs.readFileSync(path.join(HERE, "..", "heaplock.py")));
   mp.runPython("import sys\nsys.path.insert(0, '/repo/tools/testing/wasm32')\nimport check32");
   if (romfs) {
     mp.runPython("check32.use_firmware('/rom')");
