@@ -67,6 +67,12 @@ browser:
 # long-running simulated board (both mostly wait on the clock; the former's
 # report follows the latter's).
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
+# Python's bytecode of every process the run starts (pytest's workers, each
+# board's launcher, each vacuumctl) is kept under build/pycache, written once:
+# with PYTHONDONTWRITEBYTECODE set (as in this workplace's shell) each of the
+# hundreds of processes compiled the project's modules from source again.
+test: export PYTHONDONTWRITEBYTECODE =
+test: export PYTHONPYCACHEPREFIX = $(CURDIR)/build/pycache
 test: $(STAMP) $(WASM_STAMP) browser
 	$(PYTEST) -q -n $(TEST_WORKERS) --dist worksteal -m "not whole_machine"
 	@log=$$(mktemp); $(PYTEST) -q -m whole_machine > $$log 2>&1 & pid=$$!; \
