@@ -59,13 +59,22 @@ sim: $(STAMP)
 browser:
 	@sh tools/setup/install_browser.sh
 
-# Every test: in parallel on all cores (pytest-xdist); then, apart from that
-# CPU-bound run, the ones paced in real time: the few a starved run could fail
+# Every test: in parallel (pytest-xdist) on one worker more than the machine
+# has cores (TEST_WORKERS): many tests wait on a paced board, a browser or the
+# clock, and the extra worker fills those gaps (docs/simulation.md, "make test
+# wall time"); then, apart from that CPU-bound run, the ones paced in real time: the few a starved run could fail
 # (marker whole_machine, pytest.ini) beside the hardware selection on one
 # long-running simulated board (both mostly wait on the clock; the former's
 # report follows the latter's).
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
+# Python's bytecode of every process the run starts (pytest's workers, each
+# board's launcher, each vacuumctl) is kept under build/pycache, written once:
+# with PYTHONDONTWRITEBYTECODE set (as in this workplace's shell) each of the
+# hundreds of processes compiled the project's modules from source again.
+test: export PYTHONDONTWRITEBYTECODE =
+test: export PYTHONPYCACHEPREFIX = $(CURDIR)/build/pycache
 test: $(STAMP) $(WASM_STAMP) browser
-	$(PYTEST) -q -n auto --dist worksteal -m "not whole_machine"
+	$(PYTEST) -q -n $(TEST_WORKERS) --dist worksteal -m "not whole_machine"
 	@log=$$(mktemp); $(PYTEST) -q -m whole_machine > $$log 2>&1 & pid=$$!; \
 	VENV=$(VENV) sh tools/testing/test_board_sim.sh; board=$$?; \
 	wait $$pid; whole=$$?; echo "--- the tests paced in real time (marker whole_machine):"; cat $$log; rm -f $$log; \
