@@ -71,8 +71,7 @@ _RATE_LEARN = const(1)  # (a dot lasts seconds: a fault may come in the second)
 # over each rise of _WORK_RISE_PA, completed within _WORK_MAX_MS (a hold's
 # leak work is not a rise's) without falling _WORK_DIP_PA below its start
 # (a sensor's noise and a controller's pulses do not restart it; a release
-# does). The vent's ticks count: a rise against an open vent only takes more
-# work. A line blocked between the device and the cup leaves the pump
+# does). A vent tick restarts it (below). A line blocked between the device and the cup leaves the pump
 # only the device side (tubing: 10-40 mL against a cup of 60 mL and its
 # tubing) and no leak: a rise done with under 1/_WORK_X of the least work
 # learned for one (_WORK_LEARN rises first; that least is at the lowest
@@ -84,6 +83,13 @@ _WORK_LEARN = const(2)
 _WORK_BAD = const(2)
 _WORK_MAX_MS = const(3000)
 _WORK_DIP_PA = const(300)
+# A vent tick while regulating restarts the rise, which begins again only
+# _WORK_VENT_HOLD_MS after the last one: the sensor sits on the device side
+# of the tubing, whose few mL a single vent tick pulls down by kilopascals
+# and the dressing refills within a tick or two; counted from that dip, the
+# refill was a 3 kPa "rise" with no pump work (a false `blockage` on a
+# 400 mL NPWT dressing behind 1.7 m of 2.5 mm tubing, robustness seed 17).
+_WORK_VENT_HOLD_MS = const(100)
 _WORK_SHIFT = const(6)  # duty_u16 >> 6 per sample: 1023 at most, 3 s at 200 Hz stays far below 2**30
 # A window whose samples all stay within this of its first is frozen, not a
 # release (a live sensor is noisy, tens of Pa): not judged here, the
@@ -120,6 +126,7 @@ class PhaseCheck:
     def __init__(self, period_ms=5):
         self._win = _WIN_MS // period_ms if _WIN_MS > 2 * period_ms else 2  # samples per window
         self._wk_max = _WORK_MAX_MS // period_ms  # samples a rise may take (at most one a tick)
+        self._wk_hold_n = _WORK_VENT_HOLD_MS // period_ms or 1  # samples after a vent tick
         self.reset()
 
     def reset(self):
@@ -153,6 +160,7 @@ class PhaseCheck:
         self._wk_ref = _NEVER  # least work per 100 Pa learned
         self._wk_learnt = 0
         self._wk_bad = 0
+        self._wk_hold = 0  # samples left before a rise may begin (after a vent tick)
 
     def step(self, s):
         """One fresh sample of Supervisor s (its _v, _sp, _reg, _running and
@@ -160,7 +168,13 @@ class PhaseCheck:
         a = 0
         v = s._v
         if s._reg:
-            a = self._work(v, s._pump)
+            if s._vent:
+                self._wk_hold = self._wk_hold_n
+                self._wk_from = -1
+            elif self._wk_hold:
+                self._wk_hold -= 1
+            else:
+                a = self._work(v, s._pump)
         else:
             self._wk_from = -1
         if s._reg:
