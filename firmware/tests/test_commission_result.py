@@ -162,7 +162,8 @@ def test_a_nearly_straight_pump_that_flattens_is_read_within_ten_percent():
     pts = "5905:1457,9842:1344,13779:1220,17716:1135,21653:1020,25590:948,29527:864,33464:790,37401:721,41338:646,45275:578,49212:516,53149:446,57086:380,61023:314"
     c.t_us = array("i", [0] * (_LEVELS + 1))
     t = 0
-    for k, (v, q) in enumerate((int(a), int(b)) for a, b in (p.split(":") for p in pts.split(",")), 1):
+    pairs = [(int(a), int(b)) for a, b in (p.split(":") for p in pts.split(","))]
+    for k, (v, q) in enumerate(pairs, 1):
         t += int(c.volume_ml * c.step_pa * 60e6 / ((_AMB - v) * q))
         c.t_us[k + 1] = t
     r = cr.Result()
