@@ -164,7 +164,7 @@ class PhaseCheck:
         self._wk_ref = _NEVER  # least work per 100 Pa learned
         self._wk_learnt = 0
         self._wk_bad = 0
-        self._wk_hold = 0  # samples left before a rise may begin (after a vent tick)
+        self._wk_hold = 0  # samples still left out of the rise (after a vent tick)
 
     def step(self, s):
         """One fresh sample of Supervisor s (its _v, _sp, _reg, _running and
