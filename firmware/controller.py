@@ -87,12 +87,16 @@ G_DEFAULT = const(20_000)  # Pa/s, used before the first approach measures it
 # Chatter: the hold's output crossing from pump to vent and back tick after
 # tick is a limit cycle, not regulation (a fast node the schedule's gain does
 # not see, e.g. the device side of a long tube to a big dressing: a tick of
-# full pump moves the sensor more than the PI expects). Each window of
-# _CHATTER_TICKS with _CHATTER_FLIPS crossings or more halves the scheduled
-# gains, at most _DETUNE_MAX times (docs/control.md).
+# full pump moves the sensor more than the PI expects). Near the pump's
+# saturation the same cycle never reaches the vent: the pump swings between
+# full and a fraction of it, so a swing of more than _SWING_U16 against the
+# last one counts as a crossing too. Each window of _CHATTER_TICKS with
+# _CHATTER_FLIPS crossings or more halves the scheduled gains, at most
+# _DETUNE_MAX times (docs/control.md).
 _CHATTER_TICKS = const(32)
 _CHATTER_FLIPS = const(8)
-_DETUNE_MAX = const(4)
+_SWING_U16 = const(16384)  # a quarter of full duty in one tick
+_DETUNE_MAX = const(6)
 
 
 class Controller:
@@ -147,6 +151,7 @@ class Controller:
         self.relay = rl.RelayTest()  # autotune's relay test (relay.py)
         self.detune = 0  # scheduled gains halved this many times (chatter)
         self._side = 0  # last output: 1 pump, -1 vent, 0 none yet
+        self._swing = 0  # last swing of the pump: 1 up, -1 down, 0 none yet
         self._flips = 0
         self._window = 0
         self.pump_u16 = 0
@@ -256,6 +261,7 @@ class Controller:
         if self.detune:
             self.detune = 0  # the next session may be on another plant
             self._schedule()
+        self._side = self._swing = self._flips = self._window = 0
         self._remember_hold()
         self.relay.cancel()
         self.mode = MODE_OFF
@@ -380,16 +386,24 @@ class Controller:
             # the duty that makes the vacuum move at the target's rate
             u += self._ff * 1000 // self.g_pump * 65
             u = 4 * FULL if u > 4 * FULL else (-4 * FULL if u < -4 * FULL else u)
+        was_u16 = self.pump_u16
         self._split(u)
         if self.scheduled:
-            self._chatter()
+            self._chatter(was_u16)
 
-    def _chatter(self):
+    def _chatter(self, was_u16):
         side = 1 if self.pump_u16 else (-1 if self.vent_u16 else 0)
+        flip = False
         if side:
-            if side == -self._side:
-                self._flips += 1
+            flip = side == -self._side
             self._side = side
+        d = self.pump_u16 - was_u16
+        if d > _SWING_U16 or d < -_SWING_U16:
+            swing = 1 if d > 0 else -1
+            flip = flip or swing == -self._swing
+            self._swing = swing
+        if flip:
+            self._flips += 1
         self._window += 1
         if self._window < _CHATTER_TICKS:
             return
