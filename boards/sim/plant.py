@@ -127,6 +127,15 @@ def interp(xs, ys, x):
     return ys[n - 1]
 
 
+def _fraction(x):
+    """A command limited to 0..1 (anything not above 0, NaN too, is 0)."""
+    if x > 1.0:
+        return 1.0
+    if not x > 0.0:
+        return 0.0
+    return x
+
+
 def _orifice(k, v):
     """Inflow (same units as k) of an orifice with coefficient k at vacuum v."""
     if v > V_LIN_PA:
@@ -183,18 +192,19 @@ class Plant:
             self._vtop = vm if vm < pa else pa
         else:
             pts = [(0.0, 1.0), (vm, 0.0)]
+        # Each segment as (A, B, lo, hi): its bounds are open-ended at the
+        # curve's two ends (lo, hi: the vacuum range in which v stays on it).
         self._seg_v = [q[0] for q in pts]
         self._seg_f = [q[1] for q in pts]
-        self._seg_a = []
-        self._seg_b = []
-        for i in range(len(pts) - 1):
+        self._segs = []
+        last = len(pts) - 2
+        for i in range(last + 1):
             (v0_, f0_), (v1_, f1_) = pts[i], pts[i + 1]
             if i == 0 and len(pts) == 2 and f0_ == 1.0 and f1_ == 0.0 and v0_ == 0.0:
                 b = 1.0 / v1_  # the straight line, exactly as before curves
             else:
                 b = (f0_ - f1_) / (v1_ - v0_)
-            self._seg_a.append(f0_ + b * v0_)
-            self._seg_b.append(b)
+            self._segs.append((f0_ + b * v0_, b, v0_ if i else -_FAR, v1_ if i < last else _FAR))
         # Vent: opening against the drive toward opening (None: linear).
         vc = params.get("vent_curve")
         self._vent_x = [float(c[0]) for c in vc] if vc else None
@@ -329,18 +339,12 @@ class Plant:
         tr = self.trace
         ntr = TRACE_STEPS
         trm = TRACE_STEPS - 1
-        sa = self._seg_a
-        sb = self._seg_b
-        sv = self._seg_v
-        lastseg = len(sa) - 1
+        segs = self._segs
         seg = self._seg
         far = _FAR
         vx = self._vent_x
         vy = self._vent_y
-        A = sa[0]
-        B = sb[0]
-        slo = -far
-        shi = sv[1] if lastseg else far
+        A, B, slo, shi = segs[0]
         tzero = True  # the trace holds only zeros
         xl_seen = 0.0
         v = 0.0  # lumped (or chamber, when split or with tubing) vacuum, Pa
@@ -356,16 +360,9 @@ class Plant:
                 u = 0.0
             elif self.pump_stuck_on:
                 u = 1.0
-            elif u > 1.0:
-                u = 1.0
-            elif not u > 0.0:
-                u = 0.0
-            if self.vent_stuck_closed:
-                w = 0.0
-            elif w > 1.0:
-                w = 1.0
-            elif not w > 0.0:
-                w = 0.0
+            else:
+                u = _fraction(u)
+            w = 0.0 if self.vent_stuck_closed else _fraction(w)
             if vx is not None and w:
                 w = interp(vx, vy, w)  # the valve's opening at this drive
             self._u = u
@@ -381,47 +378,81 @@ class Plant:
             self._a = a
             dt = self._in_dt
             last = self._in_last
+            # Blocked without tubing, the line and the chamber become two
+            # nodes (split); cleared, one again, their gas conserved.
             if tube:
-                # --- two nodes joined by the tubing: the device side
-                # (pump, vent, sensor; rigid) and the patient side
-                # (compliant, leak). A blockage cuts the tube.
-                if not u and not v and not vl:
-                    self.vacuum_pa = v
-                    self.line_vacuum_pa = vl
-                    if not tzero:
-                        for k in range(ntr):
-                            tr[k] = vl
-                        tzero = True
-                    continue
                 gt = 0.0 if self.blocked else tg
+            elif self.blocked:
+                if not split:
+                    split = True
+                    self._split = True
+                    vl = v
+            else:
+                if split:
+                    split = False
+                    self._split = False
+                    v = self._merged_vacuum(v, vl)
+                vl = v  # one node: the line is the chamber
+            if not u and not v and not vl and not split:
+                # Ambient with the pump off: every step leaves both nodes
+                # at exactly 0 (no net flow), so none is computed.
+                self.vacuum_pa = v
+                self.line_vacuum_pa = vl
+                if not tzero:
+                    for k in range(ntr):
+                        tr[k] = vl
+                    tzero = True
+                continue
+            two = tube or split
+            if two:
+                # --- two nodes: the device side (the line: pump, vent,
+                # sensor; rigid) and the patient side. With tubing they are
+                # joined by it and the patient side is compliant and leaks
+                # (a blockage cuts the tube); without, they are apart only
+                # while blocked, and the chamber cut off keeps only its leak.
                 gv = pkv * w
                 glv = gv * isq
                 gll = pkl * isq
-                k = 0
-                tzero = False
-                while True:  # n steps of dt, then one of last
-                    if not n:
-                        if not last:
-                            break
-                        n = 1
-                        dt = last
-                        last = 0.0
-                    da = dt * a
+            else:
+                # --- lumped node: line + chamber
+                # One step, with q = pa - v, s = A - B v (the pump
+                # curve's segment; 1 - v/vm by default), r = sqrt(v):
+                #   N   = a q s - g r        (net removal, Pa m^3/s)
+                #   Cap = capb(v) + dt (a (s + q B) + g / (2 r))
+                #   v  += dt N / Cap
+                # (capb = cap0 - 2 C v, or capf on the compliance floor;
+                # below V_LIN_PA the orifice is g v / sqrt(V_LIN_PA)).
+                # Expanded in powers of v, with everything that depends
+                # only on the commands, dt and the segment computed once:
+                #   dt N   = b0 - b1 v + b2 v^2 - gd r
+                #   Cap    = k0 - k1 v + hg / r
+                if w:
+                    g = pkl + pkv * w
+                else:
+                    g = pkl
+            k = 0  # step count: the trace is a ring of TRACE_STEPS
+            tzero = False
+            while True:  # n steps of dt, then one of last
+                if not n:
+                    if not last:
+                        break
+                    n = 1
+                    dt = last
+                    last = 0.0
+                da = dt * a
+                if two:
                     hgv = dt * 0.5 * gv
                     dtglv = dt * glv
                     hgl = dt * 0.5 * pkl
                     dtgll = dt * gll
                     for _ in range(n):
-                        if vl < slo or vl > shi:
-                            j = seg(vl)
-                            A = sa[j]
-                            B = sb[j]
-                            slo = sv[j] if j else -far
-                            shi = sv[j + 1] if j < lastseg else far
-                        # device side: rigid, pump and vent
+                        # device side: rigid, pump and vent (lcapt: the
+                        # line and, with tubing, half the tube)
                         a11 = lcapt
                         f1 = 0.0
                         if a:
+                            if vl < slo or vl > shi:
+                                A, B, slo, shi = segs[seg(vl)]
                             q = pa - vl
                             s = A - B * vl
                             f1 = q * a * s
@@ -434,214 +465,105 @@ class Plant:
                             else:
                                 f1 = f1 - glv * vl
                                 a11 = a11 + dtglv
-                        # patient side: compliant, leak
-                        if v < v_floor:
-                            a22 = ccap0t - c2 * v
-                        else:
-                            a22 = ccapft
-                        f2 = 0.0
-                        if pkl and v > 0.0:
-                            if v > vlin:
-                                r = sqrt(v)
-                                f2 = -pkl * r
-                                a22 = a22 + hgl / r
-                            else:
-                                f2 = -gll * v
-                                a22 = a22 + dtgll
-                        # the tube: laminar, F = G p_mean (vl - v)
-                        if gt:
-                            gp = gt * (pa - 0.5 * (vl + v))
-                            fl = gp * (vl - v)
-                            f1 = f1 - fl
-                            f2 = f2 + fl
-                            dg = dt * gp
-                            a11 = a11 + dg
-                            a22 = a22 + dg
-                            det = a11 * a22 - dg * dg
-                            vl = vl + dt * (f1 * a22 + dg * f2) / det
-                            v = v + dt * (a11 * f2 + dg * f1) / det
-                        else:
-                            vl = vl + dt * f1 / a11
-                            v = v + dt * f2 / a22
-                        if vl < vzero:
-                            vl = 0.0
-                        elif vl > vtop:
-                            vl = vtop
-                        if v < vzero:
-                            v = 0.0
-                        elif v > vtop:
-                            v = vtop
-                        tr[k & trm] = vl
-                        k += 1
-                    n = 0
-                self.vacuum_pa = v
-                self.line_vacuum_pa = vl
-                continue
-            if self.blocked:
-                if not split:
-                    split = True
-                    self._split = True
-                    vl = v
-                gv = pkv * w
-                glv = gv * isq
-                gll = pkl * isq
-                k = 0
-                tzero = False
-                while True:  # n steps of dt, then one of last
-                    if not n:
-                        if not last:
-                            break
-                        n = 1
-                        dt = last
-                        last = 0.0
-                    dta = dt * a
-                    hgv = dt * 0.5 * gv
-                    dtglv = dt * glv
-                    hgl = dt * 0.5 * pkl
-                    dtgll = dt * gll
-                    for _ in range(n):
-                        # --- line: rigid 2 mL with pump and vent
-                        cap = lcap
-                        num = 0.0
-                        if u:
-                            if vl < slo or vl > shi:
-                                j = seg(vl)
-                                A = sa[j]
-                                B = sb[j]
-                                slo = sv[j] if j else -far
-                                shi = sv[j + 1] if j < lastseg else far
-                            p = pa - vl
-                            s = A - B * vl
-                            num = p * a * s
-                            cap = cap + dta * (s + p * B)
-                        if w:
-                            if vl > vlin:
-                                r = sqrt(vl)
-                                num = num - gv * r
-                                cap = cap + hgv / r
-                            else:
-                                num = num - glv * vl
-                                cap = cap + dtglv
-                        vl = vl + dt * num / cap
-                        if vl < vzero:
-                            vl = 0.0
-                        elif vl > vtop:
-                            vl = vtop
-                        # --- chamber: compliant, cut off, leak only
-                        if pkl and v > 0.0:
+                        if tube:
+                            # patient side: compliant, leak
                             if v < v_floor:
-                                cap = ccap0 - c2 * v
+                                a22 = ccap0t - c2 * v
                             else:
-                                cap = ccapf
-                            if v > vlin:
-                                r = sqrt(v)
-                                v = v - dt * pkl * r / (cap + hgl / r)
+                                a22 = ccapft
+                            f2 = 0.0
+                            if pkl and v > 0.0:
+                                if v > vlin:
+                                    r = sqrt(v)
+                                    f2 = -pkl * r
+                                    a22 = a22 + hgl / r
+                                else:
+                                    f2 = -gll * v
+                                    a22 = a22 + dtgll
+                            # the tube: laminar, F = G p_mean (vl - v)
+                            if gt:
+                                gp = gt * (pa - 0.5 * (vl + v))
+                                fl = gp * (vl - v)
+                                f1 = f1 - fl
+                                f2 = f2 + fl
+                                dg = dt * gp
+                                a11 = a11 + dg
+                                a22 = a22 + dg
+                                det = a11 * a22 - dg * dg
+                                vl = vl + dt * (f1 * a22 + dg * f2) / det
+                                v = v + dt * (a11 * f2 + dg * f1) / det
                             else:
-                                v = v - dt * gll * v / (cap + dtgll)
+                                vl = vl + dt * f1 / a11
+                                v = v + dt * f2 / a22
+                            if vl < vzero:
+                                vl = 0.0
+                            elif vl > vtop:
+                                vl = vtop
                             if v < vzero:
                                 v = 0.0
+                            elif v > vtop:
+                                v = vtop
+                        else:
+                            vl = vl + dt * f1 / a11
+                            if vl < vzero:
+                                vl = 0.0
+                            elif vl > vtop:
+                                vl = vtop
+                            # --- chamber: compliant, cut off, leak only
+                            if pkl and v > 0.0:
+                                if v < v_floor:
+                                    cap = ccap0 - c2 * v
+                                else:
+                                    cap = ccapf
+                                if v > vlin:
+                                    r = sqrt(v)
+                                    v = v - dt * pkl * r / (cap + hgl / r)
+                                else:
+                                    v = v - dt * gll * v / (cap + dtgll)
+                                if v < vzero:
+                                    v = 0.0
                         tr[k & trm] = vl
                         k += 1
-                    n = 0
-                self.vacuum_pa = v
-                self.line_vacuum_pa = vl
-                continue
-            if split:
-                split = False
-                self._split = False
-                v = self._merged_vacuum(v, vl)
-            if not u and not v:
-                # Ambient with the pump off: every step leaves v at
-                # exactly 0 (no net flow), so none is computed.
-                self.vacuum_pa = v
-                self.line_vacuum_pa = v
-                if not tzero:
-                    for k in range(ntr):
-                        tr[k] = v
-                    tzero = True
-                continue
-            # --- lumped node: line + chamber
-            # One step, with q = pa - v, s = A - B v (the pump
-            # curve's segment; 1 - v/vm by default), r = sqrt(v):
-            #   N   = a q s - g r        (net removal, Pa m^3/s)
-            #   Cap = capb(v) + dt (a (s + q B) + g / (2 r))
-            #   v  += dt N / Cap
-            # (capb = cap0 - 2 C v, or capf on the compliance floor;
-            # below V_LIN_PA the orifice is g v / sqrt(V_LIN_PA)).
-            # Expanded in powers of v, with everything that depends
-            # only on the commands, dt and the segment computed once:
-            #   dt N   = b0 - b1 v + b2 v^2 - gd r
-            #   Cap    = k0 - k1 v + hg / r
-            if w:
-                g = pkl + pkv * w
-            else:
-                g = pkl
-            if v < slo or v > shi:
-                j = seg(v)
-                A = sa[j]
-                B = sb[j]
-                slo = sv[j] if j else -far
-                shi = sv[j + 1] if j < lastseg else far
-            k = 0  # step count: the trace is a ring of TRACE_STEPS
-            tzero = False
-            while True:  # n steps of dt, then one of last
-                if not n:
-                    if not last:
-                        break
-                    n = 1
-                    dt = last
-                    last = 0.0
-                da = dt * a
-                gd = dt * g
-                hg = 0.5 * gd
-                gld = gd * isq  # linear orifice, per Pa
-                e1 = A + pa * B
-                e2 = 2.0 * B
-                b0 = da * pa * A
-                b1 = da * e1
-                b2 = da * B
-                b1l = b1 + gld
-                k0 = cap0 + da * e1
-                k1 = c2 + da * e2
-                k0f = capf + da * e1
-                k1f = da * e2
-                for i in range(k, k + n):
-                    if v < slo or v > shi:
-                        # onto the pump curve's next segment
-                        j = seg(v)
-                        A = sa[j]
-                        B = sb[j]
-                        slo = sv[j] if j else -far
-                        shi = sv[j + 1] if j < lastseg else far
-                        e1 = A + pa * B
-                        e2 = 2.0 * B
-                        b0 = da * pa * A
-                        b1 = da * e1
-                        b2 = da * B
-                        b1l = b1 + gld
-                        k0 = cap0 + da * e1
-                        k1 = c2 + da * e2
-                        k0f = capf + da * e1
-                        k1f = da * e2
-                    if v > vlin:
-                        r = sqrt(v)
-                        if v < v_floor:
-                            v = v + (b0 + v * (b2 * v - b1) - gd * r) / (k0 - k1 * v + hg / r)
+                else:
+                    gd = dt * g
+                    hg = 0.5 * gd
+                    gld = gd * isq  # linear orifice, per Pa
+                    slo = far  # the first step computes this dt's coefficients below
+                    for i in range(k, k + n):
+                        if v < slo or v > shi:
+                            # the coefficients of this dt on the pump curve's
+                            # segment that holds v (again only if v leaves it)
+                            A, B, slo, shi = segs[seg(v)]
+                            e1 = A + pa * B
+                            e2 = 2.0 * B
+                            b0 = da * pa * A
+                            b1 = da * e1
+                            b2 = da * B
+                            b1l = b1 + gld
+                            k0 = cap0 + da * e1
+                            k1 = c2 + da * e2
+                            k0f = capf + da * e1
+                            k1f = da * e2
+                        if v > vlin:
+                            r = sqrt(v)
+                            if v < v_floor:
+                                v = v + (b0 + v * (b2 * v - b1) - gd * r) / (k0 - k1 * v + hg / r)
+                            else:
+                                v = v + (b0 + v * (b2 * v - b1) - gd * r) / (k0f - k1f * v + hg / r)
+                        elif v < v_floor:
+                            v = v + (b0 + v * (b2 * v - b1l)) / (k0 + gld - k1 * v)
                         else:
-                            v = v + (b0 + v * (b2 * v - b1) - gd * r) / (k0f - k1f * v + hg / r)
-                    elif v < v_floor:
-                        v = v + (b0 + v * (b2 * v - b1l)) / (k0 + gld - k1 * v)
-                    else:
-                        v = v + (b0 + v * (b2 * v - b1l)) / (k0f + gld - k1f * v)
-                    if v < vzero:
-                        v = 0.0  # also keeps the decay out of slow subnormal floats
-                    elif v > vtop:
-                        v = vtop
-                    tr[i & trm] = v
-                k += n
+                            v = v + (b0 + v * (b2 * v - b1l)) / (k0f + gld - k1f * v)
+                        if v < vzero:
+                            v = 0.0  # also keeps the decay out of slow subnormal floats
+                        elif v > vtop:
+                            v = vtop
+                        tr[i & trm] = v
+                    k += n
+                    vl = v
                 n = 0
             self.vacuum_pa = v
-            self.line_vacuum_pa = v
+            self.line_vacuum_pa = vl
 
     def _chamber_volume(self, v):
         vc = self._v0 - self._c * v

@@ -84,6 +84,7 @@ BOARDS = ("pico", "pico2", "esp32_devkitc", "sim_multi", "sim_laser")
 LASER_BOARDS = ("sim_laser",)
 # CPU models (cpu.py): "host" = the firmware's own work takes no device time.
 from cpu import CPUS  # noqa: E402
+from plant import PARAM_KEYS  # noqa: E402
 SENSORS = ("xgzp6897d", "mprls", "bmp280")
 FAULTS = (
     "sensor_disconnect",
@@ -157,15 +158,8 @@ PLANT_RANGES = {
 # The curves: (first x, last x) and their meaning, for messages and docs.
 CURVE_KEYS = ("pump_curve", "vent_curve")
 CURVE_MAX_POINTS = 16
-# order used in messages and docs
-PLANT_KEYS = (
-    "volume_ml",
-    "compliance_ml_per_kpa",
-    "pump_free_flow_l_min",
-    "pump_max_vacuum_kpa",
-    "leak_l_min_at_10kpa",
-    "vent_l_min_at_10kpa",
-    "ambient_kpa",
+# order used in messages and docs: the plant's own parameters first, in its order
+PLANT_KEYS = PARAM_KEYS + (
     "sensor_noise_pa",
     "pump_curve",
     "vent_curve",

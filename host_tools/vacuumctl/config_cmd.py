@@ -243,8 +243,7 @@ def run(args: argparse.Namespace, link: Any, confirm: Callable[[str], bool] | No
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     s = add_command(sub, "config", description="set stages a change on the device (validated against its range); commit writes "
                                 "it to flash, reads it back, applies it and records it in the audit log. "
-                                "save/load move a whole configuration as a JSON file; load shows the changes "
-                                "and commits only after confirmation (or --yes).",
+                                "save/load move a whole configuration as a JSON file.",
                     examples="""examples:
   vacuumctl --port /dev/ttyACM0 config show            # every parameter: value, staged, unit, range, description
   vacuumctl --port /dev/ttyACM0 config set leak_delay 3min

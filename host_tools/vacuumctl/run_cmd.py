@@ -25,9 +25,7 @@ from .telemetry import CSV_COLUMNS, LASER_CSV_COLUMNS, Message, parse_fields
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     s = add_command(sub, "run", description="Program parameters follow as --name VALUE, e.g. --target 30kPa --ramp 2s. "
-                                "Pressures need a unit: Pa kPa hPa mbar mmHg inHg atm cmH2O. "
-                                "Exit status: 0 session completed, 3 the device faulted (it is then "
-                                "in its safe state), 130 stopped by Ctrl-C.",
+                                "Pressures need a unit: Pa kPa hPa mbar mmHg inHg atm cmH2O.",
                     examples="""examples:
   vacuumctl --port sim run continuous --target 30kPa --duration 20 --csv out.csv
   vacuumctl --port sim run continuous --target 225mmHg --ramp 2s --duration 1min --plot run.png

@@ -272,9 +272,7 @@ def cmd_discard(args: argparse.Namespace, link: DeviceLink) -> int:
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     s = add_command(sub, "tune", description="Step test with rise, overshoot, settling and steady-state error plus a plot; "
-                                "or the device's relay autotune, whose result is staged until committed. "
-                                "Examples: vacuumctl --port sim tune step --target 30kPa; "
-                                "vacuumctl --port sim tune auto --target 30kPa --commit schedule",
+                                "or the device's relay autotune, whose result is staged until committed.",
                     examples="""examples:
   vacuumctl --port sim tune step --target 30kPa            # rise, overshoot, settling; CSV and PNG
   vacuumctl --port sim@bench tune auto --target 30kPa      # relay autotune on a background board; staged

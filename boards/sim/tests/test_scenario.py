@@ -464,9 +464,10 @@ def test_events_after_the_pump_is_first_driven():
 
 
 def test_the_plant_reads_the_keys_a_scenario_gives_it():
-    # The parameter names written in plant.py (PARAM_KEYS, OPTIONAL_KEYS), in
-    # scenario.py (PLANT_KEYS) and in plantcase.BASE (its figures kept fixed
-    # on purpose) stay one set: the plant's parameters first, in its order.
+    # The parameter names written in plant.py (PARAM_KEYS, OPTIONAL_KEYS),
+    # the ones scenario.py adds to them (PLANT_KEYS) and plantcase.BASE (its
+    # figures kept fixed on purpose) stay one set: the plant's parameters
+    # first, in its order.
     import plant
     import plantcase
 
