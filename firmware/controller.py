@@ -96,6 +96,12 @@ G_DEFAULT = const(20_000)  # Pa/s, used before the first approach measures it
 _CHATTER_TICKS = const(32)
 _CHATTER_FLIPS = const(8)
 _SWING_U16 = const(16384)  # a quarter of full duty in one tick
+# A crossing straight between the vent and half the pump or more is a jolt
+# that a gain fit for the plant never makes at a hold (a reading a few Pa
+# over the setpoint outweighing the pump the leak needs: a `kp` scheduled on
+# the small net rise of a pump near its limit); it weighs _JOLT_FLIPS.
+_JOLT_FLIPS = const(4)
+_HALF_U16 = const(32768)
 _DETUNE_MAX = const(6)
 
 
@@ -393,17 +399,19 @@ class Controller:
 
     def _chatter(self, was_u16):
         side = 1 if self.pump_u16 else (-1 if self.vent_u16 else 0)
-        flip = False
+        flip = 0
         if side:
-            flip = side == -self._side
+            if side == -self._side:
+                # (between the vent and half the pump or more: a jolt)
+                flip = _JOLT_FLIPS if self.pump_u16 + was_u16 >= _HALF_U16 else 1
             self._side = side
         d = self.pump_u16 - was_u16
         if d > _SWING_U16 or d < -_SWING_U16:
             swing = 1 if d > 0 else -1
-            flip = flip or swing == -self._swing
+            if not flip and swing == -self._swing:
+                flip = 1
             self._swing = swing
-        if flip:
-            self._flips += 1
+        self._flips += flip
         self._window += 1
         if self._window < _CHATTER_TICKS:
             return

@@ -300,6 +300,29 @@ def test_chatter_of_a_pump_near_saturation_halves_the_gains():
     assert 16_700 - 800 < ch.v < 16_700 - 400, ch.v
 
 
+def test_sparse_jolts_between_full_pump_and_the_vent_halve_the_gains():
+    # A pump near its limit climbs slowly even at full drive (710 Pa/s net
+    # of the leak on robustness plant 908), so the schedule's kp is at its
+    # cap and a reading 20 Pa over the setpoint outweighs the pump the leak
+    # needs: a tick of vent straight from full pump, every 40 ticks (each
+    # cost the dressing 200 Pa and a second of full pump). Too sparse for 8
+    # plain crossings in 32 ticks; each such jolt weighs 4.
+    ctl = Controller(_DT)
+    ctl.g_pump = 700
+    ctl.set_tuning(ctl.tau_ms, ctl.ti_factor, ctl.lead_ticks)
+    ctl.set_target(16_700, 0, 16_700)
+    kp = ctl.pid.kp
+    jolts = 0
+    for t in range(400):
+        micropython.heap_lock()
+        try:
+            ctl.update(16_720 if t % 40 == 39 else 16_690)
+        finally:
+            micropython.heap_unlock()
+        jolts += ctl.vent_u16 > 0
+    assert ctl.detune >= 1 and ctl.pid.kp < kp, (ctl.detune, jolts)
+
+
 def test_a_plain_chamber_is_not_detuned():
     for g in (2_000, 20_000, 200_000):
         ctl = Controller(_DT)
