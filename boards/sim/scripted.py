@@ -95,7 +95,7 @@ class Prepared:
     """A session set up and not yet run: the world, the host's script."""
 
     def __init__(self, scn, start_line, until_ms, cpu="host", fw_dir=None, boards_dir=None, flash_image=None,
-                 truth_path=None, tel_log_path=None, sim_dir=None):
+                 truth_path=None, tel_log_path=None, sim_dir=None, sample_heap=True):
         root = _HERE.rsplit("/", 2)[0] if _HERE.count("/") >= 2 else _HERE + "/../.."
         _paths(fw_dir or root + "/firmware", boards_dir or root + "/boards", sim_dir)
         import sessions
@@ -123,7 +123,11 @@ class Prepared:
                     pass
         self.world = World(scn, until_ms=until_ms, flash=self.chip, truth_path=truth_path)
         simworld.install(self.world)
-        self.world.enable_heap_sampling()
+        if sample_heap:
+            # The firmware's peak heap: a collection once per simulated
+            # second (world.sample_heap). The 32-bit check weighs it its own
+            # way and leaves this off (tools/testing/wasm32/check32.py).
+            self.world.enable_heap_sampling()
         import bufferlink
 
         bufferlink.reset()
