@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-import sessions  # boards/sim (pytest.ini pythonpath)
+import mpycache  # boards/sim (pytest.ini pythonpath)
+import sessions
 from boardfacts import board_constant
+from launcher import micropython_command
 
-MICROPYTHON = str(Path(sys.executable).parent / "micropython")
 BOARD_OF = {"rp2040": "pico", "esp32": "esp32_devkitc", "host": "pico"}
 
 pytestmark = pytest.mark.usefixtures("needs_sim")
@@ -37,8 +37,13 @@ def scripted(tmp_path: Path, cpu: str, program: str) -> dict:
     # The program's plant on the CPU's board (the three-cup board stays).
     board = "sim_multi" if scenario.startswith("multi_") else BOARD_OF[cpu]
     heap = 2 * board_constant(board, "HEAP_BYTES") + 256 * 1024  # as boards/sim/launcher.py
-    r = subprocess.run([MICROPYTHON, "-X", "heapsize=%d" % heap, str(ROOT / "boards" / "sim" / "scripted.py"),
-                        "--program", program, "--cpu", cpu, "--board", board, "--flash", str(tmp_path / "flash.img")],
+    # Booted as the launcher boots a board: the Unix port without CPython's
+    # site, the modules from the .mpy cache (mpycache.py).
+    sim = ROOT / "boards" / "sim"
+    modules = ["--firmware", str(mpycache.compiled(ROOT / "firmware")), "--boards-modules", str(mpycache.compiled(ROOT / "boards")),
+               "--sim-modules", str(mpycache.compiled(sim, skip=("launcher",)))]
+    r = subprocess.run([*micropython_command(), "-X", "heapsize=%d" % heap, str(sim / "scripted.py"),
+                        "--program", program, "--cpu", cpu, "--board", board, "--flash", str(tmp_path / "flash.img"), *modules],
                        capture_output=True, text=True, timeout=300, cwd=str(ROOT))
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("SCRIPTED ")]
     assert r.returncode == 0 and lines, r.stdout[-3000:] + r.stderr[-3000:]

@@ -1,6 +1,6 @@
 """Fuzzing the serial protocol on the simulated board (issue 8, "Inputs").
 
-One board runs for the whole module at full speed; hypothesis sends it
+One board runs for the whole module (fuzzlib.FUZZ_SPEED); hypothesis sends it
 random bytes, very long lines, partial lines split over several writes,
 NUL and non-UTF-8 bytes, out-of-range numbers, NaN/inf spellings, unit
 typos and floods of hundreds of lines in one write, in human and in
@@ -147,7 +147,7 @@ class MachineState:
 def machine(board: FuzzBoard) -> Iterator[MachineState]:
     # The therapist role for the machine-mode cases: a service role left
     # from the human-mode cases would end by itself after 10 min of device
-    # time (minutes of cases at full speed) with an unsolicited event.
+    # time (minutes of cases at max speed) with an unsolicited event.
     board.exchange(b"\nlock\n", lambda ls: any(b"role=therapist" in ln for ln in ls))
     board.wait_reply(b"\nmode machine\n", b"<0 ok mode machine")
     yield MachineState()

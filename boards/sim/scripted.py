@@ -11,6 +11,11 @@
 #   micropython boards/sim/scripted.py (--program NAME | --scenario NAME|PATH)
 #       [--start LINE] [--cpu host|rp2040|esp32] [--board NAME] [--until-ms N]
 #       [--truth CSV] [--tel-log CSV]
+#       [--firmware DIR] [--boards-modules DIR] [--sim-modules DIR]
+#
+# The last three name where the firmware's, the boards' and the simulator's
+# modules are imported from (default: their sources); the launcher's .mpy
+# cache (mpycache.py, as runner.py boots) saves compiling them at each run.
 #
 # prints the summary as one line `SCRIPTED {json}` (what the firmware printed
 # before it, e.g. a traceback, stays in the output for the caller to see).
@@ -23,8 +28,8 @@ import sys
 _HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
 
 
-def _paths(fw_dir, boards_dir):
-    for p in (fw_dir, boards_dir, _HERE):
+def _paths(fw_dir, boards_dir, sim_dir=None):
+    for p in (fw_dir, boards_dir, sim_dir or _HERE):
         if p not in sys.path:
             sys.path.insert(0, p)
 
@@ -90,9 +95,9 @@ class Prepared:
     """A session set up and not yet run: the world, the host's script."""
 
     def __init__(self, scn, start_line, until_ms, cpu="host", fw_dir=None, boards_dir=None, flash_image=None,
-                 truth_path=None, tel_log_path=None):
+                 truth_path=None, tel_log_path=None, sim_dir=None, sample_heap=True):
         root = _HERE.rsplit("/", 2)[0] if _HERE.count("/") >= 2 else _HERE + "/../.."
-        _paths(fw_dir or root + "/firmware", boards_dir or root + "/boards")
+        _paths(fw_dir or root + "/firmware", boards_dir or root + "/boards", sim_dir)
         import sessions
         import simworld
         import vfs
@@ -118,7 +123,11 @@ class Prepared:
                     pass
         self.world = World(scn, until_ms=until_ms, flash=self.chip, truth_path=truth_path)
         simworld.install(self.world)
-        self.world.enable_heap_sampling()
+        if sample_heap:
+            # The firmware's peak heap: a collection once per simulated
+            # second (world.sample_heap). The 32-bit check weighs it its own
+            # way and leaves this off (tools/testing/wasm32/check32.py).
+            self.world.enable_heap_sampling()
         import bufferlink
 
         bufferlink.reset()
@@ -193,11 +202,12 @@ def _keep_device():
     app.Device.__init__ = keeping
 
 
-def run(scn, start_line, until_ms, cpu="host", fw_dir=None, boards_dir=None, flash_image=None, truth_path=None, tel_log_path=None):
+def run(scn, start_line, until_ms, cpu="host", fw_dir=None, boards_dir=None, flash_image=None, truth_path=None, tel_log_path=None,
+        sim_dir=None):
     """One session; returns the summary (a dict). The peak heap is the
     world's sampling (a collection once per simulated second): right on the
     Unix port, where a collection frees all garbage."""
-    s = Prepared(scn, start_line, until_ms, cpu, fw_dir, boards_dir, flash_image, truth_path, tel_log_path).run()
+    s = Prepared(scn, start_line, until_ms, cpu, fw_dir, boards_dir, flash_image, truth_path, tel_log_path, sim_dir).run()
     s["service_module_bytes"] = _service_bytes()
     return s
 
@@ -240,16 +250,16 @@ def _json(v):
 
 def main(argv):
     opts = {"program": None, "scenario": None, "cpu": "host", "board": None, "until-ms": None, "flash": None, "start": None,
-            "truth": None, "tel-log": None}
+            "truth": None, "tel-log": None, "firmware": None, "boards-modules": None, "sim-modules": None}
     i = 0
     while i < len(argv):
         a = argv[i]
         if not a.startswith("--") or a[2:] not in opts or i + 1 >= len(argv):
-            sys.stderr.write("usage: scripted.py (--program NAME | --scenario NAME) [--start LINE] [--cpu C] [--board B] [--until-ms N] [--flash IMG] [--truth CSV] [--tel-log CSV]\n")
+            sys.stderr.write("usage: scripted.py (--program NAME | --scenario NAME) [--start LINE] [--cpu C] [--board B] [--until-ms N] [--flash IMG] [--truth CSV] [--tel-log CSV] [--firmware DIR] [--boards-modules DIR] [--sim-modules DIR]\n")
             sys.exit(2)
         opts[a[2:]] = argv[i + 1]
         i += 2
-    sys.path.insert(0, _HERE)
+    sys.path.insert(0, opts["sim-modules"] or _HERE)
     import scenario as scenario_mod
     import sessions
 
@@ -264,7 +274,8 @@ def main(argv):
     if opts["board"]:
         scn["board"] = opts["board"]
     until = int(opts["until-ms"]) if opts["until-ms"] else sessions.START_AT_MS + sessions.duration_ms(start) + 1500
-    s = run(scn, start, until, cpu=opts["cpu"], flash_image=opts["flash"], truth_path=opts["truth"], tel_log_path=opts["tel-log"])
+    s = run(scn, start, until, cpu=opts["cpu"], fw_dir=opts["firmware"], boards_dir=opts["boards-modules"], flash_image=opts["flash"],
+            truth_path=opts["truth"], tel_log_path=opts["tel-log"], sim_dir=opts["sim-modules"])
     s["start"] = start
     s["scenario"] = name
     print("SCRIPTED " + _json(s))

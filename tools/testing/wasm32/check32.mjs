@@ -2,7 +2,8 @@
 //
 //   node tools/testing/wasm32/check32.mjs [--only unit|sessions] [--shard K/N] [--quiet]
 //
-// --shard K/N: the sessions numbered K modulo N only, and always the first
+// --shard K/N: the unit-test files numbered K modulo N only; the sessions
+// numbered K modulo N only, and always the first
 // (the first program, the one after which the on-demand modules are weighed),
 // so that each share checks the budget exactly as the whole run does (the
 // largest of the shares' peaks is the whole run's); make test runs N shares
@@ -142,7 +143,13 @@ async function main() {
   const names = (await interpreter()).call("names()").result;
   if (only !== "sessions") {
     let passed = 0, failed = 0;
-    for (const file of names.unit_files) {
+    let files = names.unit_files;
+    if (shard) {
+      const [k, n] = shard;
+      if (!(n >= 1 && k >= 0 && k < n)) { fail("--shard K/N needs 0 <= K < N"); return; }
+      files = files.filter((f, i) => i % n === k);
+    }
+    for (const file of files) {
       const { result: r, output } = (await interpreter()).call("unit_file(" + JSON.stringify(file) + ")");
       const rel = file.replace("/repo/", "");
       if (r.skipped) {
@@ -158,7 +165,8 @@ async function main() {
         console.log("unit %s: %d passed", rel, r.passed);
       }
     }
-    console.log("firmware unit tests at 32 bits: %d passed, %d failed", passed, failed);
+    console.log("firmware unit tests at 32 bits: %d passed, %d failed%s", passed, failed,
+      shard ? " (" + files.length + " of " + names.unit_files.length + " files, share " + shard.join("/") + ")" : "");
   }
   if (only === "unit") {
     return;
