@@ -255,8 +255,7 @@ class Controller:
             self.setpoint_pa = target_pa
         else:
             if self.phase != PHASE_TRACK or entering:
-                self.phase = PHASE_TRACK
-                self.pid.reset(pv, self._hold_guess(target_pa))
+                self._to_track(pv, target_pa)
             self._ramp_left = ramp_ms // self.period_ms
             if self._ramp_left <= 0:
                 self.setpoint_pa = target_pa
@@ -449,8 +448,14 @@ class Controller:
             self._schedule()
             self._r_full = g
             self._settled = 0
+        self._to_track(pv, self.target_pa)
+
+    def _to_track(self, pv, target_pa):
         self.phase = PHASE_TRACK
-        self.pid.reset(pv, self._hold_guess(self.target_pa))
+        self.pid.reset(pv, self._hold_guess(target_pa))
+        # The chatter rule compares tick with tick within a hold: the output
+        # the approach or the release left is no crossing.
+        self._side = self._swing = 0
 
     def _refine(self, pv):
         # Full pump climbs at r = G - L; holding takes u = L / G of full duty;
@@ -480,8 +485,7 @@ class Controller:
         if _G_MIN <= g <= _G_MAX:
             self.g_vent = g
             self._vent_scale()
-        self.phase = PHASE_TRACK
-        self.pid.reset(pv, self._hold_guess(self.target_pa))
+        self._to_track(pv, self.target_pa)
 
     def _vent_scale(self):
         # Vent opening per unit of PI output: as strong as the pump, measured.
