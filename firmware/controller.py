@@ -96,10 +96,11 @@ G_DEFAULT = const(20_000)  # Pa/s, used before the first approach measures it
 _CHATTER_TICKS = const(32)
 _CHATTER_FLIPS = const(8)
 _SWING_U16 = const(16384)  # a quarter of full duty in one tick
-# A crossing straight between the vent and half the pump or more is a jolt
-# that a gain fit for the plant never makes at a hold (a reading a few Pa
-# over the setpoint outweighing the pump the leak needs: a `kp` scheduled on
-# the small net rise of a pump near its limit); it weighs _JOLT_FLIPS.
+# A crossing that leaves or lands on half the pump or more (pump to vent, or
+# vent to pump) is a jolt that a gain fit for the plant never makes at a
+# hold (a reading a few Pa over the setpoint outweighing the pump the leak
+# needs: a `kp` scheduled on the small net rise of a pump near its limit);
+# it weighs _JOLT_FLIPS.
 _JOLT_FLIPS = const(4)
 _HALF_U16 = const(32768)
 _DETUNE_MAX = const(6)
@@ -401,7 +402,7 @@ class Controller:
         flip = 0
         if side:
             if side == -self._side:
-                # (between the vent and half the pump or more: a jolt)
+                # (from or to half the pump or more: a jolt)
                 flip = _JOLT_FLIPS if self.pump_u16 + was_u16 >= _HALF_U16 else 1
             self._side = side
         d = self.pump_u16 - was_u16

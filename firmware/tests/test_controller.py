@@ -48,6 +48,17 @@ def _run(ctl, ch, ticks, peak=None):
     return pv
 
 
+def _feed(ctl, readings):
+    """Readings straight to the controller, one a tick (no plant)."""
+    for pv in readings:
+        micropython.heap_lock()
+        try:
+            ctl.update(pv)
+        finally:
+            micropython.heap_unlock()
+    return pv
+
+
 def test_update_allocates_nothing_over_a_whole_session():
     ctl = Controller(_DT)
     ch = Chamber(100_000, 300_000, 200)
@@ -255,16 +266,23 @@ def _sides(ctl, ch, ticks):
     return pump, vent, flips
 
 
+def _detuned_hold(leak_per_s, drop_pa):
+    """A 16.7 kPa hold on a big dressing (10 kPa/s at full pump) behind a
+    tube whose drop at full pump is drop_pa, after 15 s: its gains halved."""
+    ctl = Controller(_DT)
+    ch = TubedChamber(10_000, 30_000, leak_per_s, drop_pa)
+    ctl.set_target(16_700, 0, 0)
+    _run(ctl, ch, 3000)
+    assert ctl.detune >= 1, ctl.detune
+    return ctl, ch
+
+
 def test_chatter_between_pump_and_vent_halves_the_gains():
     # A big dressing (slow: 10 kPa/s at full pump) behind a tube whose drop at
     # full pump is 2 kPa: the scheduled PI sees 8x the loop gain it expects
     # and flips pump/vent every tick. The controller halves its gains until
     # the vent stays shut and the pump alone holds the leak.
-    ctl = Controller(_DT)
-    ch = TubedChamber(10_000, 30_000, 100, 2_000)
-    ctl.set_target(16_700, 0, 0)
-    _run(ctl, ch, 3000)
-    assert ctl.detune >= 1, ctl.detune
+    ctl, ch = _detuned_hold(100, 2_000)
     pump, vent, flips = _sides(ctl, ch, 1000)
     assert vent <= 20 and flips <= 20, (pump, vent, flips, ctl.detune)
     # The sensor (device side) holds the target; the dressing sits the
@@ -283,11 +301,7 @@ def test_chatter_of_a_pump_near_saturation_halves_the_gains():
     # a third without ever opening the vent. The sensor, at the pump's end
     # of the tube, reads the swing's drop at whichever phase it samples, so
     # the dressing's mean sat 400 Pa below where a steady pump holds it.
-    ctl = Controller(_DT)
-    ch = TubedChamber(10_000, 30_000, 450, 800)
-    ctl.set_target(16_700, 0, 0)
-    _run(ctl, ch, 3000)
-    assert ctl.detune >= 1, ctl.detune
+    ctl, ch = _detuned_hold(450, 800)
     lo, hi, was, swings = FULL, 0, ctl.pump_u16, 0
     for _ in range(1000):
         _run(ctl, ch, 1)
@@ -312,15 +326,8 @@ def test_sparse_jolts_between_full_pump_and_the_vent_halve_the_gains():
     ctl.set_tuning(ctl.tau_ms, ctl.ti_factor, ctl.lead_ticks)
     ctl.set_target(16_700, 0, 16_700)
     kp = ctl.pid.kp
-    jolts = 0
-    for t in range(400):
-        micropython.heap_lock()
-        try:
-            ctl.update(16_720 if t % 40 == 39 else 16_690)
-        finally:
-            micropython.heap_unlock()
-        jolts += ctl.vent_u16 > 0
-    assert ctl.detune >= 1 and ctl.pid.kp < kp, (ctl.detune, jolts)
+    _feed(ctl, [16_720 if t % 40 == 39 else 16_690 for t in range(400)])
+    assert ctl.detune >= 1 and ctl.pid.kp < kp, ctl.detune
 
 
 def test_a_plain_chamber_is_not_detuned():
@@ -330,16 +337,6 @@ def test_a_plain_chamber_is_not_detuned():
         ctl.set_target(20_000, 0, 0)
         _run(ctl, ch, 4000)
         assert ctl.detune == 0, g
-
-
-def _feed(ctl, readings):
-    for pv in readings:
-        micropython.heap_lock()
-        try:
-            ctl.update(pv)
-        finally:
-            micropython.heap_unlock()
-    return pv
 
 
 def test_steps_between_target_and_floor_are_not_chatter():
