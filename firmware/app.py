@@ -284,7 +284,13 @@ class Device:
             c.sleep_until_us(c.ticks_add(c.ticks_us(), self.stall_ms * 1000))
             self.stall_ms = 0
         self.access.poll()  # the service role's timeout, before any command
+        s = self.session
+        was = s.state
         self.console.service()
+        if s.state != was and s.state != ses.RUN:
+            # A pause or a stop (a command, Ctrl-C) cuts the pump now, not a
+            # period later: telemetry sent in this pass reports it done.
+            self.ch.follow_now()
         a = self.sup.alarms
         if a != self.alarm_state.active:
             for e in self.alarm_state.update(a, self.uptime_ms, self.ch.vacuum_pa):

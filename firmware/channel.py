@@ -74,6 +74,11 @@ class Channel:
             pump = 0
         self.out.set(pump, vent)
 
+    def follow_now(self):
+        """The controller's last outputs, between ticks (after it was turned
+        off by a command): the trip level still applies."""
+        self.set_outputs(self.ctl.pump_u16, self.ctl.vent_u16)
+
     def regulate(self):
         """The controller's step on this tick's vacuum, to the outputs
         (set_outputs() written out: one call less in every tick)."""

@@ -39,6 +39,23 @@ def test_stop_vents_to_ambient(device):
         assert int(truth[-1]["pump_duty"]) == 0 and int(truth[-1]["valve_duty"]) == 65535
 
 
+def test_pause_and_stop_cut_the_pump_in_the_pass_that_takes_them(device):
+    # Telemetry at the control rate goes out in every pass, the command's
+    # own included: the first line that says "pause" (or "release") must
+    # already show the pump off and the vent open, not the tick before's.
+    device.request("tel on 100Hz")
+    for cmd, state in (("pause", "pause"), ("stop", "release")):
+        device.request("start continuous target=60kPa duration=60s")
+        device.telemetry_until(lambda f: f["state"] == "run" and f["pump_duty"] > 0 and f["vacuum_pa"] > 10_000, 10_000)
+        assert device.request(cmd).startswith(cmd[:4])
+        tel = device.telemetry_until(lambda f: f["state"] == state, 2_000)
+        first = tel[-1]
+        assert first["state"] == state, first
+        assert first["pump_duty"] == 0 and first["valve_duty"] == 65535, first
+        device.request("stop")
+        device.telemetry_until(lambda f: f["state"] == "idle", 10_000)
+
+
 def test_get_target_reads_what_was_set(device):
     # In the off phase of an intermittent session the controller runs to the
     # floor, and during a pause it is off: 'get target' still answers with the
