@@ -121,9 +121,12 @@ class Controller:
         self.g_vent = 0  # Pa/s at full vent, 0 = not measured
         self.pid = PID(period_ms, 1, 0, 0)
         # The integrator is the pump duty that holds the vacuum against the
-        # leak: never negative (pump at 0 is a saturation too; the vent only
-        # ever corrects transients, through P).
-        self.pid.i_min = 0
+        # leak. Below zero it is the vent's: a reading stuck above the
+        # setpoint with the vent's P inside the valve's dead zone (an
+        # uncommissioned solenoid shut below a fifth of its duty) opens it
+        # further until the vacuum falls, and it ends at the setpoint
+        # (_track): a chamber never needs the vent to hold, so no windup
+        # outlives the transient (docs/control.md).
         self._set_vs(_VS_DEFAULT)
         self.mode = MODE_OFF
         self.phase = PHASE_TRACK
@@ -323,7 +326,7 @@ class Controller:
         if self._settled >= 0:
             self._refine(pv)
         if (r.state == rl.ARMED or r.state == rl.NOISE) and self.setpoint_pa == r.sp:
-            r.watch(pv, self.pid.i)
+            r.watch(pv, self.pid.i if self.pid.i > 0 else 0)
 
     def _gov_start(self):
         if self._gov_slow:
@@ -387,7 +390,10 @@ class Controller:
             self._ramp_left = n - 1
         else:
             self.setpoint_pa = self.target_pa
-        u = self.pid.update(self.setpoint_pa, pv)
+        pid = self.pid
+        if pid.i_acc < 0 and pv <= self.setpoint_pa:
+            pid.i_acc -= pid.i_acc >> 1  # at or below the setpoint the vent's integral fades, halved each tick
+        u = pid.update(self.setpoint_pa, pv)
         if self._ff:
             # the duty that makes the vacuum move at the target's rate
             u += self._ff * 1000 // self.g_pump * 65
@@ -501,6 +507,7 @@ class Controller:
         self._vs = vs
         lo = -(FULL * _VS_ONE // vs) if vs < _VS_ONE else -FULL
         self.pid.set_out_min(lo)
+        self.pid.i_min = lo * 1000  # (milli-duty: at most 2.7e8, a small int)
 
     def _remember_hold(self):
         if self.mode != MODE_REGULATE or self.phase != PHASE_TRACK or self.setpoint_pa != self.target_pa:
@@ -512,7 +519,8 @@ class Controller:
             self._hold_u[1] = self._hold_u[0]
             k = 0
         ts[k] = self.target_pa
-        self._hold_u[k] = self.pid.i
+        i = self.pid.i
+        self._hold_u[k] = i if i > 0 else 0  # (the pump's duty: a vent's transient is no hold)
 
     def _hold_guess(self, target_pa):
         """Integrator preload: the hold duty learned at (nearly) this target."""
