@@ -124,9 +124,9 @@ class Controller:
         # leak. Below zero it is the vent's: a reading stuck above the
         # setpoint with the vent's P inside the valve's dead zone (an
         # uncommissioned solenoid shut below a fifth of its duty) opens it
-        # further until the vacuum falls, and it ends at the setpoint
-        # (_track): a chamber never needs the vent to hold, so no windup
-        # outlives the transient (docs/control.md).
+        # further until the vacuum falls, and it fades at the setpoint
+        # (halved each tick, _track): a chamber never needs the vent to
+        # hold, so no windup outlives the transient (docs/control.md).
         self._set_vs(_VS_DEFAULT)
         self.mode = MODE_OFF
         self.phase = PHASE_TRACK

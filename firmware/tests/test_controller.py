@@ -416,8 +416,9 @@ def _windup_then_reverse(ctl, pv_high, sp):
 
 def test_anti_windup_vent_at_full():
     # Far above the setpoint for a long time (vent stuck closed): vent at
-    # full, and the integrator does not wind below 0, so the pump answers the
-    # moment the vacuum falls below the setpoint again.
+    # full, and the integrator does not wind below 0 (the output is
+    # saturated: conditional integration), so the pump answers the moment
+    # the vacuum falls below the setpoint again.
     ctl = Controller(_DT)
     i = _windup_then_reverse(ctl, 60_000, 20_000)
     assert ctl.vent_u16 == FULL and ctl.pump_u16 == 0
