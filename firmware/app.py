@@ -68,6 +68,10 @@ class Device:
         self.session = ses.Session(self.ctl, self.sup, getattr(board, "PUMP_FREE_FLOW_ML_MIN", 0), getattr(board, "PUMP_MAX_VACUUM_PA", 0), therapy)
         self.link = SerialLink()
         self.console = Console(self, self.link)
+        # Bound once: a method handed over as a value is a new object at
+        # every use, and these go to session.report() at every pass.
+        self._emit = self.console.event
+        self._name_alarms = self.alarm_text
         # Loop timing, in the board clock's microseconds (docs/reliability.md,
         # "Loop timing"). A pass that runs past the next deadline is counted
         # by its cause: a flash write (a known stall of up to ~100 ms, the
@@ -297,9 +301,9 @@ class Device:
                 self.console.event(e)
         st = self.alarm_state
         self.annunciator.update(self.uptime_ms, st.audible_priority(self.uptime_ms), st.visual_priority())
-        self.session.report(self.console.event, self.uptime_ms, self.ch.vacuum_pa, self.alarm_text)
+        self.session.report(self._emit, self.uptime_ms, self.ch.vacuum_pa, self._name_alarms)
         if self.laser is not None:
-            self.laser.report(self.console.event, self.uptime_ms)
+            self.laser.report(self._emit, self.uptime_ms)
         self.tuner.service(self)
         if self.commission is not None:
             self.commission.service(self)

@@ -53,6 +53,12 @@ class _Input:
     def waiting(self):
         if _script:
             now = simworld.current().clock.now_us
+            if _script[0][0] <= now and self.pos >= len(self.data):
+                # What was read is dropped when a line arrives (a pass with a
+                # job), not when its last byte is read: the pass that reads a
+                # CRLF's LF must allocate nothing, as on the board.
+                self.data = bytearray()
+                self.pos = 0
             while _script and _script[0][0] <= now:
                 self.data.extend(_script.pop(0)[1])
         return self.pos < len(self.data)
@@ -62,32 +68,23 @@ class _Input:
             return 0
         b[0] = self.data[self.pos]
         self.pos += 1
-        if self.pos == len(self.data):
-            self.data = bytearray()
-            self.pos = 0
         return 1
+
+
+_READY = (None,)
 
 
 class _Poller:
     """select.poll's ipoll() as the firmware uses it: iterating yields one
-    event when input is waiting, none otherwise."""
+    event when input is waiting, none otherwise. A tuple, allocated once:
+    the port's ipoll allocates nothing, and a Python iterator's
+    StopIteration would put an exception on the heap at every pass."""
 
     def __init__(self, inp):
         self._in = inp
-        self._pending = False
 
     def ipoll(self, timeout=-1, flags=0):
-        self._pending = self._in.waiting()
-        return self
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        if self._pending:
-            self._pending = False
-            return None
-        raise StopIteration
+        return _READY if self._in.waiting() else ()
 
 
 class _Output:
