@@ -1,6 +1,8 @@
 """Pull-down, hold, stop and release: the firmware judged by the physics."""
 from __future__ import annotations
 
+from vacuumctl.telemetry import parse_fields
+
 
 def test_pull_down_and_hold_30kpa(device):
     tel = device.run_to_end("start continuous target=30kPa duration=10s", 20_000)
@@ -43,7 +45,8 @@ def test_pause_and_stop_cut_the_pump_in_the_pass_that_takes_them(device):
     # Telemetry at the control rate goes out in every pass, the command's
     # own included: the first line that says "pause" (or "release") must
     # already show the pump off and the vent open, not the tick before's.
-    device.request("tel on 100Hz")
+    hz = parse_fields(device.request("version"))["control_hz"]
+    device.request("tel on %sHz" % hz)
     for cmd, state in (("pause", "pause"), ("stop", "release")):
         device.request("start continuous target=60kPa duration=60s")
         device.telemetry_until(lambda f: f["state"] == "run" and f["pump_duty"] > 0 and f["vacuum_pa"] > 10_000, 10_000)
