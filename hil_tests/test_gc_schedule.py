@@ -33,13 +33,17 @@ def test_loop_collects_between_ticks_when_the_heap_runs_low(device):
     assert after["state"] == "run" and after["alarms"] == "none", after
 
 
-@pytest.mark.parametrize("program", ["continuous", "intermittent", "dotted", "npwt_continuous", "gradient"])
-def test_a_background_pass_without_a_job_allocates_nothing(needs_sim, program):
+LASER_SESSION = ("roller_laser_body", "start vacuum_laser target=20kPa laser_time=2s ramp=1s duration=8s")
+
+
+@pytest.mark.parametrize("session", [("continuous",), ("intermittent",), ("dotted",), ("npwt_continuous",), ("gradient",), LASER_SESSION],
+                         ids=lambda s: s[0])
+def test_a_background_pass_without_a_job_allocates_nothing(needs_sim, session):
     # The schedule above counts jobs, not bytes: a pass with none must leave
     # no garbage (tools/testing/idle_alloc.py). Two bound methods handed to
-    # session.report() at every pass, and the simulated link's poll and read,
-    # left 128 B a pass on this port.
-    r = subprocess.run([*micropython_command(), str(ROOT / "tools" / "testing" / "idle_alloc.py"), program],
+    # session.report() at every pass (and to the laser's report), and the
+    # simulated link's poll and read, left 128 B a pass on this port.
+    r = subprocess.run([*micropython_command(), str(ROOT / "tools" / "testing" / "idle_alloc.py"), *session],
                        capture_output=True, text=True, timeout=120, cwd=str(ROOT))
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("IDLE_ALLOC ")]
     assert r.returncode == 0 and lines, r.stdout[-2000:] + r.stderr[-2000:]

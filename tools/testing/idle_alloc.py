@@ -8,8 +8,10 @@
 # has the time (docs/reliability.md, "Loop timing").
 #
 #   micropython tools/testing/idle_alloc.py PROGRAM
+#   micropython tools/testing/idle_alloc.py SCENARIO "START LINE"
 #
-# PROGRAM: a named session (boards/sim/sessions.py). Prints one line
+# PROGRAM: a named session (boards/sim/sessions.py); or a named scenario and
+# the session to start on it (its board's). Prints one line
 # `IDLE_ALLOC {json}`: passes measured (after the first 2 s), the bytes they
 # allocated, how many allocated anything, how many were not measured (a
 # collection ran in them), and the first few (uptime_ms, bytes). Passes that sent a telemetry line are left out with the jobs: the
@@ -55,8 +57,11 @@ def _measured(background):
     return pass_
 
 
-def main(program):
-    name, start = sessions.PROGRAMS[program]
+def main(program, start=None):
+    if start is None:
+        name, start = sessions.PROGRAMS[program]
+    else:
+        name = program
     keep = scripted._keep_device
 
     def keeping():
@@ -74,4 +79,4 @@ def main(program):
         program, _passes[0], _passes[1], _passes[2], _passes[3], str([list(f) for f in _first]), s["session_end"]))
 
 
-main(sys.argv[1])
+main(*sys.argv[1:3])
