@@ -301,7 +301,7 @@ class Device:
                 self.console.event(e)
         st = self.alarm_state
         self.annunciator.update(self.uptime_ms, st.audible_priority(self.uptime_ms), st.visual_priority())
-        self.session.report(self._emit, self.uptime_ms, self.ch.vacuum_pa, self._name_alarms)
+        s.report(self._emit, self.uptime_ms, self.ch.vacuum_pa, self._name_alarms)
         if self.laser is not None:
             self.laser.report(self._emit, self.uptime_ms)
         self.tuner.service(self)

@@ -506,8 +506,7 @@ class Controller:
         # vent fully open: -out_min * vs / 256 = FULL.
         self._vs = vs
         lo = -(FULL * _VS_ONE // vs) if vs < _VS_ONE else -FULL
-        self.pid.set_out_min(lo)
-        self.pid.i_min = lo * 1000  # (milli-duty: at most 2.7e8, a small int)
+        self.pid.set_out_min(lo)  # (and the integrator's range with it: below zero it is the vent's)
 
     def _remember_hold(self):
         if self.mode != MODE_REGULATE or self.phase != PHASE_TRACK or self.setpoint_pa != self.target_pa:

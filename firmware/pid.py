@@ -32,9 +32,8 @@ class PID:
         self.i_band_pa = i_band_pa  # integrate only within this error band
         self._shift = d_filter_shift  # measurement low-pass: alpha = 2**-shift
         self.i_acc = 0  # milli-duty
-        # Integrator range, milli-duty. A caller whose steady-state output is
-        # never negative (a vacuum chamber only ever needs pump to hold) sets
-        # i_min = 0: integrating below that while the pump is at 0 only winds up.
+        # Integrator range, milli-duty: the output's (set_out_min moves the
+        # lower end with the output's).
         self.i_min = -_I_MAX
         self.i_max = _I_MAX
         # Lower output limit: a split-range caller may scale the negative side
@@ -128,6 +127,7 @@ class PID:
         if not -4 * OUT_MAX <= out_min <= -OUT_MAX:
             raise ValueError("out_min out of range")
         self.out_min = out_min
+        self.i_min = out_min * 1000  # (at most 2.7e8: a small int)
         self.set_gains(self.kp, self.ki, self.kd)
 
     def retune(self, kp, ki, kd):
