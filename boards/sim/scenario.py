@@ -120,41 +120,34 @@ SET_CLEAR_FAULTS = ("blockage", "pump_fail", "pump_stuck_on", "vent_stuck_closed
 EVENT_KEYS = ("t_ms", "fault", "value", "after_pump_on_ms", "channel")
 MAX_CHANNELS = 8  # "channel" of an event: 1..this (a multi-channel board's chamber)
 
-# A 60 mL body cup on a typical small 12 V diaphragm pump (domain.md:
-# "Typical hardware": free flow 1-3 L/min, maximum vacuum 60-85 kPa).
-PLANT_DEFAULTS = {
-    "volume_ml": 60.0,
-    "compliance_ml_per_kpa": 0.3,
-    "pump_free_flow_l_min": 2.0,
-    "pump_max_vacuum_kpa": 80.0,
-    "leak_l_min_at_10kpa": 0.05,
-    "vent_l_min_at_10kpa": 6.0,
-    "ambient_kpa": 101.325,
-    "sensor_noise_pa": 20.0,
-    # imperfections of the fitted parts (issue 17); 0 = the ideal part
-    "tube_length_m": 0.0,
-    "tube_inner_diameter_mm": 4.0,  # used only with a tube_length_m
-    "sensor_offset_pa": 0.0,
-    "sensor_gain_error_ppm": 0.0,
-    "ambient_drift_pa_per_h": 0.0,
-    "pump_curve": None,
-    "vent_curve": None,
-}
-PLANT_RANGES = {
-    "volume_ml": (1.0, 50000.0, "mL"),
-    "compliance_ml_per_kpa": (0.0, 1000.0, "mL/kPa"),
-    "pump_free_flow_l_min": (0.05, 100.0, "L/min"),
-    "pump_max_vacuum_kpa": (5.0, 101.0, "kPa"),
-    "leak_l_min_at_10kpa": (0.0, 50.0, "L/min at 10 kPa"),
-    "vent_l_min_at_10kpa": (0.05, 500.0, "L/min at 10 kPa"),
-    "ambient_kpa": (50.0, 110.0, "kPa"),
-    "sensor_noise_pa": (0.0, 5000.0, "Pa"),
-    "tube_length_m": (0.0, 5.0, "m"),
-    "tube_inner_diameter_mm": (1.0, 30.0, "mm"),
-    "sensor_offset_pa": (-5000.0, 5000.0, "Pa"),
-    "sensor_gain_error_ppm": (-100000.0, 100000.0, "ppm"),
-    "ambient_drift_pa_per_h": (-2000.0, 2000.0, "Pa/h"),
-}
+# Each plant parameter once: name -> (default, lo, hi, unit). The default
+# plant is a 60 mL body cup on a typical small 12 V diaphragm pump
+# (domain.md: "Typical hardware": free flow 1-3 L/min, maximum vacuum
+# 60-85 kPa); the imperfections of the fitted parts (issue 17) default to
+# 0, the ideal part.
+_PLANT_PARAMS = (
+    ("volume_ml", 60.0, 1.0, 50000.0, "mL"),
+    ("compliance_ml_per_kpa", 0.3, 0.0, 1000.0, "mL/kPa"),
+    ("pump_free_flow_l_min", 2.0, 0.05, 100.0, "L/min"),
+    ("pump_max_vacuum_kpa", 80.0, 5.0, 101.0, "kPa"),
+    ("leak_l_min_at_10kpa", 0.05, 0.0, 50.0, "L/min at 10 kPa"),
+    ("vent_l_min_at_10kpa", 6.0, 0.05, 500.0, "L/min at 10 kPa"),
+    ("ambient_kpa", 101.325, 50.0, 110.0, "kPa"),
+    ("sensor_noise_pa", 20.0, 0.0, 5000.0, "Pa"),
+    ("tube_length_m", 0.0, 0.0, 5.0, "m"),
+    ("tube_inner_diameter_mm", 4.0, 1.0, 30.0, "mm"),  # used only with a tube_length_m
+    ("sensor_offset_pa", 0.0, -5000.0, 5000.0, "Pa"),
+    ("sensor_gain_error_ppm", 0.0, -100000.0, 100000.0, "ppm"),
+    ("ambient_drift_pa_per_h", 0.0, -2000.0, 2000.0, "Pa/h"),
+)
+PLANT_RANGES = {}  # name -> (lo, hi, unit)
+PLANT_DEFAULTS = {}  # name -> default; the curves' default None is the ideal curve
+for _name, _default, _lo, _hi, _unit in _PLANT_PARAMS:
+    PLANT_RANGES[_name] = (_lo, _hi, _unit)
+    PLANT_DEFAULTS[_name] = _default
+del _name, _default, _lo, _hi, _unit
+PLANT_DEFAULTS["pump_curve"] = None
+PLANT_DEFAULTS["vent_curve"] = None
 # The curves: (first x, last x) and their meaning, for messages and docs.
 CURVE_KEYS = ("pump_curve", "vent_curve")
 CURVE_MAX_POINTS = 16
