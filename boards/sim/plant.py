@@ -146,6 +146,14 @@ def _orifice(k, v):
 
 
 class Plant:
+    # Fault inputs: none until the world sets one on the instance (a
+    # scenario's event); the integrator reads them at each resume.
+    extra_leak_l_min_at_10kpa = 0.0
+    blocked = False
+    pump_failed = False
+    pump_stuck_on = False
+    vent_stuck_closed = False
+
     def __init__(self, params):
         p = {}
         for key in PARAM_KEYS:
@@ -245,12 +253,6 @@ class Plant:
         self._in_last = 0.0
         self._in_u = 0.0
         self._in_w = 0.0
-        # fault inputs
-        self.extra_leak_l_min_at_10kpa = 0.0
-        self.blocked = False
-        self.pump_failed = False
-        self.pump_stuck_on = False
-        self.vent_stuck_closed = False
         gen = self._integrator()
         next(gen)
         self._send = gen.send

@@ -53,11 +53,9 @@ class ReferencePlant:
         self.v = 0.0  # lumped (or chamber, when split) vacuum
         self.vl = 0.0  # line vacuum while split
         self.split = False
+        # fault inputs, set by a test
         self.extra_leak_l_min_at_10kpa = 0.0
-        self.blocked = False
-        self.pump_failed = False
-        self.pump_stuck_on = False
-        self.vent_stuck_closed = False
+        self.blocked = self.pump_failed = self.pump_stuck_on = self.vent_stuck_closed = False
 
     @property
     def vacuum_pa(self):
