@@ -144,6 +144,19 @@ def _err(dev, line: str) -> str:
     raise AssertionError("%s was accepted" % line)
 
 
+def test_cli_commission_volume_is_judged_by_the_device(monkeypatch, tmp_path, capsys, needs_sim):
+    # The tool passes --volume through (whitespace dropped): the device's
+    # own parser and range decide, and its refusal reaches the technician.
+    from vacuumctl.cli import main
+
+    monkeypatch.setenv("VACUUMCTL_SERVICE_CODE", FACTORY_CODE)
+    monkeypatch.setenv("VACUUM_SIM_FLASH", str(tmp_path / "a.img"))
+    assert main(["--port", "sim", "commission", "--volume", "lots", "--yes"]) != 0
+    assert "'lots' is not a volume" in capsys.readouterr().err
+    assert main(["--port", "sim", "commission", "--volume", "5 mL", "--yes"]) != 0
+    assert "volume 5mL is out of range 20mL..2000mL" in capsys.readouterr().err
+
+
 def test_cli_commission_json_then_config_save_and_load_carry_the_record(monkeypatch, tmp_path, capsys, needs_sim):
     from vacuumctl.cli import main
 

@@ -30,18 +30,14 @@ GAUGE_MAX_PA = 60_000
 SETTLE_WAIT_S = 120.0
 
 
-def parse_volume_ml(text: str) -> int:
-    t = text.strip().lower().replace(" ", "")
-    scale = 1.0
-    if t.endswith("ml"):
-        t = t[:-2]
-    elif t.endswith("l"):
-        t, scale = t[:-1], 1000.0
-    try:
-        v = float(t) * scale
-    except ValueError:
-        raise UserError("--volume %r is not a volume: give it in mL or L, e.g. --volume 100mL" % text) from None
-    return int(round(v))
+def volume_token(text: str) -> str:
+    """--volume as the device's 'volume=' token: whitespace dropped ('100 mL'
+    is '100mL'; a line break cannot start another command). The device
+    parses it and checks its range, and its refusal is the message."""
+    token = "".join(text.split())
+    if not token:
+        raise UserError("--volume is empty: give the chamber's volume in mL or L, e.g. --volume 100mL")
+    return token
 
 
 def _pairs(text: str) -> list[tuple[int, int]]:
@@ -148,7 +144,7 @@ def _wait(link: DeviceLink, ctrl_c: CtrlC) -> str | None:
 
 
 def cmd_commission(args: argparse.Namespace) -> int:
-    vol = parse_volume_ml(args.volume)
+    vol = volume_token(args.volume)
     unit = getattr(args, "unit", userunit.DEFAULT)
     speed = getattr(args, "speed", None) or "max"
     level = _gauge_level(args)
@@ -257,12 +253,12 @@ def _wait_idle(link: DeviceLink) -> None:
         time.sleep(0.25)  # polling the device
 
 
-def _run(args: argparse.Namespace, link: DeviceLink, vol: int, unit: str) -> tuple[int, dict[str, Any]]:
+def _run(args: argparse.Namespace, link: DeviceLink, vol: str, unit: str) -> tuple[int, dict[str, Any]]:
     say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     with CtrlC() as ctrl_c:
-        f = parse_fields(link.request("commission start volume=%dmL" % vol))
+        f = parse_fields(link.request("commission start volume=" + vol))
         say("commissioning on a %d mL rigid chamber: sensor zero, pump pull-down to at most %s, vent releases "
-            "(about a minute; Ctrl-C stops it: pump off, vent open)" % (vol, userunit.show(int(f.get("top_pa", 0)), unit)))
+            "(about a minute; Ctrl-C stops it: pump off, vent open)" % (int(f.get("volume_ml", 0)), userunit.show(int(f.get("top_pa", 0)), unit)))
         text = _wait(link, ctrl_c)
     if text is None:
         say("commissioning stopped by Ctrl-C: nothing staged; pump off, vent open")
