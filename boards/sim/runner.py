@@ -121,7 +121,7 @@ def main():
         world.close()
         if opts["heap-report"]:
             with open(opts["heap-report"], "w") as f:
-                f.write(world.heap_report() + "\n")
+                f.write(world.heap.report() + "\n")
         if chip.temporary:
             import flash
 

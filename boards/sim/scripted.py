@@ -125,7 +125,7 @@ class Prepared:
         simworld.install(self.world)
         if sample_heap:
             # The firmware's peak heap: a collection once per simulated
-            # second (world.sample_heap). The 32-bit check weighs it its own
+            # second (heapwatch.py). The 32-bit check weighs it its own
             # way and leaves this off (tools/testing/wasm32/check32.py).
             self.world.enable_heap_sampling()
         import bufferlink
@@ -184,7 +184,8 @@ class Prepared:
         if self.tel_log is not None:
             self.tel_log.close()
         s = self.summary.s
-        s.update({"firmware_peak_bytes": world.firmware_peak, "heap_baseline_bytes": world.heap_baseline,
+        heap = world.heap
+        s.update({"firmware_peak_bytes": heap.firmware_peak if heap else 0, "heap_baseline_bytes": heap.baseline if heap else 0,
                   "stopped": stopped, "cpu": world.cpu.name, "board": world.board_name,
                   "cpu_charged": {("tick", "background", "collect")[k]: v for k, v in world.cpu.stats.items()}})
         return s

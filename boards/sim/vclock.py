@@ -49,10 +49,10 @@ class VirtualClock:
         if delta < 0:
             delta = 0
         self._world.advance_to(self.now_us + delta)
-        w = self._world
-        if w.heap_every_us and self.now_us >= w.heap_next_us:
+        h = self._world.heap
+        if h is not None and h.due(self.now_us):
             # Outside the firmware's heap-locked tick (it waits here).
-            w.sample_heap()
+            h.sample(self.now_us)
 
     def work_done(self, kind, units=0):
         """The firmware finished a piece of its own work (hwclock.WORK_*):

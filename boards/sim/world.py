@@ -156,54 +156,22 @@ class World:
         self.flash = flash  # boards/sim/flash.SimFlash or None
         if flash is not None:
             flash.attach(self.clock, self.power_cut_now)
-        # Peak live heap (after a collection), sampled once per simulated
-        # second while the firmware waits; on only with --heap-report. The
-        # baseline is taken at each boot just before main.py is imported
-        # (boot_loop), so the sim's own code (physics, boot loop, REPL, flash
-        # mount) is not counted as the firmware's.
-        self.heap_sampling = False
-        self.heap_every_us = 0
-        self.heap_next_us = 0
-        self.heap_peak = 0
-        self.heap_baseline = 0
-        self.firmware_peak = 0
+        # The firmware's peak live heap: on only with --heap-report or in a
+        # scripted session (heapwatch.py); the clock samples it while the
+        # firmware waits.
+        self.heap = None
 
     def enable_heap_sampling(self, every_ms=1000):
-        self.heap_sampling = True
-        self._heap_every_ms = every_ms
+        from heapwatch import HeapWatch
+
+        self.heap = HeapWatch(every_ms)
 
     def mark_firmware_boot(self):
         """Called by boot_loop right before main.py runs: what is live now is
         the simulated board's, not the firmware's."""
         self.cpu.firmware_boot()
-        if not self.heap_sampling:
-            return
-        import gc
-
-        gc.collect()
-        self.heap_baseline = gc.mem_alloc()
-        if self.heap_baseline > self.heap_peak:
-            self.heap_peak = self.heap_baseline
-        self.heap_every_us = self._heap_every_ms * 1000
-        self.heap_next_us = self.clock.now_us
-
-    def sample_heap(self):
-        import gc
-
-        self.heap_next_us = self.clock.now_us + self.heap_every_us
-        gc.collect()
-        a = gc.mem_alloc()
-        if a > self.heap_peak:
-            self.heap_peak = a
-        if a - self.heap_baseline > self.firmware_peak:
-            self.firmware_peak = a - self.heap_baseline
-
-    def heap_report(self):
-        import gc
-
-        total = gc.mem_alloc() + gc.mem_free()
-        return '{"heap_bytes": %d, "peak_live_bytes": %d, "sim_baseline_bytes": %d, "firmware_peak_bytes": %d}' % (
-            total, self.heap_peak, self.heap_baseline, self.firmware_peak)
+        if self.heap is not None:
+            self.heap.at_firmware_boot(self.clock.now_us)
 
     # ---- peripherals -----------------------------------------------------
     def i2c_bus(self, bus_id):
