@@ -34,6 +34,22 @@ def test_put_field_writes_each_name_without_allocating():
     assert tuple(got) == _NAMES, got
 
 
+def test_put_appends_without_allocating_and_truncates_at_capacity():
+    t = TextBuf(12)
+    micropython.heap_lock()
+    try:
+        t.put(b"tel ")
+        t.put(b"t_ms=")
+        t.put(b"")
+    finally:
+        micropython.heap_unlock()
+    assert _text(t) == "tel t_ms=" and len(t.buf) == 12
+    t.put(b"12345")  # 3 bytes of room left: the rest is dropped, the buffer keeps its size
+    assert _text(t) == "tel t_ms=123" and t.n == 12 and len(t.buf) == 12
+    t.put(b"x")
+    assert t.n == 12 and len(t.buf) == 12
+
+
 def test_put_part_truncates_at_capacity():
     t = TextBuf(5)
     t.put(b"ab")
