@@ -295,6 +295,8 @@ class Device:
             # A pause or a stop (a command, Ctrl-C) cuts the pump now, not a
             # period later: telemetry sent in this pass reports it done.
             self.ch.follow_now()
+            if self.extra is not None:
+                self.extra.follow_now(s)
         a = self.sup.alarms
         if a != self.alarm_state.active:
             for e in self.alarm_state.update(a, self.uptime_ms, self.ch.vacuum_pa):

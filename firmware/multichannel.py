@@ -81,6 +81,14 @@ class Follower(Channel):
             self.level = level
         self.regulate()
 
+    def vent_now(self):
+        """Pump off and vent open now (the trip level still applies); the
+        next drive() finds the level already vented."""
+        if self.level >= 0:
+            self.ctl.off()
+            self.level = _VENTED
+        self.follow_now()
+
 
 class Channels:
     """The channels of a multi-channel board (channel.Channel each, channel
@@ -120,6 +128,14 @@ class Channels:
     def drive(self, session):
         for ch in self.extra:
             ch.drive(session.channel_level(ch.index))
+
+    def follow_now(self, session):
+        """Between ticks, after a pause or a stop: every extra channel the
+        session now vents stops pumping in this pass, as channel 0 does
+        (Channel.follow_now), not a period later."""
+        for ch in self.extra:
+            if session.channel_level(ch.index) < 0:
+                ch.vent_now()
 
     def put_tel(self, t):
         """Every channel's vacuum, no allocation."""

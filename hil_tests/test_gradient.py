@@ -58,6 +58,27 @@ def test_gradient_holds_each_channel_at_its_level(open_device):
     assert row["program"] == "gradient" and "step:10000" in row["params"] and row["end"] == "completed"
 
 
+def test_pause_and_stop_cut_every_channels_pump_in_the_pass_that_takes_them(open_device):
+    # As on one channel (test_session.py): the command's own pass stops the
+    # extra channels' pumps too, not the control tick after it (20 ms on this
+    # board). Paused during the pull-down, while every pump runs; the ground
+    # truth (a row every 10 ms) shows each pump from the pass on.
+    dev = open_device("multi_3cups")
+    hz = parse_fields(dev.request("version"))["control_hz"]
+    dev.request("tel on %sHz" % hz)
+    for cmd, state in (("pause", "pause"), ("stop", "release")):
+        dev.request("start gradient target=40kPa step=10kPa duration=60s")
+        dev.telemetry_until(lambda f: f["state"] == "run" and f["vacuum_pa"] > 5_000, 20_000)
+        assert dev.request(cmd).startswith(cmd[:4])
+        t = int(dev.telemetry_until(lambda f: f["state"] == state, 2_000)[-1]["t_ms"])
+        rows = [r for r in dev.truth.wait_until(t + 40) if t <= int(r["t_ms"]) <= t + 40]
+        assert len(rows) >= 3
+        for r in rows:
+            assert [int(r[pump]) for _, pump, _ in COLUMNS] == [0, 0, 0], (cmd, t, r)
+        dev.request("stop")
+        dev.telemetry_until(lambda f: f["state"] == "idle", 20_000)
+
+
 def test_a_sensor_fault_on_one_channel_makes_every_channel_safe(open_device, tmp_path):
     scn = tmp_path / "ch3_sensor.json"
     scn.write_text(json.dumps({"description": "channel 3's sensor disconnects at 5 s", "board": "sim_multi",
