@@ -38,19 +38,33 @@ def default_heap() -> int:
     return launcher.WORD_SIZE_FACTOR * launcher.board_heap_bytes("pico") + launcher.SIM_OVERHEAD_BYTES
 
 
+def run_on_idle_link(argv: list[str], commands: str, **kw) -> subprocess.CompletedProcess:
+    """Run the board with `commands` on a pseudo-terminal that stays open and
+    quiet after them, as a board's serial line is between commands: a file
+    at its end would be 'ready' at every poll and read 0 bytes, two system
+    calls a pass that no board makes."""
+    import pty
+    import tty
+
+    master, slave = pty.openpty()
+    try:
+        tty.setraw(slave)
+        os.write(master, commands.encode())
+        return subprocess.run(argv, stdin=slave, check=False, **kw)
+    finally:
+        os.close(slave)
+        os.close(master)
+
+
 def profile_board(seconds: float, tel_hz: int, truth: bool, heap: int, scenario: str = "default",
                   start: str = "continuous target=30kPa") -> dict:
     cmds = ("tel on %dHz\r\n" % tel_hz if tel_hz else "") + "start %s duration=%ds\r\n" % (start, seconds + 100)
     with tempfile.TemporaryDirectory(prefix="simprofile-") as d:
-        cmd = os.path.join(d, "cmd.txt")
-        with open(cmd, "w") as f:
-            f.write(cmds)
         argv = [MPY, "-X", "heapsize=%d" % heap, os.path.join(HERE, "simprofile_mpy.py"), "--until-ms", str(int(seconds * 1000)),
             "--scenario", scenario]
         if truth:
             argv += ["--truth-csv", os.path.join(d, "truth.csv")]
-        with open(cmd) as stdin:
-            r = subprocess.run(argv, cwd=ROOT, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
+        r = run_on_idle_link(argv, cmds, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     line = next((ln for ln in r.stderr.splitlines() if ln.startswith("SIMPROFILE ")), None)
     if line is None:
         raise SystemExit("simprofile: the instrumented board printed no profile:\n" + r.stderr)
