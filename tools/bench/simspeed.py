@@ -19,8 +19,8 @@ wall second if the simulator, the emulated bus and the host cost nothing:
 the 20 Hz session's speed divided by the firmware's share of its wall time
 (tick without the bus emulation, background, loop, collections) in the
 probe profile of the same session (tools/bench/simprofile.py). The share,
-not the profile's own times: the probes slow the whole profiled run about
-twice.
+not the profile's own times: the probes slow the whole profiled run by
+about half again.
 """
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def main() -> None:
         walls = [run() for _ in range(RUNS)]
         wall = statistics.median(walls)
         rows.append((name, wall, SESSION_S / wall))
-    # The probes slow the profiled run as a whole (about twice here), so its
+    # The probes slow the profiled run as a whole (by about half again), so its
     # firmware time is not a figure to divide by; its share is. The ceiling
     # is the same session's speed without probes over that share.
     ceiling = rows[1][2] / share
