@@ -326,7 +326,7 @@ class Controller:
         if self._settled >= 0:
             self._refine(pv)
         if (r.state == rl.ARMED or r.state == rl.NOISE) and self.setpoint_pa == r.sp:
-            r.watch(pv, self.pid.i if self.pid.i > 0 else 0)
+            r.watch(pv, self._pump_hold())
 
     def _gov_start(self):
         if self._gov_slow:
@@ -518,8 +518,13 @@ class Controller:
             self._hold_u[1] = self._hold_u[0]
             k = 0
         ts[k] = self.target_pa
+        self._hold_u[k] = self._pump_hold()
+
+    def _pump_hold(self):
+        """The integrator as the pump's hold duty: below zero it is the
+        vent's transient, which holds nothing (0)."""
         i = self.pid.i
-        self._hold_u[k] = i if i > 0 else 0  # (the pump's duty: a vent's transient is no hold)
+        return i if i > 0 else 0
 
     def _hold_guess(self, target_pa):
         """Integrator preload: the hold duty learned at (nearly) this target."""

@@ -69,25 +69,25 @@ class Follower(Channel):
     def drive(self, level):
         """Follow `level` (Pa, or -1: pump off, vent open): a new target only
         when it changes, then regulate()."""
-        ctl = self.ctl
         if level < 0:
-            if self.level >= 0:
-                ctl.off()
-                self.level = _VENTED
+            self._vent()
         elif level != self.level:
             if self.level < 0:
                 self.sup.phase_start()  # a fresh pull-down is not a leak
-            ctl.set_target(level, 0, self.vacuum_pa)
+            self.ctl.set_target(level, 0, self.vacuum_pa)
             self.level = level
         self.regulate()
 
     def vent_now(self):
-        """Pump off and vent open now (the trip level still applies); the
-        next drive() finds the level already vented."""
+        """Pump off and vent open now, between ticks (the trip level still
+        applies); the next drive() finds the level already vented."""
+        self._vent()
+        self.follow_now()
+
+    def _vent(self):
         if self.level >= 0:
             self.ctl.off()
             self.level = _VENTED
-        self.follow_now()
 
 
 class Channels:

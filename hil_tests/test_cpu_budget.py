@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 import mpycache  # boards/sim (pytest.ini pythonpath)
 import sessions
 from boardfacts import board_constant
-from launcher import micropython_command
+from launcher import micropython_command, sim_heap_bytes
 
 BOARD_OF = {"rp2040": "pico", "esp32": "esp32_devkitc", "host": "pico"}
 
@@ -36,7 +36,7 @@ def scripted(tmp_path: Path, cpu: str, program: str) -> dict:
     scenario, _ = sessions.PROGRAMS[program]
     # The program's plant on the CPU's board (the three-cup board stays).
     board = "sim_multi" if scenario.startswith("multi_") else BOARD_OF[cpu]
-    heap = 2 * board_constant(board, "HEAP_BYTES") + 256 * 1024  # as boards/sim/launcher.py
+    heap = sim_heap_bytes(board)
     # Booted as the launcher boots a board: the Unix port without CPython's
     # site, the modules from the .mpy cache (mpycache.py).
     sim = ROOT / "boards" / "sim"

@@ -108,8 +108,14 @@ def board_heap_bytes(board: str) -> int:
         raise SystemExit("sim: boards/%s.py does not define HEAP_BYTES = const(N)" % board) from None
 
 
+def sim_heap_bytes(board: str) -> int:
+    """The interpreter's heap for a simulated `board`: its HEAP_BYTES at 64
+    bits plus the simulator's own share (above)."""
+    return WORD_SIZE_FACTOR * board_heap_bytes(board) + SIM_OVERHEAD_BYTES
+
+
 def build_argv(args: argparse.Namespace, ctrl_c_fd: int | None = None) -> list[str]:
-    heap = args.heap or WORD_SIZE_FACTOR * board_heap_bytes(args.board) + SIM_OVERHEAD_BYTES
+    heap = args.heap or sim_heap_bytes(args.board)
     argv = [*micropython_command(), "-X", "heapsize=%d" % heap, str(HERE / "runner.py"),
             "--scenario", args.scenario, "--speed", args.speed]
     if args.truth_csv:

@@ -223,7 +223,7 @@ def heap_run(scen, board, sensor, session_s=15, until_ms=20000):
             f.write("start continuous target=%s duration=%ds\r\n" % (target, session_s))
         cmd = f.name
     report = tempfile.mktemp(suffix=".json")
-    heap = launcher.WORD_SIZE_FACTOR * launcher.board_heap_bytes(board) + launcher.SIM_OVERHEAD_BYTES
+    heap = launcher.sim_heap_bytes(board)
     with open(cmd) as stdin:
         r = subprocess.run([MPY, "-X", "heapsize=%d" % heap, "boards/sim/runner.py", "--scenario", scn_path,
                             "--until-ms", str(until_ms), "--heap-report", report], cwd=ROOT, stdin=stdin,
@@ -279,7 +279,7 @@ def scripted(cpu, board, program="continuous"):
     sys.path.insert(0, os.path.join(ROOT, "boards", "sim"))
     import launcher
 
-    heap = launcher.WORD_SIZE_FACTOR * launcher.board_heap_bytes(board) + launcher.SIM_OVERHEAD_BYTES
+    heap = launcher.sim_heap_bytes(board)
     r = subprocess.run([MPY, "-X", "heapsize=%d" % heap, "boards/sim/scripted.py", "--program", program, "--cpu", cpu,
                         "--board", board], cwd=ROOT, capture_output=True, text=True, check=True)
     line = [ln for ln in r.stdout.splitlines() if ln.startswith("SCRIPTED ")][-1]

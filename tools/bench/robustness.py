@@ -69,7 +69,7 @@ MICROPYTHON = os.path.join(ROOT, ".venv", "bin", "micropython")
 
 def heap_bytes(board: str) -> int:
     """The interpreter's heap for a session on `board`, as the launcher gives it."""
-    return launcher.WORD_SIZE_FACTOR * launcher.board_heap_bytes(board) + launcher.SIM_OVERHEAD_BYTES
+    return launcher.sim_heap_bytes(board)
 
 # The board's declared pump (boards/pico.py, sim_multi.py, sim_laser.py).
 DECLARED_FREE_L_MIN = 2.0

@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.join(ROOT, "boards", "sim"))
 def default_heap() -> int:
     import launcher  # type: ignore[import-not-found]
 
-    return launcher.WORD_SIZE_FACTOR * launcher.board_heap_bytes("pico") + launcher.SIM_OVERHEAD_BYTES
+    return launcher.sim_heap_bytes("pico")
 
 
 def run_on_idle_link(argv: list[str], commands: str, **kw) -> subprocess.CompletedProcess:
