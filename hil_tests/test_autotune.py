@@ -86,11 +86,13 @@ def test_relay_aborts_on_timeout_and_stages_nothing(open_device):
 
 
 def test_relay_aborts_when_the_vacuum_strays(open_device, tmp_path):
-    # The pump fails while the hold is measured (2.5 s): the vacuum falls away
-    # from the setpoint; the test aborts (beyond its margin, or stopped by the
-    # supervisor's alarm), nothing is staged, the outputs are safe.
+    # The pump fails while the hold is measured (2 s after the pump is first
+    # driven, so whenever the host's command reaches the full-speed board):
+    # the vacuum falls away from the setpoint; the test aborts (beyond its
+    # margin, or stopped by the supervisor's alarm), nothing is staged, the
+    # outputs are safe.
     scen = tmp_path / "pump_fail_early.json"
-    scen.write_text(json.dumps({"events": [{"t_ms": 2500, "fault": "pump_fail"}]}))
+    scen.write_text(json.dumps({"events": [{"after_pump_on_ms": 2000, "fault": "pump_fail"}]}))
     dev = open_device(str(scen))
     msg, _ = _tune(dev, "tune auto target=30kPa")
     assert "tune_aborted" in msg.text, msg.text

@@ -81,8 +81,8 @@ def test_pause_and_stop_cut_every_channels_pump_in_the_pass_that_takes_them(open
 
 def test_a_sensor_fault_on_one_channel_makes_every_channel_safe(open_device, tmp_path):
     scn = tmp_path / "ch3_sensor.json"
-    scn.write_text(json.dumps({"description": "channel 3's sensor disconnects at 5 s", "board": "sim_multi",
-                               "events": [{"t_ms": 5_000, "fault": "sensor_disconnect", "channel": 3}]}))
+    scn.write_text(json.dumps({"description": "channel 3's sensor disconnects 4.5 s into the session", "board": "sim_multi",
+                               "events": [{"after_pump_on_ms": 4_500, "fault": "sensor_disconnect", "channel": 3}]}))
     dev = open_device(str(scn))
     dev.request("tel on 20Hz")
     dev.request("start gradient target=40kPa step=10kPa duration=60s")
