@@ -41,7 +41,7 @@ def scripted(tmp_path: Path, cpu: str, program: str) -> dict:
     # site, the modules from the .mpy cache (mpycache.py).
     sim = ROOT / "boards" / "sim"
     modules = ["--firmware", str(mpycache.compiled(ROOT / "firmware")), "--boards-modules", str(mpycache.compiled(ROOT / "boards")),
-               "--sim-modules", str(mpycache.compiled(sim, skip=("launcher",)))]
+               "--sim-modules", str(mpycache.compiled(sim, skip=("launcher",), native=mpycache.SIM_NATIVE))]
     r = subprocess.run([*micropython_command(), "-X", "heapsize=%d" % heap, str(sim / "scripted.py"),
                         "--program", program, "--cpu", cpu, "--board", board, "--flash", str(tmp_path / "flash.img"), *modules],
                        capture_output=True, text=True, timeout=300, cwd=str(ROOT))

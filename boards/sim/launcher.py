@@ -131,7 +131,7 @@ def build_argv(args: argparse.Namespace, ctrl_c_fd: int | None = None) -> list[s
         argv += ["--firmware", str(firmware.resolve())]
     else:
         argv += ["--firmware", str(mpycache.compiled(firmware)), "--boards-modules", str(mpycache.compiled(ROOT / "boards")),
-                 "--sim-modules", str(mpycache.compiled(HERE, skip=("launcher",)))]
+                 "--sim-modules", str(mpycache.compiled(HERE, skip=("launcher",), native=mpycache.SIM_NATIVE))]
     if args.hold:
         argv += ["--hold-until-input", "1"]
     if args.heap_report:

@@ -11,11 +11,21 @@ started in parallel never import half a file. Tracebacks name the source
 file (mpy-cross -s). The heap figures of `make bench` still boot from
 source (tools/bench/bench.py runs runner.py itself), so they keep their
 method.
+
+The simulator's own per-tick modules (SIM_NATIVE: the world, the physics,
+the emulated parts and bus) are compiled to the host's machine code where
+the Unix port runs it (x86-64: mpy-cross -march=x64 -X emit=native), never
+the firmware, which runs as the board runs it, as bytecode. Native code
+calls the same runtime for every operation, so the results are the same
+bit for bit; it saves the bytecode dispatch, about a tenth of a simulated
+second's instructions (docs/simulation.md, "Native simulator modules"). A
+module the native emitter cannot compile stays bytecode.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -24,6 +34,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "build" / "sim-mpy"
+
+# The simulator's modules on the path of every tick and wait; the rest run
+# once (start-up, scenario, REPL) and keep bytecode's full tracebacks.
+SIM_NATIVE = ("world", "plant", "vclock", "machine", "i2c_emu", "xgzp6897d_emu", "mprls_emu", "bmp280_emu",
+              "aux_emu", "cpu", "noise", "ctrl_c", "bufferlink", "heapwatch")
+# The host's architecture as mpy-cross names it, where the pinned Unix port
+# loads native code (checked: x86-64); elsewhere everything stays bytecode.
+_NATIVE_ARCH = {"x86_64": "x64", "amd64": "x64"}.get(platform.machine().lower())
 
 
 def mpy_cross() -> str | None:
@@ -34,15 +52,18 @@ def mpy_cross() -> str | None:
     return shutil.which("mpy-cross")
 
 
-def compiled(src: Path, skip: tuple[str, ...] = ()) -> Path:
-    """src's modules (but those named in skip: CPython's) compiled; src
-    itself when there is no compiler or a module does not compile (the
-    board then reports the error from source)."""
+def compiled(src: Path, skip: tuple[str, ...] = (), native: tuple[str, ...] = ()) -> Path:
+    """src's modules (but those named in skip: CPython's) compiled, those
+    named in native to machine code where the host allows it; src itself
+    when there is no compiler or a module does not compile (the board then
+    reports the error from source)."""
     tool = mpy_cross()
     if tool is None:
         return src
     src = src.resolve()
-    out = CACHE / hashlib.sha1(str(src).encode()).hexdigest()[:12]
+    native = native if _NATIVE_ARCH else ()
+    key = str(src) + ("|native:%s:%s" % (_NATIVE_ARCH, ",".join(sorted(native))) if native else "")
+    out = CACHE / hashlib.sha1(key.encode()).hexdigest()[:12]
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError:  # a read-only checkout: boot from source
@@ -61,7 +82,12 @@ def compiled(src: Path, skip: tuple[str, ...] = ()) -> Path:
         # Unique per process and thread: boards started by threads of one
         # process (the robustness campaign's jobs) must not share a name.
         tmp = out / (".%s.%d.%d.mpy" % (stem, os.getpid(), threading.get_ident()))
-        r = subprocess.run([tool, "-s", str(py), "-o", str(tmp), str(py)], capture_output=True)
+        r = None
+        if stem in native:
+            r = subprocess.run([tool, "-s", str(py), "-march=" + str(_NATIVE_ARCH), "-X", "emit=native", "-o", str(tmp), str(py)],
+                               capture_output=True)
+        if r is None or r.returncode != 0:  # (the native emitter lacks a few constructs: bytecode then)
+            r = subprocess.run([tool, "-s", str(py), "-o", str(tmp), str(py)], capture_output=True)
         if r.returncode != 0:
             tmp.unlink(missing_ok=True)
             return src
