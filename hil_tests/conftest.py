@@ -16,6 +16,10 @@ from devicekit import HumanTerminal, Session, Truth
 from vacuumctl.link import DeviceLink
 from vacuumctl.simport import SimProcess, start_sim
 
+# A fixture's simulated board between the test's waits: real time (a wait a
+# test does not announce still ends, at this pace).
+IDLE_SPEED = "1"
+
 
 @pytest.fixture(autouse=True)
 def _no_service_code_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,8 +115,10 @@ def pty(needs_sim: None) -> Iterator[str]:
 def _open_session(port: str, scenario: str, tmp_path: Path) -> Iterator[Session]:
     if port == "sim" or port.startswith("sim:"):
         truth_path = tmp_path / "truth.csv"
-        link = DeviceLink.open("sim:" + scenario, truth_csv=str(truth_path))
-        truth: Truth | None = Truth(truth_path)
+        # Full speed while the test waits on the board, real time in between
+        # (boards/sim/hostgate.py): device time is spent where a test looks.
+        link = DeviceLink.open("sim:" + scenario, truth_csv=str(truth_path), idle_speed=IDLE_SPEED)
+        truth: Truth | None = Truth(truth_path, link.waiting)
     else:
         link = DeviceLink.open(port)
         truth = None

@@ -4,10 +4,11 @@ person's raw terminal, the service role. The fixtures that open them are in
 conftest.py; tests import these names from here."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, ContextManager
 
 import serial
 
@@ -26,8 +27,9 @@ def unlock(link: DeviceLink) -> None:
 class Truth:
     """Reads the simulated board's ground-truth CSV as it grows."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, waiting: Callable[[], ContextManager[None]] | None = None):
         self.path = path
+        self._waiting = waiting or contextlib.nullcontext  # the link's (a gated board runs while we wait)
 
     def rows(self) -> list[dict[str, str]]:
         if not self.path.exists():
@@ -39,6 +41,10 @@ class Truth:
 
     def wait_until(self, t_ms: int) -> list[dict[str, str]]:
         """Rows up to device time t_ms (the simulation runs on meanwhile)."""
+        with self._waiting():
+            return self._wait_until(t_ms)
+
+    def _wait_until(self, t_ms: int) -> list[dict[str, str]]:
         deadline = time.monotonic() + WALL_TIMEOUT_S
         last = -1
         while time.monotonic() < deadline:
@@ -69,6 +75,11 @@ class Session:
                         on_msg: Callable[[Message], None] | None = None) -> list[dict]:
         """Collect telemetry until stop(fields) or max_device_ms of device
         time have passed since the first line."""
+        with self.link.waiting():
+            return self._telemetry_until(stop, max_device_ms, on_msg)
+
+    def _telemetry_until(self, stop: Callable[[dict], bool], max_device_ms: int,
+                         on_msg: Callable[[Message], None] | None) -> list[dict]:
         out: list[dict] = []
         t0: int | None = None
         # A liveness guard, not a time limit: the deadline moves with every
@@ -116,9 +127,10 @@ class Session:
 
     def wait_message(self, pred: Callable[[Message], bool]) -> Message:
         """The next unsolicited message for which pred() holds."""
-        for msg in self._messages(moving=False):
-            if pred(msg):
-                return msg
+        with self.link.waiting():
+            for msg in self._messages(moving=False):
+                if pred(msg):
+                    return msg
         raise AssertionError("expected message did not arrive")
 
 

@@ -22,10 +22,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-import mpycache  # boards/sim (pytest.ini pythonpath)
-import sessions
+import sessions  # boards/sim (pytest.ini pythonpath)
 from boardfacts import board_constant
-from launcher import micropython_command, sim_heap_bytes
+from launcher import compiled_modules, micropython_command, sim_heap_bytes
 
 BOARD_OF = {"rp2040": "pico", "esp32": "esp32_devkitc", "host": "pico"}
 
@@ -40,10 +39,8 @@ def scripted(tmp_path: Path, cpu: str, program: str) -> dict:
     # Booted as the launcher boots a board: the Unix port without CPython's
     # site, the modules from the .mpy cache (mpycache.py).
     sim = ROOT / "boards" / "sim"
-    modules = ["--firmware", str(mpycache.compiled(ROOT / "firmware")), "--boards-modules", str(mpycache.compiled(ROOT / "boards")),
-               "--sim-modules", str(mpycache.compiled(sim, skip=("launcher",), native=mpycache.SIM_NATIVE))]
     r = subprocess.run([*micropython_command(), "-X", "heapsize=%d" % heap, str(sim / "scripted.py"),
-                        "--program", program, "--cpu", cpu, "--board", board, "--flash", str(tmp_path / "flash.img"), *modules],
+                        "--program", program, "--cpu", cpu, "--board", board, "--flash", str(tmp_path / "flash.img"), *compiled_modules()],
                        capture_output=True, text=True, timeout=300, cwd=str(ROOT))
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("SCRIPTED ")]
     assert r.returncode == 0 and lines, r.stdout[-3000:] + r.stderr[-3000:]

@@ -114,7 +114,15 @@ def sim_heap_bytes(board: str) -> int:
     return WORD_SIZE_FACTOR * board_heap_bytes(board) + SIM_OVERHEAD_BYTES
 
 
-def build_argv(args: argparse.Namespace, ctrl_c_fd: int | None = None) -> list[str]:
+def compiled_modules(firmware: Path | None = None) -> list[str]:
+    """runner.py's arguments for the modules as a board boots them: the
+    firmware, the board definitions and the simulator from the .mpy cache,
+    the simulator's per-tick modules as machine code (mpycache.py)."""
+    return ["--firmware", str(mpycache.compiled(firmware or ROOT / "firmware")), "--boards-modules", str(mpycache.compiled(ROOT / "boards")),
+            "--sim-modules", str(mpycache.compiled(HERE, skip=("launcher",), native=mpycache.SIM_NATIVE))]
+
+
+def build_argv(args: argparse.Namespace, ctrl_c_fd: int | None = None, gate_fd: int | None = None) -> list[str]:
     heap = args.heap or sim_heap_bytes(args.board)
     argv = [*micropython_command(), "-X", "heapsize=%d" % heap, str(HERE / "runner.py"),
             "--scenario", args.scenario, "--speed", args.speed]
@@ -130,8 +138,7 @@ def build_argv(args: argparse.Namespace, ctrl_c_fd: int | None = None) -> list[s
     if args.heap_report:
         argv += ["--firmware", str(firmware.resolve())]
     else:
-        argv += ["--firmware", str(mpycache.compiled(firmware)), "--boards-modules", str(mpycache.compiled(ROOT / "boards")),
-                 "--sim-modules", str(mpycache.compiled(HERE, skip=("launcher",), native=mpycache.SIM_NATIVE))]
+        argv += compiled_modules(firmware)
     if args.hold:
         argv += ["--hold-until-input", "1"]
     if args.heap_report:
@@ -143,6 +150,8 @@ def build_argv(args: argparse.Namespace, ctrl_c_fd: int | None = None) -> list[s
         argv += ["--cpu", args.cpu]
     if ctrl_c_fd is not None:
         argv += ["--ctrl-c-fd", str(ctrl_c_fd)]
+    if gate_fd is not None:
+        argv += ["--gate-fd", str(gate_fd), "--idle-speed", args.idle_speed]
     return argv
 
 
@@ -181,16 +190,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "(default: the scenario's \"cpu\", else host = no time; docs/simulation.md)")
     p.add_argument("--hold", action="store_true",
                    help="freeze device time after boot until the first byte from the host arrives")
-    return p.parse_args(argv)
+    p.add_argument("--idle-speed",
+                   help="run at --speed only while the host waits on the board: it says so on this "
+                        "program's stdin ('w' waiting, 'i' not); at this speed in between "
+                        "(boards/sim/hostgate.py; the test kit's boards)")
+    args = p.parse_args(argv)
+    if args.idle_speed is not None:
+        try:
+            ok = 0.01 <= float(args.idle_speed) <= 10000
+        except ValueError:
+            ok = False
+        if not ok:
+            p.error("--idle-speed must be a number of simulated seconds per wall second (0.01 to 10000)")
+    return args
 
 
 class Relay:
     """Copies bytes between the pty master and the MicroPython process."""
 
-    def __init__(self, master: int, child: subprocess.Popen[bytes], ctrl_c: int):
+    def __init__(self, master: int, child: subprocess.Popen[bytes], ctrl_c: int, gate: int | None = None):
         self.master = master
         self.child = child
         self.ctrl_c = ctrl_c  # one byte per Ctrl-C from the host (ctrl_c.py)
+        self.gate = gate  # the host's words from our stdin to the board (hostgate.py)
         self.dropped = 0
         self.pending = bytearray()  # device output the pty has not taken yet
         assert child.stdin is not None and child.stdout is not None
@@ -199,6 +221,20 @@ class Relay:
         os.set_blocking(master, False)
         os.set_blocking(self.from_child, False)
         os.set_blocking(ctrl_c, False)
+
+    def host_gate(self) -> bool:
+        """The host's words (stdin) passed on to the board; False at their end."""
+        try:
+            data = os.read(sys.stdin.fileno(), 256)
+        except OSError:
+            data = b""
+        if not data:
+            return False
+        try:
+            os.write(self.gate, data[-1:])  # only the last word counts
+        except (BlockingIOError, BrokenPipeError):
+            pass
+        return True
 
     def host_to_device(self) -> None:
         try:
@@ -263,9 +299,21 @@ class Relay:
         sel = selectors.DefaultSelector()
         sel.register(self.master, selectors.EVENT_READ, self.host_to_device)
         sel.register(self.from_child, selectors.EVENT_READ, None)
+        if self.gate is not None:
+            sel.register(sys.stdin.fileno(), selectors.EVENT_READ, self.host_gate)
         waiting = False  # master registered for writability too
         while True:
             for key, mask in sel.select(timeout=0.5):
+                if key.data == self.host_gate:
+                    if not self.host_gate():
+                        # The host is gone (or never wrote): the board runs
+                        # freely; the parent check below ends us with it.
+                        sel.unregister(sys.stdin.fileno())
+                        try:
+                            os.write(self.gate, b"w")
+                        except OSError:
+                            pass
+                    continue
                 if key.data is None:
                     if not self.device_to_host():
                         self.drain()
@@ -299,9 +347,15 @@ def main(argv: list[str] | None = None) -> int:
     tty.setraw(slave, termios.TCSANOW)
     port = os.ttyname(slave)
     ctrl_c_read, ctrl_c_write = os.pipe()
-    child = subprocess.Popen(build_argv(args, ctrl_c_read), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             cwd=str(ROOT), pass_fds=(ctrl_c_read,))
+    gate_read = gate_write = None
+    if args.idle_speed is not None:
+        gate_read, gate_write = os.pipe()
+        os.set_blocking(gate_write, False)
+    child = subprocess.Popen(build_argv(args, ctrl_c_read, gate_read), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             cwd=str(ROOT), pass_fds=(ctrl_c_read,) + ((gate_read,) if gate_read is not None else ()))
     os.close(ctrl_c_read)
+    if gate_read is not None:
+        os.close(gate_read)
     print("port: %s" % port, flush=True)
 
     def stop(signum: int, frame: object) -> None:
@@ -309,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        return Relay(master, child, ctrl_c_write).run()
+        return Relay(master, child, ctrl_c_write, gate_write).run()
     except KeyboardInterrupt:
         return 0
     finally:

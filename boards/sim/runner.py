@@ -5,6 +5,7 @@
 #       [--firmware DIR] [--hold-until-input 0|1]
 #       [--flash FILE] [--flash-blocks N] [--flash-cut-at-write N]
 #       [--cpu host|rp2040|esp32] [--ctrl-c-fd FD]   (FD: ctrl_c.py)
+#       [--gate-fd FD --idle-speed X]   (hostgate.py)
 #       [--boards-modules DIR] [--sim-modules DIR]   (the two compiled: mpycache.py)
 #
 # Builds the simulated world from a scenario, installs it behind the emulated
@@ -18,7 +19,7 @@ import sys
 
 _HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
 _ROOT = _HERE.rsplit("/", 2)[0] if _HERE.count("/") >= 2 else _HERE + "/../.."
-_USAGE = "usage: runner.py [--scenario REF] [--speed X|max] [--truth-csv FILE] [--truth-interval-ms N] [--until-ms N] [--firmware DIR] [--hold-until-input 0|1] [--heap-report FILE] [--flash FILE] [--flash-blocks N] [--flash-cut-at-write N] [--cpu host|rp2040|esp32] [--ctrl-c-fd FD] [--boards-modules DIR] [--sim-modules DIR]"
+_USAGE = "usage: runner.py [--scenario REF] [--speed X|max] [--truth-csv FILE] [--truth-interval-ms N] [--until-ms N] [--firmware DIR] [--hold-until-input 0|1] [--heap-report FILE] [--flash FILE] [--flash-blocks N] [--flash-cut-at-write N] [--cpu host|rp2040|esp32] [--ctrl-c-fd FD] [--gate-fd FD --idle-speed X] [--boards-modules DIR] [--sim-modules DIR]"
 
 
 def _fail(msg, code=2):
@@ -27,7 +28,7 @@ def _fail(msg, code=2):
 
 
 def _parse_args(argv):
-    opts = {"scenario": "default", "speed": "max", "truth-csv": None, "truth-interval-ms": "10", "until-ms": None, "firmware": _ROOT + "/firmware", "hold-until-input": "0", "heap-report": None, "flash": None, "flash-blocks": "352", "flash-cut-at-write": "0", "cpu": None, "ctrl-c-fd": None, "boards-modules": _ROOT + "/boards", "sim-modules": _HERE}
+    opts = {"scenario": "default", "speed": "max", "truth-csv": None, "truth-interval-ms": "10", "until-ms": None, "firmware": _ROOT + "/firmware", "hold-until-input": "0", "heap-report": None, "flash": None, "flash-blocks": "352", "flash-cut-at-write": "0", "cpu": None, "ctrl-c-fd": None, "gate-fd": None, "idle-speed": None, "boards-modules": _ROOT + "/boards", "sim-modules": _HERE}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -35,16 +36,19 @@ def _parse_args(argv):
             _fail("bad argument %r\n%s" % (a, _USAGE))
         opts[a[2:]] = argv[i + 1]
         i += 2
-    speed = opts["speed"]
-    if speed == "max":
-        opts["speed"] = None
-    else:
+    for k in ("speed", "idle-speed"):
+        speed = opts[k]
+        if speed is None or (speed == "max" and k == "speed"):
+            opts[k] = None
+            continue
         try:
-            opts["speed"] = float(speed)
+            opts[k] = float(speed)
         except ValueError:
-            _fail("--speed must be a number or 'max', not %r" % speed)
-        if not 0.01 <= opts["speed"] <= 10000:
-            _fail("--speed must be between 0.01 and 10000")
+            _fail("--%s must be a number%s, not %r" % (k, " or 'max'" if k == "speed" else "", speed))
+        if not 0.01 <= opts[k] <= 10000:
+            _fail("--%s must be between 0.01 and 10000" % k)
+    if (opts["gate-fd"] is None) != (opts["idle-speed"] is None):
+        _fail("--gate-fd and --idle-speed go together")
     for k in ("truth-interval-ms", "until-ms"):
         if opts[k] is not None:
             try:
@@ -103,7 +107,12 @@ def main():
     from world import World, SimStop
 
     chip = _make_flash(opts)
-    world = World(scn, speed=opts["speed"], truth_path=opts["truth-csv"], truth_interval_ms=opts["truth-interval-ms"], until_ms=opts["until-ms"], hold_for_input=opts["hold-until-input"] == "1", flash=chip)
+    gate = None
+    if opts["gate-fd"] is not None:
+        from hostgate import HostGate
+
+        gate = HostGate(int(opts["gate-fd"]), opts["idle-speed"])
+    world = World(scn, speed=opts["speed"], truth_path=opts["truth-csv"], truth_interval_ms=opts["truth-interval-ms"], until_ms=opts["until-ms"], hold_for_input=opts["hold-until-input"] == "1", flash=chip, gate=gate)
     simworld.install(world)
     if opts["ctrl-c-fd"] is not None:
         import ctrl_c

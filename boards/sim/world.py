@@ -63,7 +63,7 @@ def _make_sensor(kind, board_def, seed, noise_pa, ambient_pa):
 
 
 class World:
-    def __init__(self, scenario, speed=None, truth_path=None, truth_interval_ms=10, until_ms=None, hold_for_input=False, flash=None):
+    def __init__(self, scenario, speed=None, truth_path=None, truth_interval_ms=10, until_ms=None, hold_for_input=False, flash=None, gate=None):
         self.scenario = scenario
         self.board_name = scenario["board"]
         self.board_module = __import__(self.board_name)
@@ -72,6 +72,12 @@ class World:
         self.cpu = make_cpu(scenario.get("cpu", "host"), self.board_module, scenario["seed"])
         self.plant = Plant(scenario["plant"])
         self.speed = speed  # None = as fast as possible
+        # hostgate.HostGate: --speed while the host waits on the board, the
+        # gate's idle speed in between (None: always --speed).
+        self.gate = gate
+        self._wait_speed = speed
+        if gate is not None:
+            self.speed = gate.idle_speed
         seed = scenario["seed"]
         self.unique_id = bytes((0xE6, 0x60, 0x5C, 0x00, (seed >> 24) & 255, (seed >> 16) & 255, (seed >> 8) & 255, seed & 255))
         b = self.board_module
@@ -148,6 +154,7 @@ class World:
             self._truth.write(TRUTH_COLUMNS + "".join(",ch%d_true_vacuum_pa,ch%d_pump_duty,ch%d_valve_duty" % (i + 1, i + 1, i + 1) for i in range(1, len(self.plants)))
                               + (self.aux.COLUMNS if self.aux is not None else "") + "\n")
         self._real_t0 = time.ticks_us()
+        self._pace_phys0 = 0  # device time at _real_t0 (a change of speed moves both)
         self._pace_next = 0
         self._power_off_until = 0
         self._power_failed = False
@@ -262,7 +269,9 @@ class World:
         chans = [(self.plants[i], self.sensors[i]) for i in range(len(self.plants))]
         cmds = [0.0] * (2 * len(chans))  # pump drive, vent opening per channel
         until = self._until_us
-        speed = self.speed
+        # Paced (a speed, or a gate that may set one): the wait stops at
+        # every pace point (_pace).
+        pacing = self.speed is not None or self.gate is not None
         aux = self.aux
         gk = self.sensor_gain  # the sensor's gain error (1.0: none)
         while True:
@@ -341,7 +350,7 @@ class World:
                         due = self._truth_next
                     if wdt is not None and wdt < due:
                         due = wdt
-                    if speed is not None and self._pace_next < due:
+                    if pacing and self._pace_next < due:
                         due = self._pace_next
                     for pl, sen in chans:
                         wake = sen.wake_us()  # e.g. a conversion's end
@@ -394,8 +403,7 @@ class World:
                         clock.now_us = end
                         self._note("wdt_reset")
                         raise machine.SimReset(machine.WDT_RESET)
-                    if speed is not None and end >= self._pace_next:
-                        self._pace_next = end + 10_000
+                    if pacing and end >= self._pace_next:
                         self._pace()
                 if clock.now_us < phys:
                     clock.now_us = phys
@@ -439,9 +447,28 @@ class World:
         self._after_pump_on = []
 
     def _pace(self):
-        ahead = int(self.phys_us / self.speed) - time.ticks_diff(time.ticks_us(), self._real_t0)
+        # Every 10 ms of device time at a speed; at full speed behind a gate,
+        # every 50 ms only to hear the host's word (one system call).
+        g = self.gate
+        if g is not None and g.changed():
+            self._gate_speed()
+        s = self.speed
+        if s is None:
+            self._pace_next = self.phys_us + 50_000
+            return
+        self._pace_next = self.phys_us + 10_000
+        ahead = int((self.phys_us - self._pace_phys0) / s) - time.ticks_diff(time.ticks_us(), self._real_t0)
         if ahead > 0:
-            time.sleep_us(ahead)
+            if g is None:
+                time.sleep_us(ahead)
+            elif g.changed((ahead + 999) // 1000):  # the host's next word ends the sleep
+                self._gate_speed()
+
+    def _gate_speed(self):
+        """The host's word changed: the speed for it, counted from now."""
+        self.speed = self._wait_speed if self.gate.waiting else self.gate.idle_speed
+        self._pace_phys0 = self.phys_us
+        self._real_t0 = time.ticks_us()
 
     def _note(self, text):
         if self._truth is None:

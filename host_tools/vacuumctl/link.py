@@ -14,13 +14,14 @@ DeviceReset and decides.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import queue
 import sys
 import threading
 import time
-from typing import Iterator
+from typing import ContextManager, Iterator
 
 import serial
 
@@ -100,15 +101,18 @@ class DeviceLink:
     # ---- opening ----------------------------------------------------------
     @classmethod
     def open(cls, port: str, speed: str = "max", truth_csv: str | None = None,
-             until_ms: int | None = None, flash_image: str | None = None) -> "DeviceLink":
+             until_ms: int | None = None, flash_image: str | None = None,
+             idle_speed: str | None = None) -> "DeviceLink":
         """flash_image: a simulated board's flash kept in that file (its
-        configuration and logs outlive the board, as a real board's do)."""
+        configuration and logs outlive the board, as a real board's do).
+        idle_speed: a simulated board started here runs at speed only while
+        this link waits on it (waiting()), at idle_speed in between."""
         sim = None
         if flash_image and not is_sim_port(port):
             raise UserError("a flash image file is for a simulated board (--port sim:...)")
         if is_sim_port(port):
             sim = start_sim(scenario_of(port), speed=speed, truth_csv=truth_csv, until_ms=until_ms,
-                            extra=["--flash", flash_image] if flash_image else None)
+                            extra=["--flash", flash_image] if flash_image else None, idle_speed=idle_speed)
             path = sim.port
         elif is_named_sim(port):
             if truth_csv:
@@ -141,6 +145,11 @@ class DeviceLink:
             link.messages.get_nowait()
         link._ready = True
         return link
+
+    def waiting(self) -> ContextManager[None]:
+        """Around anything that waits on the device: a simulated board
+        started with an idle speed runs at full speed only meanwhile."""
+        return self.sim.waiting() if self.sim is not None else contextlib.nullcontext()
 
     def enter_machine_mode(self, attempts: int = 3, timeout_s: float = 1.0, repl_reset: bool = True) -> None:
         """Bring the device into machine mode from whatever state it is in;
@@ -179,8 +188,9 @@ class DeviceLink:
         if not self._repl_signs():
             self._write(b"\x02")
             deadline = time.monotonic() + 0.5
-            while time.monotonic() < deadline and not self._repl_signs():
-                time.sleep(0.02)  # waiting for the board's answer
+            with self.waiting():
+                while time.monotonic() < deadline and not self._repl_signs():
+                    time.sleep(0.02)  # waiting for the board's answer
         self.repl_seen = self._repl_signs()
         return self.repl_seen
 
@@ -197,10 +207,11 @@ class DeviceLink:
         seen = len(self.raw_log)
         self._write(b"\r\x02\x03\x04")
         deadline = time.monotonic() + 5.0
-        while time.monotonic() < deadline:
-            if any(line.startswith("boot vacuumfw") for line in self.raw_log[seen:]):
-                return
-            time.sleep(0.02)  # waiting for the board to boot
+        with self.waiting():
+            while time.monotonic() < deadline:
+                if any(line.startswith("boot vacuumfw") for line in self.raw_log[seen:]):
+                    return
+                time.sleep(0.02)  # waiting for the board to boot
 
     def leave_machine_mode(self, wait_s: float = 1.0) -> None:
         """Send a framed ``mode human`` so a person opening the port next finds
@@ -210,10 +221,11 @@ class DeviceLink:
         seen = len(self.raw_log)
         self._write(frame.encode_request(self._next_seq(), "mode human"))
         end = time.monotonic() + wait_s
-        while time.monotonic() < end:
-            if any(line.startswith("ok mode human") for line in self.raw_log[seen:]):
-                return
-            time.sleep(0.005)
+        with self.waiting():
+            while time.monotonic() < end:
+                if any(line.startswith("ok mode human") for line in self.raw_log[seen:]):
+                    return
+                time.sleep(0.005)
 
     def close(self) -> None:
         self._stop.set()
@@ -292,13 +304,14 @@ class DeviceLink:
         sent again while the device refuses it because its absolute sensor
         is still taking its zero after boot (a fraction of a second)."""
         deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                return self.request(line)
-            except DeviceError as e:
-                if e.code != "E_STATE" or "still taking its zero" not in e.message or time.monotonic() > deadline:
-                    raise
-            time.sleep(0.05)  # the device's own boot zero, a few hundred ms of device time
+        with self.waiting():
+            while True:
+                try:
+                    return self.request(line)
+                except DeviceError as e:
+                    if e.code != "E_STATE" or "still taking its zero" not in e.message or time.monotonic() > deadline:
+                        raise
+                time.sleep(0.05)  # the device's own boot zero, a few hundred ms of device time
 
     def unlock(self, code: str) -> str:
         """Enter the service role; a refusal never quotes the code."""
@@ -324,7 +337,8 @@ class DeviceLink:
         with self._waiting_lock:
             self._waiting[seq] = replies
         try:
-            return self._await(text, seq, data, replies, timeout, retries, resets_before)
+            with self.waiting():
+                return self._await(text, seq, data, replies, timeout, retries, resets_before)
         finally:
             with self._waiting_lock:
                 self._waiting.pop(seq, None)

@@ -5,8 +5,9 @@ A 120 s continuous session at 30 kPa on the default plant, each kind run
 RUNS times (median quoted), wall time from process start to exit, start-up
 included:
 
-* plain: the simulated board alone (boards/sim/runner.py, commands on stdin,
-  no telemetry, no ground truth);
+* plain: the simulated board alone (boards/sim/runner.py booted as the
+  launcher boots it, commands on a quiet pseudo-terminal, no telemetry, no
+  ground truth);
 * 20 Hz telemetry: the same with 'tel on 20Hz';
 * ground truth: the same writing the truth CSV (10 ms rows);
 * through vacuumctl: ``vacuumctl --port sim run continuous --target 30kPa
@@ -36,7 +37,6 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import simprofile  # noqa: E402
 
-MPY = os.path.join(ROOT, ".venv", "bin", "micropython")
 VACUUMCTL = os.path.join(ROOT, ".venv", "bin", "vacuumctl")
 SESSION_S = 120
 RUNS = int(os.environ.get("BENCH_SPEED_RUNS", "3"))
@@ -56,7 +56,12 @@ def firmware_share(seconds: float = 60.0) -> tuple[float, dict]:
 def _board_run(tel: bool, truth: bool) -> float:
     with tempfile.TemporaryDirectory(prefix="simspeed-") as d:
         cmds = ("tel on 20Hz\r\n" if tel else "") + "start continuous target=30kPa duration=%ds\r\n" % (SESSION_S + 60)
-        argv = [MPY, "-X", "heapsize=%d" % simprofile.default_heap(), "boards/sim/runner.py", "--until-ms", str(SESSION_S * 1000)]
+        import launcher  # boards/sim (simprofile put it on the path)
+
+        # Booted as the launcher boots a board (compiled modules, the
+        # simulator's per-tick ones as machine code), without the link.
+        argv = [*launcher.micropython_command(), "-X", "heapsize=%d" % simprofile.default_heap(), "boards/sim/runner.py",
+                *launcher.compiled_modules(), "--until-ms", str(SESSION_S * 1000)]
         if truth:
             argv += ["--truth-csv", os.path.join(d, "truth.csv")]
         t0 = time.monotonic()
