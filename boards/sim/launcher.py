@@ -29,11 +29,9 @@ import errno
 import os
 import select
 import selectors
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import termios
 import time
 import tty
@@ -72,6 +70,8 @@ def find_micropython() -> str:
     candidate = Path(sys.executable).parent / "micropython"
     if candidate.exists():
         return str(candidate)
+    import shutil
+
     found = shutil.which("micropython")
     if not found:
         raise SystemExit(
@@ -335,13 +335,25 @@ class Relay:
                 return 0  # finally-block in main() stops the child
 
 
+def _new_temp_file(pattern: str) -> str:
+    """A new empty file in the temporary directory, its name unique
+    (tempfile.mkstemp without importing tempfile: every board's start)."""
+    tmp = os.environ.get("TMPDIR") or "/tmp"
+    while True:
+        path = os.path.join(tmp, pattern % os.urandom(6).hex())
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            return path
+        except FileExistsError:
+            continue
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.board = check_scenario(args.scenario)
     temp_flash = None
     if not args.flash:
-        fd, temp_flash = tempfile.mkstemp(prefix="vacuum-sim-flash-", suffix=".img")
-        os.close(fd)
+        temp_flash = _new_temp_file("vacuum-sim-flash-%s.img")
         args.flash = temp_flash
     master, slave = os.openpty()
     tty.setraw(slave, termios.TCSANOW)

