@@ -25,9 +25,12 @@ def test_a_gated_board_idles_at_real_time_and_runs_full_speed_while_the_host_wai
         t0 = _device_ms(link)
         time.sleep(0.5)  # the host busy elsewhere: the board keeps real time, at most
         idle = _device_ms(link) - t0
-        # Paced: never ahead of real time (a starved board is only slower).
-        # Ungated, a full-speed board passes tens of seconds here.
-        assert 0 <= idle <= 1_000, idle
+        # Paced at real time in between (a starved board is only slower),
+        # plus the full-speed moments around each request: until the board
+        # has heard the host stop waiting, and before the request's line
+        # reaches it after its 'w' (a few ms of relay each). Ungated, a
+        # full-speed board passes about 40 s here.
+        assert 0 <= idle <= 5_000, idle
         t1 = _device_ms(link)
         wall = time.monotonic()
         rows = truth.wait_until(t1 + 20_000)  # the host waits: full speed

@@ -1,11 +1,11 @@
 # The host's gate: device time at full speed only while the host waits on it.
 #
-# A test host spends most of its wall time between its waits: building the
-# next request, parsing a reply, checking ground truth, starting pytest's
-# next fixture. A board at full speed simulates that time anyway: tens of
-# seconds of an idle device per test, a core's worth of work nobody looks at,
-# and a device clock that advances by however long the host happened to
-# think (a loaded machine's host sent `start` after a scenario's fault).
+# A test host spends much of its wall time between its waits: building the
+# next request, parsing a reply, checking ground truth. A board at full speed
+# simulates that time anyway, device time nobody looks at, so the device
+# clock between two of the host's commands advances by however long the host
+# happened to think (a loaded machine's host sent `start` after a scenario's
+# fault; a telemetry window counted from lines queued seconds earlier).
 #
 # With the gate (launcher.py --idle-speed) the host says, one byte on the
 # launcher's stdin passed on to this pipe, when it starts waiting on the

@@ -257,7 +257,9 @@ class World:
         p.register(sys.stdin, select.POLLIN)
         p.poll(-1)
         self.hold_for_input = False
+        # Pacing restarts from here (not a catch-up sleep for the boot).
         self._real_t0 = time.ticks_us()
+        self._pace_phys0 = self.phys_us
 
     def _waits(self):
         # Everything that cannot change during a wait is read once per wait
