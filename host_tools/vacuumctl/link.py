@@ -337,8 +337,7 @@ class DeviceLink:
         with self._waiting_lock:
             self._waiting[seq] = replies
         try:
-            with self.waiting():
-                return self._await(text, seq, data, replies, timeout, retries, resets_before)
+            return self._await(text, seq, data, replies, timeout, retries, resets_before)
         finally:
             with self._waiting_lock:
                 self._waiting.pop(seq, None)
@@ -347,30 +346,41 @@ class DeviceLink:
                retries: int, resets_before: int) -> str:
         for _ in range(retries + 1):
             self._write(data)
-            deadline = time.monotonic() + timeout
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                try:
-                    f = replies.get(timeout=min(left, 0.1))
-                except queue.Empty:
-                    if self.lost:
-                        raise DeviceLost(self.lost) from None
-                    if self.resets != resets_before:
-                        raise DeviceReset("the device rebooted while '%s' was pending; it was not re-sent" % text)
-                    continue
-                if f.seq == seq:
-                    status, _, rest = f.text.partition(" ")
-                    if status == "ok":
-                        return rest
-                    code, _, message = rest.partition(" ")
-                    raise DeviceError(code, message)
-                if f.seq == 0 and f.text.startswith("err E_FRAME"):
-                    break  # our line arrived damaged; nothing was executed: resend
-            if self.resets != resets_before:
-                raise DeviceReset("the device rebooted while '%s' was pending; it was not re-sent" % text)
+            # Waiting from here, the line already sent: a gated board runs
+            # at full speed once the line is on its way, not before it.
+            with self.waiting():
+                f = self._reply(seq, replies, timeout, text, resets_before)
+            if f is None:
+                if self.resets != resets_before:
+                    raise DeviceReset("the device rebooted while '%s' was pending; it was not re-sent" % text)
+                continue  # no reply in time, or our line arrived damaged (nothing was executed): resend
+            status, _, rest = f.text.partition(" ")
+            if status == "ok":
+                return rest
+            code, _, message = rest.partition(" ")
+            raise DeviceError(code, message)
         raise TimeoutError("no reply to '%s' after %d tries" % (text, retries + 1))
+
+    def _reply(self, seq: int, replies: "queue.Queue[frame.Frame]", timeout: float, text: str,
+               resets_before: int) -> frame.Frame | None:
+        """The reply to seq within timeout; None for none (or a damaged line's E_FRAME)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            try:
+                f = replies.get(timeout=min(left, 0.1))
+            except queue.Empty:
+                if self.lost:
+                    raise DeviceLost(self.lost) from None
+                if self.resets != resets_before:
+                    raise DeviceReset("the device rebooted while '%s' was pending; it was not re-sent" % text)
+                continue
+            if f.seq == seq:
+                return f
+            if f.seq == 0 and f.text.startswith("err E_FRAME"):
+                return None
 
     # ---- unsolicited ------------------------------------------------------
     def _read_loop(self) -> None:
