@@ -29,7 +29,7 @@ help:
 	@echo "make powercut  power-cut sweeps at every flash write: store level, the whole firmware's commands and logs, a config commit over the link; prints the count"
 	@echo "make safety-report  fault matrix: every simulated fault x every program, detection, safe state, peak true vacuum"
 	@echo "make fuzz   fuzz campaign: 5000 cases per fuzz test (protocol on the sim, alarms, config/scenario files, vacuumctl argv)"
-	@echo "make soak   72 h of device time of intermittent wound therapy on the sim: heap, ticks, GC pauses, telemetry (~50 min wall on an idle 2-core PC; SOAK_HOURS=N for a shorter run)"
+	@echo "make soak   72 h of device time of intermittent wound therapy on the sim: heap, ticks, GC pauses, telemetry (~70 min wall on a 2-core PC like CI's; SOAK_HOURS=N for a shorter run)"
 	@echo "make venv   create .venv from requirements.lock (done automatically by the targets above)"
 	@echo "make browser  headless Chromium from the system's packages for the dashboard's browser tests (root + apt; make test runs it)"
 	@echo "make ui-screenshots  run the dashboard's browser tests and keep their screenshots in docs/dashboard/"
@@ -156,7 +156,7 @@ fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} $(PYTEST) -q -s -n auto hil_tests/test_fuzz_protocol.py hil_tests/test_fuzz_alarm.py host_tools/tests/test_fuzz_inputs.py; \
 	rc=$$?; echo "fuzz campaign: $$(( $$(date +%s) - t0 )) s wall"; exit $$rc
 
-# Endurance: 72 h of device time at full speed (about 50 min of wall time on an idle 2-core PC; SOAK_HOURS=N).
+# Endurance: 72 h of device time at full speed (about 70 min of wall time on a 2-core PC like CI's; SOAK_HOURS=N).
 soak: $(STAMP)
 	$(PY) tools/bench/soak.py --hours $${SOAK_HOURS:-72}
 
