@@ -74,7 +74,10 @@ class Session:
     def telemetry_until(self, stop: Callable[[dict], bool], max_device_ms: int,
                         on_msg: Callable[[Message], None] | None = None) -> list[dict]:
         """Collect telemetry until stop(fields) or max_device_ms of device
-        time have passed since the first line."""
+        time have passed since the call: counted from the newest line that
+        had already arrived (the queue may hold seconds of older lines a
+        busy host had not read yet: stop() sees them, the bound does not
+        count them), else from the first line."""
         with self.link.waiting():
             return self._telemetry_until(stop, max_device_ms, on_msg)
 
@@ -82,6 +85,7 @@ class Session:
                          on_msg: Callable[[Message], None] | None) -> list[dict]:
         out: list[dict] = []
         t0: int | None = None
+        called = time.monotonic()
         # A liveness guard, not a time limit: the deadline moves with every
         # message, so a slow (loaded) machine is not a failure, a silent link is.
         for msg in self._messages(moving=True):
@@ -92,7 +96,8 @@ class Session:
             f = msg.fields
             out.append(f)
             t = int(f["t_ms"])
-            t0 = t if t0 is None else t0
+            if t0 is None or msg.arrived <= called:
+                t0 = t  # (a line queued before the call: the window starts after it)
             if stop(f) or t - t0 >= max_device_ms:
                 return out
         raise AssertionError("no telemetry for %s s of wall time" % WALL_TIMEOUT_S)

@@ -423,7 +423,7 @@ class DeviceLink:
                     gap = (f.seq - self._last_event_seq - 1) & 0xFFFF
                     self.lost_lines += gap
                 self._last_event_seq = f.seq
-                self.messages.put(Message.from_text(f.text))
+                self.messages.put(Message.from_text(f.text, time.monotonic()))
             return
         text = line.decode(errors="replace")
         self.raw_log.append(text)
@@ -431,7 +431,7 @@ class DeviceLink:
             # The device rebooted: it is back in human mode with a new cache.
             self.resets += 1
             self._last_event_seq = None
-            self.messages.put(Message.from_text(text))
+            self.messages.put(Message.from_text(text, time.monotonic()))
             threading.Thread(target=self._resync, daemon=True).start()
 
     def _resync(self) -> None:

@@ -31,9 +31,10 @@ class Message:
     kind: str
     text: str
     fields: dict[str, int | str] = field(default_factory=dict)
+    arrived: float = 0.0  # time.monotonic() when the host read it (0: not from a link)
 
     @classmethod
-    def from_text(cls, text: str) -> "Message":
+    def from_text(cls, text: str, arrived: float = 0.0) -> "Message":
         first = text.split(" ", 1)[0]
         kind = first if first in ("tel", "alarm", "event", "boot") else "text"
-        return cls(kind, text, parse_fields(text))
+        return cls(kind, text, parse_fields(text), arrived)
