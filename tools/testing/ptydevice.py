@@ -17,6 +17,10 @@ class PtyDevice:
         self.master, self._slave = os.openpty()
         self.path = os.ttyname(self._slave)
         self.running = True
+        # A line is answered whole or not at all: close() waits for the one
+        # being answered (a reply written after the close went to a closed
+        # descriptor, or to whatever file reused its number).
+        self._lock = threading.Lock()
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
@@ -28,13 +32,17 @@ class PtyDevice:
                 return
             while b"\n" in buf:
                 line, buf = buf.split(b"\n", 1)
-                self.on_line(line.strip())
+                with self._lock:
+                    if not self.running:
+                        return
+                    self.on_line(line.strip())
 
     def on_line(self, line: bytes) -> None:
         """One line the host wrote, without its line ending."""
         raise NotImplementedError
 
     def close(self) -> None:
-        self.running = False
-        os.close(self.master)
-        os.close(self._slave)
+        with self._lock:
+            self.running = False
+            os.close(self._slave)  # (the reader's read ends: the terminal hung up)
+            os.close(self.master)
