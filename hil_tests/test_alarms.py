@@ -93,8 +93,7 @@ def test_heartbeat_lost_ends_the_session_safe(device):
     device.request("tel on 50Hz")
     reply = device.request("start continuous target=20kPa duration=60s heartbeat=1s")
     assert "heartbeat_ms=1000" in reply
-    # A wide window: it counts from the first line still queued, which on a
-    # loaded machine can be seconds of device time before the 'start'.
+    # A wide window (the heartbeat's timing is judged below, from t_ms).
     tel = device.telemetry_until(lambda f: f["state"] == "fault", 30_000)
     last = tel[-1]
     assert "host" in last["alarms"].split(",") and last["pump_duty"] == 0 and last["valve_duty"] == 65535

@@ -70,7 +70,7 @@ def test_pause_and_stop_cut_every_channels_pump_in_the_pass_that_takes_them(open
         dev.request("start gradient target=40kPa step=10kPa duration=60s")
         dev.telemetry_until(lambda f: f["state"] == "run" and f["vacuum_pa"] > 5_000, 20_000)
         assert dev.request(cmd).startswith(cmd[:4])
-        t = int(dev.telemetry_until(lambda f: f["state"] == state, 60_000)[-1]["t_ms"])  # (wide: counted from queued lines)
+        t = int(dev.telemetry_until(lambda f: f["state"] == state, 2_000)[-1]["t_ms"])
         rows = [r for r in dev.truth.wait_until(t + 40) if t <= int(r["t_ms"]) <= t + 40]
         assert len(rows) >= 3
         for r in rows:
@@ -90,7 +90,7 @@ def test_a_sensor_fault_on_one_channel_makes_every_channel_safe(open_device, tmp
     assert "sensor" in alarm.text, alarm.text
     st = parse_fields(dev.request("status"))
     assert st["state"] == "fault" and st["ch_alarms"] == "2:none,3:sensor", st
-    tel = dev.telemetry_until(lambda f: f["state"] == "fault", 60_000)  # (wide: counted from queued lines)
+    tel = dev.telemetry_until(lambda f: f["state"] == "fault", 2_000)
     truth = dev.truth.wait_until(int(tel[-1]["t_ms"]) + 2_000)
     cut = next(int(r["t_ms"]) for r in truth if "ch3:sensor_disconnect" in r["event"])
     before = [r for r in truth if cut - 1_000 <= int(r["t_ms"]) < cut]
